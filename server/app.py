@@ -1,0 +1,140 @@
+"""The app factory: storage, services and routes wired into one Litestar app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from litestar import Litestar, Request, Response
+from litestar.config.compression import CompressionConfig
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from server import __version__
+from server.errors import KumpulError, Unauthorized
+from server.routes import formats, health, programme, rooms, sessions, speakers, tracks
+from server.routes.deps import provide_auth, provide_feed, provide_programme
+from server.services.auth import AuthService
+from server.services.feed import FeedService
+from server.services.programme import ProgrammeService
+from server.settings import Settings
+from server.storage.db import Database
+
+log = logging.getLogger("server")
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def _error(status: int, detail: str, extra: list[dict[str, str]] | None = None) -> Response[dict[str, object]]:
+    content: dict[str, object] = {"status_code": status, "detail": detail}
+    if extra:
+        content["extra"] = extra
+    headers = {"WWW-Authenticate": 'Bearer realm="kumpul"'} if status == 401 else None
+    return Response(content, status_code=status, headers=headers)
+
+
+def _kumpul_error(_: Request, exc: KumpulError) -> Response[dict[str, object]]:  # type: ignore[type-arg]
+    extra = [{"key": exc.field, "message": exc.detail}] if exc.field else None
+    response = _error(exc.status_code, exc.detail, extra)
+    if isinstance(exc, Unauthorized):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="kumpul"'
+    return response
+
+
+def _validation_error(_: Request, exc: ValidationException) -> Response[dict[str, object]]:  # type: ignore[type-arg]
+    problems = exc.extra if isinstance(exc.extra, list) else []
+    sentences = []
+    for problem in problems:
+        if isinstance(problem, dict):
+            key = problem.get("key")
+            where = f" at `{key}`" if key and key != "data" else ""
+            sentences.append(f"{problem.get('message', 'invalid value')}{where}")
+    detail = "; ".join(sentences) or exc.detail
+    return _error(400, f"Invalid request: {detail}", problems or None)
+
+
+def _http_error(_: Request, exc: HTTPException) -> Response[dict[str, object]]:  # type: ignore[type-arg]
+    extra = exc.extra if isinstance(exc.extra, list) else None
+    detail = exc.detail
+    if isinstance(exc.__cause__, SerializationException):
+        detail = f"Malformed JSON in the request body: {detail}"
+    response = _error(exc.status_code, detail, extra)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def _unexpected_error(request: Request, exc: Exception) -> Response[dict[str, object]]:  # type: ignore[type-arg]
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _error(500, "Internal error: the request was not completed; nothing was changed.")
+
+
+def create_app(settings: Settings) -> Litestar:
+    """Build the app for ``settings``; the database opens when the app starts."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        db = Database(settings.db_path, readers=settings.read_connections)
+        await db.open()
+        feed = FeedService(
+            db,
+            retention=timedelta(days=settings.tombstone_retention_days),
+            poll_seconds=settings.change_poll_seconds,
+        )
+        await feed.start()
+        app.state.db = db
+        app.state.feed = feed
+        app.state.programme = ProgrammeService(db, on_write=feed.written)
+        app.state.auth = AuthService(db)
+        try:
+            yield
+        finally:
+            await feed.stop()
+            await db.close()
+
+    return Litestar(
+        route_handlers=[
+            health.healthz,
+            programme.ProgrammeController,
+            programme.AdminEventController,
+            sessions.SessionController,
+            sessions.AdminSessionController,
+            speakers.SpeakerController,
+            speakers.AdminSpeakerController,
+            rooms.RoomController,
+            rooms.AdminRoomController,
+            tracks.TrackController,
+            tracks.AdminTrackController,
+            formats.FormatController,
+            formats.AdminFormatController,
+        ],
+        lifespan=[lifespan],
+        dependencies={
+            "programme": Provide(provide_programme, sync_to_thread=False),
+            "feed": Provide(provide_feed, sync_to_thread=False),
+            "auth": Provide(provide_auth, sync_to_thread=False),
+        },
+        exception_handlers={
+            KumpulError: _kumpul_error,
+            ValidationException: _validation_error,
+            HTTPException: _http_error,
+            Exception: _unexpected_error,
+        },
+        compression_config=CompressionConfig(
+            backend="brotli", brotli_gzip_fallback=True, minimum_size=1024, exclude_opt_key="skip_compression"
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Kumpul",
+            version=__version__,
+            description="Offline-first conference companion: the programme, its change feed and organiser writes.",
+            path="/schema",
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="Organiser token")}
+            ),
+        ),
+        request_max_body_size=MAX_BODY_BYTES,
+    )

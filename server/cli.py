@@ -1,0 +1,147 @@
+"""The ``kumpul`` command: serve, manage organisers, import programmes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import msgspec
+
+from server.demo import demo_programme
+from server.errors import KumpulError
+from server.schemas.programme import ProgrammeImport
+from server.services.auth import AuthService, Role
+from server.services.programme import ProgrammeService
+from server.settings import settings_from_env
+from server.storage.db import Database
+from server.storage.programme import get_entity
+
+log = logging.getLogger("kumpul")
+
+
+def _add_db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", metavar="PATH", help="SQLite file (default: $KUMPUL_DB, else ./data/kumpul.db)", default=None
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="kumpul", description="Kumpul, the offline-first conference companion.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the API (and the PWA once built)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument("--demo", action="store_true", help="load the demo conference into an empty database")
+    _add_db_option(serve)
+
+    organiser = commands.add_parser("organiser", help="manage organiser accounts")
+    organiser_commands = organiser.add_subparsers(dest="organiser_command", required=True, metavar="ACTION")
+    add = organiser_commands.add_parser("add", help="create an organiser and print its API token")
+    add.add_argument("name", help="the organiser's name, unique")
+    add.add_argument("--role", choices=[role.value for role in Role], required=True)
+    _add_db_option(add)
+
+    importer = commands.add_parser("import", help="import a programme file (Kumpul JSON)")
+    importer.add_argument("file", type=Path, help="the file to import")
+    _add_db_option(importer)
+    return parser
+
+
+async def _no_listener(_: int) -> None:
+    """Commands have no listeners; a running server notices their writes by itself."""
+
+
+async def _with_services(db_path: Path) -> tuple[Database, ProgrammeService, AuthService]:
+    db = Database(db_path, readers=1)
+    await db.open()
+    return db, ProgrammeService(db, on_write=_no_listener), AuthService(db)
+
+
+async def load_demo_if_empty(db_path: Path) -> bool:
+    """Import the demo conference unless the database already holds an event.
+
+    Returns:
+        True when the demo was loaded.
+    """
+    db, programme, _ = await _with_services(db_path)
+    try:
+        async with db.read() as conn:
+            if await get_entity(conn, "event", "event") is not None:
+                return False
+        await programme.import_programme(demo_programme())
+        return True
+    finally:
+        await db.close()
+
+
+async def _organiser_add(db_path: Path, name: str, role: str) -> str:
+    db, _, auth = await _with_services(db_path)
+    try:
+        _, token = await auth.add_organiser(name, Role(role))
+        return token
+    finally:
+        await db.close()
+
+
+async def _import(db_path: Path, file: Path) -> int:
+    data = msgspec.json.decode(await asyncio.to_thread(file.read_bytes), type=ProgrammeImport)
+    db, programme, _ = await _with_services(db_path)
+    try:
+        return await programme.import_programme(data)
+    finally:
+        await db.close()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    settings = settings_from_env(args.db)
+    if args.demo and asyncio.run(load_demo_if_empty(settings.db_path)):
+        print(f"loaded the demo conference into {settings.db_path}", file=sys.stderr)
+    print(f"Kumpul serving {settings.db_path} at http://{args.host}:{args.port}", file=sys.stderr)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", access_log=False)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        db_path = settings_from_env(args.db).db_path
+        if args.command == "organiser":
+            token = asyncio.run(_organiser_add(db_path, args.name, args.role))
+            print(f"created organiser {args.name!r} ({args.role}); their API token, shown once:", file=sys.stderr)
+            print(token)
+            return 0
+        if args.command == "import":
+            written = asyncio.run(_import(db_path, args.file))
+            print(f"imported {args.file}: {written} entities written to {db_path}", file=sys.stderr)
+            return 0
+    except KumpulError as error:
+        print(f"kumpul: {error.detail}", file=sys.stderr)
+        return 1
+    except msgspec.ValidationError as error:
+        print(f"kumpul: the file is not a valid programme: {error}", file=sys.stderr)
+        return 1
+    except msgspec.DecodeError as error:
+        print(f"kumpul: the file is not valid JSON: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"kumpul: {error}", file=sys.stderr)
+        return 1
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""HTTP routes: one module per resource; handlers decode, call a service, encode."""

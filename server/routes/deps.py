@@ -1,0 +1,50 @@
+"""Dependency providers and guards shared by the route modules."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from litestar.connection import ASGIConnection
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.handlers.base import BaseRouteHandler
+
+from server.services.auth import AuthService, Organiser, Permission
+from server.services.feed import FeedService
+from server.services.programme import ProgrammeService
+
+#: Handler parameter types for the services (litestar injects them by parameter name).
+FeedDep = NamedDependency[FeedService]
+ProgrammeDep = NamedDependency[ProgrammeService]
+AuthDep = NamedDependency[AuthService]
+
+Guard = Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]  # type: ignore[type-arg]
+
+
+def provide_programme(state: State) -> ProgrammeService:
+    service: ProgrammeService = state.programme
+    return service
+
+
+def provide_feed(state: State) -> FeedService:
+    service: FeedService = state.feed
+    return service
+
+
+def provide_auth(state: State) -> AuthService:
+    service: AuthService = state.auth
+    return service
+
+
+def requires(permission: Permission) -> Guard:
+    """A guard that lets through organisers whose role holds ``permission``.
+
+    The organiser is left in ``request.state.organiser`` for the handler.
+    """
+
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:  # type: ignore[type-arg]
+        auth: AuthService = connection.app.state.auth
+        organiser: Organiser = await auth.require(connection.headers.get("authorization"), permission)
+        connection.state.organiser = organiser
+
+    return guard

@@ -1,0 +1,46 @@
+"""Session formats (plenary, panel, working group, …): public reads and organiser writes."""
+
+from __future__ import annotations
+
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.params import FromPath, JSONBody
+
+from server.routes.deps import FeedDep, ProgrammeDep, requires
+from server.routes.responses import raw_json
+from server.schemas.programme import Format, FormatUpdate
+from server.services.auth import Permission
+
+
+class FormatController(Controller):
+    path = "/api/formats"
+    tags = ["programme"]
+
+    @get("/", summary="Every format, in programme order")
+    async def list_formats(self, feed: FeedDep) -> Response[list[Format]]:
+        return raw_json(await feed.collection("formats"))  # type: ignore[return-value]
+
+    @get("/{format_id:str}", summary="One format")
+    async def get_format(self, format_id: FromPath[str], programme: ProgrammeDep) -> Response[Format]:
+        return raw_json(await programme.get_raw("format", format_id))  # type: ignore[return-value]
+
+
+class AdminFormatController(Controller):
+    path = "/api/admin/formats"
+    tags = ["admin"]
+    guards = [requires(Permission.PROGRAMME)]
+
+    @post("/", summary="Create a format")
+    async def create_format(self, data: JSONBody[Format], programme: ProgrammeDep) -> Format:
+        created: Format = await programme.create("format", data)
+        return created
+
+    @patch("/{format_id:str}", summary="Change some fields of a format")
+    async def update_format(
+        self, format_id: FromPath[str], data: JSONBody[FormatUpdate], programme: ProgrammeDep
+    ) -> Format:
+        updated: Format = await programme.update("format", format_id, data)
+        return updated
+
+    @delete("/{format_id:str}", summary="Delete a format")
+    async def delete_format(self, format_id: FromPath[str], programme: ProgrammeDep) -> None:
+        await programme.delete("format", format_id)

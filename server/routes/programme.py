@@ -1,0 +1,78 @@
+"""The programme as one document, the change feed after a cursor, and the event."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, Response, get, put
+from litestar.params import JSONBody, Parameter
+
+from server.routes.deps import FeedDep, ProgrammeDep, requires
+from server.routes.responses import etag_matches, etag_with_encoding, negotiate_encoding, raw_json
+from server.schemas.programme import Event, Programme
+from server.services.auth import Permission
+from server.services.feed import MAX_CHANGES_LIMIT
+from sync import ChangesPage
+
+CACHE_HEADERS = {"Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+
+
+class ProgrammeController(Controller):
+    path = "/api"
+    tags = ["programme"]
+
+    @get("/event", summary="The event", description="Name, dates, time zone, venue and languages.")
+    async def get_event(self, programme: ProgrammeDep) -> Event:
+        return await programme.get_event()
+
+    @get(
+        "/programme",
+        summary="The whole programme",
+        description=(
+            "Event, rooms, tracks, formats, speakers and sessions with the `cursor` they are current at. "
+            "Strong ETag per cursor; send `If-None-Match` to get 304 when nothing changed. "
+            "Compressed with brotli or gzip by `Accept-Encoding`."
+        ),
+        opt={"skip_compression": True},
+        response_headers=None,
+    )
+    async def get_programme(self, request: Request, feed: FeedDep) -> Response[Programme]:  # type: ignore[type-arg]
+        encoded = await feed.programme()
+        encoding = negotiate_encoding(request.headers.get("accept-encoding"))
+        headers = {**CACHE_HEADERS, "ETag": etag_with_encoding(encoded.etag, encoding)}
+        if etag_matches(request.headers.get("if-none-match"), encoded.etag):
+            return Response(content=b"", status_code=304, headers=headers)  # type: ignore[arg-type]
+        if encoding == "br":
+            body, headers["Content-Encoding"] = encoded.br, "br"
+        elif encoding == "gzip":
+            body, headers["Content-Encoding"] = encoded.gzip, "gzip"
+        else:
+            body = encoded.identity
+        return raw_json(body, headers=headers)  # type: ignore[return-value]
+
+    @get(
+        "/changes",
+        summary="Changes after a cursor",
+        description=(
+            "Upserts (the whole entity in `data`) and tombstones (`deleted: true`) after `since`, in change "
+            "order. Send the returned `cursor` next time; `more` says another page follows at once. "
+            "410 when the cursor is older than the kept deletions: fetch /api/programme again."
+        ),
+    )
+    async def get_changes(
+        self,
+        feed: FeedDep,
+        since: Annotated[str, Parameter(description="The `cursor` of a previous programme or changes response")],
+        limit: Annotated[int, Parameter(ge=1, le=MAX_CHANGES_LIMIT, description="Most records in one page")] = 500,
+    ) -> Response[ChangesPage]:
+        return raw_json(await feed.changes(since, limit), headers={"Cache-Control": "no-cache"})  # type: ignore[return-value]
+
+
+class AdminEventController(Controller):
+    path = "/api/admin/event"
+    tags = ["admin"]
+    guards = [requires(Permission.PROGRAMME)]
+
+    @put("/", summary="Create or replace the event")
+    async def put_event(self, data: JSONBody[Event], programme: ProgrammeDep) -> Event:
+        return await programme.put_event(data)

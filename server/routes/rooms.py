@@ -1,0 +1,44 @@
+"""Rooms: public reads and organiser writes."""
+
+from __future__ import annotations
+
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.params import FromPath, JSONBody
+
+from server.routes.deps import FeedDep, ProgrammeDep, requires
+from server.routes.responses import raw_json
+from server.schemas.programme import Room, RoomUpdate
+from server.services.auth import Permission
+
+
+class RoomController(Controller):
+    path = "/api/rooms"
+    tags = ["programme"]
+
+    @get("/", summary="Every room, in programme order")
+    async def list_rooms(self, feed: FeedDep) -> Response[list[Room]]:
+        return raw_json(await feed.collection("rooms"))  # type: ignore[return-value]
+
+    @get("/{room_id:str}", summary="One room")
+    async def get_room(self, room_id: FromPath[str], programme: ProgrammeDep) -> Response[Room]:
+        return raw_json(await programme.get_raw("room", room_id))  # type: ignore[return-value]
+
+
+class AdminRoomController(Controller):
+    path = "/api/admin/rooms"
+    tags = ["admin"]
+    guards = [requires(Permission.PROGRAMME)]
+
+    @post("/", summary="Create a room")
+    async def create_room(self, data: JSONBody[Room], programme: ProgrammeDep) -> Room:
+        created: Room = await programme.create("room", data)
+        return created
+
+    @patch("/{room_id:str}", summary="Change some fields of a room")
+    async def update_room(self, room_id: FromPath[str], data: JSONBody[RoomUpdate], programme: ProgrammeDep) -> Room:
+        updated: Room = await programme.update("room", room_id, data)
+        return updated
+
+    @delete("/{room_id:str}", summary="Delete a room")
+    async def delete_room(self, room_id: FromPath[str], programme: ProgrammeDep) -> None:
+        await programme.delete("room", room_id)

@@ -1,0 +1,46 @@
+"""Sessions: public reads and organiser writes."""
+
+from __future__ import annotations
+
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.params import FromPath, JSONBody
+
+from server.routes.deps import FeedDep, ProgrammeDep, requires
+from server.routes.responses import raw_json
+from server.schemas.programme import Session, SessionUpdate
+from server.services.auth import Permission
+
+
+class SessionController(Controller):
+    path = "/api/sessions"
+    tags = ["programme"]
+
+    @get("/", summary="Every session, in programme order")
+    async def list_sessions(self, feed: FeedDep) -> Response[list[Session]]:
+        return raw_json(await feed.collection("sessions"))  # type: ignore[return-value]
+
+    @get("/{session_id:str}", summary="One session")
+    async def get_session(self, session_id: FromPath[str], programme: ProgrammeDep) -> Response[Session]:
+        return raw_json(await programme.get_raw("session", session_id))  # type: ignore[return-value]
+
+
+class AdminSessionController(Controller):
+    path = "/api/admin/sessions"
+    tags = ["admin"]
+    guards = [requires(Permission.PROGRAMME)]
+
+    @post("/", summary="Create a session")
+    async def create_session(self, data: JSONBody[Session], programme: ProgrammeDep) -> Session:
+        created: Session = await programme.create("session", data)
+        return created
+
+    @patch("/{session_id:str}", summary="Change some fields of a session")
+    async def update_session(
+        self, session_id: FromPath[str], data: JSONBody[SessionUpdate], programme: ProgrammeDep
+    ) -> Session:
+        updated: Session = await programme.update("session", session_id, data)
+        return updated
+
+    @delete("/{session_id:str}", summary="Delete a session")
+    async def delete_session(self, session_id: FromPath[str], programme: ProgrammeDep) -> None:
+        await programme.delete("session", session_id)

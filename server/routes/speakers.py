@@ -1,0 +1,46 @@
+"""Speakers (anonymous ones show only pseudonym, pronouns and bio): public reads and organiser writes."""
+
+from __future__ import annotations
+
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.params import FromPath, JSONBody
+
+from server.routes.deps import FeedDep, ProgrammeDep, requires
+from server.routes.responses import raw_json
+from server.schemas.programme import Speaker, SpeakerUpdate
+from server.services.auth import Permission
+
+
+class SpeakerController(Controller):
+    path = "/api/speakers"
+    tags = ["programme"]
+
+    @get("/", summary="Every speaker, in programme order")
+    async def list_speakers(self, feed: FeedDep) -> Response[list[Speaker]]:
+        return raw_json(await feed.collection("speakers"))  # type: ignore[return-value]
+
+    @get("/{speaker_id:str}", summary="One speaker")
+    async def get_speaker(self, speaker_id: FromPath[str], programme: ProgrammeDep) -> Response[Speaker]:
+        return raw_json(await programme.get_raw("speaker", speaker_id))  # type: ignore[return-value]
+
+
+class AdminSpeakerController(Controller):
+    path = "/api/admin/speakers"
+    tags = ["admin"]
+    guards = [requires(Permission.PROGRAMME)]
+
+    @post("/", summary="Create a speaker")
+    async def create_speaker(self, data: JSONBody[Speaker], programme: ProgrammeDep) -> Speaker:
+        created: Speaker = await programme.create("speaker", data)
+        return created
+
+    @patch("/{speaker_id:str}", summary="Change some fields of a speaker")
+    async def update_speaker(
+        self, speaker_id: FromPath[str], data: JSONBody[SpeakerUpdate], programme: ProgrammeDep
+    ) -> Speaker:
+        updated: Speaker = await programme.update("speaker", speaker_id, data)
+        return updated
+
+    @delete("/{speaker_id:str}", summary="Delete a speaker")
+    async def delete_speaker(self, speaker_id: FromPath[str], programme: ProgrammeDep) -> None:
+        await programme.delete("speaker", speaker_id)

@@ -1,0 +1,264 @@
+"""The programme: event, rooms, tracks, session formats, speakers and sessions.
+
+Each kind has one Struct used for creation and for responses (``id`` may be left out on creation)
+and an ``…Update`` Struct whose fields are all optional, for ``PATCH``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from msgspec import UNSET, Meta, UnsetType
+
+from server.schemas.base import (
+    Base,
+    Colour,
+    Count,
+    Day,
+    Id,
+    LanguageCode,
+    LongText,
+    Moment,
+    Name,
+    Position,
+    ShortText,
+    Tag,
+    Text,
+    Title,
+    Url,
+)
+
+Recording = Literal["public", "no-recording", "off-the-record"]
+SessionStatus = Literal["scheduled", "cancelled"]
+TimeZoneName = Annotated[str, Meta(min_length=1, max_length=64, examples=["Asia/Makassar"])]
+
+
+class EventTranslation(Base, omit_defaults=True):
+    name: str = ""
+    description: LongText = ""
+
+
+class Event(Base, kw_only=True):
+    """The conference itself. Content is in ``language``; ``translations`` holds the others."""
+
+    name: Name
+    time_zone: TimeZoneName
+    start_date: Day
+    end_date: Day
+    acronym: ShortText = ""
+    venue_name: ShortText = ""
+    venue_address: Text = ""
+    language: LanguageCode = "en"
+    languages: list[LanguageCode] = []
+    description: LongText = ""
+    url: Url | None = None
+    translations: dict[LanguageCode, EventTranslation] = {}
+
+
+class RoomTranslation(Base, omit_defaults=True):
+    name: str = ""
+    accessibility: Text = ""
+
+
+class Room(Base, kw_only=True):
+    """A place where sessions happen, onsite or as a stream."""
+
+    id: Id = ""
+    name: Name
+    floor: ShortText = ""
+    capacity: Count | None = None
+    accessibility: Text = ""
+    stream_url: Url | None = None
+    position: Position = 0
+    translations: dict[LanguageCode, RoomTranslation] = {}
+
+
+class RoomUpdate(Base, kw_only=True):
+    name: Name | UnsetType = UNSET
+    floor: ShortText | UnsetType = UNSET
+    capacity: Count | UnsetType | None = UNSET
+    accessibility: Text | UnsetType = UNSET
+    stream_url: Url | UnsetType | None = UNSET
+    position: Position | UnsetType = UNSET
+    translations: dict[LanguageCode, RoomTranslation] | UnsetType = UNSET
+
+
+class TrackTranslation(Base, omit_defaults=True):
+    name: str = ""
+    description: Text = ""
+
+
+class Track(Base, kw_only=True):
+    """A theme that sessions belong to."""
+
+    id: Id = ""
+    name: Name
+    colour: Colour = "#5b6770"
+    description: Text = ""
+    position: Position = 0
+    translations: dict[LanguageCode, TrackTranslation] = {}
+
+
+class TrackUpdate(Base, kw_only=True):
+    name: Name | UnsetType = UNSET
+    colour: Colour | UnsetType = UNSET
+    description: Text | UnsetType = UNSET
+    position: Position | UnsetType = UNSET
+    translations: dict[LanguageCode, TrackTranslation] | UnsetType = UNSET
+
+
+class FormatTranslation(Base, omit_defaults=True):
+    name: str = ""
+
+
+class Format(Base, kw_only=True):
+    """A kind of session: plenary, panel, working group, world café, break, …"""
+
+    id: Id = ""
+    name: Name
+    position: Position = 0
+    translations: dict[LanguageCode, FormatTranslation] = {}
+
+
+class FormatUpdate(Base, kw_only=True):
+    name: Name | UnsetType = UNSET
+    position: Position | UnsetType = UNSET
+    translations: dict[LanguageCode, FormatTranslation] | UnsetType = UNSET
+
+
+class Link(Base, kw_only=True):
+    title: ShortText
+    url: Url
+
+
+class SpeakerTranslation(Base, omit_defaults=True):
+    role: ShortText = ""
+    bio: Text = ""
+
+
+class Speaker(Base, kw_only=True):
+    """A person who speaks. ``anonymous`` speakers are known only by pseudonym, pronouns and bio."""
+
+    id: Id = ""
+    name: Name
+    anonymous: bool = False
+    pronouns: ShortText = ""
+    bio: Text = ""
+    organisation: ShortText = ""
+    role: ShortText = ""
+    country: ShortText = ""
+    photo_url: Url | None = None
+    links: list[Link] = []
+    translations: dict[LanguageCode, SpeakerTranslation] = {}
+
+
+class SpeakerUpdate(Base, kw_only=True):
+    name: Name | UnsetType = UNSET
+    anonymous: bool | UnsetType = UNSET
+    pronouns: ShortText | UnsetType = UNSET
+    bio: Text | UnsetType = UNSET
+    organisation: ShortText | UnsetType = UNSET
+    role: ShortText | UnsetType = UNSET
+    country: ShortText | UnsetType = UNSET
+    photo_url: Url | UnsetType | None = UNSET
+    links: list[Link] | UnsetType = UNSET
+    translations: dict[LanguageCode, SpeakerTranslation] | UnsetType = UNSET
+
+
+class SessionTranslation(Base, omit_defaults=True):
+    title: str = ""
+    subtitle: ShortText = ""
+    abstract: Text = ""
+    description: LongText = ""
+
+
+class Session(Base, kw_only=True):
+    """A slot in the programme."""
+
+    id: Id = ""
+    guid: Annotated[str, Meta(max_length=64)] = ""
+    title: Title
+    start: Moment
+    end: Moment
+    room_id: Id
+    format: Id
+    subtitle: ShortText = ""
+    abstract: Text = ""
+    description: LongText = ""
+    track_id: Id | None = None
+    languages: list[LanguageCode] = []
+    speaker_ids: list[Id] = []
+    stream_url: Url | None = None
+    interpretation: dict[LanguageCode, Url] = {}
+    recording: Recording = "public"
+    capacity: Count | None = None
+    tags: list[Tag] = []
+    status: SessionStatus = "scheduled"
+    translations: dict[LanguageCode, SessionTranslation] = {}
+
+
+class SessionUpdate(Base, kw_only=True):
+    title: Title | UnsetType = UNSET
+    start: Moment | UnsetType = UNSET
+    end: Moment | UnsetType = UNSET
+    room_id: Id | UnsetType = UNSET
+    format: Id | UnsetType = UNSET
+    subtitle: ShortText | UnsetType = UNSET
+    abstract: Text | UnsetType = UNSET
+    description: LongText | UnsetType = UNSET
+    track_id: Id | UnsetType | None = UNSET
+    languages: list[LanguageCode] | UnsetType = UNSET
+    speaker_ids: list[Id] | UnsetType = UNSET
+    stream_url: Url | UnsetType | None = UNSET
+    interpretation: dict[LanguageCode, Url] | UnsetType = UNSET
+    recording: Recording | UnsetType = UNSET
+    capacity: Count | UnsetType | None = UNSET
+    tags: list[Tag] | UnsetType = UNSET
+    status: SessionStatus | UnsetType = UNSET
+    translations: dict[LanguageCode, SessionTranslation] | UnsetType = UNSET
+
+
+class Programme(Base, kw_only=True):
+    """The whole programme in one document, as of ``cursor``."""
+
+    cursor: str
+    event: Event | None
+    rooms: list[Room]
+    tracks: list[Track]
+    formats: list[Format]
+    speakers: list[Speaker]
+    sessions: list[Session]
+
+
+class ProgrammeImport(Base, kw_only=True):
+    """Kumpul's own import format: a programme without a cursor; every entity carries its id."""
+
+    event: Event
+    rooms: list[Room] = []
+    tracks: list[Track] = []
+    formats: list[Format] = []
+    speakers: list[Speaker] = []
+    sessions: list[Session] = []
+
+
+Entity = Event | Room | Track | Format | Speaker | Session
+EntityUpdate = RoomUpdate | TrackUpdate | FormatUpdate | SpeakerUpdate | SessionUpdate
+
+__all__ = [
+    "Entity",
+    "EntityUpdate",
+    "Event",
+    "Format",
+    "FormatUpdate",
+    "Link",
+    "Programme",
+    "ProgrammeImport",
+    "Room",
+    "RoomUpdate",
+    "Session",
+    "SessionUpdate",
+    "Speaker",
+    "SpeakerUpdate",
+    "Track",
+    "TrackUpdate",
+]

@@ -1,0 +1,1 @@
+"""Services: the domain rules between routes and storage."""

@@ -1,0 +1,260 @@
+"""The programme feed: the whole programme built once per cursor, and the change feed after a cursor.
+
+The encoded programme (plain, gzip and brotli) is kept in memory for the current cursor, so a read
+when nothing changed costs no SQL and no encoding. Writes in this process move the cursor at once;
+writes by another process (``kumpul import`` while serving, another worker) are noticed by a
+watcher that polls SQLite's ``data_version``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import brotli
+import msgspec
+
+from server.errors import Gone, Invalid
+from server.storage import programme as store
+from server.storage.db import Database
+from server.storage.programme import FeedState
+from sync import Cursor, CursorError, StaleCursorError, build_snapshot, check_servable
+
+log = logging.getLogger(__name__)
+
+#: Bump when the shape of /api/programme changes, so cached copies under old ETags are not reused.
+REPRESENTATION_VERSION = "1"
+MAX_CHANGES_LIMIT = 1000
+_PAGE_CACHE_SIZE = 256
+
+_decoder = msgspec.json.Decoder(dict[str, Any])
+_encoder = msgspec.json.Encoder()
+
+Listener = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedProgramme:
+    """The programme at one cursor, in every encoding it is served in."""
+
+    seq: int
+    cursor: str
+    etag: str
+    identity: bytes
+    gzip: bytes
+    br: bytes
+    snapshot: dict[str, Any]
+
+
+@dataclass(slots=True)
+class _PageCache:
+    """Change pages already built while the newest sequence is ``seq``.
+
+    After an edit, every phone holding the same old cursor asks for the same page: it is read and
+    encoded once. The cache empties itself whenever the sequence moves.
+    """
+
+    seq: int
+    bodies: dict[tuple[str, int, int], bytes] = field(default_factory=dict)
+
+
+def etag_for(cursor: str) -> str:
+    """The strong ETag of the programme at ``cursor`` (per encoding a suffix is added)."""
+    return f'"p{REPRESENTATION_VERSION}-{cursor}"'
+
+
+class FeedService:
+    """Serves ``/api/programme`` and ``/api/changes`` and tells listeners when the cursor moves."""
+
+    def __init__(self, db: Database, *, retention: timedelta, poll_seconds: float) -> None:
+        self.db = db
+        self.retention = retention
+        self.poll_seconds = poll_seconds
+        self.state = FeedState(epoch="", seq=0, floor=0)
+        self._cache: EncodedProgramme | None = None
+        self._build_lock = asyncio.Lock()
+        self._listeners: list[Listener] = []
+        self._pages = _PageCache(-1)
+        self._watcher: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Read where the feed stands, purge old tombstones and start watching for other writers."""
+        await self.purge_tombstones()
+        async with self.db.read() as conn:
+            self.state = await store.feed_state(conn)
+        self._watcher = asyncio.create_task(self._watch(), name="kumpul-feed-watcher")
+
+    async def stop(self) -> None:
+        """Stop the watcher."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener(cursor)`` whenever the programme changes."""
+        self._listeners.append(listener)
+
+    @property
+    def cursor(self) -> str:
+        return Cursor(self.state.epoch, self.state.seq).encode()
+
+    async def written(self, seq: int) -> None:
+        """Note a write committed by this process (called by the programme service)."""
+        if seq > self.state.seq:
+            self.state = FeedState(self.state.epoch, seq, self.state.floor)
+            await self._notify()
+
+    async def programme(self) -> EncodedProgramme:
+        """The programme at the current cursor, built at most once per cursor."""
+        cached = self._cache
+        if cached is not None and cached.seq == self.state.seq:
+            return cached
+        async with self._build_lock:
+            cached = self._cache
+            if cached is not None and cached.seq == self.state.seq:
+                return cached
+            built = await self._build()
+            self._cache = built
+            if built.seq > self.state.seq:
+                self.state = FeedState(self.state.epoch, built.seq, self.state.floor)
+            return built
+
+    async def collection(self, key: str) -> bytes:
+        """The JSON list of one collection (``sessions``, ``speakers``, …) in snapshot order."""
+        encoded = await self.programme()
+        return _encoder.encode(encoded.snapshot[key])
+
+    async def changes(self, since: str, limit: int) -> bytes:
+        """The JSON of one page of changes after ``since``.
+
+        Raises:
+            Invalid: ``since`` is not a cursor, or ``limit`` is out of range.
+            Gone: The cursor is too old or from another database; the client refetches the programme.
+        """
+        try:
+            cursor = Cursor.decode(since)
+        except CursorError as error:
+            raise Invalid(str(error), field="since") from None
+        if not 1 <= limit <= MAX_CHANGES_LIMIT:
+            raise Invalid(f"limit must be between 1 and {MAX_CHANGES_LIMIT}", field="limit")
+        state = self.state
+        if cursor.epoch == state.epoch and cursor.seq == state.seq and state.seq >= state.floor:
+            return b'{"changes":[],"cursor":%s,"more":false}' % _encoder.encode(since)
+        key = (cursor.epoch, cursor.seq, limit)
+        pages = self._pages
+        if pages.seq == state.seq and key in pages.bodies:
+            return pages.bodies[key]
+        body, seq = await self._read_changes(cursor, limit)
+        if seq != pages.seq:
+            self._pages = pages = _PageCache(seq)
+        if len(pages.bodies) < _PAGE_CACHE_SIZE:
+            pages.bodies[key] = body
+        return body
+
+    async def _read_changes(self, cursor: Cursor, limit: int) -> tuple[bytes, int]:
+        """One page from the database, and the sequence it is current at."""
+        async with self.db.read() as conn:
+            await conn.execute("BEGIN")
+            try:
+                state = await store.feed_state(conn)
+                try:
+                    check_servable(cursor, epoch=state.epoch, seq=state.seq, floor=state.floor)
+                except StaleCursorError as error:
+                    raise Gone(str(error), field="since") from None
+                rows = await store.changes_since(conn, cursor.seq, limit + 1)
+            finally:
+                await conn.execute("COMMIT")
+        more = len(rows) > limit
+        rows = rows[:limit]
+        last = rows[-1].seq if more else state.seq
+        records = [
+            b'{"type":%s,"id":%s,"seq":%d,"deleted":%s,"data":%s}'
+            % (
+                _encoder.encode(row.kind),
+                _encoder.encode(row.id),
+                row.seq,
+                b"false" if row.data is not None else b"true",
+                row.data if row.data is not None else b"null",
+            )
+            for row in rows
+        ]
+        body = b'{"changes":[%s],"cursor":%s,"more":%s}' % (
+            b",".join(records),
+            _encoder.encode(Cursor(state.epoch, last).encode()),
+            b"true" if more else b"false",
+        )
+        return body, state.seq
+
+    async def purge_tombstones(self) -> int:
+        """Drop tombstones older than the retention period."""
+        cutoff = (datetime.now(UTC) - self.retention).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        async with self.db.write() as conn:
+            purged = await store.purge_tombstones(conn, cutoff)
+            state = await store.feed_state(conn)
+        if self.state.epoch:
+            self.state = FeedState(state.epoch, max(state.seq, self.state.seq), state.floor)
+        if purged:
+            log.info("purged %d tombstones; cursors before %d now get 410", purged, state.floor)
+        return purged
+
+    async def _build(self) -> EncodedProgramme:
+        async with self.db.read() as conn:
+            await conn.execute("BEGIN")
+            try:
+                state = await store.feed_state(conn)
+                rows = await store.all_entities(conn)
+            finally:
+                await conn.execute("COMMIT")
+        cursor = Cursor(state.epoch, state.seq).encode()
+        event: dict[str, Any] | None = None
+        entities: list[tuple[str, dict[str, Any]]] = []
+        for kind, data in rows:
+            if kind == "event":
+                event = _decoder.decode(data)
+            else:
+                entities.append((kind, _decoder.decode(data)))
+        snapshot = build_snapshot(cursor, event, entities)
+        body = _encoder.encode(snapshot)
+        gz, br = await asyncio.to_thread(_compress, body)
+        return EncodedProgramme(state.seq, cursor, etag_for(cursor), body, gz, br, snapshot)
+
+    async def _notify(self) -> None:
+        cursor = self.cursor
+        for listener in list(self._listeners):
+            try:
+                await listener(cursor)
+            except Exception:
+                log.exception("a programme-change listener failed")
+
+    async def _watch(self) -> None:
+        """Notice commits by other processes through SQLite's data_version."""
+        last_version = await self.db.data_version()
+        while True:
+            await asyncio.sleep(self.poll_seconds)
+            try:
+                version = await self.db.data_version()
+                if version == last_version:
+                    continue
+                last_version = version
+                async with self.db.read() as conn:
+                    state = await store.feed_state(conn)
+            except Exception:
+                log.exception("could not check the database for changes")
+                continue
+            if state.seq != self.state.seq or state.floor != self.state.floor:
+                moved = state.seq > self.state.seq
+                self.state = FeedState(state.epoch, max(state.seq, self.state.seq), state.floor)
+                if moved:
+                    await self._notify()
+
+
+def _compress(body: bytes) -> tuple[bytes, bytes]:
+    return gzip.compress(body, compresslevel=9, mtime=0), brotli.compress(body, quality=11)

@@ -1,0 +1,293 @@
+"""Programme writes: validation across entities, then one transaction per write.
+
+Every write bumps the global change sequence, so it shows in ``/api/changes`` and moves the
+programme's ETag. Reads of the whole programme go through :mod:`server.services.feed`.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiosqlite
+import msgspec
+from msgspec import UNSET
+
+from server.errors import Conflict, Invalid, NotFound
+from server.schemas.programme import Event, ProgrammeImport, Session, Speaker
+from server.services import kinds
+from server.services.kinds import EVENT_DECODER, EVENT_ID, KINDS, KindSpec
+from server.storage import programme as store
+from server.storage.db import Database
+
+#: Speaker fields that an anonymous speaker must never expose.
+ANONYMOUS_HIDDEN = ("organisation", "role", "country", "photo_url", "links")
+_CAMEL = {"photo_url": "photoUrl", "room_id": "roomId", "track_id": "trackId", "speaker_ids": "speakerIds"}
+
+#: For each kind, the session field that refers to it.
+_REFERRING_FIELD = {"room": "roomId", "track": "trackId", "format": "format", "speaker": "speakerIds"}
+
+OnWrite = Callable[[int], Awaitable[None]]
+
+
+def _camel(field: str) -> str:
+    return _CAMEL.get(field, field)
+
+
+def _spec(kind: str) -> KindSpec:
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise NotFound(f"unknown kind {kind!r}") from None
+
+
+class ProgrammeService:
+    """Creates, changes and deletes programme entities.
+
+    Args:
+        db: The database.
+        on_write: Awaited with the new change sequence after every committed write.
+    """
+
+    def __init__(self, db: Database, on_write: OnWrite) -> None:
+        self.db = db
+        self._on_write = on_write
+
+    # -- reads -------------------------------------------------------------------------------
+
+    async def get_raw(self, kind: str, entity_id: str) -> bytes:
+        """The JSON of one entity.
+
+        Raises:
+            NotFound: No such entity.
+        """
+        async with self.db.read() as conn:
+            data = await store.get_entity(conn, kind, entity_id)
+        if data is None:
+            raise NotFound(f"no {kind} with id {entity_id!r}")
+        return data
+
+    async def get(self, kind: str, entity_id: str) -> Any:
+        """One entity as its Struct."""
+        return _spec(kind).decoder.decode(await self.get_raw(kind, entity_id))
+
+    async def get_event(self) -> Event:
+        """The event.
+
+        Raises:
+            NotFound: No event is configured yet.
+        """
+        async with self.db.read() as conn:
+            data = await store.get_entity(conn, "event", EVENT_ID)
+        if data is None:
+            raise NotFound("no event is configured yet: import a programme or PUT /api/admin/event")
+        return EVENT_DECODER.decode(data)
+
+    # -- writes ------------------------------------------------------------------------------
+
+    async def put_event(self, event: Event) -> Event:
+        """Create or replace the event."""
+        _check_event(event)
+        async with self.db.write() as conn:
+            seq = await store.put_entity(conn, "event", EVENT_ID, kinds.encode(event))
+        await self._on_write(seq)
+        return event
+
+    async def create(self, kind: str, entity: Any) -> Any:
+        """Store a new entity; an empty ``id`` (and a session's empty ``guid``) is generated.
+
+        Raises:
+            Invalid: A reference to a missing entity, an end before a start, …
+            Conflict: The id (or guid) is taken.
+        """
+        async with self.db.write() as conn:
+            if not entity.id:
+                entity = msgspec.structs.replace(entity, id=await _free_id(conn, kind, kinds.label(entity)))
+            elif await store.get_entity(conn, kind, entity.id) is not None:
+                raise Conflict(f"a {kind} with id {entity.id!r} already exists", field="id")
+            entity = await self._validated(conn, kind, entity, explicit=_explicit_fields(entity))
+            seq = await store.put_entity(conn, kind, entity.id, kinds.encode(entity))
+        await self._on_write(seq)
+        return entity
+
+    async def update(self, kind: str, entity_id: str, patch: Any) -> Any:
+        """Apply a partial update: fields present in ``patch`` replace the stored ones.
+
+        Raises:
+            NotFound: No such entity.
+            Invalid: The result breaks a rule (see :meth:`create`).
+        """
+        spec = _spec(kind)
+        changes = {field: value for field in patch.__struct_fields__ if (value := getattr(patch, field)) is not UNSET}
+        async with self.db.write() as conn:
+            stored = await store.get_entity(conn, kind, entity_id)
+            if stored is None:
+                raise NotFound(f"no {kind} with id {entity_id!r}")
+            entity = msgspec.structs.replace(spec.decoder.decode(stored), **changes)
+            entity = await self._validated(conn, kind, entity, explicit=set(changes))
+            data = kinds.encode(entity)
+            if data == stored:
+                return entity
+            seq = await store.put_entity(conn, kind, entity_id, data)
+        await self._on_write(seq)
+        return entity
+
+    async def delete(self, kind: str, entity_id: str) -> None:
+        """Delete an entity, leaving a tombstone in the change feed.
+
+        A speaker is also taken off every session's speaker list. A room, track or format that
+        sessions still use cannot be deleted.
+
+        Raises:
+            NotFound: No such entity.
+            Conflict: Sessions still use it.
+        """
+        _spec(kind)
+        async with self.db.write() as conn:
+            if await store.get_entity(conn, kind, entity_id) is None:
+                raise NotFound(f"no {kind} with id {entity_id!r}")
+            field = _REFERRING_FIELD.get(kind)
+            users = await store.sessions_referencing(conn, field, entity_id) if field else []
+            if users and kind == "speaker":
+                for raw in users:
+                    session = KINDS["session"].decoder.decode(raw)
+                    remaining = [sid for sid in session.speaker_ids if sid != entity_id]
+                    session = msgspec.structs.replace(session, speaker_ids=remaining)
+                    await store.put_entity(conn, "session", session.id, kinds.encode(session))
+            elif users:
+                ids = ", ".join(sorted(KINDS["session"].decoder.decode(raw).id for raw in users)[:5])
+                raise Conflict(
+                    f"{len(users)} session(s) still use {kind} {entity_id!r} ({ids}); move or delete them first"
+                )
+            seq = await store.delete_entity(conn, kind, entity_id)
+        assert seq is not None
+        await self._on_write(seq)
+
+    async def import_programme(self, programme: ProgrammeImport) -> int:
+        """Write a whole programme in one transaction, entity by entity, in dependency order.
+
+        Entities whose stored JSON is already identical are left alone, so re-importing the same
+        file changes nothing and an updated file only moves what changed.
+
+        Returns:
+            How many entities were written.
+
+        Raises:
+            Invalid: An entity without an id, or one that breaks a rule; nothing is written.
+        """
+        _check_event(programme.event)
+        written = 0
+        last_seq = 0
+        async with self.db.write() as conn:
+            if await store.get_entity(conn, "event", EVENT_ID) != kinds.encode(programme.event):
+                last_seq = await store.put_entity(conn, "event", EVENT_ID, kinds.encode(programme.event))
+                written += 1
+            batches: list[tuple[str, list[Any]]] = [
+                ("room", programme.rooms),
+                ("track", programme.tracks),
+                ("format", programme.formats),
+                ("speaker", programme.speakers),
+                ("session", programme.sessions),
+            ]
+            for kind, items in batches:
+                seen: set[str] = set()
+                for index, item in enumerate(items):
+                    where = f"{kind}s[{index}]"
+                    if not item.id:
+                        raise Invalid(f"{where} has no id: every imported entity needs one", field=f"{where}.id")
+                    if item.id in seen:
+                        raise Invalid(f"{where}: the id {item.id!r} appears twice", field=f"{where}.id")
+                    seen.add(item.id)
+                    try:
+                        entity = await self._validated(conn, kind, item, explicit=_explicit_fields(item))
+                    except Invalid as error:
+                        raise Invalid(f"{where} ({item.id}): {error.detail}", field=error.field) from None
+                    data = kinds.encode(entity)
+                    if await store.get_entity(conn, kind, entity.id) != data:
+                        last_seq = await store.put_entity(conn, kind, entity.id, data)
+                        written += 1
+        if written:
+            await self._on_write(last_seq)
+        return written
+
+    # -- rules -------------------------------------------------------------------------------
+
+    async def _validated(self, conn: aiosqlite.Connection, kind: str, entity: Any, *, explicit: set[str]) -> Any:
+        if isinstance(entity, Speaker):
+            return _anonymised(entity, explicit)
+        if isinstance(entity, Session):
+            return await _checked_session(conn, entity)
+        return entity
+
+
+def _explicit_fields(entity: msgspec.Struct) -> set[str]:
+    """Fields of a new entity that differ from their defaults, i.e. that the sender set."""
+    defaults = type(entity)(**{f: getattr(entity, f) for f in _required_fields(entity)})
+    return {f for f in entity.__struct_fields__ if getattr(entity, f) != getattr(defaults, f)}
+
+
+def _required_fields(entity: msgspec.Struct) -> list[str]:
+    info = msgspec.inspect.type_info(type(entity))
+    assert isinstance(info, msgspec.inspect.StructType)
+    return [field.name for field in info.fields if field.required]
+
+
+def _anonymised(speaker: Speaker, explicit: set[str]) -> Speaker:
+    """An anonymous speaker keeps only pseudonym, pronouns and bio.
+
+    Setting a hidden field on an anonymous speaker is refused; hidden fields stored from before the
+    speaker became anonymous are erased, so they cannot leak later.
+    """
+    if not speaker.anonymous:
+        return speaker
+    for field in ANONYMOUS_HIDDEN:
+        if field in explicit and getattr(speaker, field):
+            raise Invalid(
+                f"an anonymous speaker has no {_camel(field)}: only name (a pseudonym), pronouns and bio are kept",
+                field=_camel(field),
+            )
+    translations = {lang: msgspec.structs.replace(text, role="") for lang, text in speaker.translations.items()}
+    return msgspec.structs.replace(
+        speaker, organisation="", role="", country="", photo_url=None, links=[], translations=translations
+    )
+
+
+async def _checked_session(conn: aiosqlite.Connection, session: Session) -> Session:
+    if session.end <= session.start:
+        raise Invalid(f"end ({session.end.isoformat()}) must be after start ({session.start.isoformat()})", field="end")
+    references = [("room", session.room_id, "roomId"), ("format", session.format, "format")]
+    if session.track_id is not None:
+        references.append(("track", session.track_id, "trackId"))
+    references += [("speaker", sid, f"speakerIds[{i}]") for i, sid in enumerate(session.speaker_ids)]
+    for kind, ref, field in references:
+        if await store.get_entity(conn, kind, ref) is None:
+            raise Invalid(f"{field}: there is no {kind} with id {ref!r}", field=field)
+    if len(set(session.speaker_ids)) != len(session.speaker_ids):
+        raise Invalid("speakerIds lists a speaker twice", field="speakerIds")
+    if not session.guid:
+        session = msgspec.structs.replace(session, guid=str(uuid.uuid4()))
+    owner = await store.guid_owner(conn, session.guid)
+    if owner is not None and owner != session.id:
+        raise Conflict(f"the guid {session.guid!r} belongs to session {owner!r}", field="guid")
+    return session
+
+
+def _check_event(event: Event) -> None:
+    try:
+        zoneinfo.ZoneInfo(event.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise Invalid(
+            f"timeZone: {event.time_zone!r} is not an IANA time zone such as 'Asia/Makassar'", field="timeZone"
+        ) from None
+    if event.end_date < event.start_date:
+        raise Invalid("endDate must not be before startDate", field="endDate")
+
+
+async def _free_id(conn: aiosqlite.Connection, kind: str, text: str) -> str:
+    base = kinds.slug(text) or kind
+    candidate = base
+    while await store.get_entity(conn, kind, candidate) is not None:
+        candidate = f"{base}-{kinds.random_suffix()}"
+    return candidate

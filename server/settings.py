@@ -1,0 +1,44 @@
+"""Runtime settings, read once from the environment and command-line flags."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import msgspec
+
+DEFAULT_DB = Path("data") / "kumpul.db"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """What a running server needs to know about its surroundings.
+
+    Attributes:
+        db_path: The SQLite file; its folder also holds keys and other state.
+        tombstone_retention_days: How long deletions stay in the change feed. A client whose cursor
+            is older than the oldest kept tombstone gets 410 and refetches the snapshot.
+        read_connections: Size of the pool of read-only SQLite connections.
+        change_poll_seconds: How often the server looks for writes made by another process
+            (``kumpul import`` while serving, or a second worker).
+    """
+
+    db_path: Path = DEFAULT_DB
+    tombstone_retention_days: float = 30.0
+    read_connections: int = 4
+    change_poll_seconds: float = 0.5
+
+
+def db_path_from_env(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Resolve the database path: an explicit value, else ``KUMPUL_DB``, else ``./data/kumpul.db``."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("KUMPUL_DB")
+    return Path(env) if env else DEFAULT_DB
+
+
+def settings_from_env(db: str | os.PathLike[str] | None = None) -> Settings:
+    """Build settings from the environment, with ``db`` overriding ``KUMPUL_DB``."""
+    retention = os.environ.get("KUMPUL_TOMBSTONE_RETENTION_DAYS")
+    if retention:
+        return Settings(db_path=db_path_from_env(db), tombstone_retention_days=float(retention))
+    return Settings(db_path=db_path_from_env(db))

@@ -1,0 +1,1 @@
+"""SQLite storage: one writer connection, a pool of readers, numbered migrations."""

@@ -1,0 +1,166 @@
+"""The SQLite database: one serialised writer, a pool of readers, migrations at start-up."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+async def _configure(conn: aiosqlite.Connection, *, readonly: bool) -> None:
+    conn.row_factory = aiosqlite.Row
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    if readonly:
+        await conn.execute("PRAGMA query_only = ON")
+    else:
+        await conn.execute("PRAGMA journal_mode = WAL")
+        # WAL with synchronous=NORMAL never loses a committed transaction when the process dies;
+        # only a power cut can roll back the last commits, and never corrupts the file.
+        await conn.execute("PRAGMA synchronous = NORMAL")
+
+
+def migration_files() -> list[tuple[int, str, str]]:
+    """The bundled migrations as ``(version, name, sql)``, in order."""
+    folder = resources.files("server.storage") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [version for version, _, _ in found]
+    if len(set(versions)) != len(versions):
+        raise RuntimeError(f"two migrations share a number: {versions}")
+    return found
+
+
+class Database:
+    """One SQLite file opened for the life of the app.
+
+    Every write goes through :meth:`write`, which holds an asyncio lock and a ``BEGIN IMMEDIATE``
+    transaction, so writes are serialised in this process and against other processes. Reads use a
+    small pool of ``query_only`` connections and never wait for writes (WAL).
+    """
+
+    def __init__(self, path: Path, *, readers: int = 4) -> None:
+        self.path = path
+        self._reader_count = readers
+        self._writer: aiosqlite.Connection | None = None
+        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._all_readers: list[aiosqlite.Connection] = []
+        self._write_lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        """Open the connections and apply pending migrations."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await aiosqlite.connect(self.path, isolation_level=None)
+        await _configure(self._writer, readonly=False)
+        await self._migrate()
+        for _ in range(self._reader_count):
+            conn = await aiosqlite.connect(self.path, isolation_level=None)
+            await _configure(conn, readonly=True)
+            self._all_readers.append(conn)
+            self._readers.put_nowait(conn)
+
+    async def close(self) -> None:
+        """Close every connection."""
+        for conn in self._all_readers:
+            await conn.close()
+        self._all_readers.clear()
+        self._readers = asyncio.Queue()
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
+
+    async def __aenter__(self) -> Database:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction: committed when the block ends, rolled back if it raises."""
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        async with self._write_lock:
+            conn = self._writer
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A read connection from the pool, returned when the block ends."""
+        conn = await self._readers.get()
+        try:
+            yield conn
+        finally:
+            self._readers.put_nowait(conn)
+
+    async def data_version(self) -> int:
+        """SQLite's ``data_version`` as seen by the writer: it moves when another connection commits."""
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        async with self._writer.execute("PRAGMA data_version") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _migrate(self) -> None:
+        assert self._writer is not None
+        conn = self._writer
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT"
+        )
+        async with conn.execute("SELECT version FROM schema_migrations") as cur:
+            applied = {row[0] for row in await cur.fetchall()}
+        for version, name, sql in migration_files():
+            if version in applied:
+                continue
+            log.info("applying migration %s", name)
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                # executescript would commit the open transaction first, so run statement by statement.
+                for statement in _statements(sql):
+                    await conn.execute(statement)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, datetime('now'))",
+                    (version, name),
+                )
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into complete statements, as SQLite's own parser sees them."""
+    statements: list[str] = []
+    pending = ""
+    for line in sql.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip() and not all(row.lstrip().startswith("--") for row in pending.strip().splitlines()):
+        raise RuntimeError(f"incomplete statement at the end of a migration: {pending.strip()[:80]}")
+    return statements

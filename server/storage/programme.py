@@ -1,0 +1,145 @@
+"""Programme storage: versioned entities, tombstones and the global change sequence.
+
+Every function takes a connection: reads take one from ``Database.read()``, writes the one from
+``Database.write()``, so a caller groups several calls into one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """Where the change sequence stands."""
+
+    epoch: str
+    seq: int
+    floor: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredChange:
+    """A row of the change feed; ``data`` is the entity's JSON, or None for a tombstone."""
+
+    kind: str
+    id: str
+    seq: int
+    data: bytes | None
+
+
+async def feed_state(conn: aiosqlite.Connection) -> FeedState:
+    """The epoch, newest sequence and tombstone floor."""
+    async with conn.execute("SELECT epoch, seq, floor FROM feed_state WHERE id = 1") as cur:
+        row = await cur.fetchone()
+    if row is None:
+        raise RuntimeError("feed_state row is missing: the database was not migrated")
+    return FeedState(epoch=row[0], seq=row[1], floor=row[2])
+
+
+async def _next_seq(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("UPDATE feed_state SET seq = seq + 1 WHERE id = 1 RETURNING seq") as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def get_entity(conn: aiosqlite.Connection, kind: str, entity_id: str) -> bytes | None:
+    """The stored JSON of one entity, or None."""
+    async with conn.execute("SELECT data FROM entities WHERE kind = ? AND id = ?", (kind, entity_id)) as cur:
+        row = await cur.fetchone()
+    return row[0].encode() if row else None
+
+
+async def list_entities(conn: aiosqlite.Connection, kind: str) -> list[bytes]:
+    """The stored JSON of every entity of a kind, in no particular order."""
+    async with conn.execute("SELECT data FROM entities WHERE kind = ?", (kind,)) as cur:
+        return [row[0].encode() for row in await cur.fetchall()]
+
+
+async def all_entities(conn: aiosqlite.Connection) -> list[tuple[str, bytes]]:
+    """``(kind, json)`` for every live entity."""
+    async with conn.execute("SELECT kind, data FROM entities") as cur:
+        return [(row[0], row[1].encode()) for row in await cur.fetchall()]
+
+
+async def put_entity(conn: aiosqlite.Connection, kind: str, entity_id: str, data: bytes) -> int:
+    """Insert or replace an entity under a new change sequence; a tombstone of the same id goes away.
+
+    Returns:
+        The change sequence of this write.
+    """
+    seq = await _next_seq(conn)
+    await conn.execute(
+        "INSERT INTO entities (kind, id, seq, data, updated_at) VALUES (?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'))"
+        " ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, data = excluded.data,"
+        " updated_at = excluded.updated_at",
+        (kind, entity_id, seq, data.decode()),
+    )
+    await conn.execute("DELETE FROM tombstones WHERE kind = ? AND id = ?", (kind, entity_id))
+    return seq
+
+
+async def delete_entity(conn: aiosqlite.Connection, kind: str, entity_id: str) -> int | None:
+    """Delete an entity and leave a tombstone.
+
+    Returns:
+        The change sequence of the deletion, or None when there was no such entity.
+    """
+    async with conn.execute("DELETE FROM entities WHERE kind = ? AND id = ? RETURNING id", (kind, entity_id)) as cur:
+        if await cur.fetchone() is None:
+            return None
+    seq = await _next_seq(conn)
+    await conn.execute(
+        "INSERT INTO tombstones (kind, id, seq, deleted_at) VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'))"
+        " ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, deleted_at = excluded.deleted_at",
+        (kind, entity_id, seq),
+    )
+    return seq
+
+
+async def changes_since(conn: aiosqlite.Connection, seq: int, limit: int) -> list[StoredChange]:
+    """Upserts and tombstones after ``seq``, in sequence order, at most ``limit``."""
+    async with conn.execute(
+        "SELECT kind, id, seq, data FROM entities WHERE seq > :seq"
+        " UNION ALL SELECT kind, id, seq, NULL FROM tombstones WHERE seq > :seq"
+        " ORDER BY seq LIMIT :limit",
+        {"seq": seq, "limit": limit},
+    ) as cur:
+        rows = await cur.fetchall()
+    return [StoredChange(row[0], row[1], row[2], row[3].encode() if row[3] is not None else None) for row in rows]
+
+
+async def purge_tombstones(conn: aiosqlite.Connection, older_than: str) -> int:
+    """Drop tombstones deleted before ``older_than`` (ISO 8601 UTC) and raise the floor past them.
+
+    Returns:
+        How many tombstones were purged.
+    """
+    async with conn.execute("DELETE FROM tombstones WHERE deleted_at < ? RETURNING seq", (older_than,)) as cur:
+        purged = [row[0] for row in await cur.fetchall()]
+    if purged:
+        await conn.execute("UPDATE feed_state SET floor = max(floor, ?) WHERE id = 1", (max(purged),))
+    return len(purged)
+
+
+async def sessions_referencing(conn: aiosqlite.Connection, field: str, entity_id: str) -> list[bytes]:
+    """Sessions whose ``roomId``, ``trackId``, ``format`` or ``speakerIds`` name ``entity_id``."""
+    queries = {
+        "roomId": "SELECT data FROM entities WHERE kind = 'session' AND data ->> '$.roomId' = ?",
+        "trackId": "SELECT data FROM entities WHERE kind = 'session' AND data ->> '$.trackId' = ?",
+        "format": "SELECT data FROM entities WHERE kind = 'session' AND data ->> '$.format' = ?",
+        "speakerIds": "SELECT data FROM entities WHERE kind = 'session'"
+        " AND EXISTS (SELECT 1 FROM json_each(data, '$.speakerIds') WHERE value = ?)",
+    }
+    async with conn.execute(queries[field], (entity_id,)) as cur:
+        return [row[0].encode() for row in await cur.fetchall()]
+
+
+async def guid_owner(conn: aiosqlite.Connection, guid: str) -> str | None:
+    """The id of the session that holds ``guid``, if any."""
+    async with conn.execute("SELECT id FROM entities WHERE kind = 'session' AND data ->> '$.guid' = ?", (guid,)) as cur:
+        row = await cur.fetchone()
+    return row[0] if row else None
