@@ -26,6 +26,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 ACCEPT_ENCODING = "gzip, br"
+STALE_EDITS = 20
 HEALTH_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 RESPONSE_TIMEOUT = 10.0
@@ -106,6 +107,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Read the command line."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", help="base URL of a running server (default: start one on loopback)")
+    parser.add_argument("--token", default=None, help="an editor's token for --url, to measure changes after 20 edits")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per workload (default 5)")
     parser.add_argument("--connections", type=int, default=50, help="concurrent connections (default 50)")
     parser.add_argument("--requests", type=int, default=0, help="request cap per workload (default: no cap)")
@@ -179,18 +181,25 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def served(kumpul: str) -> Iterator[str]:
-    """Run ``kumpul serve --demo`` on a fresh database and yield its base URL."""
+def served(kumpul: str) -> Iterator[tuple[str, str]]:
+    """Run ``kumpul serve --demo`` on a fresh database; yield its base URL and an editor's token."""
     with tempfile.TemporaryDirectory(prefix="kumpul-bench-") as tmp:
         port = free_port()
         log_path = Path(tmp) / "server.log"
-        cmd = [kumpul, "serve", "--host", "127.0.0.1", "--port", str(port), "--db", str(Path(tmp) / "bench.db")]
+        db = str(Path(tmp) / "bench.db")
+        cmd = [kumpul, "serve", "--host", "127.0.0.1", "--port", str(port), "--db", db]
         with log_path.open("wb") as log:
             proc = subprocess.Popen([*cmd, "--demo"], stdout=log, stderr=subprocess.STDOUT)
         try:
             base_url = f"http://127.0.0.1:{port}"
             wait_healthy(base_url, proc, log_path)
-            yield base_url
+            added = subprocess.run(
+                [kumpul, "organiser", "add", "bench", "--role", "editor", "--db", db],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            yield base_url, added.stdout.strip().splitlines()[-1]
         finally:
             stop_server(proc)
 
@@ -198,10 +207,29 @@ def served(kumpul: str) -> Iterator[str]:
 # --- workloads ----------------------------------------------------------------------------------
 
 
-def prepare(base_url: str) -> list[Workload]:
-    """Fetch the programme once to learn its ETag and cursor, and check each workload's status."""
+def edit_sessions(client: httpx.Client, token: str, count: int) -> None:
+    """Make ``count`` organiser edits, as a programme change during the event would."""
+    sessions = client.get("/api/sessions").json()[:count]
+    for session in sessions:
+        response = client.patch(
+            f"/api/admin/sessions/{session['id']}",
+            json={"capacity": (session.get("capacity") or 0) + 1},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        response.raise_for_status()
+
+
+def prepare(base_url: str, token: str | None) -> list[Workload]:
+    """Learn the programme's ETag and cursor, and check each workload's status.
+
+    With an organiser token, 20 sessions are edited first, so a workload can ask for the changes
+    after the cursor from before the edits, as every phone does when the wifi comes back.
+    """
     compressed = {"Accept-Encoding": ACCEPT_ENCODING}
     with httpx.Client(base_url=base_url, timeout=30.0) as client:
+        stale_cursor = client.get("/api/programme").json()["cursor"]
+        if token:
+            edit_sessions(client, token, STALE_EDITS)
         first = client.get("/api/programme", headers=compressed)
         first.raise_for_status()
         etag = first.headers.get("etag")
@@ -215,8 +243,11 @@ def prepare(base_url: str) -> list[Workload]:
         workloads = [
             Workload("programme 200", "/api/programme", compressed, 200),
             Workload("programme 304", "/api/programme", {**compressed, "If-None-Match": etag}, 304),
-            Workload("changes", f"/api/changes?since={quote(cursor, safe='')}", compressed, 200),
+            Workload("changes (up to date)", f"/api/changes?since={quote(cursor, safe='')}", compressed, 200),
         ]
+        if token:
+            path = f"/api/changes?since={quote(stale_cursor, safe='')}"
+            workloads.append(Workload(f"changes ({STALE_EDITS} edits behind)", path, compressed, 200))
         for work in workloads:
             status = client.get(work.path, headers=work.headers).status_code
             if status != work.expected:
@@ -521,11 +552,11 @@ def choose_wrk(generator: str) -> str | None:
     return wrk
 
 
-def measure(base_url: str, args: argparse.Namespace) -> list[Result]:
+def measure(base_url: str, token: str | None, args: argparse.Namespace) -> list[Result]:
     """Run every workload against ``base_url``."""
     wrk = choose_wrk(args.generator)
     results = []
-    for work in prepare(base_url):
+    for work in prepare(base_url, token):
         if wrk:
             result = run_wrk(wrk, base_url, work, args.connections, args.duration, args.requests, args.threads)
         else:
@@ -540,10 +571,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.url:
         base_url = args.url.rstrip("/")
-        results = measure(base_url, args)
+        results = measure(base_url, args.token, args)
     else:
-        with served(find_kumpul(args.kumpul)) as base_url:
-            results = measure(base_url, args)
+        with served(find_kumpul(args.kumpul)) as (base_url, token):
+            results = measure(base_url, token, args)
     print(format_table(results))
     if any(result.errors for result in results):
         print("errors: non-expected statuses or transport failures occurred", file=sys.stderr)

@@ -16,7 +16,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from server import __version__
 from server.errors import KumpulError, Unauthorized
-from server.routes import formats, health, programme, rooms, sessions, speakers, tracks
+from server.routes import formats, health, programme, pwa, rooms, sessions, speakers, tracks
 from server.routes.deps import provide_auth, provide_feed, provide_programme
 from server.services.auth import AuthService
 from server.services.feed import FeedService
@@ -90,6 +90,7 @@ def create_app(settings: Settings) -> Litestar:
         app.state.feed = feed
         app.state.programme = ProgrammeService(db, on_write=feed.written)
         app.state.auth = AuthService(db)
+        app.state.pwa_dir = settings.pwa_dir
         try:
             yield
         finally:
@@ -111,6 +112,7 @@ def create_app(settings: Settings) -> Litestar:
             tracks.AdminTrackController,
             formats.FormatController,
             formats.AdminFormatController,
+            pwa.pwa,
         ],
         lifespan=[lifespan],
         dependencies={

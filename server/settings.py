@@ -8,6 +8,8 @@ from pathlib import Path
 import msgspec
 
 DEFAULT_DB = Path("data") / "kumpul.db"
+#: The PWA's build output in a source checkout.
+DEFAULT_PWA_DIR = Path(__file__).resolve().parent.parent / "pwa" / "dist"
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -20,12 +22,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         read_connections: Size of the pool of read-only SQLite connections.
         change_poll_seconds: How often the server looks for writes made by another process
             (``kumpul import`` while serving, or a second worker).
+        pwa_dir: The built PWA served at ``/``.
     """
 
     db_path: Path = DEFAULT_DB
     tombstone_retention_days: float = 30.0
     read_connections: int = 4
     change_poll_seconds: float = 0.5
+    pwa_dir: Path = DEFAULT_PWA_DIR
 
 
 def db_path_from_env(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -38,7 +42,9 @@ def db_path_from_env(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 def settings_from_env(db: str | os.PathLike[str] | None = None) -> Settings:
     """Build settings from the environment, with ``db`` overriding ``KUMPUL_DB``."""
-    retention = os.environ.get("KUMPUL_TOMBSTONE_RETENTION_DAYS")
-    if retention:
-        return Settings(db_path=db_path_from_env(db), tombstone_retention_days=float(retention))
-    return Settings(db_path=db_path_from_env(db))
+    overrides: dict[str, object] = {}
+    if retention := os.environ.get("KUMPUL_TOMBSTONE_RETENTION_DAYS"):
+        overrides["tombstone_retention_days"] = float(retention)
+    if pwa_dir := os.environ.get("KUMPUL_PWA_DIR"):
+        overrides["pwa_dir"] = Path(pwa_dir)
+    return msgspec.structs.replace(Settings(db_path=db_path_from_env(db)), **overrides)

@@ -27,6 +27,7 @@ class FormatController(Controller):
 class AdminFormatController(Controller):
     path = "/api/admin/formats"
     tags = ["admin"]
+    security = [{"bearer": []}]
     guards = [requires(Permission.PROGRAMME)]
 
     @post("/", summary="Create a format")

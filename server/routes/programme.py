@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, get, put
 from litestar.params import JSONBody, Parameter
 
 from server.routes.deps import FeedDep, ProgrammeDep, requires
-from server.routes.responses import etag_matches, etag_with_encoding, negotiate_encoding, raw_json
+from server.routes.responses import encoded_json, etag_matches, etag_with_encoding, negotiate_encoding
 from server.schemas.programme import Event, Programme
 from server.services.auth import Permission
 from server.services.feed import MAX_CHANGES_LIMIT
@@ -42,13 +42,7 @@ class ProgrammeController(Controller):
         headers = {**CACHE_HEADERS, "ETag": etag_with_encoding(encoded.etag, encoding)}
         if etag_matches(request.headers.get("if-none-match"), encoded.etag):
             return Response(content=b"", status_code=304, headers=headers)  # type: ignore[arg-type]
-        if encoding == "br":
-            body, headers["Content-Encoding"] = encoded.br, "br"
-        elif encoding == "gzip":
-            body, headers["Content-Encoding"] = encoded.gzip, "gzip"
-        else:
-            body = encoded.identity
-        return raw_json(body, headers=headers)  # type: ignore[return-value]
+        return encoded_json(request, encoded.body, headers)  # type: ignore[return-value]
 
     @get(
         "/changes",
@@ -58,19 +52,23 @@ class ProgrammeController(Controller):
             "order. Send the returned `cursor` next time; `more` says another page follows at once. "
             "410 when the cursor is older than the kept deletions: fetch /api/programme again."
         ),
+        opt={"skip_compression": True},
     )
     async def get_changes(
         self,
+        request: Request,  # type: ignore[type-arg]
         feed: FeedDep,
         since: Annotated[str, Parameter(description="The `cursor` of a previous programme or changes response")],
         limit: Annotated[int, Parameter(ge=1, le=MAX_CHANGES_LIMIT, description="Most records in one page")] = 500,
     ) -> Response[ChangesPage]:
-        return raw_json(await feed.changes(since, limit), headers={"Cache-Control": "no-cache"})  # type: ignore[return-value]
+        page = await feed.changes(since, limit)
+        return encoded_json(request, page, {"Cache-Control": "no-cache"})  # type: ignore[return-value]
 
 
 class AdminEventController(Controller):
     path = "/api/admin/event"
     tags = ["admin"]
+    security = [{"bearer": []}]
     guards = [requires(Permission.PROGRAMME)]
 
     @put("/", summary="Create or replace the event")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from litestar import Response
+from litestar import Request, Response
 from litestar.enums import MediaType
+
+from server.services.feed import Encoded
 
 JSON = MediaType.JSON
 
@@ -11,6 +13,19 @@ JSON = MediaType.JSON
 def raw_json(body: bytes, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
     """A response whose body is JSON already encoded by a service."""
     return Response(content=body, status_code=status_code, media_type=JSON, headers=headers)
+
+
+def encoded_json(
+    request: Request,  # type: ignore[type-arg]
+    body: Encoded,
+    headers: dict[str, str],
+) -> Response[bytes]:
+    """A JSON response in the best encoding the client accepts, from bodies compressed once."""
+    encoding = negotiate_encoding(request.headers.get("accept-encoding"))
+    headers = {**headers, "Vary": "Accept-Encoding"}
+    if encoding != "identity":
+        headers["Content-Encoding"] = encoding
+    return raw_json(body.body(encoding), headers=headers)
 
 
 def negotiate_encoding(accept_encoding: str | None) -> str:

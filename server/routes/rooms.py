@@ -27,6 +27,7 @@ class RoomController(Controller):
 class AdminRoomController(Controller):
     path = "/api/admin/rooms"
     tags = ["admin"]
+    security = [{"bearer": []}]
     guards = [requires(Permission.PROGRAMME)]
 
     @post("/", summary="Create a room")

@@ -27,6 +27,7 @@ class SessionController(Controller):
 class AdminSessionController(Controller):
     path = "/api/admin/sessions"
     tags = ["admin"]
+    security = [{"bearer": []}]
     guards = [requires(Permission.PROGRAMME)]
 
     @post("/", summary="Create a session")

@@ -27,6 +27,7 @@ class SpeakerController(Controller):
 class AdminSpeakerController(Controller):
     path = "/api/admin/speakers"
     tags = ["admin"]
+    security = [{"bearer": []}]
     guards = [requires(Permission.PROGRAMME)]
 
     @post("/", summary="Create a speaker")

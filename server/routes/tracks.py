@@ -27,6 +27,7 @@ class TrackController(Controller):
 class AdminTrackController(Controller):
     path = "/api/admin/tracks"
     tags = ["admin"]
+    security = [{"bearer": []}]
     guards = [requires(Permission.PROGRAMME)]
 
     @post("/", summary="Create a track")

@@ -39,6 +39,29 @@ _encoder = msgspec.json.Encoder()
 Listener = Callable[[str], Awaitable[None]]
 
 
+class Encoded:
+    """One JSON body and its gzip and brotli forms, each compressed at most once."""
+
+    __slots__ = ("_forms", "identity")
+
+    def __init__(self, identity: bytes, *, gzip_body: bytes | None = None, br_body: bytes | None = None) -> None:
+        self.identity = identity
+        self._forms: dict[str, bytes] = {}
+        if gzip_body is not None:
+            self._forms["gzip"] = gzip_body
+        if br_body is not None:
+            self._forms["br"] = br_body
+
+    def body(self, encoding: str) -> bytes:
+        """The body in ``encoding`` (``identity``, ``gzip`` or ``br``)."""
+        if encoding == "identity":
+            return self.identity
+        form = self._forms.get(encoding)
+        if form is None:
+            form = self._forms[encoding] = _COMPRESSORS[encoding](self.identity)
+        return form
+
+
 @dataclass(frozen=True, slots=True)
 class EncodedProgramme:
     """The programme at one cursor, in every encoding it is served in."""
@@ -46,9 +69,7 @@ class EncodedProgramme:
     seq: int
     cursor: str
     etag: str
-    identity: bytes
-    gzip: bytes
-    br: bytes
+    body: Encoded
     snapshot: dict[str, Any]
 
 
@@ -61,7 +82,7 @@ class _PageCache:
     """
 
     seq: int
-    bodies: dict[tuple[str, int, int], bytes] = field(default_factory=dict)
+    bodies: dict[tuple[str, int, int], Encoded] = field(default_factory=dict)
 
 
 def etag_for(cursor: str) -> str:
@@ -132,7 +153,7 @@ class FeedService:
         encoded = await self.programme()
         return _encoder.encode(encoded.snapshot[key])
 
-    async def changes(self, since: str, limit: int) -> bytes:
+    async def changes(self, since: str, limit: int) -> Encoded:
         """The JSON of one page of changes after ``since``.
 
         Raises:
@@ -147,12 +168,13 @@ class FeedService:
             raise Invalid(f"limit must be between 1 and {MAX_CHANGES_LIMIT}", field="limit")
         state = self.state
         if cursor.epoch == state.epoch and cursor.seq == state.seq and state.seq >= state.floor:
-            return b'{"changes":[],"cursor":%s,"more":false}' % _encoder.encode(since)
+            return Encoded(b'{"changes":[],"cursor":%s,"more":false}' % _encoder.encode(since))
         key = (cursor.epoch, cursor.seq, limit)
         pages = self._pages
         if pages.seq == state.seq and key in pages.bodies:
             return pages.bodies[key]
-        body, seq = await self._read_changes(cursor, limit)
+        raw, seq = await self._read_changes(cursor, limit)
+        body = Encoded(raw)
         if seq != pages.seq:
             self._pages = pages = _PageCache(seq)
         if len(pages.bodies) < _PAGE_CACHE_SIZE:
@@ -224,7 +246,7 @@ class FeedService:
         snapshot = build_snapshot(cursor, event, entities)
         body = _encoder.encode(snapshot)
         gz, br = await asyncio.to_thread(_compress, body)
-        return EncodedProgramme(state.seq, cursor, etag_for(cursor), body, gz, br, snapshot)
+        return EncodedProgramme(state.seq, cursor, etag_for(cursor), Encoded(body, gzip_body=gz, br_body=br), snapshot)
 
     async def _notify(self) -> None:
         cursor = self.cursor
@@ -257,4 +279,12 @@ class FeedService:
 
 
 def _compress(body: bytes) -> tuple[bytes, bytes]:
+    """The smallest forms, for the programme: built once per cursor, downloaded by every phone."""
     return gzip.compress(body, compresslevel=9, mtime=0), brotli.compress(body, quality=11)
+
+
+#: Quick forms for change pages, which are small and many.
+_COMPRESSORS = {
+    "gzip": lambda body: gzip.compress(body, compresslevel=6, mtime=0),
+    "br": lambda body: brotli.compress(body, quality=6),
+}
