@@ -15,12 +15,22 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from server import __version__
-from server.errors import KumpulError, Unauthorized
-from server.routes import formats, health, programme, pwa, rooms, sessions, speakers, tracks
-from server.routes.deps import provide_auth, provide_feed, provide_programme
+from server.errors import KumpulError, TooManyRequests, Unauthorized
+from server.routes import attendees, formats, health, programme, pwa, rooms, sessions, speakers, tracks
+from server.routes.deps import (
+    provide_attendees,
+    provide_auth,
+    provide_feed,
+    provide_me,
+    provide_private_sync,
+    provide_programme,
+)
+from server.services.attendees import AttendeeService
 from server.services.auth import AuthService
 from server.services.feed import FeedService
+from server.services.private_sync import PrivateSyncService
 from server.services.programme import ProgrammeService
+from server.services.ratelimit import RateLimiter
 from server.settings import Settings
 from server.storage.db import Database
 
@@ -42,6 +52,8 @@ def _kumpul_error(_: Request, exc: KumpulError) -> Response[dict[str, object]]: 
     response = _error(exc.status_code, exc.detail, extra)
     if isinstance(exc, Unauthorized):
         response.headers["WWW-Authenticate"] = 'Bearer realm="kumpul"'
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 
@@ -62,6 +74,8 @@ def _http_error(_: Request, exc: HTTPException) -> Response[dict[str, object]]: 
     detail = exc.detail
     if isinstance(exc.__cause__, SerializationException):
         detail = f"Malformed JSON in the request body: {detail}"
+    if exc.status_code == 413:
+        detail = f"The request body is over the limit of {MAX_BODY_BYTES // 1024} KB"
     response = _error(exc.status_code, detail, extra)
     if exc.headers:
         response.headers.update(exc.headers)
@@ -90,6 +104,9 @@ def create_app(settings: Settings) -> Litestar:
         app.state.feed = feed
         app.state.programme = ProgrammeService(db, on_write=feed.written)
         app.state.auth = AuthService(db)
+        limiter = RateLimiter()
+        app.state.attendees = AttendeeService(db, limiter)
+        app.state.private_sync = PrivateSyncService(db, limiter)
         app.state.pwa_dir = settings.pwa_dir
         try:
             yield
@@ -112,6 +129,9 @@ def create_app(settings: Settings) -> Litestar:
             tracks.AdminTrackController,
             formats.FormatController,
             formats.AdminFormatController,
+            attendees.AttendeeController,
+            attendees.MeController,
+            attendees.PrivateSyncController,
             pwa.pwa,
         ],
         lifespan=[lifespan],
@@ -119,6 +139,9 @@ def create_app(settings: Settings) -> Litestar:
             "programme": Provide(provide_programme, sync_to_thread=False),
             "feed": Provide(provide_feed, sync_to_thread=False),
             "auth": Provide(provide_auth, sync_to_thread=False),
+            "attendees": Provide(provide_attendees, sync_to_thread=False),
+            "private_sync": Provide(provide_private_sync, sync_to_thread=False),
+            "me": Provide(provide_me, sync_to_thread=False),
         },
         exception_handlers={
             KumpulError: _kumpul_error,

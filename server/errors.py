@@ -52,3 +52,19 @@ class Gone(KumpulError):
     """What the client holds can no longer be served; it must start again."""
 
     status_code = 410
+
+
+class PayloadTooLarge(KumpulError):
+    """A request, document or collection over its size limit."""
+
+    status_code = 413
+
+
+class TooManyRequests(KumpulError):
+    """Over a rate limit; ``retry_after`` says in how many seconds to try again."""
+
+    status_code = 429
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

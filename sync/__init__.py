@@ -1,24 +1,48 @@
 """Kumpul's sync protocols as plain Python: no web framework, no database driver.
 
-The programme feed (one writer, many readers) is in :mod:`sync.feed` and :mod:`sync.cursor`.
+The programme feed (one writer, many readers) is in :mod:`sync.feed` and :mod:`sync.cursor`;
+private CRDT documents (many writers: one attendee's devices) in :mod:`sync.docs`.
 """
 
 from sync.cursor import Cursor, check_servable
-from sync.errors import ChangeError, CursorError, StaleCursorError, SyncError
+from sync.docs import (
+    PROFILE,
+    DocPatch,
+    DocUpdate,
+    SyncRequest,
+    SyncResponse,
+    check_doc_id,
+    merge,
+    missing_for,
+    new_note_id,
+    note_text_bytes,
+)
+from sync.errors import ChangeError, CursorError, DocumentError, StaleCursorError, SyncError
 from sync.feed import COLLECTIONS, KINDS, Change, ChangesPage, apply_changes, build_snapshot, sort_collection
 
 __all__ = [
     "COLLECTIONS",
     "KINDS",
+    "PROFILE",
     "Change",
     "ChangeError",
     "ChangesPage",
     "Cursor",
     "CursorError",
+    "DocPatch",
+    "DocUpdate",
+    "DocumentError",
     "StaleCursorError",
     "SyncError",
+    "SyncRequest",
+    "SyncResponse",
     "apply_changes",
     "build_snapshot",
+    "check_doc_id",
     "check_servable",
+    "merge",
+    "missing_for",
+    "new_note_id",
+    "note_text_bytes",
     "sort_collection",
 ]

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 
+from server.services.attendees import AttendeeService
 from server.services.auth import AuthService, Organiser, Permission
 from server.services.feed import FeedService
+from server.services.private_sync import PrivateSyncService
 from server.services.programme import ProgrammeService
+from server.storage.attendees import AttendeeRow
 
 #: Handler parameter types for the services (litestar injects them by parameter name).
 FeedDep = NamedDependency[FeedService]
 ProgrammeDep = NamedDependency[ProgrammeService]
 AuthDep = NamedDependency[AuthService]
+AttendeesDep = NamedDependency[AttendeeService]
+PrivateSyncDep = NamedDependency[PrivateSyncService]
+AttendeeDep = NamedDependency[AttendeeRow]
 
 Guard = Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]  # type: ignore[type-arg]
 
@@ -34,6 +41,28 @@ def provide_feed(state: State) -> FeedService:
 def provide_auth(state: State) -> AuthService:
     service: AuthService = state.auth
     return service
+
+
+def provide_attendees(state: State) -> AttendeeService:
+    service: AttendeeService = state.attendees
+    return service
+
+
+def provide_private_sync(state: State) -> PrivateSyncService:
+    service: PrivateSyncService = state.private_sync
+    return service
+
+
+def provide_me(request: Request) -> AttendeeRow:  # type: ignore[type-arg]
+    """The attendee that :func:`attendee_required` resolved for this request."""
+    me: AttendeeRow = request.state.attendee
+    return me
+
+
+async def attendee_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:  # type: ignore[type-arg]
+    """A guard that lets through requests with a valid attendee token (checked before the body is read)."""
+    attendees: AttendeeService = connection.app.state.attendees
+    connection.state.attendee = await attendees.attendee_for(connection.headers.get("authorization"))
 
 
 def requires(permission: Permission) -> Guard:

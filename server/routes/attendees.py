@@ -1,0 +1,112 @@
+"""Anonymous attendees: create, profile, link another device, erase; and the private sync round trip."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.params import JSONBody
+from msgspec import UNSET, UnsetType
+
+from server.routes.deps import AttendeeDep, AttendeesDep, PrivateSyncDep, attendee_required
+from server.schemas.base import Base, LanguageCode
+from server.services.attendees import Attendee
+from sync import SyncRequest, SyncResponse
+
+
+class Credentials(msgspec.Struct, rename="camel"):
+    """An attendee id and the bearer token of this device (shown once, stored hashed)."""
+
+    attendee_id: str
+    token: str
+
+
+class LinkCode(msgspec.Struct, rename="camel"):
+    """A code to type (or scan) on another device; single use."""
+
+    code: str
+    expires_at: datetime
+
+
+class LinkRequest(Base, kw_only=True):
+    code: str
+
+
+class ProfileUpdate(Base, kw_only=True):
+    """Fields left out are kept; null clears."""
+
+    participation: Literal["onsite", "online"] | UnsetType | None = UNSET
+    language: LanguageCode | UnsetType | None = UNSET
+
+
+def _address(request: Request) -> str:  # type: ignore[type-arg]
+    return request.client.host if request.client else "unknown"
+
+
+class AttendeeController(Controller):
+    path = "/api/attendees"
+    tags = ["attendees"]
+
+    @post("/", summary="Create an anonymous attendee", description="No personal data: an id and a device token.")
+    async def create_attendee(self, request: Request, attendees: AttendeesDep) -> Credentials:  # type: ignore[type-arg]
+        attendee_id, token = await attendees.create(_address(request))
+        return Credentials(attendee_id, token)
+
+    @post("/link", summary="Link this device with a code from another device")
+    async def link_device(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        data: JSONBody[LinkRequest],
+        attendees: AttendeesDep,
+    ) -> Credentials:
+        attendee_id, token = await attendees.redeem(data.code, _address(request))
+        return Credentials(attendee_id, token)
+
+
+class MeController(Controller):
+    path = "/api/attendees/me"
+    tags = ["attendees"]
+    guards = [attendee_required]
+    security = [{"bearer": []}]
+
+    @get("/", summary="My profile")
+    async def get_me(self, me: AttendeeDep) -> Attendee:
+        return Attendee(me.id, me.participation, me.language)
+
+    @patch("/", summary="Change my participation (onsite or online) and preferred language")
+    async def update_me(self, data: JSONBody[ProfileUpdate], me: AttendeeDep, attendees: AttendeesDep) -> Attendee:
+        participation = me.participation if isinstance(data.participation, UnsetType) else data.participation
+        language = me.language if isinstance(data.language, UnsetType) else data.language
+        return await attendees.update_profile(me, participation, language)
+
+    @delete("/", summary="Erase me and everything of mine; every device's token stops working")
+    async def erase_me(self, me: AttendeeDep, attendees: AttendeesDep) -> None:
+        await attendees.erase(me)
+
+    @post("/link-code", summary="A code that links another device to me (10 minutes, single use)")
+    async def make_link_code(self, me: AttendeeDep, attendees: AttendeesDep) -> LinkCode:
+        code, expires = await attendees.link_code(me)
+        return LinkCode(code, expires)
+
+
+class PrivateSyncController(Controller):
+    path = "/api/me"
+    tags = ["attendees"]
+    guards = [attendee_required]
+    security = [{"bearer": []}]
+
+    @post(
+        "/sync",
+        summary="Sync my private documents in one round trip",
+        description=(
+            "Send the documents changed on this device (state vector and update, standard base64) and the "
+            "cursor of the last response; get back what this device lacks. Replaying a request is harmless."
+        ),
+        status_code=200,
+    )
+    async def sync_documents(
+        self, data: JSONBody[SyncRequest], me: AttendeeDep, private_sync: PrivateSyncDep
+    ) -> SyncResponse:
+        return await private_sync.sync(me, data)

@@ -1,0 +1,116 @@
+"""Anonymous attendees: created without personal data, linked across devices by short-lived codes."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+
+from server.errors import Invalid, Unauthorized
+from server.services.auth import bearer_token, hash_token, new_token
+from server.services.ratelimit import Limit, RateLimiter
+from server.storage import attendees as store
+from server.storage.attendees import AttendeeRow
+from server.storage.db import Database
+
+LINK_CODE_TTL = timedelta(minutes=10)
+#: Crockford's base32: no I, L, O or U, so a code read aloud or typed from a screen survives.
+_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CODE_LENGTH = 10  # 50 bits: with the redeem limit below, guessing a live code takes millennia
+_CODE_FIXES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+CREATE_LIMIT = Limit("new attendees from one address", per_minute=120, burst=120)
+LINK_CODE_LIMIT = Limit("link codes for one attendee", per_minute=1, burst=5)
+REDEEM_LIMIT = Limit("link attempts from one address", per_minute=10, burst=20)
+
+
+class Attendee(msgspec.Struct, rename="camel"):
+    """An attendee's profile as the attendee sees it."""
+
+    attendee_id: str
+    participation: str | None
+    language: str | None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def normalise_code(code: str) -> str:
+    """A link code as stored: upper case, no separators, look-alike letters mapped to digits."""
+    return "".join(ch for ch in code.upper() if ch.isalnum()).translate(_CODE_FIXES)
+
+
+class AttendeeService:
+    """Creates attendees, resolves their tokens, links devices and erases everything on request."""
+
+    def __init__(self, db: Database, limiter: RateLimiter) -> None:
+        self.db = db
+        self.limiter = limiter
+
+    async def create(self, address: str) -> tuple[str, str]:
+        """A new attendee and the token of this device."""
+        self.limiter.hit(CREATE_LIMIT, address)
+        attendee_id = f"att_{secrets.token_hex(12)}"
+        token = new_token("kpa")
+        async with self.db.write() as conn:
+            await store.add_attendee(conn, attendee_id)
+            await store.add_token(conn, attendee_id, hash_token(token))
+        return attendee_id, token
+
+    async def attendee_for(self, authorization: str | None) -> AttendeeRow:
+        """The attendee behind an ``Authorization: Bearer`` header.
+
+        Raises:
+            Unauthorized: No token, or one that is not (or no longer) valid.
+        """
+        token = bearer_token(authorization)
+        if token is None:
+            raise Unauthorized("this needs the attendee token: send `Authorization: Bearer TOKEN`")
+        async with self.db.read() as conn:
+            row = await store.attendee_by_token_hash(conn, hash_token(token))
+        if row is None:
+            raise Unauthorized("the attendee token is not valid (the attendee may have erased their data)")
+        return row
+
+    async def update_profile(self, attendee: AttendeeRow, participation: str | None, language: str | None) -> Attendee:
+        async with self.db.write() as conn:
+            await store.update_profile(conn, attendee.id, participation, language)
+        return Attendee(attendee.id, participation, language)
+
+    async def link_code(self, attendee: AttendeeRow) -> tuple[str, datetime]:
+        """A single-use code, valid for ten minutes, that links another device to ``attendee``."""
+        self.limiter.hit(LINK_CODE_LIMIT, attendee.id)
+        code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
+        now = datetime.now(UTC)
+        expires = now + LINK_CODE_TTL
+        async with self.db.write() as conn:
+            await store.purge_link_codes(conn, _iso(now))
+            await store.add_link_code(conn, attendee.id, hash_token(code), _iso(expires))
+        return f"{code[:5]}-{code[5:]}", expires
+
+    async def redeem(self, code: str, address: str) -> tuple[str, str]:
+        """Link this device: a new token for the attendee whose code this is.
+
+        Raises:
+            Invalid: The code is unknown, used or expired.
+            TooManyRequests: Too many attempts from this address.
+        """
+        self.limiter.hit(REDEEM_LIMIT, address)
+        async with self.db.write() as conn:
+            attendee_id = await store.redeem_link_code(conn, hash_token(normalise_code(code)), _iso(datetime.now(UTC)))
+            if attendee_id is None:
+                raise Invalid(
+                    "this link code is not valid: codes work once and for 10 minutes; make a new one on your"
+                    " other device",
+                    field="code",
+                )
+            token = new_token("kpa")
+            await store.add_token(conn, attendee_id, hash_token(token))
+        return attendee_id, token
+
+    async def erase(self, attendee: AttendeeRow) -> None:
+        """Delete the attendee and everything of theirs; every device's token stops working."""
+        async with self.db.write() as conn:
+            await store.delete_attendee(conn, attendee.id)

@@ -1,0 +1,58 @@
+"""In-memory rate limits: a token bucket per (limit, key)."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from server.errors import TooManyRequests
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """At most ``burst`` at once, refilled at ``per_minute`` a minute.
+
+    Attributes:
+        name: What is limited, for the error message ("link code requests").
+        per_minute: Sustained rate.
+        burst: How many may come at once.
+    """
+
+    name: str
+    per_minute: float
+    burst: int
+
+
+class RateLimiter:
+    """Token buckets kept in memory; old buckets are dropped as the map grows."""
+
+    MAX_BUCKETS = 100_000
+
+    def __init__(self) -> None:
+        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
+
+    def hit(self, limit: Limit, key: str, *, now: float | None = None) -> None:
+        """Take one token for ``key``.
+
+        Raises:
+            TooManyRequests: The bucket is empty; ``retry_after`` is when a token is back.
+        """
+        now = time.monotonic() if now is None else now
+        rate = limit.per_minute / 60.0
+        tokens, stamp = self._buckets.get((limit.name, key), (float(limit.burst), now))
+        tokens = min(float(limit.burst), tokens + (now - stamp) * rate)
+        if tokens < 1.0:
+            retry_after = max(1, math.ceil((1.0 - tokens) / rate))
+            raise TooManyRequests(
+                f"too many {limit.name}: at most {limit.burst} at once and {limit.per_minute:g} a minute;"
+                f" try again in {retry_after} s",
+                retry_after=retry_after,
+            )
+        if len(self._buckets) >= self.MAX_BUCKETS:
+            self._forget_full(now)
+        self._buckets[(limit.name, key)] = (tokens - 1.0, now)
+
+    def _forget_full(self, now: float) -> None:
+        """Drop buckets idle long enough to be full again (they behave as new ones)."""
+        self._buckets = {key: value for key, value in self._buckets.items() if now - value[1] < 3600}

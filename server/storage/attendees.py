@@ -1,0 +1,132 @@
+"""Anonymous attendees: device tokens, link codes and their private documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+
+@dataclass(frozen=True, slots=True)
+class AttendeeRow:
+    id: str
+    participation: str | None
+    language: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDoc:
+    doc_id: str
+    state: bytes
+    seq: int
+
+
+async def add_attendee(conn: aiosqlite.Connection, attendee_id: str) -> None:
+    await conn.execute(
+        "INSERT INTO attendees (id, created_at) VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ'))", (attendee_id,)
+    )
+
+
+async def add_token(conn: aiosqlite.Connection, attendee_id: str, token_hash: bytes) -> None:
+    await conn.execute(
+        "INSERT INTO attendee_tokens (token_hash, attendee_id, created_at)"
+        " VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'))",
+        (token_hash, attendee_id),
+    )
+
+
+async def attendee_by_token_hash(conn: aiosqlite.Connection, token_hash: bytes) -> AttendeeRow | None:
+    async with conn.execute(
+        "SELECT a.id, a.participation, a.language FROM attendee_tokens t JOIN attendees a ON a.id = t.attendee_id"
+        " WHERE t.token_hash = ?",
+        (token_hash,),
+    ) as cur:
+        row = await cur.fetchone()
+    return AttendeeRow(row[0], row[1], row[2]) if row else None
+
+
+async def update_profile(
+    conn: aiosqlite.Connection, attendee_id: str, participation: str | None, language: str | None
+) -> None:
+    await conn.execute(
+        "UPDATE attendees SET participation = ?, language = ? WHERE id = ?", (participation, language, attendee_id)
+    )
+
+
+async def delete_attendee(conn: aiosqlite.Connection, attendee_id: str) -> None:
+    """Delete an attendee; tokens, link codes and documents go with them (ON DELETE CASCADE)."""
+    await conn.execute("DELETE FROM attendees WHERE id = ?", (attendee_id,))
+
+
+async def add_link_code(conn: aiosqlite.Connection, attendee_id: str, code_hash: bytes, expires_at: str) -> None:
+    await conn.execute(
+        "INSERT INTO link_codes (code_hash, attendee_id, expires_at) VALUES (?, ?, ?)",
+        (code_hash, attendee_id, expires_at),
+    )
+
+
+async def redeem_link_code(conn: aiosqlite.Connection, code_hash: bytes, now: str) -> str | None:
+    """Mark a valid code used and return its attendee; None when unknown, used or expired."""
+    async with conn.execute(
+        "UPDATE link_codes SET used_at = strftime('%Y-%m-%dT%H:%M:%fZ')"
+        " WHERE code_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING attendee_id",
+        (code_hash, now),
+    ) as cur:
+        row = await cur.fetchone()
+    return row[0] if row else None
+
+
+async def purge_link_codes(conn: aiosqlite.Connection, now: str) -> None:
+    await conn.execute("DELETE FROM link_codes WHERE expires_at <= ? OR used_at IS NOT NULL", (now,))
+
+
+async def get_docs(conn: aiosqlite.Connection, attendee_id: str, doc_ids: list[str]) -> dict[str, StoredDoc]:
+    """The stored documents among ``doc_ids``."""
+    found: dict[str, StoredDoc] = {}
+    for doc_id in doc_ids:
+        async with conn.execute(
+            "SELECT state, seq FROM documents WHERE attendee_id = ? AND doc_id = ?", (attendee_id, doc_id)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is not None:
+            found[doc_id] = StoredDoc(doc_id, row[0], row[1])
+    return found
+
+
+async def docs_changed_since(conn: aiosqlite.Connection, attendee_id: str, seq: int) -> list[StoredDoc]:
+    async with conn.execute(
+        "SELECT doc_id, state, seq FROM documents WHERE attendee_id = ? AND seq > ? ORDER BY seq",
+        (attendee_id, seq),
+    ) as cur:
+        return [StoredDoc(row[0], row[1], row[2]) for row in await cur.fetchall()]
+
+
+async def count_docs(conn: aiosqlite.Connection, attendee_id: str) -> int:
+    async with conn.execute("SELECT count(*) FROM documents WHERE attendee_id = ?", (attendee_id,)) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def next_doc_seq(conn: aiosqlite.Connection, attendee_id: str) -> int:
+    async with conn.execute(
+        "UPDATE attendees SET doc_seq = doc_seq + 1 WHERE id = ? RETURNING doc_seq", (attendee_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def doc_seq(conn: aiosqlite.Connection, attendee_id: str) -> int:
+    async with conn.execute("SELECT doc_seq FROM attendees WHERE id = ?", (attendee_id,)) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def put_doc(conn: aiosqlite.Connection, attendee_id: str, doc_id: str, state: bytes, seq: int) -> None:
+    await conn.execute(
+        "INSERT INTO documents (attendee_id, doc_id, state, seq, updated_at)"
+        " VALUES (?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'))"
+        " ON CONFLICT (attendee_id, doc_id) DO UPDATE SET state = excluded.state, seq = excluded.seq,"
+        " updated_at = excluded.updated_at",
+        (attendee_id, doc_id, state, seq),
+    )

@@ -1,0 +1,220 @@
+"""POST /api/me/sync: CRDT documents merged without losing a word, scoped to one attendee, within limits."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from pycrdt import Doc, Text
+
+from server.services.private_sync import MAX_DOCUMENTS
+from tests.sync_devices import Device, b64
+
+Client = AsyncTestClient[Litestar]
+
+
+def note_id() -> str:
+    return f"note:{uuid.uuid4()}"
+
+
+async def sync(client: Client, device: Device) -> dict[str, Any]:
+    response = await client.post("/api/me/sync", json=device.request_body(), headers=device.headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    device.receive(body)
+    return body
+
+
+async def linked_pair(client: Client) -> tuple[Device, Device]:
+    first = (await client.post("/api/attendees")).json()
+    phone = Device(first["token"])
+    code = (await client.post("/api/attendees/me/link-code", headers=phone.headers)).json()["code"]
+    laptop = Device((await client.post("/api/attendees/link", json={"code": code})).json()["token"])
+    return phone, laptop
+
+
+async def test_concurrent_offline_edits_keep_every_word(empty_client: Client) -> None:
+    phone, laptop = await linked_pair(empty_client)
+    note = note_id()
+    phone.text(note).insert(0, "Panel on fishing: traceability works.")
+    phone.edit(note)
+    await sync(empty_client, phone)
+    await sync(empty_client, laptop)
+    assert str(laptop.text(note)) == "Panel on fishing: traceability works."
+
+    # both offline, both edit the same note
+    phone.text(note).insert(0, "PHONE: ask about seafood buyers. ")
+    phone.edit(note)
+    body = laptop.text(note)
+    body.insert(len(body), " LAPTOP: follow up with the AML speaker.")
+    laptop.edit(note)
+
+    await sync(empty_client, phone)
+    await sync(empty_client, laptop)
+    await sync(empty_client, phone)
+    merged = str(phone.text(note))
+    assert merged == str(laptop.text(note))
+    for words in ("PHONE: ask about seafood buyers.", "traceability works.", "LAPTOP: follow up with the AML speaker."):
+        assert words in merged
+
+
+async def test_bookmarks_from_two_devices_merge(empty_client: Client) -> None:
+    phone, laptop = await linked_pair(empty_client)
+    phone.bookmarks()["plenary-aml"] = True
+    phone.edit("profile")
+    laptop.bookmarks()["wg-legal-1"] = True
+    laptop.edit("profile")
+    await sync(empty_client, phone)
+    await sync(empty_client, laptop)
+    await sync(empty_client, phone)
+    assert dict(phone.bookmarks()) == dict(laptop.bookmarks()) == {"plenary-aml": True, "wg-legal-1": True}
+
+
+async def test_first_sync_of_a_new_device_gets_everything_then_only_changes(empty_client: Client) -> None:
+    phone, laptop = await linked_pair(empty_client)
+    notes = [note_id() for _ in range(3)]
+    for note in notes:
+        phone.text(note).insert(0, f"text of {note}")
+        phone.edit(note)
+    await sync(empty_client, phone)
+    first = await sync(empty_client, laptop)
+    assert sorted(d["id"] for d in first["docs"]) == sorted(notes)
+    assert (await sync(empty_client, laptop))["docs"] == []
+    phone.text(notes[1]).insert(0, "more ")
+    phone.edit(notes[1])
+    await sync(empty_client, phone)
+    later = await sync(empty_client, laptop)
+    assert [d["id"] for d in later["docs"]] == [notes[1]]
+    assert str(laptop.text(notes[1])).startswith("more text of")
+
+
+async def test_replaying_a_request_changes_nothing(empty_client: Client) -> None:
+    phone, _ = await linked_pair(empty_client)
+    note = note_id()
+    phone.text(note).insert(0, "once")
+    phone.edit(note)
+    body = phone.request_body()
+    first = await empty_client.post("/api/me/sync", json=body, headers=phone.headers)
+    second = await empty_client.post("/api/me/sync", json=body, headers=phone.headers)
+    assert first.json()["cursor"] == second.json()["cursor"]
+    viewer = Device(phone.headers["Authorization"].split()[1])
+    await sync(empty_client, viewer)
+    assert str(viewer.text(note)) == "once"
+
+
+async def test_attendees_cannot_reach_each_others_documents(empty_client: Client) -> None:
+    alice, _ = await linked_pair(empty_client)
+    bob, _ = await linked_pair(empty_client)
+    note = note_id()
+    alice.text(note).insert(0, "Alice's private note")
+    alice.edit(note)
+    await sync(empty_client, alice)
+
+    bob.edit(note)  # ask for the same id with an empty state
+    reply = await sync(empty_client, bob)
+    assert reply["docs"] == []
+    bob.text(note).insert(0, "Bob writes here")
+    bob.edit(note)
+    await sync(empty_client, bob)
+
+    fresh_alice = Device(alice.headers["Authorization"].split()[1])
+    await sync(empty_client, fresh_alice)
+    assert str(fresh_alice.text(note)) == "Alice's private note"
+
+
+async def test_a_note_over_100_kb_is_refused_and_nothing_is_written(empty_client: Client) -> None:
+    phone, laptop = await linked_pair(empty_client)
+    small, big = note_id(), note_id()
+    phone.text(small).insert(0, "fits")
+    phone.text(big).insert(0, "x" * (100 * 1024 + 1))
+    phone.edit(small)
+    phone.edit(big)
+    response = await empty_client.post("/api/me/sync", json=phone.request_body(), headers=phone.headers)
+    assert response.status_code == 413
+    assert "100 KB" in response.json()["detail"]
+    assert (await sync(empty_client, laptop))["docs"] == []
+
+
+async def test_request_body_over_1_mb_is_413(empty_client: Client) -> None:
+    phone, _ = await linked_pair(empty_client)
+    body = {"docs": [{"id": note_id(), "update": "A" * (1024 * 1024)}]}
+    response = await empty_client.post("/api/me/sync", json=body, headers=phone.headers)
+    assert response.status_code == 413
+    assert "1024 KB" in response.json()["detail"]
+
+
+async def test_at_most_2000_documents(empty_client: Client) -> None:
+    phone, _ = await linked_pair(empty_client)
+    doc: Doc[Text] = Doc()
+    doc["body"] = Text("n")
+    update = b64(doc.get_update())
+    for start in range(0, MAX_DOCUMENTS, 500):
+        body = {"docs": [{"id": note_id(), "update": update} for _ in range(500)]}
+        assert (await empty_client.post("/api/me/sync", json=body, headers=phone.headers)).status_code == 200, start
+    over = await empty_client.post(
+        "/api/me/sync", json={"docs": [{"id": note_id(), "update": update}]}, headers=phone.headers
+    )
+    assert over.status_code == 413
+    assert "2000 documents" in over.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("docs", "words"),
+    [
+        ([{"id": "secrets", "update": ""}], "unknown document id"),
+        ([{"id": "note:../../etc", "update": ""}], "unknown document id"),
+        ([{"id": "profile", "update": "not base64!"}], "base64"),
+        ([{"id": "profile", "update": base64.b64encode(b"\xff" * 40).decode()}], "not a Yjs update"),
+        ([{"id": "profile", "stateVector": base64.b64encode(b"\xff\xff\xff").decode()}], "not a Yjs state vector"),
+        ([{"id": "profile"}, {"id": "profile"}], "listed twice"),
+    ],
+)
+async def test_bad_documents_are_400(empty_client: Client, docs: list[dict[str, str]], words: str) -> None:
+    phone, _ = await linked_pair(empty_client)
+    response = await empty_client.post("/api/me/sync", json={"docs": docs}, headers=phone.headers)
+    assert response.status_code == 400
+    assert words in response.json()["detail"]
+
+
+async def test_malformed_cursor_is_400(empty_client: Client) -> None:
+    phone, _ = await linked_pair(empty_client)
+    response = await empty_client.post("/api/me/sync", json={"cursor": "abc", "docs": []}, headers=phone.headers)
+    assert response.status_code == 400
+    assert "cursor" in response.json()["detail"]
+
+
+async def test_compacted_history_stays_mergeable_with_an_old_device(empty_client: Client) -> None:
+    phone, laptop = await linked_pair(empty_client)
+    note = note_id()
+    phone.text(note).insert(0, "draft")
+    phone.edit(note)
+    await sync(empty_client, phone)
+    await sync(empty_client, laptop)  # the laptop now goes offline holding this old state
+
+    sizes = 0
+    for i in range(200):
+        text = phone.text(note)
+        text.insert(len(text), f" word{i}")
+        if i % 3 == 0:
+            del text[0:3]
+        phone.edit(note)
+        if i % 10 == 9:
+            sizes += len(phone.doc(note).get_update(laptop.doc(note).get_state()))
+            await sync(empty_client, phone)
+
+    service = empty_client.app.state.private_sync
+    async with service.db.read() as conn, conn.execute("SELECT length(state) FROM documents") as cur:
+        stored = (await cur.fetchone())[0]
+    assert stored < sizes / 5, "the server keeps one compacted state, not every update"
+
+    laptop.text(note).insert(0, "offline edit: ")
+    laptop.edit(note)
+    await sync(empty_client, laptop)
+    await sync(empty_client, phone)
+    assert str(laptop.text(note)) == str(phone.text(note))
+    assert "offline edit: " in str(phone.text(note))
+    assert "word199" in str(laptop.text(note))
