@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,20 +17,30 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from server import __version__
 from server.errors import KumpulError, TooManyRequests, Unauthorized
-from server.routes import attendees, formats, health, programme, pwa, rooms, sessions, speakers, tracks
+from server.push.crypto import PayloadCipher
+from server.push.outbox import OutboxWorker
+from server.push.sender import PushSender
+from server.push.vapid import VapidSigner, load_or_create_keys
+from server.routes import announcements, attendees, formats, health, programme, pwa, rooms, sessions, speakers, tracks
 from server.routes.deps import (
+    provide_announcements,
     provide_attendees,
     provide_auth,
     provide_feed,
+    provide_live,
     provide_me,
     provide_private_sync,
     provide_programme,
+    provide_push,
 )
+from server.services.announcements import AnnouncementService
 from server.services.attendees import AttendeeService
 from server.services.auth import AuthService
 from server.services.feed import FeedService
+from server.services.live import LiveHub
 from server.services.private_sync import PrivateSyncService
 from server.services.programme import ProgrammeService
+from server.services.push import PushSubscriptionService
 from server.services.ratelimit import RateLimiter
 from server.settings import Settings
 from server.storage.db import Database
@@ -100,17 +111,40 @@ def create_app(settings: Settings) -> Litestar:
             poll_seconds=settings.change_poll_seconds,
         )
         await feed.start()
+        keys = await asyncio.to_thread(load_or_create_keys, settings.db_path.parent)
+        sender = PushSender(
+            PayloadCipher(keys),
+            VapidSigner(keys, settings.vapid_subject),
+            allow_insecure_loopback=settings.allow_insecure_push,
+        )
+        outbox = OutboxWorker(db, sender)
+        await outbox.start()
+        live = LiveHub(db, feed.state.seq)
+        feed.subscribe(live.programme_changed)
+        announcements = AnnouncementService(db, on_write=feed.written, wake_outbox=outbox.wake)
+        await announcements.start()
+        limiter = RateLimiter()
         app.state.db = db
         app.state.feed = feed
-        app.state.programme = ProgrammeService(db, on_write=feed.written)
+        app.state.vapid_keys = keys
+        app.state.live = live
+        app.state.outbox = outbox
+        app.state.announcements = announcements
+        app.state.programme = ProgrammeService(
+            db, on_write=feed.written, on_alert=outbox.wake, alert_delay=settings.alert_delay_seconds
+        )
         app.state.auth = AuthService(db)
-        limiter = RateLimiter()
         app.state.attendees = AttendeeService(db, limiter)
         app.state.private_sync = PrivateSyncService(db, limiter)
+        app.state.push = PushSubscriptionService(db, limiter, allow_insecure_loopback=settings.allow_insecure_push)
         app.state.pwa_dir = settings.pwa_dir
         try:
             yield
         finally:
+            live.close_all()
+            await announcements.stop()
+            await outbox.stop()
+            await sender.close()
             await feed.stop()
             await db.close()
 
@@ -132,6 +166,9 @@ def create_app(settings: Settings) -> Litestar:
             attendees.AttendeeController,
             attendees.MeController,
             attendees.PrivateSyncController,
+            announcements.AdminAnnouncementController,
+            announcements.PushController,
+            announcements.LiveController,
             pwa.pwa,
         ],
         lifespan=[lifespan],
@@ -142,6 +179,9 @@ def create_app(settings: Settings) -> Litestar:
             "attendees": Provide(provide_attendees, sync_to_thread=False),
             "private_sync": Provide(provide_private_sync, sync_to_thread=False),
             "me": Provide(provide_me, sync_to_thread=False),
+            "announcements": Provide(provide_announcements, sync_to_thread=False),
+            "push": Provide(provide_push, sync_to_thread=False),
+            "live": Provide(provide_live, sync_to_thread=False),
         },
         exception_handlers={
             KumpulError: _kumpul_error,

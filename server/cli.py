@@ -12,8 +12,10 @@ from pathlib import Path
 import msgspec
 
 from server.demo import demo_programme
-from server.errors import KumpulError
+from server.errors import Invalid, KumpulError
+from server.schemas.announcements import AnnouncementCreate
 from server.schemas.programme import ProgrammeImport
+from server.services.announcements import AnnouncementService
 from server.services.auth import AuthService, Role
 from server.services.programme import ProgrammeService
 from server.settings import settings_from_env
@@ -46,6 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("name", help="the organiser's name, unique")
     add.add_argument("--role", choices=[role.value for role in Role], required=True)
     _add_db_option(add)
+
+    announce = commands.add_parser("announce", help="post an announcement to every app (and Web Push)")
+    announce.add_argument("title", help="the headline, at most 140 characters")
+    announce.add_argument("body", help="the text (plain; links become clickable in the app)")
+    announce.add_argument("--urgent", action="store_true", help="pin it and notify with high urgency")
+    announce.add_argument(
+        "--audience", choices=["everyone", "onsite", "online", "session"], default="everyone", help="who hears it"
+    )
+    announce.add_argument("--session", metavar="ID", help="the related session (needed with --audience session)")
+    _add_db_option(announce)
 
     importer = commands.add_parser("import", help="import a programme file (Kumpul JSON)")
     importer.add_argument("file", type=Path, help="the file to import")
@@ -89,6 +101,28 @@ async def _organiser_add(db_path: Path, name: str, role: str) -> str:
         await db.close()
 
 
+async def _announce(db_path: Path, args: argparse.Namespace) -> str:
+    fields = {
+        "title": args.title,
+        "body": args.body,
+        "priority": "urgent" if args.urgent else "normal",
+        "audience": args.audience,
+        "sessionId": args.session,
+    }
+    try:
+        data = msgspec.convert(fields, AnnouncementCreate)
+    except msgspec.ValidationError as error:
+        raise Invalid(f"the announcement is not valid: {error}") from None
+    db = Database(db_path, readers=1)
+    await db.open()
+    try:
+        service = AnnouncementService(db, on_write=_no_listener, wake_outbox=lambda: None)
+        record = await service.create(data, "command line")
+    finally:
+        await db.close()
+    return record.id
+
+
 async def _import(db_path: Path, file: Path) -> int:
     data = msgspec.json.decode(await asyncio.to_thread(file.read_bytes), type=ProgrammeImport)
     db, programme, _ = await _with_services(db_path)
@@ -123,6 +157,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             token = asyncio.run(_organiser_add(db_path, args.name, args.role))
             print(f"created organiser {args.name!r} ({args.role}); their API token, shown once:", file=sys.stderr)
             print(token)
+            return 0
+        if args.command == "announce":
+            announcement_id = asyncio.run(_announce(db_path, args))
+            print(f"announced {announcement_id}; a running server delivers it within seconds", file=sys.stderr)
+            print(announcement_id)
             return 0
         if args.command == "import":
             written = asyncio.run(_import(db_path, args.file))

@@ -23,6 +23,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         change_poll_seconds: How often the server looks for writes made by another process
             (``kumpul import`` while serving, or a second worker).
         pwa_dir: The built PWA served at ``/``.
+        vapid_subject: The contact push services see in VAPID JWTs (``mailto:`` or ``https:``).
+        allow_insecure_push: Also accept ``http`` push endpoints on loopback (tests, development).
+        alert_delay_seconds: How long edits to one session are gathered into one alert.
     """
 
     db_path: Path = DEFAULT_DB
@@ -30,6 +33,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     read_connections: int = 4
     change_poll_seconds: float = 0.5
     pwa_dir: Path = DEFAULT_PWA_DIR
+    vapid_subject: str = "mailto:organisers@kumpul.invalid"
+    allow_insecure_push: bool = False
+    alert_delay_seconds: float = 60.0
 
 
 def db_path_from_env(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -47,4 +53,10 @@ def settings_from_env(db: str | os.PathLike[str] | None = None) -> Settings:
         overrides["tombstone_retention_days"] = float(retention)
     if pwa_dir := os.environ.get("KUMPUL_PWA_DIR"):
         overrides["pwa_dir"] = Path(pwa_dir)
+    if subject := os.environ.get("KUMPUL_VAPID_SUBJECT"):
+        overrides["vapid_subject"] = subject
+    if os.environ.get("KUMPUL_ALLOW_INSECURE_PUSH") == "1":
+        overrides["allow_insecure_push"] = True
+    if delay := os.environ.get("KUMPUL_ALERT_DELAY_SECONDS"):
+        overrides["alert_delay_seconds"] = float(delay)
     return msgspec.structs.replace(Settings(db_path=db_path_from_env(db)), **overrides)

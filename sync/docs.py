@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 import msgspec
-from pycrdt import Doc, Text
+from pycrdt import Doc, Map, Text
 
 from sync.errors import DocumentError
 
@@ -115,3 +115,10 @@ def note_text_bytes(state: bytes) -> int:
     title = doc.get("title", type=Text)
     body = doc.get("body", type=Text)
     return len(str(title).encode()) + len(str(body).encode())
+
+
+def bookmarked(profile_state: bytes) -> set[str]:
+    """Session ids bookmarked in a ``profile`` document's Y.Map ``bookmarks`` (truthy values)."""
+    doc = _load(profile_state)
+    bookmarks = doc.get("bookmarks", type=Map)
+    return {session_id for session_id, value in bookmarks.items() if value}

@@ -24,6 +24,7 @@ COLLECTIONS: Mapping[str, str] = {
     "format": "formats",
     "speaker": "speakers",
     "session": "sessions",
+    "announcement": "announcements",
 }
 SINGLE_KINDS = frozenset({"event"})
 KINDS = frozenset(COLLECTIONS) | SINGLE_KINDS
@@ -85,12 +86,17 @@ def _by_time(item: Entity) -> tuple[Any, ...]:
     return (_instant(item.get("start")), _instant(item.get("end")), item["id"])
 
 
+def _newest_first(item: Entity) -> tuple[Any, ...]:
+    return (-_instant(item.get("publishedAt")), item["id"])
+
+
 _SORT_KEYS: Mapping[str, Callable[[Entity], tuple[Any, ...]]] = {
     "room": _by_position,
     "track": _by_position,
     "format": _by_position,
     "speaker": _by_name,
     "session": _by_time,
+    "announcement": _newest_first,
 }
 
 
@@ -98,7 +104,7 @@ def sort_collection(kind: str, items: Iterable[Entity]) -> list[Entity]:
     """Order a collection as snapshots order it.
 
     Rooms, tracks and formats by ``position`` then name; speakers by name; sessions by start, end
-    and id. Ties always end on the id, so the order is total.
+    and id; announcements newest first. Ties always end on the id, so the order is total.
 
     Raises:
         ChangeError: ``kind`` is not a collection kind.

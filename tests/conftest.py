@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from server.app import create_app
 from server.demo import demo_programme
 from server.services.auth import AuthService, Role
 from server.services.programme import ProgrammeService
 from server.settings import Settings
+from tests.asgi import AppClient, app_client
 
 
 @dataclass(frozen=True)
@@ -33,14 +32,14 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def empty_client(settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
+async def empty_client(settings: Settings) -> AsyncIterator[AppClient]:
     """A client of an app whose database holds nothing yet."""
-    async with AsyncTestClient(app=create_app(settings)) as client:
+    async with app_client(create_app(settings)) as client:
         yield client
 
 
 @pytest.fixture
-async def client(empty_client: AsyncTestClient[Litestar]) -> AsyncTestClient[Litestar]:
+async def client(empty_client: AppClient) -> AppClient:
     """A client of an app serving the demo conference."""
     programme: ProgrammeService = empty_client.app.state.programme
     await programme.import_programme(demo_programme())
@@ -48,7 +47,7 @@ async def client(empty_client: AsyncTestClient[Litestar]) -> AsyncTestClient[Lit
 
 
 @pytest.fixture
-async def tokens(empty_client: AsyncTestClient[Litestar]) -> Tokens:
+async def tokens(empty_client: AppClient) -> Tokens:
     auth: AuthService = empty_client.app.state.auth
     made = {role: (await auth.add_organiser(f"{role.value} organiser", role))[1] for role in Role}
     return Tokens(admin=made[Role.ADMIN], editor=made[Role.EDITOR], announcer=made[Role.ANNOUNCER])

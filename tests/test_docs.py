@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
-
 from server.cli import build_parser
+from tests.asgi import AppClient
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -23,7 +21,7 @@ def readme_routes() -> set[tuple[str, str]]:
 
 
 async def test_readme_lists_every_route_of_the_openapi_document(
-    empty_client: AsyncTestClient[Litestar],
+    empty_client: AppClient,
 ) -> None:
     doc = (await empty_client.get("/schema/openapi.json")).json()
     served = {(method.upper(), path) for path, ops in doc["paths"].items() for method in ops}

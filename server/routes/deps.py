@@ -10,11 +10,14 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 
+from server.services.announcements import AnnouncementService
 from server.services.attendees import AttendeeService
 from server.services.auth import AuthService, Organiser, Permission
 from server.services.feed import FeedService
+from server.services.live import LiveHub
 from server.services.private_sync import PrivateSyncService
 from server.services.programme import ProgrammeService
+from server.services.push import PushSubscriptionService
 from server.storage.attendees import AttendeeRow
 
 #: Handler parameter types for the services (litestar injects them by parameter name).
@@ -24,6 +27,9 @@ AuthDep = NamedDependency[AuthService]
 AttendeesDep = NamedDependency[AttendeeService]
 PrivateSyncDep = NamedDependency[PrivateSyncService]
 AttendeeDep = NamedDependency[AttendeeRow]
+AnnouncementsDep = NamedDependency[AnnouncementService]
+PushDep = NamedDependency[PushSubscriptionService]
+LiveDep = NamedDependency[LiveHub]
 
 Guard = Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]  # type: ignore[type-arg]
 
@@ -51,6 +57,21 @@ def provide_attendees(state: State) -> AttendeeService:
 def provide_private_sync(state: State) -> PrivateSyncService:
     service: PrivateSyncService = state.private_sync
     return service
+
+
+def provide_announcements(state: State) -> AnnouncementService:
+    service: AnnouncementService = state.announcements
+    return service
+
+
+def provide_push(state: State) -> PushSubscriptionService:
+    service: PushSubscriptionService = state.push
+    return service
+
+
+def provide_live(state: State) -> LiveHub:
+    hub: LiveHub = state.live
+    return hub
 
 
 def provide_me(request: Request) -> AttendeeRow:  # type: ignore[type-arg]

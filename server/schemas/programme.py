@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from msgspec import UNSET, Meta, UnsetType
 
+from server.schemas.announcements import Announcement
 from server.schemas.base import (
     Base,
     Colour,
@@ -228,6 +229,7 @@ class Programme(Base, kw_only=True):
     formats: list[Format]
     speakers: list[Speaker]
     sessions: list[Session]
+    announcements: list[Announcement]
 
 
 class ProgrammeImport(Base, kw_only=True):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 import zoneinfo
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiosqlite
@@ -20,6 +21,7 @@ from server.schemas.programme import Event, ProgrammeImport, Session, Speaker
 from server.services import kinds
 from server.services.kinds import EVENT_DECODER, EVENT_ID, KINDS, KindSpec
 from server.storage import programme as store
+from server.storage import push as push_store
 from server.storage.db import Database
 
 #: Speaker fields that an anonymous speaker must never expose.
@@ -49,11 +51,17 @@ class ProgrammeService:
     Args:
         db: The database.
         on_write: Awaited with the new change sequence after every committed write.
+        on_alert: Called after session change alerts were queued.
+        alert_delay: Seconds during which edits of one session become one alert.
     """
 
-    def __init__(self, db: Database, on_write: OnWrite) -> None:
+    def __init__(
+        self, db: Database, on_write: OnWrite, on_alert: Callable[[], None] | None = None, alert_delay: float = 60.0
+    ) -> None:
         self.db = db
         self._on_write = on_write
+        self._on_alert = on_alert
+        self.alert_delay = alert_delay
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -125,14 +133,30 @@ class ProgrammeService:
             stored = await store.get_entity(conn, kind, entity_id)
             if stored is None:
                 raise NotFound(f"no {kind} with id {entity_id!r}")
-            entity = msgspec.structs.replace(spec.decoder.decode(stored), **changes)
+            before = spec.decoder.decode(stored)
+            entity = msgspec.structs.replace(before, **changes)
             entity = await self._validated(conn, kind, entity, explicit=set(changes))
             data = kinds.encode(entity)
             if data == stored:
                 return entity
             seq = await store.put_entity(conn, kind, entity_id, data)
+            alerted = isinstance(entity, Session) and await self._queue_alerts(conn, before, entity, seq)
         await self._on_write(seq)
+        if alerted and self._on_alert is not None:
+            self._on_alert()
         return entity
+
+    async def _queue_alerts(self, conn: aiosqlite.Connection, before: Session, after: Session, seq: int) -> bool:
+        """Queue an alert to the devices following a session that moved, changed time or was cancelled."""
+        moved = (before.start, before.end, before.room_id) != (after.start, after.end, after.room_id)
+        cancelled = before.status != after.status == "cancelled"
+        if not (moved or cancelled):
+            return False
+        subscribers = await push_store.subscriptions_alerting(conn, after.id)
+        if subscribers:
+            at = datetime.now(UTC) + timedelta(seconds=self.alert_delay)
+            await push_store.enqueue(conn, "alert", after.id, subscribers, at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), seq)
+        return bool(subscribers)
 
     async def delete(self, kind: str, entity_id: str) -> None:
         """Delete an entity, leaving a tombstone in the change feed.

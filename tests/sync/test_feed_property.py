@@ -8,13 +8,12 @@ from typing import Any
 import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from sync import Change, apply_changes
+from tests.asgi import AppClient
 from tests.conftest import Tokens
 
-Client = AsyncTestClient[Litestar]
+Client = AppClient
 DAY_ONE = datetime(2024, 7, 23, 8, 0, tzinfo=timezone(timedelta(hours=8)))
 
 operations = st.lists(

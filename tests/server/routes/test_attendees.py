@@ -5,13 +5,12 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime
 
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from pycrdt import Doc, Text
 
 from server.services.attendees import AttendeeService
+from tests.asgi import AppClient
 
-Client = AsyncTestClient[Litestar]
+Client = AppClient
 
 
 async def new_attendee(client: Client) -> tuple[str, dict[str, str]]:

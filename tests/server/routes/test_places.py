@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
+from tests.asgi import AppClient
 from tests.conftest import Tokens
 
-Client = AsyncTestClient[Litestar]
+Client = AppClient
 
 NEW = {
     "rooms": {"name": "Garden Terrace", "floor": "Ground", "capacity": 40, "accessibility": "Step-free"},

@@ -7,14 +7,13 @@ import uuid
 from typing import Any
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from pycrdt import Doc, Text
 
 from server.services.private_sync import MAX_DOCUMENTS
+from tests.asgi import AppClient
 from tests.sync_devices import Device, b64
 
-Client = AsyncTestClient[Litestar]
+Client = AppClient
 
 
 def note_id() -> str:

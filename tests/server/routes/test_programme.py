@@ -7,13 +7,12 @@ from datetime import datetime
 from typing import Any
 
 import brotli
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from server.services.feed import FeedService
+from tests.asgi import AppClient
 from tests.conftest import Tokens
 
-Client = AsyncTestClient[Litestar]
+Client = AppClient
 
 
 async def programme_json(client: Client) -> dict[str, Any]:
@@ -41,7 +40,7 @@ async def test_event_missing_is_404_with_a_hint(empty_client: Client) -> None:
 
 async def test_programme_holds_the_whole_demo(client: Client) -> None:
     programme = await programme_json(client)
-    assert set(programme) == {"cursor", "event", "rooms", "tracks", "formats", "speakers", "sessions"}
+    assert set(programme) == {"cursor", "event", "rooms", "tracks", "formats", "speakers", "sessions", "announcements"}
     assert len(programme["sessions"]) >= 60
     assert len(programme["speakers"]) >= 30
     assert len(programme["rooms"]) == 8

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
+from tests.asgi import AppClient
 from tests.conftest import Tokens
 
-Client = AsyncTestClient[Litestar]
+Client = AppClient
 
 
 async def new_session(client: Client, **overrides: Any) -> dict[str, Any]:

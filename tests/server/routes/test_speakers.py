@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
-
+from tests.asgi import AppClient
 from tests.conftest import Tokens
 
-Client = AsyncTestClient[Litestar]
+Client = AppClient
 HIDDEN = ("organisation", "role", "country", "photoUrl", "links")
 
 

@@ -1,0 +1,145 @@
+"""Announcements for organisers, Web Push subscriptions for devices, and the live stream for open apps."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.params import FromPath, JSONBody, Parameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from server.routes.deps import AnnouncementsDep, FeedDep, LiveDep, PushDep, requires
+from server.schemas.announcements import (
+    AnnouncementCreate,
+    AnnouncementRecord,
+    AnnouncementUpdate,
+    Delivery,
+    PushKey,
+    PushSubscriptionIn,
+)
+from server.services.attendees import AttendeeService
+from server.services.auth import Organiser, Permission
+from sync import Cursor, CursorError
+
+KEEPALIVE_SECONDS = 15.0
+
+
+class AdminAnnouncementController(Controller):
+    path = "/api/admin/announcements"
+    tags = ["admin"]
+    security = [{"bearer": []}]
+    guards = [requires(Permission.ANNOUNCE)]
+
+    @post("/", summary="Post an announcement (now, or at sendAt)")
+    async def create_announcement(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        data: JSONBody[AnnouncementCreate],
+        announcements: AnnouncementsDep,
+    ) -> AnnouncementRecord:
+        organiser: Organiser = request.state.organiser
+        return await announcements.create(data, organiser.name)
+
+    @get("/", summary="Every announcement, scheduled, published, retracted or expired")
+    async def list_announcements(self, announcements: AnnouncementsDep) -> list[AnnouncementRecord]:
+        return await announcements.list_all()
+
+    @get("/{announcement_id:str}", summary="One announcement")
+    async def get_announcement(
+        self, announcement_id: FromPath[str], announcements: AnnouncementsDep
+    ) -> AnnouncementRecord:
+        return await announcements.get(announcement_id)
+
+    @patch("/{announcement_id:str}", summary="Correct an announcement (replaces it on devices)")
+    async def update_announcement(
+        self, announcement_id: FromPath[str], data: JSONBody[AnnouncementUpdate], announcements: AnnouncementsDep
+    ) -> AnnouncementRecord:
+        return await announcements.update(announcement_id, data)
+
+    @delete("/{announcement_id:str}", summary="Retract an announcement")
+    async def retract_announcement(self, announcement_id: FromPath[str], announcements: AnnouncementsDep) -> None:
+        await announcements.retract(announcement_id)
+
+    @get("/{announcement_id:str}/delivery", summary="Push delivery counts, live while the fan-out runs")
+    async def get_delivery(self, announcement_id: FromPath[str], announcements: AnnouncementsDep) -> Delivery:
+        return await announcements.delivery(announcement_id)
+
+
+class PushController(Controller):
+    path = "/api/push"
+    tags = ["push"]
+
+    @get("/key", summary="The VAPID public key (applicationServerKey)")
+    async def get_key(self, request: Request) -> PushKey:  # type: ignore[type-arg]
+        return PushKey(public_key=request.app.state.vapid_keys.application_server_key)
+
+    @post(
+        "/subscriptions",
+        summary="Subscribe this device to Web Push (the same endpoint again updates it)",
+        description="Send the attendee token to receive announcements for their bookmarked sessions.",
+    )
+    async def subscribe(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        data: JSONBody[PushSubscriptionIn],
+        push: PushDep,
+    ) -> Response[dict[str, str]]:
+        attendee = None
+        if request.headers.get("authorization"):
+            attendees: AttendeeService = request.app.state.attendees
+            attendee = await attendees.attendee_for(request.headers.get("authorization"))
+        created = await push.subscribe(data, attendee, request.client.host if request.client else "unknown")
+        return Response({"status": "subscribed" if created else "updated"}, status_code=201 if created else 200)
+
+    @delete("/subscriptions", summary="Unsubscribe a device by its endpoint")
+    async def unsubscribe(
+        self, push: PushDep, endpoint: Annotated[str, Parameter(description="The subscription's endpoint URL")]
+    ) -> None:
+        await push.unsubscribe(endpoint)
+
+
+class LiveController(Controller):
+    path = "/api/live"
+    tags = ["live"]
+
+    @get(
+        "/",
+        summary="Server-Sent Events for open apps",
+        description=(
+            "`announcement` (the announcement JSON), `retracted` ({id}) and `programme` ({cursor}: pull "
+            "/api/changes) events; each event's id is a programme cursor, so `Last-Event-ID` resumes."
+        ),
+        opt={"skip_compression": True},
+    )
+    async def live(self, request: Request, live: LiveDep, feed: FeedDep) -> ServerSentEvent:  # type: ignore[type-arg]
+        queue = live.connect()
+        current = feed.cursor
+        resume: Cursor | None = None
+        try:
+            candidate = Cursor.decode(request.headers.get("last-event-id", ""))
+            if candidate.epoch == feed.state.epoch and feed.state.floor <= candidate.seq < feed.state.seq:
+                resume = candidate
+        except CursorError:
+            resume = None
+        backlog = await live.events_since(resume, current) if resume else []
+
+        async def stream() -> AsyncIterator[ServerSentEventMessage]:
+            try:
+                yield ServerSentEventMessage(event="hello", data=f'{{"cursor":"{current}"}}', id=current, retry=3000)
+                for missed in backlog:
+                    yield ServerSentEventMessage(event=missed.event, data=missed.data, id=missed.id)
+                while True:
+                    try:
+                        event = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                    except TimeoutError:
+                        yield ServerSentEventMessage(comment="keep-alive")
+                        continue
+                    if event is None:
+                        return
+                    yield ServerSentEventMessage(event=event.event, data=event.data, id=event.id)
+            finally:
+                live.disconnect(queue)
+
+        return ServerSentEvent(stream(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

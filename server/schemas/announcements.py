@@ -1,0 +1,91 @@
+"""Announcements and Web Push subscriptions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from msgspec import UNSET, Meta, UnsetType
+
+from server.schemas.base import Base, Id, Moment
+
+Audience = Literal["everyone", "onsite", "online", "session"]
+Priority = Literal["normal", "urgent"]
+Participation = Literal["onsite", "online"]
+AnnouncementTitle = Annotated[str, Meta(min_length=1, max_length=140)]
+AnnouncementBody = Annotated[str, Meta(max_length=5000, description="Plain text; the app makes links clickable")]
+
+
+class AnnouncementCreate(Base, kw_only=True):
+    """What an organiser sends. ``audience: session`` reaches the attendees who bookmarked ``sessionId``."""
+
+    title: AnnouncementTitle
+    body: AnnouncementBody = ""
+    priority: Priority = "normal"
+    audience: Audience = "everyone"
+    session_id: Id | None = None
+    send_at: Moment | None = None
+    expires_at: Moment | None = None
+
+
+class AnnouncementUpdate(Base, kw_only=True):
+    """A correction: fields left out stay as they are."""
+
+    title: AnnouncementTitle | UnsetType = UNSET
+    body: AnnouncementBody | UnsetType = UNSET
+    priority: Priority | UnsetType = UNSET
+    send_at: Moment | UnsetType = UNSET
+    expires_at: Moment | UnsetType | None = UNSET
+
+
+class Announcement(Base, kw_only=True):
+    """An announcement as attendees see it in the programme feed."""
+
+    id: str
+    title: str
+    body: str
+    priority: Priority
+    audience: Audience
+    session_id: str | None
+    published_at: datetime
+    updated_at: datetime
+    expires_at: datetime | None
+
+
+class AnnouncementRecord(Announcement, kw_only=True):
+    """An announcement as organisers see it, including scheduled and retracted ones."""
+
+    state: Literal["scheduled", "published", "retracted", "expired"]
+    send_at: datetime
+    version: int
+    created_by: str
+
+
+class Delivery(Base, kw_only=True):
+    """Where the Web Push fan-out of one announcement stands."""
+
+    targeted: int
+    sent: int
+    failed: int
+    gone: int
+    pending: int
+
+
+class SubscriptionKeys(Base, kw_only=True):
+    p256dh: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{80,100}={0,2}$", description="base64url P-256 point")]
+    auth: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{16,32}={0,2}$", description="base64url auth secret")]
+
+
+class PushSubscriptionIn(Base, kw_only=True):
+    """A browser's PushSubscription, plus what this device wants to hear about."""
+
+    endpoint: Annotated[str, Meta(max_length=2048)]
+    keys: SubscriptionKeys
+    participation: Participation | None = None
+    alert_sessions: Annotated[list[Id], Meta(max_length=500)] = []
+
+
+class PushKey(Base, kw_only=True):
+    """The applicationServerKey for ``pushManager.subscribe``."""
+
+    public_key: str

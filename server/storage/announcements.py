@@ -1,0 +1,81 @@
+"""Announcements as organisers wrote them: scheduled, published, retracted or expired."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementRow:
+    id: str
+    data: bytes
+    state: str
+    send_at: str
+    expires_at: str | None
+    version: int
+    created_by: str
+
+
+def _row(row: aiosqlite.Row) -> AnnouncementRow:
+    return AnnouncementRow(row[0], row[1].encode(), row[2], row[3], row[4], row[5], row[6])
+
+
+async def insert(conn: aiosqlite.Connection, row: AnnouncementRow) -> None:
+    await conn.execute(
+        "INSERT INTO announcements (id, data, state, send_at, expires_at, version, created_by, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'))",
+        (row.id, row.data.decode(), row.state, row.send_at, row.expires_at, row.version, row.created_by),
+    )
+
+
+async def update(conn: aiosqlite.Connection, row: AnnouncementRow) -> None:
+    await conn.execute(
+        "UPDATE announcements SET data = ?, state = ?, send_at = ?, expires_at = ?, version = ? WHERE id = ?",
+        (row.data.decode(), row.state, row.send_at, row.expires_at, row.version, row.id),
+    )
+
+
+async def get(conn: aiosqlite.Connection, announcement_id: str) -> AnnouncementRow | None:
+    async with conn.execute(
+        "SELECT id, data, state, send_at, expires_at, version, created_by FROM announcements WHERE id = ?",
+        (announcement_id,),
+    ) as cur:
+        row = await cur.fetchone()
+    return _row(row) if row else None
+
+
+async def list_all(conn: aiosqlite.Connection) -> list[AnnouncementRow]:
+    async with conn.execute(
+        "SELECT id, data, state, send_at, expires_at, version, created_by FROM announcements ORDER BY send_at DESC"
+    ) as cur:
+        return [_row(row) for row in await cur.fetchall()]
+
+
+async def due_to_publish(conn: aiosqlite.Connection, now: str) -> list[AnnouncementRow]:
+    async with conn.execute(
+        "SELECT id, data, state, send_at, expires_at, version, created_by FROM announcements"
+        " WHERE state = 'scheduled' AND send_at <= ? ORDER BY send_at",
+        (now,),
+    ) as cur:
+        return [_row(row) for row in await cur.fetchall()]
+
+
+async def due_to_expire(conn: aiosqlite.Connection, now: str) -> list[AnnouncementRow]:
+    async with conn.execute(
+        "SELECT id, data, state, send_at, expires_at, version, created_by FROM announcements"
+        " WHERE state = 'published' AND expires_at IS NOT NULL AND expires_at <= ?",
+        (now,),
+    ) as cur:
+        return [_row(row) for row in await cur.fetchall()]
+
+
+async def next_due(conn: aiosqlite.Connection) -> str | None:
+    """The earliest pending publication or expiry, to know how long the scheduler may sleep."""
+    async with conn.execute(
+        "SELECT min(t) FROM (SELECT min(send_at) AS t FROM announcements WHERE state = 'scheduled'"
+        " UNION ALL SELECT min(expires_at) FROM announcements WHERE state = 'published')"
+    ) as cur:
+        row = await cur.fetchone()
+    return row[0] if row else None

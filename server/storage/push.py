@@ -1,0 +1,210 @@
+"""Web Push subscriptions and the durable outbox of messages to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionRow:
+    id: int
+    endpoint: str
+    p256dh: str
+    auth: str
+    attendee_id: str | None
+    participation: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """A claimed message: what to send and to whom."""
+
+    id: int
+    kind: str
+    ref: str
+    version: int
+    attempts: int
+    subscription: SubscriptionRow
+
+
+async def upsert_subscription(
+    conn: aiosqlite.Connection,
+    endpoint: str,
+    p256dh: str,
+    auth: str,
+    attendee_id: str | None,
+    participation: str | None,
+    alert_sessions: str,
+) -> bool:
+    """Store a subscription, replacing the keys and preferences of the same endpoint.
+
+    Returns:
+        True when the endpoint was new.
+    """
+    async with conn.execute("SELECT 1 FROM push_subscriptions WHERE endpoint = ?", (endpoint,)) as cur:
+        existed = await cur.fetchone() is not None
+    await conn.execute(
+        "INSERT INTO push_subscriptions"
+        " (endpoint, p256dh, auth, attendee_id, participation, alert_sessions, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'), strftime('%Y-%m-%dT%H:%M:%fZ'))"
+        " ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth,"
+        " attendee_id = excluded.attendee_id, participation = excluded.participation,"
+        " alert_sessions = excluded.alert_sessions, updated_at = excluded.updated_at",
+        (endpoint, p256dh, auth, attendee_id, participation, alert_sessions),
+    )
+    return not existed
+
+
+async def delete_subscription(conn: aiosqlite.Connection, endpoint: str) -> bool:
+    async with conn.execute("DELETE FROM push_subscriptions WHERE endpoint = ? RETURNING id", (endpoint,)) as cur:
+        return await cur.fetchone() is not None
+
+
+async def delete_subscription_by_id(conn: aiosqlite.Connection, subscription_id: int) -> None:
+    await conn.execute("DELETE FROM push_subscriptions WHERE id = ?", (subscription_id,))
+
+
+async def subscriptions_for(conn: aiosqlite.Connection, participation: str | None) -> list[tuple[int, str | None]]:
+    """``(id, attendee_id)`` of subscriptions for an audience; ``participation`` None means everyone.
+
+    A subscription whose participation is unknown hears both onsite and online announcements.
+    """
+    async with conn.execute(
+        "SELECT s.id, s.attendee_id FROM push_subscriptions s LEFT JOIN attendees a ON a.id = s.attendee_id"
+        " WHERE :p IS NULL OR coalesce(s.participation, a.participation) IS NULL"
+        " OR coalesce(s.participation, a.participation) = :p",
+        {"p": participation},
+    ) as cur:
+        return [(row[0], row[1]) for row in await cur.fetchall()]
+
+
+async def subscriptions_alerting(conn: aiosqlite.Connection, session_id: str) -> list[int]:
+    """Subscriptions that asked for alerts about ``session_id``."""
+    async with conn.execute(
+        "SELECT id FROM push_subscriptions WHERE EXISTS (SELECT 1 FROM json_each(alert_sessions) WHERE value = ?)",
+        (session_id,),
+    ) as cur:
+        return [row[0] for row in await cur.fetchall()]
+
+
+async def enqueue(
+    conn: aiosqlite.Connection, kind: str, ref: str, subscription_ids: list[int], at: str, version: int
+) -> None:
+    """Queue a message for each subscription.
+
+    A row that is still pending keeps its time, so a burst of changes becomes one message; a row
+    already sent is queued again as a new message.
+    """
+    await conn.executemany(
+        "INSERT INTO push_outbox (kind, ref, subscription_id, state, version, next_attempt_at, updated_at)"
+        " VALUES (?, ?, ?, 'pending', ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'))"
+        " ON CONFLICT (kind, ref, subscription_id) DO UPDATE SET version = excluded.version, attempts = 0,"
+        " next_attempt_at = CASE WHEN push_outbox.state = 'pending' THEN push_outbox.next_attempt_at"
+        " ELSE excluded.next_attempt_at END,"
+        " state = 'pending', updated_at = excluded.updated_at",
+        [(kind, ref, sid, version, at) for sid in subscription_ids],
+    )
+
+
+async def requeue_delivered(conn: aiosqlite.Connection, kind: str, ref: str, at: str, version: int) -> None:
+    """Queue a correction to the subscriptions that already received ``ref``."""
+    await conn.execute(
+        "UPDATE push_outbox SET state = 'pending', version = ?, attempts = 0, next_attempt_at = ?,"
+        " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ') WHERE kind = ? AND ref = ? AND state = 'sent'",
+        (version, at, kind, ref),
+    )
+    await conn.execute(
+        "UPDATE push_outbox SET version = ? WHERE kind = ? AND ref = ? AND state IN ('pending', 'sending')",
+        (version, kind, ref),
+    )
+
+
+async def cancel(conn: aiosqlite.Connection, kind: str, ref: str) -> None:
+    """Stop messages not yet sent."""
+    await conn.execute(
+        "UPDATE push_outbox SET state = 'cancelled', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ')"
+        " WHERE kind = ? AND ref = ? AND state = 'pending'",
+        (kind, ref),
+    )
+
+
+async def claim_due(conn: aiosqlite.Connection, now: str, limit: int) -> list[OutboxRow]:
+    """Mark up to ``limit`` due messages as sending and return them with their subscription."""
+    async with conn.execute(
+        "UPDATE push_outbox SET state = 'sending', attempts = attempts + 1"
+        " WHERE id IN (SELECT id FROM push_outbox WHERE state = 'pending' AND next_attempt_at <= ?"
+        " ORDER BY next_attempt_at, id LIMIT ?)"
+        " RETURNING id, kind, ref, version, attempts, subscription_id",
+        (now, limit),
+    ) as cur:
+        claimed = await cur.fetchall()
+    rows: list[OutboxRow] = []
+    gone: list[int] = []
+    for outbox_id, kind, ref, version, attempts, subscription_id in claimed:
+        async with conn.execute(
+            "SELECT id, endpoint, p256dh, auth, attendee_id, participation FROM push_subscriptions WHERE id = ?",
+            (subscription_id,),
+        ) as cur:
+            sub = await cur.fetchone()
+        if sub is None:
+            gone.append(outbox_id)
+            continue
+        rows.append(OutboxRow(outbox_id, kind, ref, version, attempts, SubscriptionRow(*sub)))
+    if gone:
+        await conn.executemany(
+            "UPDATE push_outbox SET state = 'gone', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ') WHERE id = ?",
+            [(outbox_id,) for outbox_id in gone],
+        )
+    return rows
+
+
+async def settle(conn: aiosqlite.Connection, outcomes: list[tuple[int, int, str, int | None, str | None]]) -> None:
+    """Record ``(outbox id, version sent, new state, HTTP status, next attempt)``.
+
+    A retry goes back to pending. A message corrected while it was being sent (its version moved on)
+    goes back to pending too, so the correction follows.
+    """
+    await conn.executemany(
+        "UPDATE push_outbox SET state = CASE WHEN version = :version OR :state != 'sent' THEN :state"
+        " ELSE 'pending' END, attempts = CASE WHEN version = :version THEN attempts ELSE 0 END,"
+        " last_status = :status, next_attempt_at = coalesce(:next_at, next_attempt_at),"
+        " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ') WHERE id = :id AND state = 'sending'",
+        [
+            {"id": outbox_id, "version": version, "state": state, "status": status, "next_at": next_at}
+            for outbox_id, version, state, status, next_at in outcomes
+        ],
+    )
+
+
+async def release_claims(conn: aiosqlite.Connection) -> int:
+    """Put messages left 'sending' by a stopped process back in the queue."""
+    async with conn.execute("UPDATE push_outbox SET state = 'pending' WHERE state = 'sending' RETURNING id") as cur:
+        return len(list(await cur.fetchall()))
+
+
+async def counts(conn: aiosqlite.Connection, kind: str, ref: str) -> dict[str, int]:
+    async with conn.execute(
+        "SELECT state, count(*) FROM push_outbox WHERE kind = ? AND ref = ? GROUP BY state", (kind, ref)
+    ) as cur:
+        return {row[0]: row[1] for row in await cur.fetchall()}
+
+
+async def next_attempt(conn: aiosqlite.Connection) -> str | None:
+    async with conn.execute("SELECT min(next_attempt_at) FROM push_outbox WHERE state = 'pending'") as cur:
+        row = await cur.fetchone()
+    return row[0] if row else None
+
+
+async def profile_states(conn: aiosqlite.Connection, attendee_ids: list[str]) -> dict[str, bytes]:
+    """The ``profile`` document state of each attendee that has one."""
+    states: dict[str, bytes] = {}
+    for attendee_id in attendee_ids:
+        async with conn.execute(
+            "SELECT state FROM documents WHERE attendee_id = ? AND doc_id = 'profile'", (attendee_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is not None:
+            states[attendee_id] = row[0]
+    return states
