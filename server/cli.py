@@ -141,7 +141,15 @@ def _serve(args: argparse.Namespace) -> int:
     if args.demo and asyncio.run(load_demo_if_empty(settings.db_path)):
         print(f"loaded the demo conference into {settings.db_path}", file=sys.stderr)
     print(f"Kumpul serving {settings.db_path} at http://{args.host}:{args.port}", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", access_log=False)
+    # Open SSE streams never end by themselves: give them a few seconds, then close them.
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=3,
+    )
     return 0
 
 
