@@ -1,0 +1,88 @@
+/** Path-based routes without a library: the current location as a signal, and in-app link clicks. */
+
+import { computed, signal } from "@preact/signals";
+
+export type Route =
+  | { name: "now" }
+  | { name: "programme" }
+  | { name: "session"; id: string }
+  | { name: "speakers" }
+  | { name: "speaker"; id: string }
+  | { name: "agenda" }
+  | { name: "announcements" }
+  | { name: "info" }
+  | { name: "notFound" };
+
+export const location = signal({ path: window.location.pathname, search: window.location.search });
+/** Set when a navigation inside the app happened, so the view can move focus to its heading. */
+export const navigated = signal(0);
+
+export function parseRoute(path: string): Route {
+  const parts = path.replace(/\/+$/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  const [first, second, ...rest] = parts;
+  if (rest.length > 0) return { name: "notFound" };
+  if (first === undefined) return { name: "now" };
+  if (second === undefined) {
+    switch (first) {
+      case "programme":
+        return { name: "programme" };
+      case "speakers":
+        return { name: "speakers" };
+      case "agenda":
+        return { name: "agenda" };
+      case "announcements":
+        return { name: "announcements" };
+      case "info":
+        return { name: "info" };
+    }
+    return { name: "notFound" };
+  }
+  if (first === "sessions") return { name: "session", id: second };
+  if (first === "speakers") return { name: "speaker", id: second };
+  return { name: "notFound" };
+}
+
+export const route = computed(() => parseRoute(location.value.path));
+export const query = computed(() => new URLSearchParams(location.value.search));
+
+function sync(): void {
+  location.value = { path: window.location.pathname, search: window.location.search };
+}
+
+/** Go to an app URL; `replace` changes the current history entry (filters, day tabs). */
+export function navigate(url: string, { replace = false } = {}): void {
+  const target = new URL(url, window.location.href);
+  const samePage = target.pathname === window.location.pathname;
+  if (replace) history.replaceState(null, "", target);
+  else history.pushState(null, "", target);
+  sync();
+  if (!samePage) {
+    window.scrollTo(0, 0);
+    navigated.value += 1;
+  } else if (target.hash) {
+    document.getElementById(target.hash.slice(1))?.scrollIntoView();
+  }
+}
+
+function isAppLink(anchor: HTMLAnchorElement): boolean {
+  if (anchor.target && anchor.target !== "_self") return false;
+  if (anchor.hasAttribute("download") || anchor.origin !== window.location.origin) return false;
+  return !/^\/(api|schema|healthz)(\/|$)/.test(anchor.pathname);
+}
+
+/** Handle clicks on same-origin links inside the app without a page load. */
+export function startRouter(): void {
+  document.addEventListener("click", (event) => {
+    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    const anchor = (event.target as Element | null)?.closest?.("a");
+    if (!anchor || !isAppLink(anchor)) return;
+    // A jump within the page (the skip link): the browser moves focus itself.
+    if (anchor.hash && anchor.pathname === window.location.pathname && anchor.search === window.location.search) return;
+    event.preventDefault();
+    navigate(anchor.href);
+  });
+  window.addEventListener("popstate", () => {
+    sync();
+    navigated.value += 1;
+  });
+}

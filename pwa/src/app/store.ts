@@ -1,0 +1,150 @@
+/**
+ * The app's state as signals: the programme from IndexedDB, kept current by the sync loop;
+ * bookmarks; read announcements; connection and sync status.
+ */
+
+import { batch, computed, signal } from "@preact/signals";
+
+import * as db from "../shared/db";
+import { timeoutFor } from "../shared/http";
+import { syncProgramme } from "../shared/sync";
+import type { Programme } from "../shared/types";
+import { buildModel } from "./model";
+import { deviceZone, useLocalTime } from "./prefs";
+import { createSyncLoop, type SyncLoop } from "./sync-loop";
+
+export const programme = signal<Programme | null>(null);
+export const model = computed(() => (programme.value ? buildModel(programme.value) : null));
+/** The device's copy has been read (there may be none yet). */
+export const loaded = signal(false);
+export const syncing = signal(false);
+export const online = signal(navigator.onLine);
+/** The zone times are shown in: the event's, or the device's when the attendee asks. */
+export const displayZone = computed(() => (useLocalTime.value ? deviceZone : (model.value?.zone ?? deviceZone)));
+/** The language the programme's own texts are written in. */
+export const contentLanguage = computed(() => programme.value?.event?.language || "en");
+/** The last attempt to reach the server failed (wifi can be "connected" and still dead). */
+export const unreachable = signal(false);
+export const syncedAt = signal<number | null>(null);
+export const bookmarks = signal<ReadonlySet<string>>(new Set());
+export const readAnnouncements = signal<ReadonlySet<string>>(new Set());
+/** The current time, ticking twice a minute so relative times and "now" stay true. */
+export const now = signal(Date.now());
+/** Storage is persistent (the browser will not evict the offline copy). */
+export const persisted = signal<boolean | null>(null);
+
+/** Syncing that lasts long enough to be worth showing (quick polls would only flicker). */
+const slowSync = signal(false);
+
+export const connection = computed<"syncing" | "online" | "offline">(() =>
+  slowSync.value ? "syncing" : !online.value || unreachable.value ? "offline" : "online",
+);
+
+const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel("kumpul") : null;
+let loop: SyncLoop | null = null;
+
+async function readProgramme(): Promise<void> {
+  const [stored, at] = await Promise.all([db.getProgramme(), db.getSyncedAt()]);
+  batch(() => {
+    if (stored) programme.value = stored;
+    syncedAt.value = at;
+  });
+}
+
+async function readBookmarks(): Promise<void> {
+  bookmarks.value = new Set(await db.listBookmarks());
+}
+
+async function runSync(attempt: number): Promise<void> {
+  syncing.value = true;
+  const shown = setTimeout(() => (slowSync.value = syncing.value), 600);
+  try {
+    const outcome = await syncProgramme({ timeoutMs: timeoutFor(attempt) });
+    if (outcome !== "current" || !programme.value) {
+      await readProgramme();
+      channel?.postMessage("programme");
+    } else {
+      syncedAt.value = await db.getSyncedAt();
+    }
+    batch(() => {
+      unreachable.value = false;
+      online.value = true;
+    });
+  } catch (error) {
+    unreachable.value = true;
+    throw error;
+  } finally {
+    clearTimeout(shown);
+    syncing.value = false;
+    slowSync.value = false;
+  }
+}
+
+/** Sync now, outside the schedule (the "check now" button, coming back online). */
+export function syncNow(): Promise<void> {
+  return loop?.trigger() ?? Promise.resolve();
+}
+
+/** Read the device's copy, then keep it current in the background. */
+export async function start(): Promise<void> {
+  try {
+    await Promise.all([readProgramme(), readBookmarks(), db.listReadAnnouncements().then((ids) => (readAnnouncements.value = new Set(ids)))]);
+  } catch (error) {
+    console.error("Kumpul could not read its offline copy", error);
+  }
+  loaded.value = true;
+  loop = createSyncLoop({
+    run: runSync,
+    isVisible: () => document.visibilityState === "visible",
+    isOnline: () => navigator.onLine,
+    onError: (error) => console.warn("Kumpul sync will retry:", error),
+  });
+  window.addEventListener("online", () => {
+    online.value = true;
+    void loop?.trigger();
+  });
+  window.addEventListener("offline", () => {
+    online.value = false;
+  });
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState !== "visible") return;
+    now.value = Date.now();
+    void loop?.trigger();
+  });
+  setInterval(() => (now.value = Date.now()), 30_000);
+  channel?.addEventListener("message", (event: MessageEvent) => {
+    if (event.data === "programme") void readProgramme();
+    if (event.data === "bookmarks") void readBookmarks();
+  });
+  void navigator.storage?.persisted?.().then((value) => (persisted.value = value));
+  // The service worker followed the feed in the background (periodic sync).
+  navigator.serviceWorker?.addEventListener("message", (event: MessageEvent) => {
+    if ((event.data as { type?: string } | null)?.type === "PROGRAMME_UPDATED") void readProgramme();
+  });
+  void loop.trigger();
+}
+
+/** Ask the browser to keep the offline copy: worth asking once the attendee has saved something. */
+async function requestPersistence(): Promise<void> {
+  if (persisted.value || !navigator.storage?.persist) return;
+  persisted.value = await navigator.storage.persist();
+}
+
+export async function toggleBookmark(sessionId: string): Promise<void> {
+  const had = bookmarks.value.has(sessionId);
+  const next = new Set(bookmarks.value);
+  if (had) next.delete(sessionId);
+  else next.add(sessionId);
+  bookmarks.value = next;
+  if (had) await db.removeBookmark(sessionId);
+  else await db.addBookmark(sessionId);
+  channel?.postMessage("bookmarks");
+  if (!had) void requestPersistence();
+}
+
+export async function markRead(ids: string[]): Promise<void> {
+  const unread = ids.filter((id) => !readAnnouncements.value.has(id));
+  if (unread.length === 0) return;
+  await db.markAnnouncementsRead(unread);
+  readAnnouncements.value = new Set([...readAnnouncements.value, ...unread]);
+}

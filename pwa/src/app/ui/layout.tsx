@@ -1,0 +1,181 @@
+/** The frame around every view: skip link, header with status and time zone, main navigation, notices. */
+
+import type { ComponentChildren } from "preact";
+import { useEffect } from "preact/hooks";
+
+import { deviceZone, languageName, locale, setUseLocalTime, t, useLocalTime } from "../prefs";
+import { route } from "../router";
+import { applyUpdate, dismissNotice, notice } from "../sw-bridge";
+import { connection, model, now, programme, readAnnouncements, syncedAt } from "../store";
+import { updatedText, zoneName } from "../time";
+import {
+  BookmarkIcon,
+  CalendarIcon,
+  CheckIcon,
+  ClockIcon,
+  CloseIcon,
+  GlobeIcon,
+  InfoIcon,
+  Logo,
+  MegaphoneIcon,
+  PeopleIcon,
+} from "./icons";
+
+function StatusIndicator() {
+  const messages = t.value;
+  const state = connection.value;
+  const label = state === "syncing" ? messages.syncing : state === "online" ? messages.online : messages.offline;
+  return (
+    <p class={`status status-${state}`} role="status">
+      <span class="status-dot" aria-hidden="true" />
+      <span class="status-state">{label}</span>
+      <span class="status-updated" aria-live="off">
+        {updatedText(messages, syncedAt.value, now.value)}
+      </span>
+    </p>
+  );
+}
+
+function TimeZoneBar() {
+  const messages = t.value;
+  const eventZone = model.value?.zone;
+  const zone = useLocalTime.value || !eventZone ? deviceZone : eventZone;
+  const short = zoneName(zone, locale.value, now.value, "short");
+  const long = zoneName(zone, locale.value, now.value, "long");
+  const whose = useLocalTime.value ? messages.yourTime : messages.eventTime;
+  return (
+    <div class="timezone-bar">
+      <p class="timezone-current">
+        <ClockIcon />
+        <span>
+          {messages.timesIn(short)}{" "}
+          <span class="muted">
+            ({long !== short && <span class="zone-long">{long}, </span>}
+            {whose})
+          </span>
+        </span>
+      </p>
+      <label class="toggle">
+        <input type="checkbox" checked={useLocalTime.value} onChange={(event) => setUseLocalTime(event.currentTarget.checked)} />
+        <span>{messages.showLocalTime}</span>
+      </label>
+    </div>
+  );
+}
+
+/** A label with line-break opportunities where "|" stands (a <wbr> adds nothing to its accessible name). */
+function withBreaks(text: string) {
+  return text.split("|").flatMap((part, i) => (i === 0 ? [part] : [<wbr key={i} />, part]));
+}
+
+const SECTIONS: Record<string, string> = { session: "programme", speaker: "speakers" };
+
+function MainNav() {
+  const messages = t.value;
+  const current = route.value.name;
+  const section = SECTIONS[current] ?? current;
+  const announcements = programme.value?.announcements ?? [];
+  const unread = announcements.filter((item) => !readAnnouncements.value.has(item.id)).length;
+  const items = [
+    { name: "now", href: "/", label: messages.navNow, icon: <ClockIcon /> },
+    { name: "programme", href: "/programme", label: messages.navProgramme, icon: <CalendarIcon /> },
+    { name: "speakers", href: "/speakers", label: messages.navSpeakers, icon: <PeopleIcon /> },
+    { name: "agenda", href: "/agenda", label: messages.navAgenda, icon: <BookmarkIcon /> },
+    {
+      name: "announcements",
+      href: "/announcements",
+      label: messages.navAnnouncements,
+      breakAt: messages.navAnnouncementsBreak,
+      icon: <MegaphoneIcon />,
+      count: unread,
+    },
+    { name: "info", href: "/info", label: messages.navInfo, icon: <InfoIcon /> },
+  ];
+  return (
+    <nav class="main-nav" aria-label={messages.mainNavigation}>
+      <ul>
+        {items.map((item) => (
+          <li key={item.name}>
+            <a
+              href={item.href}
+              aria-current={current === item.name ? "page" : undefined}
+              class={section === item.name ? "is-section" : undefined}
+            >
+              <span class="nav-icon">
+                {item.icon}
+                {item.count ? <span class="nav-count">{item.count}</span> : null}
+              </span>
+              <span class="nav-label">{item.breakAt ? withBreaks(item.breakAt) : item.label}</span>
+            </a>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
+function Notices() {
+  const messages = t.value;
+  const current = notice.value;
+  useEffect(() => {
+    if (current !== "ready") return;
+    const timer = setTimeout(dismissNotice, 10_000);
+    return () => clearTimeout(timer);
+  }, [current]);
+  return (
+    <div class="notices" role="status">
+      {current === "ready" && (
+        <div class="toast">
+          <CheckIcon />
+          <span class="toast-text">{messages.readyOffline}</span>
+          <button type="button" class="icon-button" aria-label={messages.dismiss} onClick={dismissNotice}>
+            <CloseIcon />
+          </button>
+        </div>
+      )}
+      {current === "update" && (
+        <div class="toast">
+          <span class="toast-text">{messages.updateAvailable}</span>
+          <button type="button" class="button button-primary" onClick={applyUpdate}>
+            {messages.reload}
+          </button>
+          <button type="button" class="icon-button" aria-label={messages.dismiss} onClick={dismissNotice}>
+            <CloseIcon />
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+export function Layout({ children }: { children: ComponentChildren }) {
+  const messages = t.value;
+  const event = model.value?.programme.event;
+  return (
+    <div class="frame">
+      <a class="skip-link" href="#main">
+        {messages.skipToContent}
+      </a>
+      <header class="site-header">
+        <div class="header-row">
+          <a href="/" class="brand">
+            <Logo />
+            <span class="brand-name">Kumpul</span>
+            {event?.acronym && <span class="brand-event">{event.acronym}</span>}
+          </a>
+          <StatusIndicator />
+          <a href="/info#settings" class="language-link">
+            <GlobeIcon />
+            <span class="language-name">{languageName.value}</span>
+          </a>
+        </div>
+        <TimeZoneBar />
+      </header>
+      <MainNav />
+      <main id="main" tabIndex={-1}>
+        {children}
+      </main>
+      <Notices />
+    </div>
+  );
+}

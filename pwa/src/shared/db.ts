@@ -1,0 +1,184 @@
+/**
+ * The app's IndexedDB database "kumpul": the programme as of a cursor, bookmarks and read marks.
+ *
+ * Opened once, upgraded in one versioned function; everything else goes through the small verbs
+ * below, used by the page and the service worker alike.
+ */
+
+import { openDB, type DBSchema, type IDBPDatabase } from "idb";
+
+import { normaliseProgramme } from "./feed";
+import {
+  COLLECTIONS,
+  type Announcement,
+  type Change,
+  type CollectionKind,
+  type EventInfo,
+  type Format,
+  type Programme,
+  type Room,
+  type Session,
+  type Speaker,
+  type Track,
+} from "./types";
+import { isCollectionKind } from "./feed";
+
+export const DB_NAME = "kumpul";
+export const DB_VERSION = 1;
+
+export interface Bookmark {
+  sessionId: string;
+  addedAt: number;
+}
+
+interface Meta {
+  cursor: string;
+  event: EventInfo | null;
+  /** When the programme was last confirmed current with the server (ms since epoch). */
+  syncedAt: number;
+}
+
+interface KumpulSchema extends DBSchema {
+  meta: { key: keyof Meta; value: Meta[keyof Meta] };
+  rooms: { key: string; value: Room };
+  tracks: { key: string; value: Track };
+  formats: { key: string; value: Format };
+  speakers: { key: string; value: Speaker };
+  sessions: { key: string; value: Session };
+  announcements: { key: string; value: Announcement };
+  bookmarks: { key: string; value: Bookmark };
+  reads: { key: string; value: { id: string; readAt: number } };
+}
+
+type ProgrammeStore = (typeof COLLECTIONS)[CollectionKind];
+const PROGRAMME_STORES = Object.values(COLLECTIONS) as ProgrammeStore[];
+
+let opening: Promise<IDBPDatabase<KumpulSchema>> | null = null;
+
+/** The database, opened on first use. */
+export function db(): Promise<IDBPDatabase<KumpulSchema>> {
+  opening ??= openDB<KumpulSchema>(DB_NAME, DB_VERSION, {
+    upgrade(database, oldVersion) {
+      if (oldVersion < 1) {
+        database.createObjectStore("meta");
+        for (const name of PROGRAMME_STORES) database.createObjectStore(name, { keyPath: "id" });
+        database.createObjectStore("bookmarks", { keyPath: "sessionId" });
+        database.createObjectStore("reads", { keyPath: "id" });
+      }
+    },
+    blocking() {
+      // A newer version of the app wants to upgrade: let it.
+      void closeDb();
+    },
+  });
+  return opening;
+}
+
+/** Close the database; the next verb opens it again. */
+export async function closeDb(): Promise<void> {
+  const current = opening;
+  opening = null;
+  if (current) (await current).close();
+}
+
+/** The stored programme, or null before the first download. */
+export async function getProgramme(): Promise<Programme | null> {
+  const database = await db();
+  const tx = database.transaction(["meta", ...PROGRAMME_STORES], "readonly");
+  const cursor = (await tx.objectStore("meta").get("cursor")) as string | undefined;
+  if (cursor === undefined) return null;
+  const raw: Record<string, unknown> = {
+    cursor,
+    event: ((await tx.objectStore("meta").get("event")) as EventInfo | null | undefined) ?? null,
+  };
+  for (const name of PROGRAMME_STORES) raw[name] = await tx.objectStore(name).getAll();
+  await tx.done;
+  return normaliseProgramme(raw as unknown as Programme);
+}
+
+/** The stored cursor, or null before the first download. */
+export async function getCursor(): Promise<string | null> {
+  return ((await (await db()).get("meta", "cursor")) as string | undefined) ?? null;
+}
+
+/** When the programme was last known current (ms since epoch), or null. */
+export async function getSyncedAt(): Promise<number | null> {
+  return ((await (await db()).get("meta", "syncedAt")) as number | undefined) ?? null;
+}
+
+export async function setSyncedAt(when: number): Promise<void> {
+  await (await db()).put("meta", when, "syncedAt");
+}
+
+/** Replace the stored programme with a whole snapshot. */
+export async function putProgramme(snapshot: Programme, syncedAt = Date.now()): Promise<void> {
+  const database = await db();
+  const tx = database.transaction(["meta", ...PROGRAMME_STORES], "readwrite");
+  const writes: Promise<unknown>[] = [];
+  for (const name of PROGRAMME_STORES) {
+    const store = tx.objectStore(name);
+    writes.push(store.clear());
+    const items = ((snapshot as unknown as Record<string, unknown>)[name] as { id: string }[] | undefined) ?? [];
+    for (const item of items) writes.push(store.put(item as never));
+  }
+  const meta = tx.objectStore("meta");
+  writes.push(meta.put(snapshot.event ?? null, "event"), meta.put(snapshot.cursor, "cursor"));
+  writes.push(meta.put(syncedAt, "syncedAt"));
+  await Promise.all([...writes, tx.done]);
+}
+
+/**
+ * Apply a page of the change feed, in one transaction, if the stored cursor is still `since`.
+ *
+ * @returns false when another context (a tab, the service worker) moved the cursor meanwhile;
+ *   nothing is written then.
+ */
+export async function putChanges(since: string, changes: Change[], cursor: string, syncedAt = Date.now()): Promise<boolean> {
+  const invalid = changes.find((change) => !change.deleted && change.data == null);
+  if (invalid) throw new Error(`upsert of ${invalid.type} ${JSON.stringify(invalid.id)} carries no data`);
+  const database = await db();
+  const tx = database.transaction(["meta", ...PROGRAMME_STORES], "readwrite");
+  const meta = tx.objectStore("meta");
+  if ((await meta.get("cursor")) !== since) {
+    tx.abort();
+    await tx.done.catch(() => undefined);
+    return false;
+  }
+  const writes: Promise<unknown>[] = [];
+  for (const change of changes) {
+    if (change.type === "event") {
+      writes.push(meta.put(change.deleted ? null : (change.data as unknown as EventInfo), "event"));
+    } else if (isCollectionKind(change.type)) {
+      const store = tx.objectStore(COLLECTIONS[change.type]);
+      writes.push(change.deleted ? store.delete(change.id) : store.put(change.data as never));
+    }
+  }
+  writes.push(meta.put(cursor, "cursor"), meta.put(syncedAt, "syncedAt"));
+  await Promise.all([...writes, tx.done]);
+  return true;
+}
+
+/** The ids of bookmarked sessions, oldest bookmark first. */
+export async function listBookmarks(): Promise<string[]> {
+  const all = await (await db()).getAll("bookmarks");
+  return all.sort((a, b) => a.addedAt - b.addedAt).map((bookmark) => bookmark.sessionId);
+}
+
+export async function addBookmark(sessionId: string, addedAt = Date.now()): Promise<void> {
+  await (await db()).put("bookmarks", { sessionId, addedAt });
+}
+
+export async function removeBookmark(sessionId: string): Promise<void> {
+  await (await db()).delete("bookmarks", sessionId);
+}
+
+/** The ids of announcements this device has shown. */
+export async function listReadAnnouncements(): Promise<string[]> {
+  return (await (await db()).getAllKeys("reads")) as string[];
+}
+
+export async function markAnnouncementsRead(ids: Iterable<string>, readAt = Date.now()): Promise<void> {
+  const database = await db();
+  const tx = database.transaction("reads", "readwrite");
+  await Promise.all([...Array.from(ids, (id) => tx.store.put({ id, readAt })), tx.done]);
+}

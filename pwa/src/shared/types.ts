@@ -1,0 +1,144 @@
+/**
+ * The programme as the API sends it (camelCase JSON of `server/schemas/programme.py`).
+ *
+ * Fields the server may add later are kept as they come: an old app must read a newer feed.
+ */
+
+export type Translations<T> = Record<string, Partial<T> | undefined>;
+
+export interface EventInfo {
+  name: string;
+  timeZone: string;
+  startDate: string;
+  endDate: string;
+  acronym?: string;
+  venueName?: string;
+  venueAddress?: string;
+  language?: string;
+  languages?: string[];
+  description?: string;
+  url?: string | null;
+  translations?: Translations<{ name: string; description: string }>;
+}
+
+export interface Room {
+  id: string;
+  name: string;
+  floor?: string;
+  capacity?: number | null;
+  accessibility?: string;
+  streamUrl?: string | null;
+  position?: number;
+  translations?: Translations<{ name: string; accessibility: string }>;
+}
+
+export interface Track {
+  id: string;
+  name: string;
+  colour?: string;
+  description?: string;
+  position?: number;
+  translations?: Translations<{ name: string; description: string }>;
+}
+
+export interface Format {
+  id: string;
+  name: string;
+  position?: number;
+  translations?: Translations<{ name: string }>;
+}
+
+export interface Link {
+  title: string;
+  url: string;
+}
+
+export interface Speaker {
+  id: string;
+  name: string;
+  anonymous?: boolean;
+  pronouns?: string;
+  bio?: string;
+  organisation?: string;
+  role?: string;
+  country?: string;
+  photoUrl?: string | null;
+  links?: Link[];
+  translations?: Translations<{ role: string; bio: string }>;
+}
+
+export type Recording = "public" | "no-recording" | "off-the-record";
+
+export interface Session {
+  id: string;
+  title: string;
+  start: string;
+  end: string;
+  roomId: string;
+  format: string;
+  guid?: string;
+  subtitle?: string;
+  abstract?: string;
+  description?: string;
+  trackId?: string | null;
+  languages?: string[];
+  speakerIds?: string[];
+  streamUrl?: string | null;
+  interpretation?: Record<string, string>;
+  recording?: Recording;
+  capacity?: number | null;
+  tags?: string[];
+  status?: "scheduled" | "cancelled";
+  translations?: Translations<{ title: string; subtitle: string; abstract: string; description: string }>;
+}
+
+/** An organisers' announcement, once the feed carries them. */
+export interface Announcement {
+  id: string;
+  title?: string;
+  body?: string;
+  urgent?: boolean;
+  priority?: string;
+  publishedAt?: string;
+  createdAt?: string;
+  translations?: Translations<{ title: string; body: string }>;
+}
+
+export interface Programme {
+  cursor: string;
+  event: EventInfo | null;
+  rooms: Room[];
+  tracks: Track[];
+  formats: Format[];
+  speakers: Speaker[];
+  sessions: Session[];
+  announcements: Announcement[];
+}
+
+/** The entity kinds that live in a collection, and the programme key of each. */
+export const COLLECTIONS = {
+  room: "rooms",
+  track: "tracks",
+  format: "formats",
+  speaker: "speakers",
+  session: "sessions",
+  announcement: "announcements",
+} as const;
+
+export type CollectionKind = keyof typeof COLLECTIONS;
+export type CollectionKey = (typeof COLLECTIONS)[CollectionKind];
+
+/** One record of `GET /api/changes`: an upsert (with `data`) or a tombstone (`deleted`). */
+export interface Change {
+  type: string;
+  id: string;
+  seq: number;
+  deleted?: boolean;
+  data?: Record<string, unknown> | null;
+}
+
+export interface ChangesPage {
+  changes: Change[];
+  cursor: string;
+  more: boolean;
+}
