@@ -16,7 +16,7 @@ PWA_SOURCES := $(shell find pwa/src pwa/public pwa/index.html pwa/vite.config.ts
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $@
 
 $(PWA_DEPS): pwa/package-lock.json

@@ -39,7 +39,7 @@ def backoff(attempts: int, retry_after: float | None) -> float:
 class OutboxWorker:
     """Works the push outbox in the background of a running server."""
 
-    def __init__(self, db: Database, sender: PushSender, *, batch: int = 64, poll_seconds: float = 1.0) -> None:
+    def __init__(self, db: Database, sender: PushSender, *, batch: int = 32, poll_seconds: float = 1.0) -> None:
         self.db = db
         self.sender = sender
         self.batch = batch
