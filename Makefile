@@ -54,6 +54,8 @@ pytest: $(STAMP) pwa
 bench: $(STAMP) pwa
 	mkdir -p bench/out
 	$(BIN)/python bench/programme.py --json bench/out/programme.json
+	$(BIN)/python bench/push.py --json bench/out/push.json
+	$(BIN)/python bench/pwa.py --json bench/out/pwa.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis pwa/node_modules pwa/dist
