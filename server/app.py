@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from litestar import Litestar, Request, Response
 from litestar.config.compression import CompressionConfig
-from litestar.di import Provide
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -22,17 +21,7 @@ from server.push.outbox import OutboxWorker
 from server.push.sender import PushSender
 from server.push.vapid import VapidSigner, load_or_create_keys
 from server.routes import announcements, attendees, formats, health, programme, pwa, rooms, sessions, speakers, tracks
-from server.routes.deps import (
-    provide_announcements,
-    provide_attendees,
-    provide_auth,
-    provide_feed,
-    provide_live,
-    provide_me,
-    provide_private_sync,
-    provide_programme,
-    provide_push,
-)
+from server.routes.deps import dependencies
 from server.services.announcements import AnnouncementService
 from server.services.attendees import AttendeeService
 from server.services.auth import AuthService
@@ -172,17 +161,7 @@ def create_app(settings: Settings) -> Litestar:
             pwa.pwa,
         ],
         lifespan=[lifespan],
-        dependencies={
-            "programme": Provide(provide_programme, sync_to_thread=False),
-            "feed": Provide(provide_feed, sync_to_thread=False),
-            "auth": Provide(provide_auth, sync_to_thread=False),
-            "attendees": Provide(provide_attendees, sync_to_thread=False),
-            "private_sync": Provide(provide_private_sync, sync_to_thread=False),
-            "me": Provide(provide_me, sync_to_thread=False),
-            "announcements": Provide(provide_announcements, sync_to_thread=False),
-            "push": Provide(provide_push, sync_to_thread=False),
-            "live": Provide(provide_live, sync_to_thread=False),
-        },
+        dependencies=dependencies(),
         exception_handlers={
             KumpulError: _kumpul_error,
             ValidationException: _validation_error,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
 
 from server.services.announcements import AnnouncementService
@@ -34,44 +35,23 @@ LiveDep = NamedDependency[LiveHub]
 Guard = Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]  # type: ignore[type-arg]
 
 
-def provide_programme(state: State) -> ProgrammeService:
-    service: ProgrammeService = state.programme
-    return service
+#: The services kept in ``app.state`` by the lifespan, injected into handlers under the same names.
+SERVICES = ("programme", "feed", "auth", "attendees", "private_sync", "announcements", "push", "live")
 
 
-def provide_feed(state: State) -> FeedService:
-    service: FeedService = state.feed
-    return service
+def _from_state(name: str) -> Callable[[State], Any]:
+    def provide(state: State) -> Any:
+        return getattr(state, name)
+
+    provide.__name__ = f"provide_{name}"
+    return provide
 
 
-def provide_auth(state: State) -> AuthService:
-    service: AuthService = state.auth
-    return service
-
-
-def provide_attendees(state: State) -> AttendeeService:
-    service: AttendeeService = state.attendees
-    return service
-
-
-def provide_private_sync(state: State) -> PrivateSyncService:
-    service: PrivateSyncService = state.private_sync
-    return service
-
-
-def provide_announcements(state: State) -> AnnouncementService:
-    service: AnnouncementService = state.announcements
-    return service
-
-
-def provide_push(state: State) -> PushSubscriptionService:
-    service: PushSubscriptionService = state.push
-    return service
-
-
-def provide_live(state: State) -> LiveHub:
-    hub: LiveHub = state.live
-    return hub
+def dependencies() -> dict[str, Provide]:
+    """Litestar dependencies: every service by name, and ``me`` (the attendee of the request)."""
+    provided = {name: Provide(_from_state(name), sync_to_thread=False) for name in SERVICES}
+    provided["me"] = Provide(provide_me, sync_to_thread=False)
+    return provided
 
 
 def provide_me(request: Request) -> AttendeeRow:  # type: ignore[type-arg]
