@@ -233,7 +233,11 @@ class Programme(Base, kw_only=True):
 
 
 class ProgrammeImport(Base, kw_only=True):
-    """Kumpul's own import format: a programme without a cursor; every entity carries its id."""
+    """Kumpul's own import format: a programme in which every entity carries its id.
+
+    A ``GET /api/programme`` document imports as it is: its ``cursor`` and ``announcements`` are
+    accepted and ignored (announcements are posted, not imported).
+    """
 
     event: Event
     rooms: list[Room] = []
@@ -241,6 +245,8 @@ class ProgrammeImport(Base, kw_only=True):
     formats: list[Format] = []
     speakers: list[Speaker] = []
     sessions: list[Session] = []
+    cursor: str | None = None
+    announcements: list[Announcement] = []
 
 
 Entity = Event | Room | Track | Format | Speaker | Session

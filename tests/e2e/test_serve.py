@@ -39,7 +39,6 @@ def test_an_import_from_another_process_reaches_the_running_server(server: Runni
     session = programme["sessions"][0]
     session["title"] = "Moved by an import"
     file = tmp_path / "update.json"
-    programme.pop("cursor")
     file.write_text(json.dumps(programme))
     result = server.kumpul("import", str(file))
     assert result.returncode == 0, result.stderr
