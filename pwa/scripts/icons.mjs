@@ -92,6 +92,12 @@ writeFileSync(new URL("icon-192.png", out), png(192, design({ corner: 7 })));
 writeFileSync(new URL("icon-512.png", out), png(512, design({ corner: 7 })));
 writeFileSync(new URL("maskable-512.png", out), png(512, design({ scale: 0.72 })));
 writeFileSync(new URL("apple-touch-icon.png", out), png(180, design({ scale: 0.85 })));
+// The notification badge: the dots alone on transparency (Android draws it in one colour).
+const badge = (u, v) => {
+  const pixel = design({ scale: 1.15 })(u, v);
+  return pixel[0] === WHITE[0] ? pixel : [0, 0, 0, 0];
+};
+writeFileSync(new URL("badge-96.png", out), png(96, badge));
 
 const circles = DOTS.map((d) => `<circle cx="${d.x.toFixed(2)}" cy="${d.y.toFixed(2)}" r="${d.r}"/>`).join("");
 writeFileSync(

@@ -3,8 +3,10 @@
 import { useEffect } from "preact/hooks";
 
 import { navigated, route } from "./router";
+import { DeviceView, NotesView, NoteView } from "./notes/lazy";
 import { Layout } from "./ui/layout";
 import { AgendaView } from "./views/agenda";
+import { AnnouncementView } from "./views/announcement";
 import { AnnouncementsView } from "./views/announcements";
 import { InfoView, NotFoundView } from "./views/info";
 import { NowNextView } from "./views/now-next";
@@ -29,8 +31,16 @@ function View() {
       return <AgendaView />;
     case "announcements":
       return <AnnouncementsView />;
+    case "announcement":
+      return <AnnouncementView key={current.id} id={current.id} />;
     case "info":
       return <InfoView />;
+    case "notes":
+      return <NotesView />;
+    case "note":
+      return <NoteView key={current.uuid} uuid={current.uuid} />;
+    case "device":
+      return <DeviceView />;
     case "notFound":
       return <NotFoundView />;
   }

@@ -1,8 +1,9 @@
-/** Entry point: render from the device's copy at once, then sync and register the service worker. */
+/** Entry point: render from the device's copy at once, then sync, follow the live stream and register the service worker. */
 
 import { render } from "preact";
 
 import "./styles.css";
+import { startAnnouncements } from "./announce/start";
 import { App } from "./app";
 import { startRouter } from "./router";
 import { start } from "./store";
@@ -11,4 +12,5 @@ import { registerServiceWorker } from "./sw-bridge";
 startRouter();
 render(<App />, document.getElementById("app")!);
 void start();
+startAnnouncements();
 void registerServiceWorker();

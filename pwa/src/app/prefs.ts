@@ -42,6 +42,19 @@ export function setUseLocalTime(value: boolean): void {
   write(LOCAL_TIME_KEY, value ? "1" : "0");
 }
 
+/** How the attendee takes part ("onsite" | "online"), or null when not said: which announcements concern them. */
+export type Participation = "onsite" | "online";
+const PARTICIPATION_KEY = "kumpul.participation";
+const storedParticipation = read(PARTICIPATION_KEY);
+export const participation = signal<Participation | null>(
+  storedParticipation === "onsite" || storedParticipation === "online" ? storedParticipation : null,
+);
+
+export function setParticipation(value: Participation | null): void {
+  participation.value = value;
+  write(PARTICIPATION_KEY, value ?? "");
+}
+
 effect(() => {
   document.documentElement.lang = lang.value;
 });

@@ -10,7 +10,11 @@ export type Route =
   | { name: "speaker"; id: string }
   | { name: "agenda" }
   | { name: "announcements" }
+  | { name: "announcement"; id: string }
   | { name: "info" }
+  | { name: "notes" }
+  | { name: "note"; uuid: string }
+  | { name: "device" }
   | { name: "notFound" };
 
 export const location = signal({ path: window.location.pathname, search: window.location.search });
@@ -34,11 +38,17 @@ export function parseRoute(path: string): Route {
         return { name: "announcements" };
       case "info":
         return { name: "info" };
+      case "notes":
+        return { name: "notes" };
+      case "device":
+        return { name: "device" };
     }
     return { name: "notFound" };
   }
   if (first === "sessions") return { name: "session", id: second };
   if (first === "speakers") return { name: "speaker", id: second };
+  if (first === "notes") return { name: "note", uuid: second };
+  if (first === "announcements") return { name: "announcement", id: second };
   return { name: "notFound" };
 }
 

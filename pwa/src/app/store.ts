@@ -10,6 +10,7 @@ import { timeoutFor } from "../shared/http";
 import { syncProgramme } from "../shared/sync";
 import type { Programme } from "../shared/types";
 import { buildModel } from "./model";
+import { bookmarks, privateServerReached, startPrivate, togglePrivateBookmark } from "./notes/state";
 import { deviceZone, useLocalTime } from "./prefs";
 import { createSyncLoop, type SyncLoop } from "./sync-loop";
 
@@ -26,7 +27,8 @@ export const contentLanguage = computed(() => programme.value?.event?.language |
 /** The last attempt to reach the server failed (wifi can be "connected" and still dead). */
 export const unreachable = signal(false);
 export const syncedAt = signal<number | null>(null);
-export const bookmarks = signal<ReadonlySet<string>>(new Set());
+/** Bookmarked session ids: kept in the attendee's profile document (`notes/state.ts`), synced across devices. */
+export { bookmarks };
 export const readAnnouncements = signal<ReadonlySet<string>>(new Set());
 /** The current time, ticking twice a minute so relative times and "now" stay true. */
 export const now = signal(Date.now());
@@ -51,10 +53,6 @@ async function readProgramme(): Promise<void> {
   });
 }
 
-async function readBookmarks(): Promise<void> {
-  bookmarks.value = new Set(await db.listBookmarks());
-}
-
 async function runSync(attempt: number): Promise<void> {
   syncing.value = true;
   const shown = setTimeout(() => (slowSync.value = syncing.value), 600);
@@ -70,6 +68,7 @@ async function runSync(attempt: number): Promise<void> {
       unreachable.value = false;
       online.value = true;
     });
+    privateServerReached();
   } catch (error) {
     unreachable.value = true;
     throw error;
@@ -88,7 +87,7 @@ export function syncNow(): Promise<void> {
 /** Read the device's copy, then keep it current in the background. */
 export async function start(): Promise<void> {
   try {
-    await Promise.all([readProgramme(), readBookmarks(), db.listReadAnnouncements().then((ids) => (readAnnouncements.value = new Set(ids)))]);
+    await Promise.all([readProgramme(), db.listReadAnnouncements().then((ids) => (readAnnouncements.value = new Set(ids)))]);
   } catch (error) {
     console.error("Kumpul could not read its offline copy", error);
   }
@@ -114,7 +113,6 @@ export async function start(): Promise<void> {
   setInterval(() => (now.value = Date.now()), 30_000);
   channel?.addEventListener("message", (event: MessageEvent) => {
     if (event.data === "programme") void readProgramme();
-    if (event.data === "bookmarks") void readBookmarks();
   });
   void navigator.storage?.persisted?.().then((value) => (persisted.value = value));
   // The service worker followed the feed in the background (periodic sync).
@@ -122,6 +120,7 @@ export async function start(): Promise<void> {
     if ((event.data as { type?: string } | null)?.type === "PROGRAMME_UPDATED") void readProgramme();
   });
   void loop.trigger();
+  void startPrivate();
 }
 
 /** Ask the browser to keep the offline copy: worth asking once the attendee has saved something. */
@@ -131,15 +130,9 @@ async function requestPersistence(): Promise<void> {
 }
 
 export async function toggleBookmark(sessionId: string): Promise<void> {
-  const had = bookmarks.value.has(sessionId);
-  const next = new Set(bookmarks.value);
-  if (had) next.delete(sessionId);
-  else next.add(sessionId);
-  bookmarks.value = next;
-  if (had) await db.removeBookmark(sessionId);
-  else await db.addBookmark(sessionId);
-  channel?.postMessage("bookmarks");
-  if (!had) void requestPersistence();
+  const adding = !bookmarks.value.has(sessionId);
+  await togglePrivateBookmark(sessionId);
+  if (adding) void requestPersistence();
 }
 
 export async function markRead(ids: string[]): Promise<void> {

@@ -1,5 +1,6 @@
 /**
- * The app's IndexedDB database "kumpul": the programme as of a cursor, bookmarks and read marks.
+ * The app's IndexedDB database "kumpul": the programme as of a cursor, read marks, and the
+ * attendee's private CRDT documents (notes, the profile with bookmarks) with what sync needs.
  *
  * Opened once, upgraded in one versioned function; everything else goes through the small verbs
  * below, used by the page and the service worker alike.
@@ -24,7 +25,48 @@ import {
 import { isCollectionKind } from "./feed";
 
 export const DB_NAME = "kumpul";
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
+
+/**
+ * One private CRDT document (`profile` or `note:<uuid>`) as stored on this device: its whole Yjs
+ * state, and what the server is known to hold of it. Written by the page and the service worker,
+ * always in one transaction that merges with what is stored, so neither can lose the other's work.
+ */
+export interface DocRecord {
+  id: string;
+  /** The whole document as one Yjs update. */
+  state: Uint8Array;
+  /** Counts this device's own changes; the document needs syncing while `rev > syncedRev`. */
+  rev: number;
+  /** The `rev` the server acknowledged last (-1: send everything, e.g. after linking). */
+  syncedRev: number;
+  /** The Yjs state vector the server is known to hold: diffs are computed against it. */
+  syncedVector: Uint8Array | null;
+  /** UTF-8 bytes of a note's title and body (the server's size limit measures this). */
+  textBytes: number;
+  /** The server refused this document at `rev` (413) for `reason`; retried once it changes. */
+  refused: { rev: number; reason: string } | null;
+  updatedAt: number;
+}
+
+/** A document's whole state as this device changed it, waiting to be merged into its `DocRecord`. */
+export interface PendingUpdate {
+  id: string;
+  update: Uint8Array;
+}
+
+/** Identity and sync state of the private documents (key-value). */
+export interface PrivateMeta {
+  identity: { attendeeId: string; token: string };
+  /** The cursor of the last private sync response. */
+  cursor: string | null;
+  /** The server answered 401: the attendee was erased (maybe from another device). */
+  identityLost: boolean;
+  /** Something private was saved: an attendee should be created at the next chance. */
+  wantIdentity: boolean;
+  /** The device-local bookmarks of the first version moved into the profile document. */
+  bookmarksMigrated: boolean;
+}
 
 export interface Bookmark {
   sessionId: string;
@@ -48,6 +90,10 @@ interface KumpulSchema extends DBSchema {
   announcements: { key: string; value: Announcement };
   bookmarks: { key: string; value: Bookmark };
   reads: { key: string; value: { id: string; readAt: number } };
+  docs: { key: string; value: DocRecord };
+  /** This device's changes not yet merged into `docs`: written without reading first, so a save survives the page going away. */
+  docUpdates: { key: number; value: PendingUpdate };
+  private: { key: keyof PrivateMeta; value: PrivateMeta[keyof PrivateMeta] };
 }
 
 type ProgrammeStore = (typeof COLLECTIONS)[CollectionKind];
@@ -64,6 +110,11 @@ export function db(): Promise<IDBPDatabase<KumpulSchema>> {
         for (const name of PROGRAMME_STORES) database.createObjectStore(name, { keyPath: "id" });
         database.createObjectStore("bookmarks", { keyPath: "sessionId" });
         database.createObjectStore("reads", { keyPath: "id" });
+      }
+      if (oldVersion < 2) {
+        database.createObjectStore("docs", { keyPath: "id" });
+        database.createObjectStore("docUpdates", { autoIncrement: true });
+        database.createObjectStore("private");
       }
     },
     blocking() {

@@ -92,14 +92,20 @@ export interface Session {
   translations?: Translations<{ title: string; subtitle: string; abstract: string; description: string }>;
 }
 
-/** An organisers' announcement, once the feed carries them. */
+/** An organisers' announcement (`server/schemas/announcements.py`); the body is plain text, never HTML. */
 export interface Announcement {
   id: string;
   title?: string;
   body?: string;
   urgent?: boolean;
+  /** "normal" | "urgent" */
   priority?: string;
+  /** "everyone" | "onsite" | "online" | "session" (those who bookmarked `sessionId`) */
+  audience?: string;
+  sessionId?: string | null;
   publishedAt?: string;
+  updatedAt?: string;
+  expiresAt?: string | null;
   createdAt?: string;
   translations?: Translations<{ title: string; body: string }>;
 }

@@ -3,7 +3,8 @@
  *
  * Precaches the build (with revisions), answers navigations with the app shell, caches speaker
  * photos with a bound, activates a new version only when the attendee asks, and follows the
- * change feed in the background where the browser grants periodic sync.
+ * change feed in the background where the browser grants periodic sync, and shows Web Push
+ * messages as notifications (`push.ts`).
  */
 
 import { clientsClaim } from "workbox-core";
@@ -11,6 +12,8 @@ import { cleanupOutdatedCaches, precacheAndRoute } from "workbox-precaching";
 import { registerRoute } from "workbox-routing";
 
 import { syncProgramme } from "../shared/sync";
+import { openFromNotification, resubscribe, showPush, type PushSubscriptionChange } from "./push";
+import { PRIVATE_SYNC_TAG, backgroundPrivateSync, type SyncEvent } from "./private-sync";
 import { appShell, speakerPhotos } from "./strategies";
 
 declare let self: ServiceWorkerGlobalScope & { __WB_MANIFEST: { url: string; revision: string | null }[] };
@@ -40,4 +43,17 @@ self.addEventListener("periodicsync" as keyof ServiceWorkerGlobalScopeEventMap, 
       for (const client of await self.clients.matchAll({ type: "window" })) client.postMessage({ type: "PROGRAMME_UPDATED" });
     }),
   );
+});
+
+self.addEventListener("push", (event) => event.waitUntil(showPush(event.data, self.registration)));
+self.addEventListener("notificationclick", (event) => event.waitUntil(openFromNotification(event.notification, self.clients)));
+self.addEventListener("pushsubscriptionchange" as keyof ServiceWorkerGlobalScopeEventMap, (event) => {
+  const change = event as unknown as ExtendableEvent & PushSubscriptionChange;
+  change.waitUntil(resubscribe(change, self.registration));
+});
+
+// Notes and bookmarks saved offline are sent once a connection is back, also with the app closed.
+self.addEventListener("sync" as keyof ServiceWorkerGlobalScopeEventMap, (event) => {
+  const sync = event as unknown as SyncEvent;
+  if (sync.tag === PRIVATE_SYNC_TAG) sync.waitUntil(backgroundPrivateSync());
 });

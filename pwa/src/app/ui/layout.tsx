@@ -6,7 +6,9 @@ import { useEffect } from "preact/hooks";
 import { deviceZone, languageName, locale, setUseLocalTime, t, useLocalTime } from "../prefs";
 import { route } from "../router";
 import { applyUpdate, dismissNotice, notice } from "../sw-bridge";
-import { connection, model, now, programme, readAnnouncements, syncedAt } from "../store";
+import { unreadCount } from "../announce/state";
+import { NotesIcon } from "../notes/lazy";
+import { connection, model, now, syncedAt } from "../store";
 import { updatedText, zoneName } from "../time";
 import {
   BookmarkIcon,
@@ -20,6 +22,7 @@ import {
   MegaphoneIcon,
   PeopleIcon,
 } from "./icons";
+import { LiveBanners } from "./live-banner";
 
 function StatusIndicator() {
   const messages = t.value;
@@ -68,14 +71,13 @@ function withBreaks(text: string) {
   return text.split("|").flatMap((part, i) => (i === 0 ? [part] : [<wbr key={i} />, part]));
 }
 
-const SECTIONS: Record<string, string> = { session: "programme", speaker: "speakers" };
+const SECTIONS: Record<string, string> = { session: "programme", speaker: "speakers", announcement: "announcements", note: "notes", device: "notes" };
 
 function MainNav() {
   const messages = t.value;
   const current = route.value.name;
   const section = SECTIONS[current] ?? current;
-  const announcements = programme.value?.announcements ?? [];
-  const unread = announcements.filter((item) => !readAnnouncements.value.has(item.id)).length;
+  const unread = unreadCount.value;
   const items = [
     { name: "now", href: "/", label: messages.navNow, icon: <ClockIcon /> },
     { name: "programme", href: "/programme", label: messages.navProgramme, icon: <CalendarIcon /> },
@@ -90,6 +92,7 @@ function MainNav() {
       count: unread,
     },
     { name: "info", href: "/info", label: messages.navInfo, icon: <InfoIcon /> },
+    { name: "notes", href: "/notes", label: messages["notes.nav"], icon: <NotesIcon /> },
   ];
   return (
     <nav class="main-nav" aria-label={messages.mainNavigation}>
@@ -99,11 +102,16 @@ function MainNav() {
             <a
               href={item.href}
               aria-current={current === item.name ? "page" : undefined}
+              aria-label={item.count ? `${item.label}, ${messages["announcements.unreadCount"](item.count)}` : undefined}
               class={section === item.name ? "is-section" : undefined}
             >
               <span class="nav-icon">
                 {item.icon}
-                {item.count ? <span class="nav-count">{item.count}</span> : null}
+                {item.count ? (
+                  <span class="nav-count" aria-hidden="true">
+                    {item.count}
+                  </span>
+                ) : null}
               </span>
               <span class="nav-label">{item.breakAt ? withBreaks(item.breakAt) : item.label}</span>
             </a>
@@ -172,6 +180,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
         <TimeZoneBar />
       </header>
       <MainNav />
+      <LiveBanners />
       <main id="main" tabIndex={-1}>
         {children}
       </main>

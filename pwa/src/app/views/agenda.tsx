@@ -1,10 +1,11 @@
-/** My agenda: bookmarked sessions by day, clashes flagged, kept on this device. */
+/** My agenda: bookmarked sessions by day, clashes flagged; kept in the profile document, synced across devices. */
 
 import { findOverlaps } from "../agenda";
 import { localized } from "../content";
 import { groupSlots, type Model } from "../model";
 import { lang, locale, t } from "../prefs";
 import { bookmarks, model, toggleBookmark } from "../store";
+import { docsReady } from "../notes/state";
 import { dayKey, formatDayLong } from "../time";
 import { SessionCard } from "../ui/common";
 import { WarningIcon } from "../ui/icons";
@@ -18,6 +19,7 @@ export function AgendaView() {
 function AgendaContent({ model }: { model: Model }) {
   const messages = t.value;
   const saved = model.programme.sessions.filter((session) => bookmarks.value.has(session.id));
+  if (!docsReady.value) return <p class="loading">{messages.loading}</p>;
   if (saved.length === 0) {
     return (
       <div class="empty-state">

@@ -1,27 +1,57 @@
-/** Announcements from the organisers as the programme feed carries them: urgent first, then newest. */
+/** Announcements from the organisers: urgent ones pinned, then newest; unread ones marked; notifications. */
 
-import { useEffect, useRef } from "preact/hooks";
-
-import { localized, paragraphs } from "../content";
-import { isUrgent, orderAnnouncements } from "../model";
+import type { Announcement } from "../../shared/types";
+import { excerpt, isUrgent } from "../announce/model";
+import { markRead } from "../announce/read";
+import { announcements, isUnread, unreadCount } from "../announce/state";
+import { localized } from "../content";
 import { lang, locale, t } from "../prefs";
-import { displayZone, markRead, programme, readAnnouncements } from "../store";
-import { dayKey, formatDayShort, formatTime } from "../time";
-import { Badge } from "../ui/common";
+import { displayZone } from "../store";
+import { dayKey, formatDayShort, formatTime, zoneName } from "../time";
+import { Badge, langOf } from "../ui/common";
 import { MegaphoneIcon } from "../ui/icons";
 import { Page } from "../ui/page";
+import { NotifyPanel } from "./notify-panel";
+
+/** When an announcement was published, with the zone named: "Tue 23 Jul, 10:45 GMT+8". */
+export function publishedText(at: string, zone: string, localeTag: string): string {
+  return `${formatDayShort(dayKey(at, zone), localeTag)}, ${formatTime(at, zone, localeTag)} ${zoneName(zone, localeTag, at)}`;
+}
+
+function AnnouncementCard({ item }: { item: Announcement }) {
+  const messages = t.value;
+  const at = item.publishedAt ?? item.createdAt;
+  const unread = isUnread(item.id);
+  const urgent = isUrgent(item);
+  const body = excerpt(localized(item, "body", lang.value));
+  return (
+    <li class={`card announcement${urgent ? " is-urgent" : ""}${unread ? " is-unread" : ""}`}>
+      <h2 class="card-title">
+        <a href={`/announcements/${encodeURIComponent(item.id)}`} lang={langOf(item, "title")}>
+          {localized(item, "title", lang.value)}
+        </a>
+      </h2>
+      <p class="card-badges">
+        {urgent && <Badge kind="urgent">{messages.urgent}</Badge>}
+        {unread && <Badge kind="unread">{messages.unread}</Badge>}
+        {at && (
+          <time class="muted" dateTime={at}>
+            {publishedText(at, displayZone.value, locale.value)}
+          </time>
+        )}
+      </p>
+      {body && (
+        <p class="announcement-excerpt" lang={langOf(item, "body")}>
+          {body}
+        </p>
+      )}
+    </li>
+  );
+}
 
 export function AnnouncementsView() {
   const messages = t.value;
-  const items = orderAnnouncements(programme.value?.announcements ?? []);
-  // What was unread when it first appeared on this page stays marked as such while the page is open.
-  const unread = useRef(new Set<string>()).current;
-  for (const item of items) if (!readAnnouncements.value.has(item.id)) unread.add(item.id);
-  const ids = items.map((item) => item.id).join(" ");
-  useEffect(() => {
-    if (ids) void markRead(ids.split(" "));
-  }, [ids]);
-  const zone = displayZone.value;
+  const items = announcements.value;
   return (
     <Page title={messages.announcementsTitle}>
       {items.length === 0 ? (
@@ -31,32 +61,22 @@ export function AnnouncementsView() {
           <p>{messages.noAnnouncementsHint}</p>
         </div>
       ) : (
-        <ul class="cards">
-          {items.map((item) => {
-            const at = item.publishedAt ?? item.createdAt;
-            const isUnread = unread.has(item.id);
-            return (
-              <li key={item.id} class={`card announcement${isUrgent(item) ? " is-urgent" : ""}${isUnread ? " is-unread" : ""}`}>
-                <h2 class="card-title">{localized(item, "title", lang.value)}</h2>
-                <p class="card-badges">
-                  {isUrgent(item) && <Badge kind="urgent">{messages.urgent}</Badge>}
-                  {isUnread && <Badge kind="unread">{messages.unread}</Badge>}
-                  {at && (
-                    <time class="muted" dateTime={at}>
-                      {formatDayShort(dayKey(at, zone), locale.value)}, {formatTime(at, zone, locale.value)}
-                    </time>
-                  )}
-                </p>
-                <div class="prose">
-                  {paragraphs(localized(item, "body", lang.value)).map((text, i) => (
-                    <p key={i}>{text}</p>
-                  ))}
-                </div>
-              </li>
-            );
-          })}
-        </ul>
+        <>
+          {unreadCount.value > 0 && (
+            <p class="announcement-tools">
+              <button type="button" class="button button-small" onClick={() => markRead(...items.map((item) => item.id))}>
+                {messages["announcements.markAllRead"]}
+              </button>
+            </p>
+          )}
+          <ul class="cards announcement-list">
+            {items.map((item) => (
+              <AnnouncementCard key={item.id} item={item} />
+            ))}
+          </ul>
+        </>
       )}
+      <NotifyPanel />
     </Page>
   );
 }

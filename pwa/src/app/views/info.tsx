@@ -2,11 +2,13 @@
 
 import { LANGUAGES, isLang } from "../i18n";
 import { localized, paragraphs } from "../content";
-import { lang, locale, setLang, t } from "../prefs";
+import { lang, locale, participation, setLang, setParticipation, t } from "../prefs";
 import { model, now, persisted, syncNow, syncedAt, syncing } from "../store";
 import { installPrompt, installed } from "../sw-bridge";
 import { formatDayRange, formatStamp, updatedText, zoneName } from "../time";
+import { DevicesSection } from "../notes/lazy";
 import { Page } from "../ui/page";
+import { NotifyPanel } from "./notify-panel";
 
 function Settings() {
   const messages = t.value;
@@ -30,6 +32,24 @@ function Settings() {
             </option>
           ))}
         </select>
+      </label>
+      <label class="field">
+        <span class="field-label">{messages["announcements.participation"]}</span>
+        <select
+          value={participation.value ?? ""}
+          aria-describedby="participation-hint"
+          onChange={(event) => {
+            const value = event.currentTarget.value;
+            setParticipation(value === "onsite" || value === "online" ? value : null);
+          }}
+        >
+          <option value="">{messages["announcements.participationAny"]}</option>
+          <option value="onsite">{messages["announcements.participationOnsite"]}</option>
+          <option value="online">{messages["announcements.participationOnline"]}</option>
+        </select>
+        <span id="participation-hint" class="field-hint muted">
+          {messages["announcements.participationHint"]}
+        </span>
       </label>
     </section>
   );
@@ -158,6 +178,8 @@ export function InfoView() {
       <Settings />
       <AboutEvent />
       <Install />
+      <NotifyPanel />
+      <DevicesSection />
       <Offline />
     </Page>
   );

@@ -9,6 +9,8 @@ import { dayKey, formatDayLong, formatTimeRange } from "../time";
 import { Avatar, Badge, TrackChip, langOf } from "../ui/common";
 import { BookmarkIcon, HeadphonesIcon, LiveIcon, NoCameraIcon, PinIcon, WarningIcon } from "../ui/icons";
 import { Page } from "../ui/page";
+import { SessionNotesSlot } from "../notes/lazy";
+import { docsReady } from "../notes/state";
 
 function When({ model, session }: { model: Model; session: Session }) {
   const messages = t.value;
@@ -142,12 +144,15 @@ function SessionContent({ model, session }: { model: Model; session: Session }) 
           type="button"
           class={saved ? "button button-saved" : "button button-primary"}
           aria-pressed={saved}
+          disabled={!docsReady.value}
           onClick={() => void toggleBookmark(session.id)}
         >
           <BookmarkIcon filled={saved} />
           {saved ? messages.removeFromAgenda : messages.addToAgenda}
         </button>
       </p>
+
+      <SessionNotesSlot sessionId={session.id} />
 
       {speakers.length > 0 && (
         <section aria-labelledby="session-speakers">

@@ -1,0 +1,151 @@
+/**
+ * The attendee API without Yjs: anonymous identity, link codes, erasing; JSON over fetch with a
+ * timeout, errors carrying the server's explanation. Standard base64 for binary fields.
+ */
+
+import { HttpError, REQUEST_TIMEOUT_MS, TimeoutError, type Fetch } from "./http";
+import { adoptIdentity, getIdentity, getPrivate, setPrivate, type Identity } from "./private-store";
+
+/** The server's limit on a note's text (server/services/private_sync.py), checked here first. */
+export const MAX_NOTE_TEXT_BYTES = 100 * 1024;
+
+/** The server refused a request and said why (`detail`); 429 also says when to retry. */
+export class ApiError extends HttpError {
+  constructor(
+    status: number,
+    url: string,
+    readonly detail: string,
+    readonly retryAfterMs: number | null = null,
+  ) {
+    super(status, url);
+    this.name = "ApiError";
+  }
+}
+
+/** The attendee this device belonged to no longer exists (erased, perhaps from another device). */
+export class IdentityLostError extends Error {
+  constructor() {
+    super("the attendee token is no longer valid");
+    this.name = "IdentityLostError";
+  }
+}
+
+export interface ApiOptions {
+  fetch?: Fetch;
+  timeoutMs?: number;
+  token?: string | null;
+  body?: unknown;
+}
+
+/** One JSON request to the server's own origin. */
+export async function apiRequest<T>(method: string, url: string, options: ApiOptions = {}): Promise<T> {
+  const { fetch: doFetch = (input, init) => fetch(input, init), timeoutMs = REQUEST_TIMEOUT_MS, token, body } = options;
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  try {
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const response = await doFetch(url, {
+      method,
+      headers,
+      body: body === undefined ? null : JSON.stringify(body),
+      signal: controller.signal,
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+    if (!response.ok) {
+      let detail = "";
+      try {
+        detail = String(((await response.json()) as { detail?: unknown }).detail ?? "");
+      } catch {
+        // No JSON body: the status says enough.
+      }
+      const retryAfter = Number(response.headers.get("Retry-After"));
+      throw new ApiError(response.status, url, detail, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : null);
+    }
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  } catch (error) {
+    if (timedOut) throw new TimeoutError(url);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** This device's credentials, creating an anonymous attendee when there are none yet. */
+export async function ensureIdentity(options: ApiOptions = {}): Promise<Identity> {
+  const known = await getIdentity();
+  if (known && !(await getPrivate("identityLost"))) return known;
+  if (known) throw new IdentityLostError();
+  const created = await apiRequest<Identity>("POST", "/api/attendees", { ...options, body: {} });
+  await adoptIdentity({ attendeeId: created.attendeeId, token: created.token });
+  return created;
+}
+
+export interface LinkCode {
+  code: string;
+  expiresAt: string;
+}
+
+/** A single-use code (10 minutes) that gives another device this attendee. */
+export async function createLinkCode(options: ApiOptions = {}): Promise<LinkCode> {
+  const identity = await ensureIdentity(options);
+  return apiRequest<LinkCode>("POST", "/api/attendees/me/link-code", { ...options, token: identity.token, body: {} });
+}
+
+/** Become the attendee of another device; this device's documents are kept and sent up in full. */
+export async function linkWithCode(code: string, options: ApiOptions = {}): Promise<Identity> {
+  const linked = await apiRequest<Identity>("POST", "/api/attendees/link", { ...options, body: { code } });
+  await adoptIdentity({ attendeeId: linked.attendeeId, token: linked.token });
+  return linked;
+}
+
+/** Erase the attendee on the server (a token that is already invalid counts as erased). */
+export async function eraseOnServer(options: ApiOptions = {}): Promise<void> {
+  const identity = await getIdentity();
+  if (!identity) return;
+  try {
+    await apiRequest<void>("DELETE", "/api/attendees/me", { ...options, token: identity.token });
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return;
+    throw error;
+  }
+}
+
+/** Ask for an attendee at the next sync (something private was saved). */
+export async function wantIdentity(): Promise<void> {
+  if (!(await getPrivate("wantIdentity"))) await setPrivate("wantIdentity", true);
+}
+
+/** Link codes are typed by hand: "abcde fghij", "ABCDE-FGHIJ" and "abcdefghij" are the same code. */
+export function normaliseCode(text: string): string {
+  return text.toUpperCase().replace(/[^0-9A-Z]/g, "");
+}
+
+/** A code as shown: two groups of five, "XXXXX-XXXXX". */
+export function groupCode(code: string): string {
+  const plain = normaliseCode(code);
+  return plain.length === 10 ? `${plain.slice(0, 5)}-${plain.slice(5)}` : code;
+}
+
+export function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+export function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
