@@ -53,6 +53,12 @@ _IDENTITY = """async () => {
 }"""
 
 
+def open_my_notes(page: Page) -> None:
+    """My notes, as a phone reaches it: through My agenda."""
+    nav_link(page, "My agenda").click()
+    page.get_by_role("main").get_by_role("link", name="My notes", exact=True).click()
+
+
 def note_box(page: Page) -> Locator:
     return page.get_by_role("textbox", name="Note for this session")
 
@@ -107,7 +113,7 @@ def bookmarked(docs: dict[str, Doc[Any]]) -> set[str]:
 
 def show_link_code(page: Page) -> str:
     """On this device: My notes → Link another device → show a code; returns it as shown."""
-    nav_link(page, "My notes").click()
+    open_my_notes(page)
     expect(h1(page, "My notes")).to_be_visible()
     main(page).get_by_role("link", name="Link another device, export or erase my notes").click()
     expect(h1(page, "Devices and data")).to_be_visible()
@@ -239,7 +245,7 @@ def test_a_note_typed_offline_survives_a_reload_offline_and_syncs_later(
     expect(note_box(page)).to_have_value("Typed with no network, every word kept.")
 
     # A free-standing note, offline too.
-    nav_link(page, "My notes").click()
+    open_my_notes(page)
     expect(session_link(page, session)).to_be_visible()
     page.get_by_role("button", name="New note").click()
     expect(h1(page, "Note")).to_be_visible()
@@ -254,7 +260,7 @@ def test_a_note_typed_offline_survives_a_reload_offline_and_syncs_later(
     expect(page.get_by_role("textbox", name="Note", exact=True)).to_have_accessible_description(
         SYNCED, timeout=CONVERGE_TIMEOUT_MS
     )
-    nav_link(page, "My notes").click()
+    open_my_notes(page)
     expect(main(page).get_by_role("link", name="Questions for the coffee break")).to_be_visible()
     expect(main(page).get_by_text("Synced", exact=True)).to_have_count(2, timeout=CONVERGE_TIMEOUT_MS)
     bodies = note_bodies(server_docs(server, identity(page)["token"]))
@@ -273,7 +279,7 @@ def test_export_downloads_markdown_and_erase_leaves_the_old_token_refused(
     page.get_by_role("button", name="Add to my agenda").click()
     token = identity(page)["token"]
 
-    nav_link(page, "My notes").click()
+    open_my_notes(page)
     main(page).get_by_role("link", name="Link another device, export or erase my notes").click()
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Export my notes").click()

@@ -29,7 +29,6 @@ export const unreachable = signal(false);
 export const syncedAt = signal<number | null>(null);
 /** Bookmarked session ids: kept in the attendee's profile document (`notes/state.ts`), synced across devices. */
 export { bookmarks };
-export const readAnnouncements = signal<ReadonlySet<string>>(new Set());
 /** The current time, ticking twice a minute so relative times and "now" stay true. */
 export const now = signal(Date.now());
 /** Storage is persistent (the browser will not evict the offline copy). */
@@ -87,7 +86,7 @@ export function syncNow(): Promise<void> {
 /** Read the device's copy, then keep it current in the background. */
 export async function start(): Promise<void> {
   try {
-    await Promise.all([readProgramme(), db.listReadAnnouncements().then((ids) => (readAnnouncements.value = new Set(ids)))]);
+    await readProgramme();
   } catch (error) {
     console.error("Kumpul could not read its offline copy", error);
   }
@@ -119,8 +118,10 @@ export async function start(): Promise<void> {
   navigator.serviceWorker?.addEventListener("message", (event: MessageEvent) => {
     if ((event.data as { type?: string } | null)?.type === "PROGRAMME_UPDATED") void readProgramme();
   });
-  void loop.trigger();
-  void startPrivate();
+  const firstSync = loop.trigger();
+  // On a first visit the programme is fetched first; the notes engine (Yjs) loads after it, so the
+  // two never compete on a slow link.
+  void (programme.value ? Promise.resolve() : firstSync).catch(() => undefined).finally(() => void startPrivate());
 }
 
 /** Ask the browser to keep the offline copy: worth asking once the attendee has saved something. */
@@ -133,11 +134,4 @@ export async function toggleBookmark(sessionId: string): Promise<void> {
   const adding = !bookmarks.value.has(sessionId);
   await togglePrivateBookmark(sessionId);
   if (adding) void requestPersistence();
-}
-
-export async function markRead(ids: string[]): Promise<void> {
-  const unread = ids.filter((id) => !readAnnouncements.value.has(id));
-  if (unread.length === 0) return;
-  await db.markAnnouncementsRead(unread);
-  readAnnouncements.value = new Set([...readAnnouncements.value, ...unread]);
 }

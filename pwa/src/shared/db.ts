@@ -224,12 +224,3 @@ export async function removeBookmark(sessionId: string): Promise<void> {
 }
 
 /** The ids of announcements this device has shown. */
-export async function listReadAnnouncements(): Promise<string[]> {
-  return (await (await db()).getAllKeys("reads")) as string[];
-}
-
-export async function markAnnouncementsRead(ids: Iterable<string>, readAt = Date.now()): Promise<void> {
-  const database = await db();
-  const tx = database.transaction("reads", "readwrite");
-  await Promise.all([...Array.from(ids, (id) => tx.store.put({ id, readAt })), tx.done]);
-}

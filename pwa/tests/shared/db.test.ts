@@ -9,8 +9,6 @@ import {
   getProgramme,
   getSyncedAt,
   listBookmarks,
-  listReadAnnouncements,
-  markAnnouncementsRead,
   putChanges,
   putProgramme,
   removeBookmark,
@@ -100,10 +98,3 @@ describe("bookmarks", () => {
   });
 });
 
-describe("read announcements", () => {
-  it("are remembered", async () => {
-    await markAnnouncementsRead(["n1", "n2"]);
-    await closeDb();
-    expect((await listReadAnnouncements()).sort()).toEqual(["n1", "n2"]);
-  });
-});

@@ -132,14 +132,16 @@ export function needIdentity(): void {
   void wantIdentity().then(() => requestPrivateSync(SYNC_AFTER_SAVE_MS));
 }
 
+/** Add or remove a bookmark; the screen shows the change once it is stored on the device. */
 export async function togglePrivateBookmark(sessionId: string): Promise<void> {
   const saved = !bookmarks.value.has(sessionId);
+  const docs = await privateDocs();
+  docs.setBookmark(sessionId, saved);
+  await docs.flush();
   const next = new Set(bookmarks.value);
   if (saved) next.add(sessionId);
   else next.delete(sessionId);
   bookmarks.value = next;
-  const docs = await privateDocs();
-  docs.setBookmark(sessionId, saved);
   needIdentity();
 }
 

@@ -92,13 +92,14 @@ function MainNav() {
       count: unread,
     },
     { name: "info", href: "/info", label: messages.navInfo, icon: <InfoIcon /> },
-    { name: "notes", href: "/notes", label: messages["notes.nav"], icon: <NotesIcon /> },
+    // Phones have room for six tabs: there, My notes is reached from My agenda and each session.
+    { name: "notes", href: "/notes", label: messages["notes.nav"], icon: <NotesIcon />, wideOnly: true },
   ];
   return (
     <nav class="main-nav" aria-label={messages.mainNavigation}>
       <ul>
         {items.map((item) => (
-          <li key={item.name}>
+          <li key={item.name} class={"wideOnly" in item ? "nav-wide-only" : undefined}>
             <a
               href={item.href}
               aria-current={current === item.name ? "page" : undefined}

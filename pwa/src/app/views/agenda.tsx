@@ -5,6 +5,7 @@ import { localized } from "../content";
 import { groupSlots, type Model } from "../model";
 import { lang, locale, t } from "../prefs";
 import { bookmarks, model, toggleBookmark } from "../store";
+import { NotesIcon } from "../notes/lazy";
 import { docsReady } from "../notes/state";
 import { dayKey, formatDayLong } from "../time";
 import { SessionCard } from "../ui/common";
@@ -13,7 +14,16 @@ import { Page } from "../ui/page";
 
 export function AgendaView() {
   const current = model.value;
-  return <Page title={t.value.agendaTitle}>{current && <AgendaContent model={current} />}</Page>;
+  return (
+    <Page title={t.value.agendaTitle}>
+      <p class="agenda-notes-link">
+        <a href="/notes">
+          <NotesIcon /> {t.value["notes.nav"]}
+        </a>
+      </p>
+      {current && <AgendaContent model={current} />}
+    </Page>
+  );
 }
 
 function AgendaContent({ model }: { model: Model }) {
