@@ -37,6 +37,29 @@ export interface JsonOptions {
  */
 export async function getJson<T>(url: string, options: JsonOptions = {}): Promise<T> {
   const { fetch: doFetch = (input, init) => fetch(input, init), timeoutMs = REQUEST_TIMEOUT_MS, signal } = options;
+  return withTimeout(url, timeoutMs, signal, async (abort) => {
+    const response = await doFetch(url, {
+      signal: abort,
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    });
+    if (!response.ok) throw new HttpError(response.status, url);
+    return (await response.json()) as T;
+  });
+}
+
+/**
+ * Run a request (`run` gets the signal to pass to fetch and reads the body inside) and abandon it
+ * after `timeoutMs` or when `signal` aborts.
+ *
+ * @throws TimeoutError when the time ran out; whatever `run` throws otherwise.
+ */
+export async function withTimeout<T>(
+  url: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  run: (abort: AbortSignal) => Promise<T>,
+): Promise<T> {
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -46,13 +69,7 @@ export async function getJson<T>(url: string, options: JsonOptions = {}): Promis
   const onAbort = () => controller.abort();
   signal?.addEventListener("abort", onAbort);
   try {
-    const response = await doFetch(url, {
-      signal: controller.signal,
-      headers: { Accept: "application/json" },
-      credentials: "same-origin",
-    });
-    if (!response.ok) throw new HttpError(response.status, url);
-    return (await response.json()) as T;
+    return await run(controller.signal);
   } catch (error) {
     if (timedOut) throw new TimeoutError(url);
     throw error;

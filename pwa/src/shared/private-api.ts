@@ -3,7 +3,7 @@
  * timeout, errors carrying the server's explanation. Standard base64 for binary fields.
  */
 
-import { HttpError, REQUEST_TIMEOUT_MS, TimeoutError, type Fetch } from "./http";
+import { HttpError, REQUEST_TIMEOUT_MS, withTimeout, type Fetch } from "./http";
 import { adoptIdentity, getIdentity, getPrivate, setPrivate, type Identity } from "./private-store";
 
 /** The server's limit on a note's text (server/services/private_sync.py), checked here first. */
@@ -40,21 +40,15 @@ export interface ApiOptions {
 /** One JSON request to the server's own origin. */
 export async function apiRequest<T>(method: string, url: string, options: ApiOptions = {}): Promise<T> {
   const { fetch: doFetch = (input, init) => fetch(input, init), timeoutMs = REQUEST_TIMEOUT_MS, token, body } = options;
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  try {
-    const headers: Record<string, string> = { Accept: "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    if (token) headers.Authorization = `Bearer ${token}`;
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (token) headers.Authorization = `Bearer ${token}`;
+  return withTimeout(url, timeoutMs, undefined, async (abort) => {
     const response = await doFetch(url, {
       method,
       headers,
       body: body === undefined ? null : JSON.stringify(body),
-      signal: controller.signal,
+      signal: abort,
       credentials: "same-origin",
       cache: "no-store",
     });
@@ -71,12 +65,7 @@ export async function apiRequest<T>(method: string, url: string, options: ApiOpt
     if (response.status === 204) return undefined as T;
     const text = await response.text();
     return (text ? JSON.parse(text) : undefined) as T;
-  } catch (error) {
-    if (timedOut) throw new TimeoutError(url);
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
+  });
 }
 
 /** This device's credentials, creating an anonymous attendee when there are none yet. */
