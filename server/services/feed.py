@@ -217,7 +217,9 @@ class FeedService:
 
     async def purge_tombstones(self) -> int:
         """Drop tombstones older than the retention period."""
-        cutoff = (datetime.now(UTC) - self.retention).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        moment = datetime.now(UTC) - self.retention
+        # The same form as SQLite's strftime('%Y-%m-%dT%H:%M:%fZ'), so the strings compare as times.
+        cutoff = f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
         async with self.db.write() as conn:
             purged = await store.purge_tombstones(conn, cutoff)
             state = await store.feed_state(conn)

@@ -123,9 +123,10 @@ def require_pwa_build() -> None:
         pytest.skip(f"{PWA_INDEX.parent} is not built: run `make pwa` (make test builds it before pytest)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One Chromium for the whole run; every test opens its own isolated context."""
+    """One Chromium per test module (the sync Playwright API keeps an event loop running in this thread
+    while it lives, which async tests in other modules must not meet); every test opens its own context."""
     require_pwa_build()
     playwright = sync_playwright().start()
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gzip
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import brotli
@@ -191,7 +191,7 @@ async def test_stale_cursor_gets_410(client: Client, tokens: Tokens) -> None:
     session = (await client.get("/api/sessions")).json()[0]
     await client.delete(f"/api/admin/sessions/{session['id']}", headers=tokens.header("editor"))
     feed: FeedService = client.app.state.feed
-    feed.retention = feed.retention * 0  # every tombstone is now past retention
+    feed.retention = timedelta(seconds=-1)  # every tombstone is now past retention
     assert await feed.purge_tombstones() == 1
     response = await client.get("/api/changes", params={"since": cursor})
     assert response.status_code == 410
