@@ -113,7 +113,7 @@ MOBILE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
 #: How long assertions wait for the page: generous, because CI runs the suite on two cores next to the server.
 expect.set_options(timeout=10_000)
-#: Main navigation of the English interface, in order (ui-contract.md).
+#: Main navigation of the English interface, in order, as the app names it.
 NAV_LINKS = ["Now & next", "Programme", "Speakers", "My agenda", "Announcements", "Info"]
 
 
