@@ -42,6 +42,9 @@ import httpx
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, sync_playwright
 from programme import find_kumpul, free_port, stop_server, wait_healthy  # bench/programme.py, beside this file
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.e2e.pwa_checks import STORED_PROGRAMME
+
 ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "pwa" / "dist"
 CHROMIUM = "/usr/bin/chromium"
@@ -60,31 +63,6 @@ SHELL_TYPES = {"Document", "Script", "Stylesheet"}
 VISIBLE_TIMEOUT_MS = 60_000
 READY_TIMEOUT_MS = 60_000
 KB = 1000
-#: True once the app's IndexedDB database "kumpul" holds sessions; never creates the database.
-STORED_PROGRAMME = """async () => {
-    if (!(await indexedDB.databases()).some((db) => db.name === "kumpul")) return false;
-    const db = await new Promise((ok, fail) => {
-        const request = indexedDB.open("kumpul");
-        request.onsuccess = () => ok(request.result);
-        request.onerror = () => fail(request.error);
-    });
-    try {
-        const names = [...db.objectStoreNames];
-        const stores = names.includes("sessions") ? ["sessions"] : names.filter((n) => n !== "bookmarks");
-        for (const name of stores) {
-            const count = await new Promise((ok, fail) => {
-                const request = db.transaction(name).objectStore(name).count();
-                request.onsuccess = () => ok(request.result);
-                request.onerror = () => fail(request.error);
-            });
-            if (count > 0) return true;
-        }
-        return false;
-    } finally {
-        db.close();
-    }
-}"""
-
 #: Budgets from the issue: the shell in compressed bytes, visit times in seconds.
 SHELL_BUDGET_BYTES = 60 * KB
 FIRST_VISIT_BUDGET_S = 5.0

@@ -21,6 +21,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, ViewportSize, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from tests.e2e.pwa_checks import STORED_PROGRAMME
+
 KUMPUL = [sys.executable, "-m", "server.cli"]
 
 
@@ -254,37 +256,10 @@ def wait_for_service_worker(page: Page) -> None:
         page.wait_for_function("!!navigator.serviceWorker.controller", timeout=10_000)
 
 
-#: True once the app's IndexedDB database holds sessions (or, without a "sessions" store, anything but bookmarks).
-#: Never creates the database, and closes its connection at once so that the app's upgrades are not blocked.
-_STORED_PROGRAMME = """async () => {
-    if (!(await indexedDB.databases()).some((db) => db.name === "kumpul")) return false;
-    const db = await new Promise((resolve, reject) => {
-        const request = indexedDB.open("kumpul");
-        request.onsuccess = () => resolve(request.result);
-        request.onerror = () => reject(request.error);
-    });
-    try {
-        const names = [...db.objectStoreNames];
-        const stores = names.includes("sessions") ? ["sessions"] : names.filter((name) => name !== "bookmarks");
-        for (const name of stores) {
-            const count = await new Promise((resolve, reject) => {
-                const request = db.transaction(name).objectStore(name).count();
-                request.onsuccess = () => resolve(request.result);
-                request.onerror = () => reject(request.error);
-            });
-            if (count > 0) return true;
-        }
-        return false;
-    } finally {
-        db.close();
-    }
-}"""
-
-
 def wait_until_offline_ready(page: Page) -> None:
     """Wait until ``page`` is controlled by the service worker and the programme is stored in IndexedDB."""
     wait_for_service_worker(page)
-    page.wait_for_function(_STORED_PROGRAMME, timeout=10_000, polling=200)
+    page.wait_for_function(STORED_PROGRAMME, timeout=10_000, polling=200)
 
 
 def screenshot(page: Page, view: str) -> list[Path]:
