@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import zoneinfo
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiosqlite
@@ -18,6 +18,7 @@ from server.storage import programme as programme_store
 
 ANNOUNCEMENT_TTL_DEFAULT = 12 * 3600
 ALERT_TTL = 6 * 3600
+ALERT_SOON = timedelta(hours=24)
 MAX_TTL = 28 * 24 * 3600
 _decoder = msgspec.json.Decoder(dict[str, Any])
 _encoder = msgspec.json.Encoder()
@@ -95,4 +96,19 @@ async def alert_message(conn: aiosqlite.Connection, session_id: str) -> Message 
         "room": room,
         "url": f"/sessions/{session_id}",
     }
-    return Message(payload=fit(payload, "body"), ttl=ALERT_TTL, urgency="normal", topic=topic_for("alert", session_id))
+    return Message(
+        payload=fit(payload, "body"),
+        ttl=ALERT_TTL,
+        urgency=alert_urgency(datetime.fromisoformat(session["start"]), datetime.fromisoformat(session["end"])),
+        topic=topic_for("alert", session_id),
+    )
+
+
+def alert_urgency(start: datetime, end: datetime, now: datetime | None = None) -> str:
+    """``normal`` for a change to a session running or starting within a day; ``low`` otherwise.
+
+    A programme change far ahead (or already over) can wait until the phone is on power and wifi
+    (RFC 8030 section 5.3); one that affects today's plans cannot.
+    """
+    now = now or datetime.now(UTC)
+    return "normal" if end > now and start - now < ALERT_SOON else "low"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import stat
 import time
+from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from server.push.crypto import MAX_PLAINTEXT, PayloadCipher, PayloadTooLarge
-from server.push.payloads import fit, topic_for
+from server.push.payloads import alert_urgency, fit, topic_for
 from server.push.sender import classify, retry_after_seconds
 from server.push.vapid import JWT_LIFETIME, VapidSigner, load_or_create_keys, origin_of
 from tests.push_service import BrowserSubscription, b64url_decode, parse_vapid_header
@@ -122,3 +123,13 @@ def test_retry_after_as_an_http_date() -> None:
     assert seconds is not None
     assert 25 <= seconds <= 31
     assert retry_after_seconds("soon") is None
+
+
+def test_alert_urgency_depends_on_how_soon_the_session_is() -> None:
+    now = datetime(2024, 7, 23, 8, 0, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    assert alert_urgency(now + hour, now + 2 * hour, now) == "normal"
+    assert alert_urgency(now - hour, now + hour, now) == "normal", "running now"
+    assert alert_urgency(now + 23 * hour, now + 24 * hour, now) == "normal"
+    assert alert_urgency(now + 30 * hour, now + 31 * hour, now) == "low", "tomorrow evening can wait for wifi"
+    assert alert_urgency(now - 3 * hour, now - 2 * hour, now) == "low", "already over"
