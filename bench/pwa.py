@@ -43,20 +43,10 @@ from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, sync_
 from programme import find_kumpul, free_port, stop_server, wait_healthy  # bench/programme.py, beside this file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.e2e.pwa_checks import STORED_PROGRAMME
+from tests.e2e.pwa_checks import CHROMIUM, CHROMIUM_ARGS, STORED_PROGRAMME
 
 ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "pwa" / "dist"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 #: A link to a session in the main content: the programme is visible.
 PROGRAMME_VISIBLE = "main a[href^='/sessions/']"
 SHELL_TYPES = {"Document", "Script", "Stylesheet"}

@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, ViewportSize, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.e2e.pwa_checks import STORED_PROGRAMME
+from tests.e2e.pwa_checks import CHROMIUM, CHROMIUM_ARGS, STORED_PROGRAMME
 
 KUMPUL = [sys.executable, "-m", "server.cli"]
 
@@ -98,16 +98,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PWA_INDEX = Path(os.environ.get("KUMPUL_PWA_DIR") or ROOT / "pwa" / "dist") / "index.html"
 AXE_SCRIPT = ROOT / "pwa" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 #: Axe rule sets the PWA must satisfy, and the impacts that fail a test.
 AXE_RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 AXE_FAILING_IMPACTS = {"serious", "critical"}

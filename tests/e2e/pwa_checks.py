@@ -1,4 +1,16 @@
-"""Checks run inside the PWA's page, shared by the browser tests and bench/pwa.py."""
+"""Debian's Chromium as the browser tests and bench/pwa.py launch it, and checks run inside the PWA's page."""
+
+#: Debian's Chromium; without the background-networking flags it keeps calling hosts this closed network refuses.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 #: True once the app's IndexedDB database holds sessions (or, without a "sessions" store, anything but bookmarks).
 #: Never creates the database, and closes its connection at once so that the app's upgrades are not blocked.
