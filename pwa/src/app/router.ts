@@ -92,7 +92,9 @@ export function startRouter(): void {
     navigate(anchor.href);
   });
   window.addEventListener("popstate", () => {
+    // Chromium also fires popstate for a jump within the page (the skip link); focus stays where the browser put it.
+    const samePage = location.value.path === window.location.pathname;
     sync();
-    navigated.value += 1;
+    if (!samePage) navigated.value += 1;
   });
 }
