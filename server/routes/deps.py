@@ -31,6 +31,8 @@ AttendeeDep = NamedDependency[AttendeeRow]
 AnnouncementsDep = NamedDependency[AnnouncementService]
 PushDep = NamedDependency[PushSubscriptionService]
 LiveDep = NamedDependency[LiveHub]
+#: The name of the organiser making the request, for the history.
+ActorDep = NamedDependency[str]
 
 Guard = Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]  # type: ignore[type-arg]
 
@@ -48,9 +50,10 @@ def _from_state(name: str) -> Callable[[State], Any]:
 
 
 def dependencies() -> dict[str, Provide]:
-    """Litestar dependencies: every service by name, and ``me`` (the attendee of the request)."""
+    """Litestar dependencies: every service by name, ``me`` (the attendee of the request) and ``actor``."""
     provided = {name: Provide(_from_state(name), sync_to_thread=False) for name in SERVICES}
     provided["me"] = Provide(provide_me, sync_to_thread=False)
+    provided["actor"] = Provide(provide_actor, sync_to_thread=False)
     return provided
 
 
@@ -58,6 +61,12 @@ def provide_me(request: Request) -> AttendeeRow:  # type: ignore[type-arg]
     """The attendee that :func:`attendee_required` resolved for this request."""
     me: AttendeeRow = request.state.attendee
     return me
+
+
+def provide_actor(request: Request) -> str:  # type: ignore[type-arg]
+    """The name of the organiser that :func:`requires` let through."""
+    organiser: Organiser = request.state.organiser
+    return organiser.name
 
 
 async def attendee_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:  # type: ignore[type-arg]

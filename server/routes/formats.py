@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
-from server.routes.deps import FeedDep, ProgrammeDep, requires
+from server.routes.deps import ActorDep, FeedDep, ProgrammeDep, requires
 from server.routes.responses import raw_json
 from server.schemas.programme import Format, FormatUpdate
 from server.services.auth import Permission
@@ -31,17 +31,17 @@ class AdminFormatController(Controller):
     guards = [requires(Permission.PROGRAMME)]
 
     @post("/", summary="Create a format")
-    async def create_format(self, data: JSONBody[Format], programme: ProgrammeDep) -> Format:
-        created: Format = await programme.create("format", data)
+    async def create_format(self, data: JSONBody[Format], programme: ProgrammeDep, actor: ActorDep) -> Format:
+        created: Format = await programme.create("format", data, actor=actor)
         return created
 
     @patch("/{format_id:str}", summary="Change some fields of a format")
     async def update_format(
-        self, format_id: FromPath[str], data: JSONBody[FormatUpdate], programme: ProgrammeDep
+        self, format_id: FromPath[str], data: JSONBody[FormatUpdate], programme: ProgrammeDep, actor: ActorDep
     ) -> Format:
-        updated: Format = await programme.update("format", format_id, data)
+        updated: Format = await programme.update("format", format_id, data, actor=actor)
         return updated
 
     @delete("/{format_id:str}", summary="Delete a format")
-    async def delete_format(self, format_id: FromPath[str], programme: ProgrammeDep) -> None:
-        await programme.delete("format", format_id)
+    async def delete_format(self, format_id: FromPath[str], programme: ProgrammeDep, actor: ActorDep) -> None:
+        await programme.delete("format", format_id, actor=actor)

@@ -7,7 +7,7 @@ from typing import Annotated
 from litestar import Controller, Request, Response, get, put
 from litestar.params import JSONBody, Parameter
 
-from server.routes.deps import FeedDep, ProgrammeDep, requires
+from server.routes.deps import ActorDep, FeedDep, ProgrammeDep, requires
 from server.routes.responses import encoded_json, etag_matches, etag_with_encoding, negotiate_encoding
 from server.schemas.programme import Event, Programme
 from server.services.auth import Permission
@@ -72,5 +72,5 @@ class AdminEventController(Controller):
     guards = [requires(Permission.PROGRAMME)]
 
     @put("/", summary="Create or replace the event")
-    async def put_event(self, data: JSONBody[Event], programme: ProgrammeDep) -> Event:
-        return await programme.put_event(data)
+    async def put_event(self, data: JSONBody[Event], programme: ProgrammeDep, actor: ActorDep) -> Event:
+        return await programme.put_event(data, actor=actor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
-from server.routes.deps import FeedDep, ProgrammeDep, requires
+from server.routes.deps import ActorDep, FeedDep, ProgrammeDep, requires
 from server.routes.responses import raw_json
 from server.schemas.programme import Room, RoomUpdate
 from server.services.auth import Permission
@@ -31,15 +31,17 @@ class AdminRoomController(Controller):
     guards = [requires(Permission.PROGRAMME)]
 
     @post("/", summary="Create a room")
-    async def create_room(self, data: JSONBody[Room], programme: ProgrammeDep) -> Room:
-        created: Room = await programme.create("room", data)
+    async def create_room(self, data: JSONBody[Room], programme: ProgrammeDep, actor: ActorDep) -> Room:
+        created: Room = await programme.create("room", data, actor=actor)
         return created
 
     @patch("/{room_id:str}", summary="Change some fields of a room")
-    async def update_room(self, room_id: FromPath[str], data: JSONBody[RoomUpdate], programme: ProgrammeDep) -> Room:
-        updated: Room = await programme.update("room", room_id, data)
+    async def update_room(
+        self, room_id: FromPath[str], data: JSONBody[RoomUpdate], programme: ProgrammeDep, actor: ActorDep
+    ) -> Room:
+        updated: Room = await programme.update("room", room_id, data, actor=actor)
         return updated
 
     @delete("/{room_id:str}", summary="Delete a room")
-    async def delete_room(self, room_id: FromPath[str], programme: ProgrammeDep) -> None:
-        await programme.delete("room", room_id)
+    async def delete_room(self, room_id: FromPath[str], programme: ProgrammeDep, actor: ActorDep) -> None:
+        await programme.delete("room", room_id, actor=actor)

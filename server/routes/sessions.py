@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
-from server.routes.deps import FeedDep, ProgrammeDep, requires
+from server.routes.deps import ActorDep, FeedDep, ProgrammeDep, requires
 from server.routes.responses import raw_json
 from server.schemas.programme import Session, SessionUpdate
 from server.services.auth import Permission
@@ -31,17 +31,17 @@ class AdminSessionController(Controller):
     guards = [requires(Permission.PROGRAMME)]
 
     @post("/", summary="Create a session")
-    async def create_session(self, data: JSONBody[Session], programme: ProgrammeDep) -> Session:
-        created: Session = await programme.create("session", data)
+    async def create_session(self, data: JSONBody[Session], programme: ProgrammeDep, actor: ActorDep) -> Session:
+        created: Session = await programme.create("session", data, actor=actor)
         return created
 
     @patch("/{session_id:str}", summary="Change some fields of a session")
     async def update_session(
-        self, session_id: FromPath[str], data: JSONBody[SessionUpdate], programme: ProgrammeDep
+        self, session_id: FromPath[str], data: JSONBody[SessionUpdate], programme: ProgrammeDep, actor: ActorDep
     ) -> Session:
-        updated: Session = await programme.update("session", session_id, data)
+        updated: Session = await programme.update("session", session_id, data, actor=actor)
         return updated
 
     @delete("/{session_id:str}", summary="Delete a session")
-    async def delete_session(self, session_id: FromPath[str], programme: ProgrammeDep) -> None:
-        await programme.delete("session", session_id)
+    async def delete_session(self, session_id: FromPath[str], programme: ProgrammeDep, actor: ActorDep) -> None:
+        await programme.delete("session", session_id, actor=actor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
-from server.routes.deps import FeedDep, ProgrammeDep, requires
+from server.routes.deps import ActorDep, FeedDep, ProgrammeDep, requires
 from server.routes.responses import raw_json
 from server.schemas.programme import Speaker, SpeakerUpdate
 from server.services.auth import Permission
@@ -31,17 +31,17 @@ class AdminSpeakerController(Controller):
     guards = [requires(Permission.PROGRAMME)]
 
     @post("/", summary="Create a speaker")
-    async def create_speaker(self, data: JSONBody[Speaker], programme: ProgrammeDep) -> Speaker:
-        created: Speaker = await programme.create("speaker", data)
+    async def create_speaker(self, data: JSONBody[Speaker], programme: ProgrammeDep, actor: ActorDep) -> Speaker:
+        created: Speaker = await programme.create("speaker", data, actor=actor)
         return created
 
     @patch("/{speaker_id:str}", summary="Change some fields of a speaker")
     async def update_speaker(
-        self, speaker_id: FromPath[str], data: JSONBody[SpeakerUpdate], programme: ProgrammeDep
+        self, speaker_id: FromPath[str], data: JSONBody[SpeakerUpdate], programme: ProgrammeDep, actor: ActorDep
     ) -> Speaker:
-        updated: Speaker = await programme.update("speaker", speaker_id, data)
+        updated: Speaker = await programme.update("speaker", speaker_id, data, actor=actor)
         return updated
 
     @delete("/{speaker_id:str}", summary="Delete a speaker")
-    async def delete_speaker(self, speaker_id: FromPath[str], programme: ProgrammeDep) -> None:
-        await programme.delete("speaker", speaker_id)
+    async def delete_speaker(self, speaker_id: FromPath[str], programme: ProgrammeDep, actor: ActorDep) -> None:
+        await programme.delete("speaker", speaker_id, actor=actor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
-from server.routes.deps import FeedDep, ProgrammeDep, requires
+from server.routes.deps import ActorDep, FeedDep, ProgrammeDep, requires
 from server.routes.responses import raw_json
 from server.schemas.programme import Track, TrackUpdate
 from server.services.auth import Permission
@@ -31,17 +31,17 @@ class AdminTrackController(Controller):
     guards = [requires(Permission.PROGRAMME)]
 
     @post("/", summary="Create a track")
-    async def create_track(self, data: JSONBody[Track], programme: ProgrammeDep) -> Track:
-        created: Track = await programme.create("track", data)
+    async def create_track(self, data: JSONBody[Track], programme: ProgrammeDep, actor: ActorDep) -> Track:
+        created: Track = await programme.create("track", data, actor=actor)
         return created
 
     @patch("/{track_id:str}", summary="Change some fields of a track")
     async def update_track(
-        self, track_id: FromPath[str], data: JSONBody[TrackUpdate], programme: ProgrammeDep
+        self, track_id: FromPath[str], data: JSONBody[TrackUpdate], programme: ProgrammeDep, actor: ActorDep
     ) -> Track:
-        updated: Track = await programme.update("track", track_id, data)
+        updated: Track = await programme.update("track", track_id, data, actor=actor)
         return updated
 
     @delete("/{track_id:str}", summary="Delete a track")
-    async def delete_track(self, track_id: FromPath[str], programme: ProgrammeDep) -> None:
-        await programme.delete("track", track_id)
+    async def delete_track(self, track_id: FromPath[str], programme: ProgrammeDep, actor: ActorDep) -> None:
+        await programme.delete("track", track_id, actor=actor)

@@ -20,6 +20,7 @@ from server.errors import Conflict, Invalid, NotFound
 from server.schemas.programme import Event, ProgrammeImport, Session, Speaker
 from server.services import kinds
 from server.services.kinds import EVENT_DECODER, EVENT_ID, KINDS, KindSpec
+from server.storage import history
 from server.storage import programme as store
 from server.storage import push as push_store
 from server.storage.db import Database
@@ -32,6 +33,9 @@ _CAMEL = {"photo_url": "photoUrl", "room_id": "roomId", "track_id": "trackId", "
 _REFERRING_FIELD = {"room": "roomId", "track": "trackId", "format": "format", "speaker": "speakerIds"}
 
 OnWrite = Callable[[int], Awaitable[None]]
+
+#: Who the history names for changes not made by a signed-in organiser.
+SYSTEM = "command line"
 
 
 def _camel(field: str) -> str:
@@ -95,15 +99,17 @@ class ProgrammeService:
 
     # -- writes ------------------------------------------------------------------------------
 
-    async def put_event(self, event: Event) -> Event:
+    async def put_event(self, event: Event, *, actor: str = SYSTEM) -> Event:
         """Create or replace the event."""
         _check_event(event)
         async with self.db.write() as conn:
+            existed = await store.get_entity(conn, "event", EVENT_ID) is not None
             seq = await store.put_entity(conn, "event", EVENT_ID, kinds.encode(event))
+            await history.record(conn, actor, "updated" if existed else "created", "event", EVENT_ID, event.name)
         await self._on_write(seq)
         return event
 
-    async def create(self, kind: str, entity: Any) -> Any:
+    async def create(self, kind: str, entity: Any, *, actor: str = SYSTEM) -> Any:
         """Store a new entity; an empty ``id`` (and a session's empty ``guid``) is generated.
 
         Raises:
@@ -117,10 +123,11 @@ class ProgrammeService:
                 raise Conflict(f"a {kind} with id {entity.id!r} already exists", field="id")
             entity = await self._validated(conn, kind, entity, explicit=_explicit_fields(entity))
             seq = await store.put_entity(conn, kind, entity.id, kinds.encode(entity))
+            await history.record(conn, actor, "created", kind, entity.id, kinds.label(entity))
         await self._on_write(seq)
         return entity
 
-    async def update(self, kind: str, entity_id: str, patch: Any) -> Any:
+    async def update(self, kind: str, entity_id: str, patch: Any, *, actor: str = SYSTEM) -> Any:
         """Apply a partial update: fields present in ``patch`` replace the stored ones.
 
         Raises:
@@ -140,6 +147,7 @@ class ProgrammeService:
             if data == stored:
                 return entity
             seq = await store.put_entity(conn, kind, entity_id, data)
+            await history.record(conn, actor, *_describe_update(kind, before, entity))
             alerted = isinstance(entity, Session) and await self._queue_alerts(conn, before, entity, seq)
         await self._on_write(seq)
         if alerted and self._on_alert is not None:
@@ -158,7 +166,7 @@ class ProgrammeService:
             await push_store.enqueue(conn, "alert", after.id, subscribers, at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), seq)
         return bool(subscribers)
 
-    async def delete(self, kind: str, entity_id: str) -> None:
+    async def delete(self, kind: str, entity_id: str, *, actor: str = SYSTEM) -> None:
         """Delete an entity, leaving a tombstone in the change feed.
 
         A speaker is also taken off every session's speaker list. A room, track or format that
@@ -168,9 +176,10 @@ class ProgrammeService:
             NotFound: No such entity.
             Conflict: Sessions still use it.
         """
-        _spec(kind)
+        spec = _spec(kind)
         async with self.db.write() as conn:
-            if await store.get_entity(conn, kind, entity_id) is None:
+            stored = await store.get_entity(conn, kind, entity_id)
+            if stored is None:
                 raise NotFound(f"no {kind} with id {entity_id!r}")
             field = _REFERRING_FIELD.get(kind)
             users = await store.sessions_referencing(conn, field, entity_id) if field else []
@@ -186,10 +195,11 @@ class ProgrammeService:
                     f"{len(users)} session(s) still use {kind} {entity_id!r} ({ids}); move or delete them first"
                 )
             seq = await store.delete_entity(conn, kind, entity_id)
+            await history.record(conn, actor, "deleted", kind, entity_id, kinds.label(spec.decoder.decode(stored)))
         assert seq is not None
         await self._on_write(seq)
 
-    async def import_programme(self, programme: ProgrammeImport) -> int:
+    async def import_programme(self, programme: ProgrammeImport, *, actor: str = SYSTEM) -> int:
         """Write a whole programme in one transaction, entity by entity, in dependency order.
 
         Entities whose stored JSON is already identical are left alone, so re-importing the same
@@ -232,6 +242,8 @@ class ProgrammeService:
                     if await store.get_entity(conn, kind, entity.id) != data:
                         last_seq = await store.put_entity(conn, kind, entity.id, data)
                         written += 1
+            if written:
+                await history.record(conn, actor, "imported", "programme", EVENT_ID, f"{written} entities written")
         if written:
             await self._on_write(last_seq)
         return written
@@ -244,6 +256,14 @@ class ProgrammeService:
         if isinstance(entity, Session):
             return await _checked_session(conn, entity)
         return entity
+
+
+def _describe_update(kind: str, before: Any, after: Any) -> tuple[str, str, str, str]:
+    """``(action, kind, id, summary)`` of an update for the history: which fields changed."""
+    changed = [_camel(f) for f in before.__struct_fields__ if getattr(before, f) != getattr(after, f)]
+    cancelled = isinstance(after, Session) and before.status != after.status == "cancelled"
+    action = "cancelled" if cancelled else "updated"
+    return action, kind, after.id, f"{kinds.label(after)}: {', '.join(changed)}"
 
 
 def _explicit_fields(entity: msgspec.Struct) -> set[str]:

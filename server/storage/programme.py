@@ -53,6 +53,20 @@ async def get_entity(conn: aiosqlite.Connection, kind: str, entity_id: str) -> b
     return row[0].encode() if row else None
 
 
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """How often an entity changed (``revision``, from 0) and when it last did (ISO 8601 UTC)."""
+
+    revision: int
+    updated_at: str
+
+
+async def revisions(conn: aiosqlite.Connection, kind: str) -> dict[str, Revision]:
+    """The revision and last change of every entity of a kind, by id."""
+    async with conn.execute("SELECT id, revision, updated_at FROM entities WHERE kind = ?", (kind,)) as cur:
+        return {row[0]: Revision(row[1], row[2]) for row in await cur.fetchall()}
+
+
 async def list_entities(conn: aiosqlite.Connection, kind: str) -> list[bytes]:
     """The stored JSON of every entity of a kind, in no particular order."""
     async with conn.execute("SELECT data FROM entities WHERE kind = ?", (kind,)) as cur:
@@ -75,7 +89,7 @@ async def put_entity(conn: aiosqlite.Connection, kind: str, entity_id: str, data
     await conn.execute(
         "INSERT INTO entities (kind, id, seq, data, updated_at) VALUES (?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'))"
         " ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, data = excluded.data,"
-        " updated_at = excluded.updated_at",
+        " updated_at = excluded.updated_at, revision = entities.revision + 1",
         (kind, entity_id, seq, data.decode()),
     )
     await conn.execute("DELETE FROM tombstones WHERE kind = ? AND id = ?", (kind, entity_id))

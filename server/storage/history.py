@@ -1,0 +1,39 @@
+"""The change history: who changed what, when. Written in the same transaction as the change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    id: int
+    at: str
+    actor: str
+    action: str
+    kind: str
+    entity_id: str
+    summary: str
+
+
+async def record(
+    conn: aiosqlite.Connection, actor: str, action: str, kind: str, entity_id: str, summary: str = ""
+) -> None:
+    """Note one change; call it on the write connection inside the change's transaction."""
+    await conn.execute(
+        "INSERT INTO history (at, actor, action, kind, entity_id, summary)"
+        " VALUES (strftime('%Y-%m-%dT%H:%M:%fZ'), ?, ?, ?, ?, ?)",
+        (actor, action, kind, entity_id, summary[:200]),
+    )
+
+
+async def latest(conn: aiosqlite.Connection, limit: int, before: int | None = None) -> list[HistoryRow]:
+    """The newest changes first, at most ``limit``; ``before`` pages back past an entry id."""
+    async with conn.execute(
+        "SELECT id, at, actor, action, kind, entity_id, summary FROM history"
+        " WHERE :before IS NULL OR id < :before ORDER BY id DESC LIMIT :limit",
+        {"before": before, "limit": limit},
+    ) as cur:
+        return [HistoryRow(*row) for row in await cur.fetchall()]
