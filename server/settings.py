@@ -26,6 +26,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         vapid_subject: The contact push services see in VAPID JWTs (``mailto:`` or ``https:``).
         allow_insecure_push: Also accept ``http`` push endpoints on loopback (tests, development).
         alert_delay_seconds: How long edits to one session are gathered into one alert.
+        trust_proxy: A reverse proxy in front sets ``X-Forwarded-Proto`` and ``X-Forwarded-For``; believe
+            them (for the console cookie's ``Secure`` flag and per-address sign-in limits).
     """
 
     db_path: Path = DEFAULT_DB
@@ -36,6 +38,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     vapid_subject: str = "mailto:organisers@kumpul.invalid"
     allow_insecure_push: bool = False
     alert_delay_seconds: float = 60.0
+    trust_proxy: bool = False
 
 
 def db_path_from_env(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -59,4 +62,6 @@ def settings_from_env(db: str | os.PathLike[str] | None = None) -> Settings:
         overrides["allow_insecure_push"] = True
     if delay := os.environ.get("KUMPUL_ALERT_DELAY_SECONDS"):
         overrides["alert_delay_seconds"] = float(delay)
+    if os.environ.get("KUMPUL_TRUST_PROXY") == "1":
+        overrides["trust_proxy"] = True
     return msgspec.structs.replace(Settings(db_path=db_path_from_env(db)), **overrides)

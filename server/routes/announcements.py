@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from server.routes.deps import AnnouncementsDep, FeedDep, LiveDep, PushDep, requires
+from server.routes.deps import ActorDep, AnnouncementsDep, FeedDep, LiveDep, PushDep, requires
 from server.schemas.announcements import (
     AnnouncementCreate,
     AnnouncementRecord,
@@ -54,13 +54,19 @@ class AdminAnnouncementController(Controller):
 
     @patch("/{announcement_id:str}", summary="Correct an announcement (replaces it on devices)")
     async def update_announcement(
-        self, announcement_id: FromPath[str], data: JSONBody[AnnouncementUpdate], announcements: AnnouncementsDep
+        self,
+        announcement_id: FromPath[str],
+        data: JSONBody[AnnouncementUpdate],
+        announcements: AnnouncementsDep,
+        actor: ActorDep,
     ) -> AnnouncementRecord:
-        return await announcements.update(announcement_id, data)
+        return await announcements.update(announcement_id, data, actor=actor)
 
     @delete("/{announcement_id:str}", summary="Retract an announcement")
-    async def retract_announcement(self, announcement_id: FromPath[str], announcements: AnnouncementsDep) -> None:
-        await announcements.retract(announcement_id)
+    async def retract_announcement(
+        self, announcement_id: FromPath[str], announcements: AnnouncementsDep, actor: ActorDep
+    ) -> None:
+        await announcements.retract(announcement_id, actor=actor)
 
     @get("/{announcement_id:str}/delivery", summary="Push delivery counts, live while the fan-out runs")
     async def get_delivery(self, announcement_id: FromPath[str], announcements: AnnouncementsDep) -> Delivery:

@@ -14,6 +14,7 @@ from litestar.handlers.base import BaseRouteHandler
 from server.services.announcements import AnnouncementService
 from server.services.attendees import AttendeeService
 from server.services.auth import AuthService, Organiser, Permission
+from server.services.console import ConsoleService
 from server.services.feed import FeedService
 from server.services.live import LiveHub
 from server.services.private_sync import PrivateSyncService
@@ -31,6 +32,7 @@ AttendeeDep = NamedDependency[AttendeeRow]
 AnnouncementsDep = NamedDependency[AnnouncementService]
 PushDep = NamedDependency[PushSubscriptionService]
 LiveDep = NamedDependency[LiveHub]
+ConsoleDep = NamedDependency[ConsoleService]
 #: The name of the organiser making the request, for the history.
 ActorDep = NamedDependency[str]
 
@@ -38,7 +40,7 @@ Guard = Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]  # type: i
 
 
 #: The services kept in ``app.state`` by the lifespan, injected into handlers under the same names.
-SERVICES = ("programme", "feed", "auth", "attendees", "private_sync", "announcements", "push", "live")
+SERVICES = ("programme", "feed", "auth", "attendees", "private_sync", "announcements", "push", "live", "console")
 
 
 def _from_state(name: str) -> Callable[[State], Any]:
@@ -75,15 +77,32 @@ async def attendee_required(connection: ASGIConnection, _: BaseRouteHandler) -> 
     connection.state.attendee = await attendees.attendee_for(connection.headers.get("authorization"))
 
 
-def requires(permission: Permission) -> Guard:
-    """A guard that lets through organisers whose role holds ``permission``.
+#: The console's sign-in cookie (HttpOnly, SameSite=Strict, Path=/api/admin).
+CONSOLE_COOKIE = "kumpul_console"
+#: Methods that change nothing, so a console session needs no CSRF token for them.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-    The organiser is left in ``request.state.organiser`` for the handler.
+
+def requires(permission: Permission | None, *, before_password_change: bool = False) -> Guard:
+    """A guard that lets through organisers whose role holds ``permission`` (None: any organiser).
+
+    Organisers send a bearer token or the console cookie; a console request that changes something
+    must also carry the session's ``X-CSRF-Token``. ``before_password_change`` also admits console
+    sessions still on a one-time password. The organiser is left in ``request.state.organiser`` for
+    the handler, and the console session (or None for a bearer token) in ``request.state.console``.
     """
 
     async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:  # type: ignore[type-arg]
         auth: AuthService = connection.app.state.auth
-        organiser: Organiser = await auth.require(connection.headers.get("authorization"), permission)
+        caller = await auth.identify(
+            authorization=connection.headers.get("authorization"),
+            console_token=connection.cookies.get(CONSOLE_COOKIE),
+            csrf_token=connection.headers.get("x-csrf-token"),
+            unsafe=isinstance(connection, Request) and connection.method not in SAFE_METHODS,
+        )
+        auth.authorise(caller, permission, before_password_change=before_password_change)
+        organiser: Organiser = caller.organiser
         connection.state.organiser = organiser
+        connection.state.console = caller.console
 
     return guard

@@ -2,7 +2,8 @@
 
 A scheduled announcement waits in the ``announcements`` table until its send time; publishing puts
 it into the programme feed and queues one push message per matching subscription, in the same
-transaction. Corrections replace the message on devices; retraction leaves a tombstone.
+transaction. Corrections replace the message on devices; retraction leaves a tombstone. Each of
+these is noted in the change history (who, what, when) in the same transaction.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from server.schemas.announcements import (
     AnnouncementUpdate,
     Delivery,
 )
+from server.services.programme import SYSTEM
 from server.storage import announcements as store
+from server.storage import history
 from server.storage import programme as programme_store
 from server.storage import push as push_store
 from server.storage.announcements import AnnouncementRow
@@ -111,12 +114,18 @@ class AnnouncementService:
             await store.insert(conn, _row(record))
             if send_at <= now:
                 record, seq = await self._publish(conn, record, now)
+            summary = record.title if send_at <= now else f"{record.title} (to be sent at {iso(send_at)})"
+            await history.record(conn, author, "announced", "announcement", record.id, summary)
         await self._after_write(seq)
         self._wake.set()
         return record
 
-    async def update(self, announcement_id: str, patch: AnnouncementUpdate) -> AnnouncementRecord:
+    async def update(
+        self, announcement_id: str, patch: AnnouncementUpdate, *, actor: str = SYSTEM
+    ) -> AnnouncementRecord:
         """Correct an announcement; devices that got it get the correction under the same topic.
+
+        ``actor`` names who corrected it, for the history.
 
         Raises:
             NotFound: No such announcement, or it was retracted.
@@ -137,6 +146,7 @@ class AnnouncementService:
             if record.expires_at is not None and record.expires_at <= max(record.send_at, now):
                 raise Invalid("expiresAt must be after the time the announcement is sent", field="expiresAt")
             await store.update(conn, _row(record))
+            await history.record(conn, actor, "corrected", "announcement", record.id, record.title)
             if record.state == "published":
                 seq = await programme_store.put_entity(
                     conn, "announcement", record.id, _encoder.encode(_public(record))
@@ -146,8 +156,10 @@ class AnnouncementService:
         self._wake.set()
         return record
 
-    async def retract(self, announcement_id: str) -> None:
+    async def retract(self, announcement_id: str, *, actor: str = SYSTEM) -> None:
         """Withdraw an announcement: it leaves the feed and unsent pushes are cancelled.
+
+        ``actor`` names who retracted it, for the history.
 
         Raises:
             NotFound: No such announcement, or it was already retracted.
@@ -161,6 +173,7 @@ class AnnouncementService:
             await store.update(conn, _row(record))
             seq = await programme_store.delete_entity(conn, "announcement", announcement_id)
             await push_store.cancel(conn, "announcement", announcement_id)
+            await history.record(conn, actor, "retracted", "announcement", announcement_id, record.title)
         await self._after_write(seq or 0)
 
     async def get(self, announcement_id: str) -> AnnouncementRecord:

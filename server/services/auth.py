@@ -1,17 +1,23 @@
-"""Organiser authentication: bearer tokens stored as hashes, roles mapped to permissions."""
+"""Organiser authentication: bearer tokens or console sessions, stored as hashes; roles mapped to permissions."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
 import aiosqlite
 
 from server.errors import Conflict, Forbidden, Unauthorized
+from server.storage import console as console_store
 from server.storage import organisers
 from server.storage.db import Database
+
+#: What a console session whose organiser still holds a one-time password is told everywhere else.
+FIRST_SIGN_IN_ONLY = "set your own password first"
 
 
 class Role(StrEnum):
@@ -41,6 +47,29 @@ class Organiser:
 
     def can(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleSession:
+    """A signed-in console (cookie) session.
+
+    Attributes:
+        token_hash: SHA-256 of the cookie's token, the session's key.
+        csrf_token: What unsafe requests of this session must echo in ``X-CSRF-Token``.
+        must_change_password: The organiser signed in with a one-time password.
+    """
+
+    token_hash: bytes
+    csrf_token: str
+    must_change_password: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is making a request: the organiser, and their console session unless a bearer token was sent."""
+
+    organiser: Organiser
+    console: ConsoleSession | None = None
 
 
 def new_token(prefix: str) -> str:
@@ -90,21 +119,59 @@ class AuthService:
         """
         token = bearer_token(authorization)
         if token is None:
-            raise Unauthorized("this needs an organiser token: send `Authorization: Bearer TOKEN`")
+            raise Unauthorized(
+                "this needs an organiser: send `Authorization: Bearer TOKEN`, or sign in to the console at /admin"
+            )
         async with self.db.read() as conn:
             row = await organisers.organiser_by_token_hash(conn, hash_token(token))
         if row is None:
             raise Unauthorized("the organiser token is not valid")
         return Organiser(row.id, row.name, Role(row.role))
 
-    async def require(self, authorization: str | None, permission: Permission) -> Organiser:
-        """Like :meth:`organiser_for`, and the organiser must hold ``permission``.
+    async def identify(
+        self, *, authorization: str | None, console_token: str | None, csrf_token: str | None, unsafe: bool
+    ) -> Caller:
+        """Who sends a request: by bearer token if there is one, else by console cookie.
+
+        Args:
+            authorization: The ``Authorization`` header.
+            console_token: The console cookie's value.
+            csrf_token: The ``X-CSRF-Token`` header; a console session's unsafe requests must carry it.
+            unsafe: The request may change something (any method but GET, HEAD and OPTIONS).
 
         Raises:
-            Unauthorized: See :meth:`organiser_for`.
-            Forbidden: The organiser's role lacks the permission.
+            Unauthorized: Neither credential, or one that is unknown or has expired.
+            Forbidden: A console request that changes something without its session's CSRF token.
         """
-        organiser = await self.organiser_for(authorization)
-        if not organiser.can(permission):
+        if authorization or not console_token:
+            return Caller(await self.organiser_for(authorization))
+        async with self.db.read() as conn:
+            row = await console_store.session_by_token_hash(
+                conn, hash_token(console_token), console_store.timestamp(datetime.now(UTC))
+            )
+        if row is None:
+            raise Unauthorized("the console sign-in has ended or is not valid: sign in again")
+        if unsafe:
+            if not csrf_token:
+                raise Forbidden("the CSRF token is missing: send the csrfToken from sign-in as X-CSRF-Token")
+            if not hmac.compare_digest(csrf_token.encode(), row.csrf_token.encode()):
+                raise Forbidden("the CSRF token is wrong: send the csrfToken from sign-in as X-CSRF-Token")
+        organiser = Organiser(row.organiser_id, row.name, Role(row.role))
+        return Caller(organiser, ConsoleSession(hash_token(console_token), row.csrf_token, row.must_change_password))
+
+    @staticmethod
+    def authorise(caller: Caller, permission: Permission | None, *, before_password_change: bool = False) -> None:
+        """Check that ``caller`` may do something needing ``permission`` (None: any organiser may).
+
+        A console session on a one-time password may only reach what ``before_password_change``
+        marks (who am I, set my password, sign out). Bearer tokens are for scripts and never wait
+        for a password.
+
+        Raises:
+            Forbidden: The password must be changed first, or the role lacks the permission.
+        """
+        if caller.console is not None and caller.console.must_change_password and not before_password_change:
+            raise Forbidden(FIRST_SIGN_IN_ONLY)
+        organiser = caller.organiser
+        if permission is not None and not organiser.can(permission):
             raise Forbidden(f"the role {organiser.role.value!r} may not do this (needs {permission.value!r})")
-        return organiser

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from server.errors import TooManyRequests
@@ -25,12 +26,17 @@ class Limit:
 
 
 class RateLimiter:
-    """Token buckets kept in memory; old buckets are dropped as the map grows."""
+    """Token buckets kept in memory; old buckets are dropped as the map grows.
+
+    Args:
+        clock: Seconds from a monotonic clock; tests stop it to count attempts without racing the refill.
+    """
 
     MAX_BUCKETS = 100_000
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
+        self.clock = clock
 
     def hit(self, limit: Limit, key: str, *, now: float | None = None) -> None:
         """Take one token for ``key``.
@@ -38,7 +44,7 @@ class RateLimiter:
         Raises:
             TooManyRequests: The bucket is empty; ``retry_after`` is when a token is back.
         """
-        now = time.monotonic() if now is None else now
+        now = self.clock() if now is None else now
         rate = limit.per_minute / 60.0
         tokens, stamp = self._buckets.get((limit.name, key), (float(limit.burst), now))
         tokens = min(float(limit.burst), tokens + (now - stamp) * rate)

@@ -1,0 +1,215 @@
+"""The organiser console's API: sign-in (cookie and CSRF token), organisers, the history and warnings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.params import FromPath, JSONBody, Parameter
+
+from server.errors import Unauthorized
+from server.routes.deps import CONSOLE_COOKIE, ConsoleDep, FeedDep, requires
+from server.schemas.console import (
+    ConsoleSessionInfo,
+    HistoryEntry,
+    OneTimePassword,
+    OrganiserCreate,
+    OrganiserCreated,
+    OrganiserListItem,
+    OrganiserRef,
+    PasswordChange,
+    ScheduleWarning,
+    SignIn,
+)
+from server.services.auth import Caller, Organiser, Permission, Role
+from server.services.console import SESSION_LIFETIME
+from server.services.warnings import programme_warnings
+
+#: The cookie reaches only the admin API, never the attendee API or the pages.
+COOKIE_PATH = "/api/admin"
+#: Both ways an organiser may authenticate, for the OpenAPI document.
+ORGANISER_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"console": []}]
+MAX_HISTORY_LIMIT = 200
+
+
+def _trust_proxy(request: Request) -> bool:  # type: ignore[type-arg]
+    return bool(getattr(request.app.state, "trust_proxy", False))
+
+
+def _is_https(request: Request) -> bool:  # type: ignore[type-arg]
+    """Whether the browser reached us over https (as told by a trusted proxy, when there is one)."""
+    if request.url.scheme == "https":
+        return True
+    forwarded = request.headers.get("x-forwarded-proto", "")
+    return _trust_proxy(request) and forwarded.split(",")[0].strip().lower() == "https"
+
+
+def _client_address(request: Request) -> str:  # type: ignore[type-arg]
+    """The client's address; behind a trusted proxy, the one the proxy appended to X-Forwarded-For."""
+    forwarded = request.headers.get("x-forwarded-for", "")
+    if _trust_proxy(request) and forwarded.strip():
+        return forwarded.split(",")[-1].strip()
+    return request.client.host if request.client else "unknown"
+
+
+def _caller(request: Request) -> Caller:  # type: ignore[type-arg]
+    return Caller(request.state.organiser, request.state.console)
+
+
+def _info(organiser: Organiser, csrf_token: str, must_change_password: bool) -> ConsoleSessionInfo:
+    return ConsoleSessionInfo(
+        organiser=OrganiserRef(id=organiser.id, name=organiser.name, role=organiser.role.value),
+        csrf_token=csrf_token,
+        must_change_password=must_change_password,
+    )
+
+
+def _set_cookie(response: Response[object], request: Request, value: str, max_age: int) -> None:  # type: ignore[type-arg]
+    response.set_cookie(
+        CONSOLE_COOKIE,
+        value,
+        max_age=max_age,
+        path=COOKIE_PATH,
+        httponly=True,
+        secure=_is_https(request),
+        samesite="strict",
+    )
+
+
+class ConsoleController(Controller):
+    path = "/api/admin"
+    tags = ["console"]
+
+    @post(
+        "/login",
+        status_code=200,
+        summary="Sign in to the console",
+        description=(
+            "Sets the HttpOnly cookie `kumpul_console` (12 hours). Requests with it that change something "
+            "must send the returned `csrfToken` as `X-CSRF-Token`. A wrong name or password is one 401; "
+            "too many attempts from one address or for one name get 429 with Retry-After."
+        ),
+    )
+    async def login(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        data: JSONBody[SignIn],
+        console: ConsoleDep,
+    ) -> Response[ConsoleSessionInfo]:
+        signed = await console.sign_in(data.name, data.password, _client_address(request))
+        response = Response(_info(signed.organiser, signed.csrf_token, signed.must_change_password))
+        _set_cookie(response, request, signed.cookie_token, int(SESSION_LIFETIME.total_seconds()))  # type: ignore[arg-type]
+        return response
+
+    @get(
+        "/me",
+        summary="Who is signed in to the console",
+        guards=[requires(None, before_password_change=True)],
+        security=[{"console": []}],
+    )
+    async def me(self, request: Request) -> ConsoleSessionInfo:  # type: ignore[type-arg]
+        caller = _caller(request)
+        if caller.console is None:
+            raise Unauthorized("no console sign-in: sign in at /admin (a bearer token has no console session)")
+        return _info(caller.organiser, caller.console.csrf_token, caller.console.must_change_password)
+
+    @post(
+        "/logout",
+        status_code=204,
+        summary="Sign out of the console",
+        guards=[requires(None, before_password_change=True)],
+        security=[{"console": []}],
+    )
+    async def logout(self, request: Request, console: ConsoleDep) -> Response[None]:  # type: ignore[type-arg]
+        await console.sign_out(_caller(request))
+        response: Response[None] = Response(None, status_code=204)
+        _set_cookie(response, request, "", 0)  # type: ignore[arg-type]
+        return response
+
+    @post(
+        "/password",
+        status_code=204,
+        summary="Choose your own password",
+        description="At least 10 characters. Your other console sessions end; this one stays signed in.",
+        guards=[requires(None, before_password_change=True)],
+        security=ORGANISER_SECURITY,
+    )
+    async def change_password(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        data: JSONBody[PasswordChange],
+        console: ConsoleDep,
+    ) -> None:
+        await console.change_password(_caller(request), data.current_password, data.new_password)
+
+
+class OrganiserController(Controller):
+    path = "/api/admin/organisers"
+    tags = ["console"]
+    security = ORGANISER_SECURITY
+    guards = [requires(Permission.ORGANISERS)]
+
+    @get("/", summary="Every organiser (admin)")
+    async def list_organisers(self, console: ConsoleDep) -> list[OrganiserListItem]:
+        return await console.list_organisers()
+
+    @post("/", summary="Create an organiser with an API token and a one-time password (admin)")
+    async def create_organiser(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        data: JSONBody[OrganiserCreate],
+        console: ConsoleDep,
+    ) -> OrganiserCreated:
+        actor: Organiser = request.state.organiser
+        organiser, token, password = await console.create_organiser(data.name, Role(data.role), actor=actor.name)
+        return OrganiserCreated(organiser=organiser, token=token, one_time_password=password)
+
+    @delete("/{organiser_id:int}", summary="Delete an organiser: their token and sign-ins stop working (admin)")
+    async def delete_organiser(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        organiser_id: FromPath[int],
+        console: ConsoleDep,
+    ) -> None:
+        await console.delete_organiser(organiser_id, by=request.state.organiser)
+
+    @post(
+        "/{organiser_id:int}/password-reset",
+        status_code=200,
+        summary="Give an organiser a new one-time password; their sign-ins end (admin)",
+    )
+    async def reset_password(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        organiser_id: FromPath[int],
+        console: ConsoleDep,
+    ) -> OneTimePassword:
+        actor: Organiser = request.state.organiser
+        return OneTimePassword(one_time_password=await console.reset_password(organiser_id, actor=actor.name))
+
+
+class HistoryController(Controller):
+    path = "/api/admin/history"
+    tags = ["console"]
+    security = ORGANISER_SECURITY
+    guards = [requires(None)]
+
+    @get("/", summary="Who changed what, when: newest first (any organiser)")
+    async def list_history(
+        self,
+        console: ConsoleDep,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_HISTORY_LIMIT, description="Most entries")] = 50,
+        before: Annotated[int | None, Parameter(ge=1, description="Entries older than this id")] = None,
+    ) -> list[HistoryEntry]:
+        return await console.history(limit, before)
+
+
+class WarningsController(Controller):
+    path = "/api/admin/warnings"
+    tags = ["console"]
+    security = ORGANISER_SECURITY
+    guards = [requires(Permission.PROGRAMME)]
+
+    @get("/", summary="Rooms and speakers booked for two scheduled sessions at once (editor)")
+    async def list_warnings(self, feed: FeedDep) -> list[ScheduleWarning]:
+        return programme_warnings((await feed.programme()).snapshot)

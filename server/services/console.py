@@ -1,0 +1,286 @@
+"""The organiser console: sign-in with a password, console sessions, organiser accounts and the history.
+
+Passwords are hashed with argon2 in a worker thread (a hash takes tens of milliseconds on purpose).
+A sign-in starts a session whose random token lives in an HttpOnly cookie and is stored hashed, with
+a CSRF token that the session's changing requests must echo. New organisers and password resets get
+a one-time password that must be replaced at the first sign-in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import aiosqlite
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from server.errors import Conflict, Invalid, NotFound, Unauthorized
+from server.schemas.console import HistoryEntry, OrganiserListItem, OrganiserRef
+from server.services.auth import Caller, Organiser, Role, hash_token, new_token
+from server.services.ratelimit import Limit, RateLimiter
+from server.storage import console as store
+from server.storage import history as history_store
+from server.storage import organisers
+from server.storage.db import Database
+
+#: How long a console sign-in lasts (the cookie's Max-Age).
+SESSION_LIFETIME = timedelta(hours=12)
+MIN_PASSWORD_LENGTH = 10
+#: The same answer for an unknown name and a wrong password, so neither can be probed.
+WRONG_CREDENTIALS = "name or password is wrong"
+#: Ten tries at once, then one every six seconds: enough for typos, far too few for guessing.
+SIGN_IN_BY_ADDRESS = Limit("sign-in attempts from this address", per_minute=10, burst=10)
+SIGN_IN_BY_NAME = Limit("sign-in attempts for this name", per_minute=10, burst=10)
+PASSWORD_CHECKS = Limit("password checks", per_minute=10, burst=10)
+#: One-time passwords: lower-case letters and digits without 0/o, 1/l/i, read out or typed from paper.
+OTP_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+OTP_GROUPS = 4
+OTP_GROUP_LENGTH = 4
+#: The hash of a forgotten random string, made with argon2-cffi's default parameters. Names without a
+#: password are checked against it, so a wrong name takes as long as a wrong password.
+DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$MntjXc/qvJD6pkf0CQoH2w$RumK9qHbT0hp0ZvEqAHF1OXns0PcM5Q4V7IjmbiZiFg"
+
+
+def one_time_password() -> str:
+    """A readable one-time password such as ``k7dm-x3qa-9fze-hp2w`` (16 characters, about 79 bits)."""
+    groups = ("".join(secrets.choice(OTP_ALPHABET) for _ in range(OTP_GROUP_LENGTH)) for _ in range(OTP_GROUPS))
+    return "-".join(groups)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A new console session.
+
+    Attributes:
+        organiser: Who signed in.
+        cookie_token: The session's secret for the cookie; only its hash is stored.
+        csrf_token: What the session's changing requests must send as ``X-CSRF-Token``.
+        must_change_password: They signed in with a one-time password.
+    """
+
+    organiser: Organiser
+    cookie_token: str
+    csrf_token: str
+    must_change_password: bool
+
+
+def _ref(organiser: Organiser) -> OrganiserRef:
+    return OrganiserRef(id=organiser.id, name=organiser.name, role=organiser.role.value)
+
+
+class ConsoleService:
+    """Signs organisers in and out, changes and resets passwords, manages organisers, reads the history.
+
+    Args:
+        db: The database.
+        limiter: The rate limiter for sign-in attempts.
+        hasher: The argon2 parameters; hashes made with others are replaced at the next sign-in.
+    """
+
+    def __init__(self, db: Database, limiter: RateLimiter, hasher: PasswordHasher | None = None) -> None:
+        self.db = db
+        self._limiter = limiter
+        self._hasher = hasher or PasswordHasher()
+        # With other parameters than the defaults, the dummy is made at the first unknown name.
+        self._dummy_hash: str | None = None if self._hasher.check_needs_rehash(DUMMY_HASH) else DUMMY_HASH
+
+    # -- passwords ------------------------------------------------------------------------------
+
+    async def _hash(self, password: str) -> str:
+        return await asyncio.to_thread(self._hasher.hash, password)
+
+    async def _verify(self, password_hash: str | None, password: str) -> bool:
+        """Whether ``password`` matches; with no hash, a check against a dummy takes the same time and fails."""
+        if password_hash is None:
+            if self._dummy_hash is None:
+                self._dummy_hash = await self._hash(secrets.token_urlsafe(16))
+            await asyncio.to_thread(self._matches, self._dummy_hash, password)
+            return False
+        return await asyncio.to_thread(self._matches, password_hash, password)
+
+    def _matches(self, password_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    # -- sign-in --------------------------------------------------------------------------------
+
+    async def sign_in(self, name: str, password: str, address: str) -> SignedIn:
+        """Check a name and password and start a console session.
+
+        Raises:
+            TooManyRequests: Too many attempts from this address or for this name.
+            Unauthorized: Unknown name, no password set, or a wrong password (one message for all).
+        """
+        self._limiter.hit(SIGN_IN_BY_ADDRESS, address)
+        self._limiter.hit(SIGN_IN_BY_NAME, name.casefold())
+        async with self.db.read() as conn:
+            found = await store.credentials_by_name(conn, name)
+        stored = found.password_hash if found else None
+        # Always check a hash, a dummy one for unknown names, so the time taken tells nothing.
+        matches = await self._verify(stored, password)
+        if found is None or not matches:
+            raise Unauthorized(WRONG_CREDENTIALS)
+        assert stored is not None
+        rehashed = await self._hash(password) if self._hasher.check_needs_rehash(stored) else None
+        cookie_token = secrets.token_urlsafe(32)
+        csrf_token = secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        try:
+            async with self.db.write() as conn:
+                await store.purge_expired(conn, store.timestamp(now))
+                if rehashed is not None:
+                    await store.rehash_password(conn, found.id, stored, rehashed)
+                await store.add_session(
+                    conn,
+                    hash_token(cookie_token),
+                    found.id,
+                    csrf_token,
+                    store.timestamp(now),
+                    store.timestamp(now + SESSION_LIFETIME),
+                )
+        except aiosqlite.IntegrityError:
+            # The organiser was deleted while their password was being checked.
+            raise Unauthorized(WRONG_CREDENTIALS) from None
+        organiser = Organiser(found.id, found.name, Role(found.role))
+        return SignedIn(organiser, cookie_token, csrf_token, found.must_change_password)
+
+    async def sign_out(self, caller: Caller) -> None:
+        """End the caller's console session (nothing to do for a bearer token)."""
+        if caller.console is not None:
+            async with self.db.write() as conn:
+                await store.delete_session(conn, caller.console.token_hash)
+
+    async def change_password(self, caller: Caller, current: str, new: str) -> None:
+        """Replace the caller's password; their other console sessions end.
+
+        An organiser who has no password yet (made before the console existed) proves who they are
+        with their bearer token, and ``current`` is not checked.
+
+        Raises:
+            Invalid: The new password is too short or unchanged, or the current one is wrong.
+            TooManyRequests: Too many wrong guesses of the current password.
+        """
+        organiser = caller.organiser
+        if len(new) < MIN_PASSWORD_LENGTH:
+            raise Invalid(f"the new password needs at least {MIN_PASSWORD_LENGTH} characters", field="newPassword")
+        async with self.db.read() as conn:
+            found = await store.credentials_by_id(conn, organiser.id)
+        if found is None:
+            raise Unauthorized("this organiser no longer exists")
+        if found.password_hash is not None:
+            self._limiter.hit(PASSWORD_CHECKS, str(organiser.id))
+            if not await self._verify(found.password_hash, current):
+                raise Invalid("the current password is wrong", field="currentPassword")
+            if new == current:
+                raise Invalid("the new password must differ from the current one", field="newPassword")
+        new_hash = await self._hash(new)
+        async with self.db.write() as conn:
+            await store.set_password(conn, organiser.id, new_hash, must_change=False)
+            await store.delete_sessions_of(
+                conn, organiser.id, keep=caller.console.token_hash if caller.console else None
+            )
+            await history_store.record(
+                conn, organiser.name, "password-changed", "organiser", str(organiser.id), organiser.name
+            )
+
+    # -- organisers -----------------------------------------------------------------------------
+
+    async def list_organisers(self) -> list[OrganiserListItem]:
+        """Every organiser, by name, with whether they have set a password (never the hashes)."""
+        async with self.db.read() as conn:
+            rows = await organisers.list_organisers(conn)
+        return [
+            OrganiserListItem(
+                id=row.id,
+                name=row.name,
+                role=Role(row.role).value,
+                created_at=row.created_at,
+                has_password=row.has_password,
+            )
+            for row in rows
+        ]
+
+    async def create_organiser(self, name: str, role: Role, *, actor: str) -> tuple[OrganiserRef, str, str]:
+        """Create an organiser with an API token and a one-time password (both shown once, stored hashed).
+
+        Returns:
+            The organiser, their API token and their one-time password.
+
+        Raises:
+            Conflict: The name is taken.
+        """
+        token = new_token("kpo")
+        password = one_time_password()
+        password_hash = await self._hash(password)
+        try:
+            async with self.db.write() as conn:
+                row = await organisers.add_organiser(conn, name, role.value, hash_token(token))
+                await store.set_password(conn, row.id, password_hash, must_change=True)
+                await history_store.record(conn, actor, "created", "organiser", str(row.id), f"{name} ({role.value})")
+        except aiosqlite.IntegrityError:
+            raise Conflict(f"an organiser named {name!r} already exists", field="name") from None
+        return _ref(Organiser(row.id, row.name, role)), token, password
+
+    async def delete_organiser(self, organiser_id: int, *, by: Organiser) -> None:
+        """Delete an organiser: their API token stops working and their console sessions end.
+
+        Raises:
+            Conflict: ``by`` deleting themselves, or the last admin.
+            NotFound: No such organiser.
+        """
+        if organiser_id == by.id:
+            raise Conflict("you cannot delete yourself; another admin can")
+        async with self.db.write() as conn:
+            row = await organisers.organiser_by_id(conn, organiser_id)
+            if row is None:
+                raise NotFound(f"no organiser with id {organiser_id}")
+            if row.role == Role.ADMIN.value and await organisers.count_role(conn, Role.ADMIN.value) <= 1:
+                raise Conflict(f"{row.name!r} is the last admin; make another admin first")
+            await organisers.delete_organiser(conn, organiser_id)
+            await history_store.record(
+                conn, by.name, "deleted", "organiser", str(organiser_id), f"{row.name} ({row.role})"
+            )
+
+    async def reset_password(self, organiser_id: int, *, actor: str) -> str:
+        """Give an organiser a new one-time password; their console sessions end.
+
+        Returns:
+            The one-time password, shown once.
+
+        Raises:
+            NotFound: No such organiser.
+        """
+        password = one_time_password()
+        password_hash = await self._hash(password)
+        async with self.db.write() as conn:
+            row = await organisers.organiser_by_id(conn, organiser_id)
+            if row is None:
+                raise NotFound(f"no organiser with id {organiser_id}")
+            await store.set_password(conn, organiser_id, password_hash, must_change=True)
+            await store.delete_sessions_of(conn, organiser_id)
+            await history_store.record(conn, actor, "password-reset", "organiser", str(organiser_id), row.name)
+        return password
+
+    # -- history --------------------------------------------------------------------------------
+
+    async def history(self, limit: int, before: int | None) -> list[HistoryEntry]:
+        """The newest changes first; ``before`` pages back past an entry id."""
+        async with self.db.read() as conn:
+            rows = await history_store.latest(conn, limit, before)
+        return [
+            HistoryEntry(
+                id=row.id,
+                at=row.at,
+                actor=row.actor,
+                action=row.action,
+                kind=row.kind,
+                entity_id=row.entity_id,
+                summary=row.summary,
+            )
+            for row in rows
+        ]

@@ -1,0 +1,117 @@
+"""Console sign-in: organisers' password hashes and their console sessions (cookie token stored hashed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import aiosqlite
+
+
+def timestamp(moment: datetime) -> str:
+    """``moment`` in the form SQLite's ``strftime('%Y-%m-%dT%H:%M:%fZ')`` writes, so the strings compare as times."""
+    moment = moment.astimezone(UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What sign-in needs to know about an organiser; ``password_hash`` is None until one is set."""
+
+    id: int
+    name: str
+    role: str
+    password_hash: str | None
+    must_change_password: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    """A live console session with its organiser."""
+
+    organiser_id: int
+    name: str
+    role: str
+    must_change_password: bool
+    csrf_token: str
+    expires_at: str
+
+
+def _credentials(row: aiosqlite.Row | None) -> Credentials | None:
+    return Credentials(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
+
+
+async def credentials_by_name(conn: aiosqlite.Connection, name: str) -> Credentials | None:
+    """The organiser called ``name`` (exactly), with their password hash."""
+    async with conn.execute(
+        "SELECT id, name, role, password_hash, must_change_password FROM organisers WHERE name = ?", (name,)
+    ) as cur:
+        return _credentials(await cur.fetchone())
+
+
+async def credentials_by_id(conn: aiosqlite.Connection, organiser_id: int) -> Credentials | None:
+    """The organiser with ``organiser_id``, with their password hash."""
+    async with conn.execute(
+        "SELECT id, name, role, password_hash, must_change_password FROM organisers WHERE id = ?", (organiser_id,)
+    ) as cur:
+        return _credentials(await cur.fetchone())
+
+
+async def set_password(conn: aiosqlite.Connection, organiser_id: int, password_hash: str, *, must_change: bool) -> bool:
+    """Store a password hash; ``must_change`` marks a one-time password. False when no such organiser."""
+    cur = await conn.execute(
+        "UPDATE organisers SET password_hash = ?, must_change_password = ? WHERE id = ?",
+        (password_hash, int(must_change), organiser_id),
+    )
+    return cur.rowcount > 0
+
+
+async def rehash_password(conn: aiosqlite.Connection, organiser_id: int, old_hash: str, new_hash: str) -> None:
+    """Replace a hash made with old parameters, unless the password changed meanwhile."""
+    await conn.execute(
+        "UPDATE organisers SET password_hash = ? WHERE id = ? AND password_hash = ?",
+        (new_hash, organiser_id, old_hash),
+    )
+
+
+async def add_session(
+    conn: aiosqlite.Connection, token_hash: bytes, organiser_id: int, csrf_token: str, now: str, expires_at: str
+) -> None:
+    """Start a console session."""
+    await conn.execute(
+        "INSERT INTO console_sessions (token_hash, organiser_id, csrf_token, created_at, expires_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (token_hash, organiser_id, csrf_token, now, expires_at),
+    )
+
+
+async def session_by_token_hash(conn: aiosqlite.Connection, token_hash: bytes, now: str) -> SessionRow | None:
+    """The unexpired session whose cookie token hashes to ``token_hash``."""
+    async with conn.execute(
+        "SELECT o.id, o.name, o.role, o.must_change_password, s.csrf_token, s.expires_at"
+        " FROM console_sessions AS s JOIN organisers AS o ON o.id = s.organiser_id"
+        " WHERE s.token_hash = ? AND s.expires_at > ?",
+        (token_hash, now),
+    ) as cur:
+        row = await cur.fetchone()
+    return SessionRow(row[0], row[1], row[2], bool(row[3]), row[4], row[5]) if row else None
+
+
+async def delete_session(conn: aiosqlite.Connection, token_hash: bytes) -> None:
+    """End one session."""
+    await conn.execute("DELETE FROM console_sessions WHERE token_hash = ?", (token_hash,))
+
+
+async def delete_sessions_of(conn: aiosqlite.Connection, organiser_id: int, *, keep: bytes | None = None) -> int:
+    """End every session of an organiser except ``keep``; returns how many ended."""
+    cur = await conn.execute(
+        "DELETE FROM console_sessions WHERE organiser_id = ? AND token_hash IS NOT ?",
+        (organiser_id, keep),
+    )
+    return cur.rowcount
+
+
+async def purge_expired(conn: aiosqlite.Connection, now: str) -> int:
+    """Drop sessions that have ended; returns how many."""
+    cur = await conn.execute("DELETE FROM console_sessions WHERE expires_at <= ?", (now,))
+    return cur.rowcount
