@@ -30,6 +30,13 @@ class LinkCode(msgspec.Struct, rename="camel"):
     expires_at: datetime
 
 
+class CalendarFeed(msgspec.Struct, rename="camel"):
+    """The secret address of my agenda as a calendar feed (shown once; a new one replaces it)."""
+
+    url: str
+    webcal_url: str
+
+
 class LinkRequest(Base, kw_only=True):
     code: str
 
@@ -89,6 +96,28 @@ class MeController(Controller):
     async def make_link_code(self, me: AttendeeDep, attendees: AttendeesDep) -> LinkCode:
         code, expires = await attendees.link_code(me)
         return LinkCode(code, expires)
+
+    @post(
+        "/calendar",
+        summary="A secret calendar feed of my agenda (a new address each time; the old one stops)",
+        description=(
+            "Subscribe to `webcalUrl` (or `url`) in a calendar app to see the sessions in my agenda. Anyone "
+            "holding the address can read the agenda, so it is a secret: asking again replaces it."
+        ),
+    )
+    async def make_calendar_feed(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        me: AttendeeDep,
+        attendees: AttendeesDep,
+    ) -> CalendarFeed:
+        key = await attendees.new_calendar_key(me)
+        url = f"{str(request.base_url).rstrip('/')}/api/calendar/{key}.ics"
+        return CalendarFeed(url, "webcal://" + url.split("://", 1)[1])
+
+    @delete("/calendar", summary="Turn off my agenda's calendar feed: its address answers 404 from now on")
+    async def delete_calendar_feed(self, me: AttendeeDep, attendees: AttendeesDep) -> None:
+        await attendees.revoke_calendar_key(me)
 
 
 class PrivateSyncController(Controller):

@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 
-from server.errors import Invalid, Unauthorized
+from server.errors import Invalid, NotFound, Unauthorized
 from server.services.auth import bearer_token, hash_token, new_token
 from server.services.ratelimit import Limit, RateLimiter
 from server.storage import attendees as store
 from server.storage.attendees import AttendeeRow
 from server.storage.db import Database
+from sync import PROFILE, bookmarked
 
 LINK_CODE_TTL = timedelta(minutes=10)
 #: Crockford's base32: no I, L, O or U, so a code read aloud or typed from a screen survives.
@@ -23,6 +24,7 @@ _CODE_FIXES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 CREATE_LIMIT = Limit("new attendees from one address", per_minute=120, burst=120)
 LINK_CODE_LIMIT = Limit("link codes for one attendee", per_minute=1, burst=5)
 REDEEM_LIMIT = Limit("link attempts from one address", per_minute=10, burst=20)
+CALENDAR_KEY_LIMIT = Limit("calendar feed addresses for one attendee", per_minute=6, burst=10)
 
 
 class Attendee(msgspec.Struct, rename="camel"):
@@ -114,3 +116,35 @@ class AttendeeService:
         """Delete the attendee and everything of theirs; every device's token stops working."""
         async with self.db.write() as conn:
             await store.delete_attendee(conn, attendee.id)
+
+    async def new_calendar_key(self, attendee: AttendeeRow) -> str:
+        """A new secret for the attendee's agenda feed; the previous one stops working.
+
+        Only its hash is stored, so the address is shown once, like a device token.
+        """
+        self.limiter.hit(CALENDAR_KEY_LIMIT, attendee.id)
+        key = new_token("kpc")
+        async with self.db.write() as conn:
+            await store.set_calendar_key(conn, attendee.id, hash_token(key))
+        return key
+
+    async def revoke_calendar_key(self, attendee: AttendeeRow) -> None:
+        """Stop the attendee's agenda feed: its address answers 404 from now on."""
+        async with self.db.write() as conn:
+            await store.set_calendar_key(conn, attendee.id, None)
+
+    async def calendar_bookmarks(self, key: str) -> set[str]:
+        """The session ids bookmarked by the attendee whose agenda feed has the secret ``key``.
+
+        Raises:
+            NotFound: No attendee has this key (never had, replaced, revoked, or the attendee was erased).
+        """
+        async with self.db.read() as conn:
+            attendee_id = await store.attendee_by_calendar_key(conn, hash_token(key))
+            docs = await store.get_docs(conn, attendee_id, [PROFILE]) if attendee_id is not None else {}
+        if attendee_id is None:
+            raise NotFound(
+                "no calendar feed at this address: it was replaced or turned off; subscribe again in the app"
+            )
+        profile = docs.get(PROFILE)
+        return bookmarked(profile.state) if profile is not None else set()

@@ -130,3 +130,15 @@ async def put_doc(conn: aiosqlite.Connection, attendee_id: str, doc_id: str, sta
         " updated_at = excluded.updated_at",
         (attendee_id, doc_id, state, seq),
     )
+
+
+async def set_calendar_key(conn: aiosqlite.Connection, attendee_id: str, key_hash: bytes | None) -> None:
+    """Give the attendee's agenda feed a new secret (its hash), or none: the old address stops working."""
+    await conn.execute("UPDATE attendees SET calendar_key_hash = ? WHERE id = ?", (key_hash, attendee_id))
+
+
+async def attendee_by_calendar_key(conn: aiosqlite.Connection, key_hash: bytes) -> str | None:
+    """The attendee whose agenda feed has this secret, or None."""
+    async with conn.execute("SELECT id FROM attendees WHERE calendar_key_hash = ?", (key_hash,)) as cur:
+        row = await cur.fetchone()
+    return row[0] if row else None

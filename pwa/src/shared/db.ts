@@ -66,6 +66,14 @@ export interface PrivateMeta {
   wantIdentity: boolean;
   /** The device-local bookmarks of the first version moved into the profile document. */
   bookmarksMigrated: boolean;
+  /** The secret calendar feed of my agenda, for the attendee it was made for (the server shows it once). */
+  calendarFeed: (CalendarFeed & { attendeeId: string }) | null;
+}
+
+/** My agenda as a calendar feed: its http(s) address, and the same as `webcal:` for calendar apps. */
+export interface CalendarFeed {
+  url: string;
+  webcalUrl: string;
 }
 
 export interface Bookmark {

@@ -3,6 +3,7 @@
  * timeout, errors carrying the server's explanation. Standard base64 for binary fields.
  */
 
+import type { CalendarFeed } from "./db";
 import { HttpError, REQUEST_TIMEOUT_MS, withTimeout, type Fetch } from "./http";
 import { adoptIdentity, getIdentity, getPrivate, setPrivate, type Identity } from "./private-store";
 
@@ -106,6 +107,29 @@ export async function eraseOnServer(options: ApiOptions = {}): Promise<void> {
     if (error instanceof ApiError && error.status === 401) return;
     throw error;
   }
+}
+
+export type { CalendarFeed };
+
+/** The calendar feed of my agenda made on this device earlier, if it belongs to the current attendee. */
+export async function savedCalendarFeed(): Promise<CalendarFeed | null> {
+  const [identity, feed] = await Promise.all([getIdentity(), getPrivate("calendarFeed")]);
+  return identity && feed?.attendeeId === identity.attendeeId ? { url: feed.url, webcalUrl: feed.webcalUrl } : null;
+}
+
+/** A new secret address for my agenda as a calendar feed; the previous address stops working. */
+export async function createCalendarFeed(options: ApiOptions = {}): Promise<CalendarFeed> {
+  const identity = await ensureIdentity(options);
+  const feed = await apiRequest<CalendarFeed>("POST", "/api/attendees/me/calendar", { ...options, token: identity.token });
+  await setPrivate("calendarFeed", { ...feed, attendeeId: identity.attendeeId });
+  return { url: feed.url, webcalUrl: feed.webcalUrl };
+}
+
+/** Turn the calendar feed off: its address answers 404 from now on. */
+export async function deleteCalendarFeed(options: ApiOptions = {}): Promise<void> {
+  const identity = await ensureIdentity(options);
+  await apiRequest<void>("DELETE", "/api/attendees/me/calendar", { ...options, token: identity.token });
+  await setPrivate("calendarFeed", null);
 }
 
 /** Ask for an attendee at the next sync (something private was saved). */

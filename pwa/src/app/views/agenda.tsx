@@ -1,12 +1,24 @@
-/** My agenda: bookmarked sessions by day, clashes flagged; kept in the profile document, synced across devices. */
+/**
+ * My agenda: bookmarked sessions by day, clashes flagged; kept in the profile document, synced across
+ * devices. Below it, the agenda as a calendar feed to subscribe to, and the whole programme as a file.
+ */
 
+import { useEffect, useState } from "preact/hooks";
+
+import { TimeoutError } from "../../shared/http";
+import {
+  createCalendarFeed,
+  deleteCalendarFeed,
+  savedCalendarFeed,
+  type CalendarFeed,
+} from "../../shared/private-api";
 import { findOverlaps } from "../agenda";
 import { localized } from "../content";
 import { groupSlots, type Model } from "../model";
 import { lang, locale, t } from "../prefs";
 import { bookmarks, model, toggleBookmark } from "../store";
 import { NotesIcon } from "../notes/lazy";
-import { docsReady } from "../notes/state";
+import { docsReady, identityState } from "../notes/state";
 import { dayKey, formatDayLong } from "../time";
 import { SessionCard } from "../ui/common";
 import { WarningIcon } from "../ui/icons";
@@ -22,7 +34,96 @@ export function AgendaView() {
         </a>
       </p>
       {current && <AgendaContent model={current} />}
+      <CalendarLinks />
     </Page>
+  );
+}
+
+/**
+ * Subscribe to my agenda in a calendar app (once this device syncs, i.e. has an attendee), and
+ * download the whole programme. The feed's secret address is kept on the device: asking the server
+ * again would turn off the address a calendar already follows.
+ */
+function CalendarLinks() {
+  const messages = t.value;
+  const active = identityState.value === "active";
+  const [feed, setFeed] = useState<CalendarFeed | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [status, setStatus] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    if (active) void savedCalendarFeed().then((saved) => live && setFeed(saved));
+    return () => {
+      live = false;
+    };
+  }, [active]);
+
+  async function run(action: () => Promise<CalendarFeed | null>): Promise<void> {
+    setBusy(true);
+    setStatus(null);
+    try {
+      setFeed(await action());
+    } catch (error) {
+      const offline = error instanceof TimeoutError || error instanceof TypeError || !navigator.onLine;
+      setStatus(offline ? messages["device.needsConnection"] : messages["device.failed"]);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function copy(url: string): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(url);
+      setStatus(messages["calendar.copied"]);
+    } catch {
+      setStatus(messages["calendar.copyFailed"]);
+    }
+  }
+
+  return (
+    <section aria-labelledby="agenda-calendar" class="agenda-calendar">
+      <h2 id="agenda-calendar">{messages["calendar.title"]}</h2>
+      {!active && <p class="muted">{messages["calendar.needsSync"]}</p>}
+      {active && !feed && (
+        <>
+          <p>{messages["calendar.subscribeHint"]}</p>
+          <button type="button" class="button button-primary" disabled={busy} onClick={() => void run(createCalendarFeed)}>
+            {busy ? messages["device.working"] : messages["calendar.subscribe"]}
+          </button>
+        </>
+      )}
+      {active && feed && (
+        <>
+          <p>
+            <a class="button button-primary" href={feed.webcalUrl}>
+              {messages["calendar.open"]}
+            </a>
+          </p>
+          <label class="field">
+            <span class="field-label">{messages["calendar.address"]}</span>
+            <input type="url" readOnly value={feed.url} onFocus={(event) => event.currentTarget.select()} />
+          </label>
+          <p class="muted">{messages["calendar.private"]}</p>
+          <p class="calendar-actions">
+            <button type="button" class="button button-small" onClick={() => void copy(feed.url)}>
+              {messages["calendar.copy"]}
+            </button>
+            <button
+              type="button"
+              class="button button-small button-quiet"
+              disabled={busy}
+              onClick={() => void run(() => deleteCalendarFeed().then(() => null))}
+            >
+              {messages["calendar.stop"]}
+            </button>
+          </p>
+        </>
+      )}
+      <div role="status">{status && <p class="callout">{status}</p>}</div>
+      <p>
+        <a href="/api/schedule.ics">{messages["calendar.download"]}</a>
+      </p>
+    </section>
   );
 }
 

@@ -1,0 +1,1 @@
+"""Schedule interchange: reading and writing the formats other conference tools use."""
