@@ -11,6 +11,7 @@ from datetime import timedelta
 from litestar import Litestar, Request, Response
 from litestar.config.compression import CompressionConfig
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
@@ -21,10 +22,15 @@ from server.push.outbox import OutboxWorker
 from server.push.sender import PushSender
 from server.push.vapid import VapidSigner, load_or_create_keys
 from server.routes import announcements, attendees, formats, health, programme, pwa, rooms, sessions, speakers, tracks
+from server.routes import console as console_routes
+from server.routes import interchange_import as import_routes
+from server.routes import schedule as schedule_routes
 from server.routes.deps import dependencies
 from server.services.announcements import AnnouncementService
 from server.services.attendees import AttendeeService
 from server.services.auth import AuthService
+from server.services.console import ConsoleService
+from server.services.exports import ExportService
 from server.services.feed import FeedService
 from server.services.live import LiveHub
 from server.services.private_sync import PrivateSyncService
@@ -69,13 +75,16 @@ def _validation_error(_: Request, exc: ValidationException) -> Response[dict[str
     return _error(400, f"Invalid request: {detail}", problems or None)
 
 
-def _http_error(_: Request, exc: HTTPException) -> Response[dict[str, object]]:  # type: ignore[type-arg]
+def _http_error(request: Request, exc: HTTPException) -> Response[dict[str, object]]:  # type: ignore[type-arg]
     extra = exc.extra if isinstance(exc.extra, list) else None
     detail = exc.detail
     if isinstance(exc.__cause__, SerializationException):
         detail = f"Malformed JSON in the request body: {detail}"
     if exc.status_code == 413:
-        detail = f"The request body is over the limit of {MAX_BODY_BYTES // 1024} KB"
+        handler = request.scope.get("route_handler")
+        route_limit = handler.resolve_request_max_body_size() if isinstance(handler, HTTPRouteHandler) else None
+        limit = route_limit or MAX_BODY_BYTES
+        detail = f"The request body is over the limit of {limit // 1024} KB"
     response = _error(exc.status_code, detail, extra)
     if exc.headers:
         response.headers.update(exc.headers)
@@ -113,8 +122,10 @@ def create_app(settings: Settings) -> Litestar:
         announcements = AnnouncementService(db, on_write=feed.written, wake_outbox=outbox.wake)
         await announcements.start()
         limiter = RateLimiter()
+        app.state.limiter = limiter
         app.state.db = db
         app.state.feed = feed
+        app.state.exports = ExportService(db, feed)
         app.state.vapid_keys = keys
         app.state.live = live
         app.state.outbox = outbox
@@ -123,6 +134,8 @@ def create_app(settings: Settings) -> Litestar:
             db, on_write=feed.written, on_alert=outbox.wake, alert_delay=settings.alert_delay_seconds
         )
         app.state.auth = AuthService(db)
+        app.state.console = ConsoleService(db, limiter)
+        app.state.trust_proxy = settings.trust_proxy
         app.state.attendees = AttendeeService(db, limiter)
         app.state.private_sync = PrivateSyncService(db, limiter)
         app.state.push = PushSubscriptionService(db, limiter, allow_insecure_loopback=settings.allow_insecure_push)
@@ -155,9 +168,15 @@ def create_app(settings: Settings) -> Litestar:
             attendees.AttendeeController,
             attendees.MeController,
             attendees.PrivateSyncController,
+            schedule_routes.ScheduleController,
             announcements.AdminAnnouncementController,
             announcements.PushController,
             announcements.LiveController,
+            console_routes.ConsoleController,
+            console_routes.OrganiserController,
+            console_routes.HistoryController,
+            console_routes.WarningsController,
+            import_routes.AdminImportController,
             pwa.pwa,
         ],
         lifespan=[lifespan],
@@ -177,7 +196,15 @@ def create_app(settings: Settings) -> Litestar:
             description="Offline-first conference companion: the programme, its change feed and organiser writes.",
             path="/schema",
             components=Components(
-                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="Organiser token")}
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", description="Organiser token"),
+                    "console": SecurityScheme(
+                        type="apiKey",
+                        name="kumpul_console",
+                        security_scheme_in="cookie",
+                        description="Console sign-in (POST /api/admin/login); changing requests send X-CSRF-Token",
+                    ),
+                }
             ),
         ),
         request_max_body_size=MAX_BODY_BYTES,

@@ -8,16 +8,20 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 import msgspec
 
 from server.demo import demo_programme
 from server.errors import Invalid, KumpulError
 from server.schemas.announcements import AnnouncementCreate
-from server.schemas.programme import ProgrammeImport
+from server.schemas.imports import ImportReport
 from server.services.announcements import AnnouncementService
 from server.services.auth import AuthService, Role
-from server.services.programme import ProgrammeService
+from server.services.console import ConsoleService
+from server.services.importer import ImportService, entities_written
+from server.services.programme import SYSTEM, ProgrammeService
+from server.services.ratelimit import RateLimiter
 from server.settings import settings_from_env
 from server.storage.db import Database
 from server.storage.programme import get_entity
@@ -59,8 +63,17 @@ def build_parser() -> argparse.ArgumentParser:
     announce.add_argument("--session", metavar="ID", help="the related session (needed with --audience session)")
     _add_db_option(announce)
 
-    importer = commands.add_parser("import", help="import a programme file (Kumpul JSON)")
-    importer.add_argument("file", type=Path, help="the file to import")
+    importer = commands.add_parser(
+        "import", help="import a programme: frab schedule.xml, C3VOC/pretalx schedule.json or Kumpul JSON"
+    )
+    importer.add_argument("file", type=Path, help="the file to import (its format is told from its content)")
+    importer.add_argument("--dry-run", action="store_true", help="show what would change and write nothing")
+    importer.add_argument(
+        "--delete-missing",
+        action="store_true",
+        help="delete sessions the file lacks instead of cancelling them, and the speakers, rooms, tracks and "
+        "formats the file lacks that no session uses",
+    )
     _add_db_option(importer)
     return parser
 
@@ -92,11 +105,13 @@ async def load_demo_if_empty(db_path: Path) -> bool:
         await db.close()
 
 
-async def _organiser_add(db_path: Path, name: str, role: str) -> str:
-    db, _, auth = await _with_services(db_path)
+async def _organiser_add(db_path: Path, name: str, role: str) -> tuple[str, str]:
+    """Create an organiser; returns their API token and their one-time console password."""
+    db = Database(db_path, readers=1)
+    await db.open()
     try:
-        _, token = await auth.add_organiser(name, Role(role))
-        return token
+        _, token, password = await ConsoleService(db, RateLimiter()).create_organiser(name, Role(role), actor=SYSTEM)
+        return token, password
     finally:
         await db.close()
 
@@ -123,13 +138,56 @@ async def _announce(db_path: Path, args: argparse.Namespace) -> str:
     return record.id
 
 
-async def _import(db_path: Path, file: Path) -> int:
-    data = msgspec.json.decode(await asyncio.to_thread(file.read_bytes), type=ProgrammeImport)
+class _ProgressBar:
+    """A one-line progress bar on a terminal, redrawn when the percentage moves."""
+
+    def __init__(self, stream: TextIO, width: int = 30) -> None:
+        self.stream = stream
+        self.width = width
+        self.shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        percent = 100 * done // max(total, 1)
+        if percent == self.shown:
+            return
+        self.shown = percent
+        filled = self.width * done // max(total, 1)
+        bar = "#" * filled + "." * (self.width - filled)
+        self.stream.write(f"\rimporting [{bar}] {percent:3d}% ({done}/{total})")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.shown >= 0:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+async def _import(db_path: Path, args: argparse.Namespace) -> ImportReport:
+    data = await asyncio.to_thread(args.file.read_bytes)
     db, programme, _ = await _with_services(db_path)
+    bar = _ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     try:
-        return await programme.import_programme(data)
+        return await ImportService(programme).import_file(
+            data, dry_run=args.dry_run, missing="delete" if args.delete_missing else "cancel", progress=bar
+        )
     finally:
+        if bar is not None:
+            bar.finish()
         await db.close()
+
+
+def _describe_import(report: ImportReport) -> str:
+    """Per kind: how many entities are (or would be) added, changed and removed, and which."""
+    lines = []
+    for kind in report.kinds:
+        if not (kind.added or kind.changed or kind.removed):
+            continue
+        removed = "cancelled" if kind.kind == "session" and report.missing == "cancel" else "deleted"
+        noun = "event" if kind.kind == "event" else f"{kind.kind}s"
+        lines.append(f"{noun}: {len(kind.added)} added, {len(kind.changed)} changed, {len(kind.removed)} {removed}")
+        for mark, items in (("+", kind.added), ("~", kind.changed), ("-", kind.removed)):
+            lines += [f"  {mark} {item.label} ({item.id})" for item in items]
+    return "\n".join(lines or ["nothing to change"]) + "\n"
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -162,9 +220,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         db_path = settings_from_env(args.db).db_path
         if args.command == "organiser":
-            token = asyncio.run(_organiser_add(db_path, args.name, args.role))
+            token, password = asyncio.run(_organiser_add(db_path, args.name, args.role))
             print(f"created organiser {args.name!r} ({args.role}); their API token, shown once:", file=sys.stderr)
             print(token)
+            print(
+                f"one-time password: {password} (sign in at /admin with this one-time password;"
+                " you will choose your own)",
+                file=sys.stderr,
+            )
             return 0
         if args.command == "announce":
             announcement_id = asyncio.run(_announce(db_path, args))
@@ -172,8 +235,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(announcement_id)
             return 0
         if args.command == "import":
-            written = asyncio.run(_import(db_path, args.file))
-            print(f"imported {args.file}: {written} entities written to {db_path}", file=sys.stderr)
+            report = asyncio.run(_import(db_path, args))
+            print(_describe_import(report), end="")
+            written, source = entities_written(report), f"{args.file} ({report.format})"
+            if report.dry_run:
+                print(f"dry run of {source}: {written} entities would change; nothing was written", file=sys.stderr)
+            else:
+                print(f"imported {source}: {written} entities written to {db_path}", file=sys.stderr)
             return 0
     except KumpulError as error:
         print(f"kumpul: {error.detail}", file=sys.stderr)

@@ -10,7 +10,7 @@ import uuid
 import zoneinfo
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 import msgspec
@@ -101,7 +101,7 @@ class ProgrammeService:
 
     async def put_event(self, event: Event, *, actor: str = SYSTEM) -> Event:
         """Create or replace the event."""
-        _check_event(event)
+        check_event(event)
         async with self.db.write() as conn:
             existed = await store.get_entity(conn, "event", EVENT_ID) is not None
             seq = await store.put_entity(conn, "event", EVENT_ID, kinds.encode(event))
@@ -121,7 +121,7 @@ class ProgrammeService:
                 entity = msgspec.structs.replace(entity, id=await _free_id(conn, kind, kinds.label(entity)))
             elif await store.get_entity(conn, kind, entity.id) is not None:
                 raise Conflict(f"a {kind} with id {entity.id!r} already exists", field="id")
-            entity = await self._validated(conn, kind, entity, explicit=_explicit_fields(entity))
+            entity = await self.validated(conn, kind, entity, explicit=explicit_fields(entity))
             seq = await store.put_entity(conn, kind, entity.id, kinds.encode(entity))
             await history.record(conn, actor, "created", kind, entity.id, kinds.label(entity))
         await self._on_write(seq)
@@ -142,20 +142,24 @@ class ProgrammeService:
                 raise NotFound(f"no {kind} with id {entity_id!r}")
             before = spec.decoder.decode(stored)
             entity = msgspec.structs.replace(before, **changes)
-            entity = await self._validated(conn, kind, entity, explicit=set(changes))
+            entity = await self.validated(conn, kind, entity, explicit=set(changes))
             data = kinds.encode(entity)
             if data == stored:
                 return entity
             seq = await store.put_entity(conn, kind, entity_id, data)
-            await history.record(conn, actor, *_describe_update(kind, before, entity))
-            alerted = isinstance(entity, Session) and await self._queue_alerts(conn, before, entity, seq)
+            await history.record(conn, actor, *describe_update(kind, before, entity))
+            alerted = isinstance(entity, Session) and await self.queue_alerts(conn, before, entity, seq)
         await self._on_write(seq)
         if alerted and self._on_alert is not None:
             self._on_alert()
         return entity
 
-    async def _queue_alerts(self, conn: aiosqlite.Connection, before: Session, after: Session, seq: int) -> bool:
-        """Queue an alert to the devices following a session that moved, changed time or was cancelled."""
+    async def queue_alerts(self, conn: aiosqlite.Connection, before: Session, after: Session, seq: int) -> bool:
+        """Queue an alert to the devices following a session that moved, changed time or was cancelled.
+
+        Returns:
+            True when an alert was queued (then wake the push outbox after the commit).
+        """
         moved = (before.start, before.end, before.room_id) != (after.start, after.end, after.room_id)
         cancelled = before.status != after.status == "cancelled"
         if not (moved or cancelled):
@@ -200,10 +204,12 @@ class ProgrammeService:
         await self._on_write(seq)
 
     async def import_programme(self, programme: ProgrammeImport, *, actor: str = SYSTEM) -> int:
-        """Write a whole programme in one transaction, entity by entity, in dependency order.
+        """Write a whole programme in Kumpul's format in one transaction, in dependency order.
 
         Entities whose stored JSON is already identical are left alone, so re-importing the same
-        file changes nothing and an updated file only moves what changed.
+        file changes nothing and an updated file only moves what changed. Stored entities the file
+        does not mention stay as they are (``kumpul import`` and the console go through
+        :class:`server.services.importer.ImportService`, which also handles missing sessions).
 
         Returns:
             How many entities were written.
@@ -211,54 +217,51 @@ class ProgrammeService:
         Raises:
             Invalid: An entity without an id, or one that breaks a rule; nothing is written.
         """
-        _check_event(programme.event)
-        written = 0
-        last_seq = 0
-        async with self.db.write() as conn:
-            if await store.get_entity(conn, "event", EVENT_ID) != kinds.encode(programme.event):
-                last_seq = await store.put_entity(conn, "event", EVENT_ID, kinds.encode(programme.event))
-                written += 1
-            batches: list[tuple[str, list[Any]]] = [
-                ("room", programme.rooms),
-                ("track", programme.tracks),
-                ("format", programme.formats),
-                ("speaker", programme.speakers),
-                ("session", programme.sessions),
-            ]
-            for kind, items in batches:
-                seen: set[str] = set()
-                for index, item in enumerate(items):
-                    where = f"{kind}s[{index}]"
-                    if not item.id:
-                        raise Invalid(f"{where} has no id: every imported entity needs one", field=f"{where}.id")
-                    if item.id in seen:
-                        raise Invalid(f"{where}: the id {item.id!r} appears twice", field=f"{where}.id")
-                    seen.add(item.id)
-                    try:
-                        entity = await self._validated(conn, kind, item, explicit=_explicit_fields(item))
-                    except Invalid as error:
-                        raise Invalid(f"{where} ({item.id}): {error.detail}", field=error.field) from None
-                    data = kinds.encode(entity)
-                    if await store.get_entity(conn, kind, entity.id) != data:
-                        last_seq = await store.put_entity(conn, kind, entity.id, data)
-                        written += 1
-            if written:
-                await history.record(conn, actor, "imported", "programme", EVENT_ID, f"{written} entities written")
-        if written:
-            await self._on_write(last_seq)
-        return written
+        # The importer builds on this service, so it is imported here rather than at the top.
+        from server.services.importer import ImportService, entities_written
+
+        report = await ImportService(self).import_programme(programme, actor=actor)
+        return entities_written(report)
+
+    async def committed(self, seq: int, *, alerted: bool = False) -> None:
+        """Tell the listeners about a committed write (and the push outbox about queued alerts)."""
+        await self._on_write(seq)
+        if alerted and self._on_alert is not None:
+            self._on_alert()
 
     # -- rules -------------------------------------------------------------------------------
 
-    async def _validated(self, conn: aiosqlite.Connection, kind: str, entity: Any, *, explicit: set[str]) -> Any:
+    async def validated(
+        self,
+        conn: aiosqlite.Connection,
+        kind: str,
+        entity: Any,
+        *,
+        explicit: set[str],
+        references: References | None = None,
+    ) -> Any:
+        """``entity`` as it may be stored: anonymous speakers stripped, sessions checked against the store.
+
+        Args:
+            conn: The write connection, so references written earlier in the transaction count.
+            kind: The entity's kind.
+            entity: The entity.
+            explicit: Fields the sender set; setting a hidden field on an anonymous speaker is refused.
+            references: Where a session's references and guid are looked up; by default the database
+                on ``conn``. An import of thousands of sessions passes an index it keeps in memory.
+
+        Raises:
+            Invalid: A broken rule (see :meth:`create`).
+            Conflict: A session's guid belongs to another session.
+        """
         if isinstance(entity, Speaker):
             return _anonymised(entity, explicit)
         if isinstance(entity, Session):
-            return await _checked_session(conn, entity)
+            return await _checked_session(references or StoredReferences(conn), entity)
         return entity
 
 
-def _describe_update(kind: str, before: Any, after: Any) -> tuple[str, str, str, str]:
+def describe_update(kind: str, before: Any, after: Any) -> tuple[str, str, str, str]:
     """``(action, kind, id, summary)`` of an update for the history: which fields changed."""
     changed = [_camel(f) for f in before.__struct_fields__ if getattr(before, f) != getattr(after, f)]
     cancelled = isinstance(after, Session) and before.status != after.status == "cancelled"
@@ -266,7 +269,7 @@ def _describe_update(kind: str, before: Any, after: Any) -> tuple[str, str, str,
     return action, kind, after.id, f"{kinds.label(after)}: {', '.join(changed)}"
 
 
-def _explicit_fields(entity: msgspec.Struct) -> set[str]:
+def explicit_fields(entity: msgspec.Struct) -> set[str]:
     """Fields of a new entity that differ from their defaults, i.e. that the sender set."""
     defaults = type(entity)(**{f: getattr(entity, f) for f in _required_fields(entity)})
     return {f for f in entity.__struct_fields__ if getattr(entity, f) != getattr(defaults, f)}
@@ -298,27 +301,52 @@ def _anonymised(speaker: Speaker, explicit: set[str]) -> Speaker:
     )
 
 
-async def _checked_session(conn: aiosqlite.Connection, session: Session) -> Session:
+class References(Protocol):
+    """What session checks ask about other entities: the database, or an import's view of it."""
+
+    async def exists(self, kind: str, entity_id: str) -> bool:
+        """Whether an entity of ``kind`` has ``entity_id``."""
+        ...
+
+    async def guid_owner(self, guid: str) -> str | None:
+        """The id of the session that holds ``guid``, if any."""
+        ...
+
+
+class StoredReferences:
+    """:class:`References` answered by the database, on the given connection."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def exists(self, kind: str, entity_id: str) -> bool:
+        return await store.get_entity(self.conn, kind, entity_id) is not None
+
+    async def guid_owner(self, guid: str) -> str | None:
+        return await store.guid_owner(self.conn, guid)
+
+
+async def _checked_session(references: References, session: Session) -> Session:
     if session.end <= session.start:
         raise Invalid(f"end ({session.end.isoformat()}) must be after start ({session.start.isoformat()})", field="end")
-    references = [("room", session.room_id, "roomId"), ("format", session.format, "format")]
+    refs = [("room", session.room_id, "roomId"), ("format", session.format, "format")]
     if session.track_id is not None:
-        references.append(("track", session.track_id, "trackId"))
-    references += [("speaker", sid, f"speakerIds[{i}]") for i, sid in enumerate(session.speaker_ids)]
-    for kind, ref, field in references:
-        if await store.get_entity(conn, kind, ref) is None:
+        refs.append(("track", session.track_id, "trackId"))
+    refs += [("speaker", sid, f"speakerIds[{i}]") for i, sid in enumerate(session.speaker_ids)]
+    for kind, ref, field in refs:
+        if not await references.exists(kind, ref):
             raise Invalid(f"{field}: there is no {kind} with id {ref!r}", field=field)
     if len(set(session.speaker_ids)) != len(session.speaker_ids):
         raise Invalid("speakerIds lists a speaker twice", field="speakerIds")
     if not session.guid:
         session = msgspec.structs.replace(session, guid=str(uuid.uuid4()))
-    owner = await store.guid_owner(conn, session.guid)
+    owner = await references.guid_owner(session.guid)
     if owner is not None and owner != session.id:
         raise Conflict(f"the guid {session.guid!r} belongs to session {owner!r}", field="guid")
     return session
 
 
-def _check_event(event: Event) -> None:
+def check_event(event: Event) -> None:
     try:
         zoneinfo.ZoneInfo(event.time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

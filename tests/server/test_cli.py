@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+from server.app import create_app
 from server.demo import demo_bytes
+from server.settings import Settings
+from tests.asgi import app_client
 
 KUMPUL = [sys.executable, "-m", "server.cli"]
 
@@ -27,6 +31,24 @@ def test_organiser_add_prints_the_token_alone_on_stdout(tmp_path: Path) -> None:
     assert lines[0].startswith("kpo_")
     assert len(lines[0]) > 40
     assert lines[0] not in (tmp_path / "k.db").read_bytes().decode("latin-1"), "stored hashed"
+
+
+async def test_organiser_add_gives_a_one_time_console_password_on_stderr(tmp_path: Path) -> None:
+    db = tmp_path / "k.db"
+    result = run("organiser", "add", "Dewi", "--role", "admin", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("one-time password: ")]
+    password = line.removeprefix("one-time password: ").split()[0]
+    assert re.fullmatch(r"[a-z2-9]{4}(-[a-z2-9]{4}){3}", password), line
+    assert "sign in at /admin with this one-time password; you will choose your own" in line
+    assert password not in result.stdout
+    async with app_client(create_app(Settings(db_path=db))) as client:
+        signed = await client.post("/api/admin/login", json={"name": "Dewi", "password": password})
+        assert signed.status_code == 200
+        assert signed.json()["mustChangePassword"] is True
+        token = {"Authorization": f"Bearer {result.stdout.strip()}"}
+        latest = (await client.get("/api/admin/history", headers=token)).json()[0]
+        assert (latest["actor"], latest["action"], latest["kind"]) == ("command line", "created", "organiser")
 
 
 def test_organiser_names_are_unique(tmp_path: Path) -> None:
@@ -90,3 +112,94 @@ def test_failed_import_leaves_the_database_empty(tmp_path: Path) -> None:
 
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM entities").fetchone()[0] == 0
+
+
+IMPORT_DATA = Path(__file__).parent / "interchange" / "data"
+
+
+def feed_seq(db: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT seq FROM feed_state").fetchone()[0])
+
+
+def test_import_frab_xml_then_an_updated_export(tmp_path: Path) -> None:
+    db = tmp_path / "k.db"
+    first = run("import", str(IMPORT_DATA / "schedule.xml"), "--db", str(db))
+    assert first.returncode == 0, first.stderr
+    assert "sessions: 35 added, 0 changed, 0 cancelled" in first.stdout
+    assert "  + Recruitment fees: who pays, who profits (" in first.stdout
+    assert "rooms: 4 added, 0 changed, 0 deleted" in first.stdout
+    assert "(frab-xml): 73 entities written" in first.stderr
+    assert "importing [" not in first.stderr, "no progress bar when stderr is not a terminal"
+
+    seq = feed_seq(db)
+    again = run("import", str(IMPORT_DATA / "schedule.xml"), "--db", str(db))
+    assert again.stdout == "nothing to change\n"
+    assert ": 0 entities written" in again.stderr
+    assert feed_seq(db) == seq
+
+    updated = run("import", str(IMPORT_DATA / "schedule-updated.xml"), "--db", str(db), "--delete-missing")
+    assert updated.returncode == 0, updated.stderr
+    assert "sessions: 1 added, 2 changed, 1 deleted" in updated.stdout
+    assert "  - Measuring prevalence responsibly (" in updated.stdout
+    assert "  ~ Jonah K. Kaplan (spk-0f4e1922-dde5-5a6d-ac69-9f487de922a1)" in updated.stdout, "matched by guid"
+
+
+def test_import_dry_run_writes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "k.db"
+    assert run("import", str(IMPORT_DATA / "schedule.xml"), "--db", str(db)).returncode == 0
+    seq = feed_seq(db)
+    dry = run("import", str(IMPORT_DATA / "schedule-updated.xml"), "--db", str(db), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "sessions: 1 added, 2 changed, 1 cancelled" in dry.stdout
+    assert "  + Late addition: questions for the ministries (" in dry.stdout
+    assert "  ~ Children on the move (" in dry.stdout
+    assert "speakers: 0 added, 1 changed, 0 deleted" in dry.stdout
+    assert "5 entities would change; nothing was written" in dry.stderr
+    assert feed_seq(db) == seq
+
+
+def test_import_of_a_c3voc_json_export(tmp_path: Path) -> None:
+    result = run("import", str(IMPORT_DATA / "pretalx-democon.json"), "--db", str(tmp_path / "k.db"))
+    assert result.returncode == 0, result.stderr
+    assert "sessions: 36 added" in result.stdout
+    assert "(c3voc-json): 70 entities written" in result.stderr
+
+
+def test_import_refuses_broken_and_hostile_xml(tmp_path: Path) -> None:
+    db = tmp_path / "k.db"
+    missing = run("import", str(IMPORT_DATA / "missing-duration.xml"), "--db", str(db))
+    assert missing.returncode == 1
+    assert missing.stderr.strip().endswith("kumpul: line 21, <event>, duration: an event needs a duration (HH:MM)")
+    syntax = run("import", str(IMPORT_DATA / "malformed-syntax.xml"), "--db", str(db))
+    assert syntax.returncode == 1
+    assert "kumpul: line 20: the XML is not well-formed" in syntax.stderr
+    hostile = run("import", str(IMPORT_DATA / "billion-laughs.xml"), "--db", str(db))
+    assert hostile.returncode == 1
+    assert "must not declare a DOCTYPE" in hostile.stderr
+    assert feed_seq(db) == 0
+
+
+def test_import_shows_progress_on_a_terminal(tmp_path: Path) -> None:
+    import pty
+    import select
+
+    leader, follower = pty.openpty()
+    command = [*KUMPUL, "import", str(IMPORT_DATA / "frab-camp2019.json"), "--db", str(tmp_path / "k.db")]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=follower)
+    os.close(follower)
+    output = b""
+    while select.select([leader], [], [], 60)[0]:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closes when the command ends
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert process.wait(timeout=60) == 0
+    os.close(leader)
+    assert b"\rimporting [" in output
+    assert b"100% (" in output

@@ -1,0 +1,451 @@
+"""Programme imports: a file's programme compared with what is stored, then written in one transaction.
+
+What an import does, kind by kind:
+
+- Entities are matched to stored ones so that re-importing the same file changes nothing and an
+  updated file changes entities in place: sessions by guid, rooms, tracks and formats by name,
+  speakers by the id their source gives them (pretalx code, guid or frab id), else by name among
+  the speakers of the same session.
+- From a frab or C3VOC file only the fields those formats carry are taken; a stored entity keeps
+  the rest (venue, accessibility, translations, stream links, pronouns, …). An anonymous speaker
+  stays exactly as stored: a file never renames, reveals or un-anonymises them. A session stored
+  as off the record stays off the record; one whose languages include the file's single language
+  keeps its list. A stored event keeps its acronym.
+- Sessions the file does not mention are cancelled (``missing="cancel"``) or deleted
+  (``missing="delete"``); with ``delete`` also every stored speaker, room, track and format that
+  the file does not mention and no remaining session uses. Nothing else is ever removed.
+- Every write goes through the change feed and the history, in one transaction. A dry run does
+  the same work and rolls it back, so it checks exactly what a real run would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
+import msgspec
+
+from server.errors import Invalid, KumpulError
+from server.interchange.detect import Parsed, parse
+from server.interchange.frab_common import DEFAULT_COLOUR
+from server.schemas.imports import ImportItem, ImportKind, ImportKindName, ImportReport, MissingPolicy
+from server.schemas.programme import ProgrammeImport, Session
+from server.services import kinds
+from server.services.kinds import EVENT_DECODER, EVENT_ID, KINDS
+from server.services.programme import SYSTEM, ProgrammeService, check_event, describe_update, explicit_fields
+from server.storage import history
+from server.storage import programme as store
+
+#: Called with (done, total) as the import goes along; for a progress bar.
+Progress = Callable[[int, int], None]
+
+_ORDER: tuple[ImportKindName, ...] = ("event", "room", "track", "format", "speaker", "session")
+#: Kinds deleted with ``missing="delete"`` once no session uses them, in a safe order.
+_DEPENDENTS = ("speaker", "format", "track", "room")
+
+
+class _DryRun(Exception):
+    """Raised inside the transaction of a dry run so that it rolls back."""
+
+
+@dataclass(slots=True)
+class _Stored:
+    """Every stored entity, as JSON and decoded, by kind and id."""
+
+    raw: dict[str, dict[str, bytes]]
+    decoded: dict[str, dict[str, Any]]
+
+
+@dataclass(slots=True)
+class _Outcome:
+    kinds: dict[str, ImportKind] = field(default_factory=lambda: {kind: ImportKind(kind=kind) for kind in _ORDER})
+    last_seq: int = 0
+    alerted: bool = False
+
+    def note(self, kind: str, bucket: str, entity_id: str, label: str) -> None:
+        getattr(self.kinds[kind], bucket).append(ImportItem(id=entity_id, label=label))
+
+    def count(self) -> int:
+        return sum(len(k.added) + len(k.changed) + len(k.removed) for k in self.kinds.values())
+
+
+class _Index:
+    """The ids and session guids as the transaction has them, so checks need no query per session.
+
+    Kept in step with every write of the import; it answers what :class:`StoredReferences` would.
+    """
+
+    def __init__(self, stored: _Stored) -> None:
+        self.ids = {kind: set(entities) for kind, entities in stored.decoded.items()}
+        self.guids = {session.guid: session.id for session in stored.decoded["session"].values() if session.guid}
+
+    async def exists(self, kind: str, entity_id: str) -> bool:
+        return entity_id in self.ids.get(kind, set())
+
+    async def guid_owner(self, guid: str) -> str | None:
+        return self.guids.get(guid)
+
+    def put(self, kind: str, entity: Any, before: Any) -> None:
+        self.ids[kind].add(entity.id)
+        if isinstance(entity, Session):
+            if before is not None and self.guids.get(before.guid) == before.id:
+                del self.guids[before.guid]
+            self.guids[entity.guid] = entity.id
+
+    def delete(self, kind: str, entity: Any) -> None:
+        self.ids[kind].discard(entity.id)
+        if isinstance(entity, Session) and self.guids.get(entity.guid) == entity.id:
+            del self.guids[entity.guid]
+
+
+def entities_written(report: ImportReport) -> int:
+    """How many entities an import added, changed or removed."""
+    return sum(len(k.added) + len(k.changed) + len(k.removed) for k in report.kinds)
+
+
+class ImportService:
+    """Imports programme files into the database through :class:`ProgrammeService`'s rules.
+
+    Args:
+        programme: The programme service whose validation, alerts and listeners imports use.
+    """
+
+    def __init__(self, programme: ProgrammeService) -> None:
+        self.programme = programme
+
+    async def import_file(
+        self,
+        data: bytes,
+        *,
+        dry_run: bool = False,
+        missing: MissingPolicy = "cancel",
+        actor: str = SYSTEM,
+        progress: Progress | None = None,
+    ) -> ImportReport:
+        """Import a schedule file of any supported format, detected from its content.
+
+        Args:
+            data: The file's bytes.
+            dry_run: Report what would change and write nothing.
+            missing: What happens to stored sessions the file does not mention.
+            actor: Who the history names.
+            progress: Called as entities are processed.
+
+        Raises:
+            Invalid: The file is malformed or inconsistent; nothing is written.
+            Conflict: A session's guid belongs to another stored session.
+        """
+        parsed = await asyncio.to_thread(parse, data)
+        return await self._run(parsed, dry_run=dry_run, missing=missing, actor=actor, progress=progress)
+
+    async def import_programme(self, programme: ProgrammeImport, *, actor: str = SYSTEM) -> ImportReport:
+        """Write a Kumpul programme, leaving stored entities it does not mention as they are."""
+        return await self._run(Parsed("kumpul-json", programme), dry_run=False, missing=None, actor=actor)
+
+    async def _run(
+        self,
+        parsed: Parsed,
+        *,
+        dry_run: bool,
+        missing: MissingPolicy | None,
+        actor: str,
+        progress: Progress | None = None,
+    ) -> ImportReport:
+        check_event(parsed.programme.event)
+        outcome = _Outcome()
+        try:
+            async with self.programme.db.write() as conn:
+                stored = await _load(conn)
+                programme = _resolved(parsed.programme, stored) if parsed.carried is not None else parsed.programme
+                writer = _Writer(self.programme, conn, parsed, stored, outcome, actor, progress)
+                await writer.write(programme, missing)
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            outcome.last_seq = 0
+        report = ImportReport(
+            format=parsed.format, dry_run=dry_run, missing=missing or "cancel", kinds=list(outcome.kinds.values())
+        )
+        if outcome.last_seq:
+            await self.programme.committed(outcome.last_seq, alerted=outcome.alerted)
+        return report
+
+
+async def _load(conn: aiosqlite.Connection) -> _Stored:
+    stored = _Stored(raw={kind: {} for kind in _ORDER}, decoded={kind: {} for kind in _ORDER})
+    for kind, data in await store.all_entities(conn):
+        if kind == "event":
+            stored.raw[kind][EVENT_ID] = data
+            stored.decoded[kind][EVENT_ID] = EVENT_DECODER.decode(data)
+        elif kind in KINDS:
+            entity = KINDS[kind].decoder.decode(data)
+            stored.raw[kind][entity.id] = data
+            stored.decoded[kind][entity.id] = entity
+    return stored
+
+
+# -- matching a foreign file's ids to stored ones -------------------------------------------------
+
+
+def _claim_by_name(items: Iterable[Any], stored: dict[str, Any]) -> dict[str, str]:
+    """File id -> stored id for rooms, tracks and formats: same name (ignoring case), else the file's id."""
+    items = list(items)
+    by_name: dict[str, str] = {}
+    for entity in stored.values():
+        by_name.setdefault(entity.name.strip().casefold(), entity.id)
+    mapping: dict[str, str] = {}
+    claimed: set[str] = set()
+    for item in items:
+        match = by_name.get(item.name.strip().casefold())
+        if match is not None and match not in claimed:
+            mapping[item.id] = match
+            claimed.add(match)
+    pending = {item.id for item in items if item.id not in mapping}
+    for item in items:
+        if item.id in mapping:
+            continue
+        candidate, number = item.id, 2
+        while candidate in claimed or (candidate != item.id and candidate in pending):
+            candidate, number = f"{item.id[:60]}-{number}", number + 1
+        mapping[item.id] = candidate
+        claimed.add(candidate)
+    return mapping
+
+
+def _session_ids(sessions: list[Session], stored: dict[str, Session]) -> dict[str, str]:
+    """File id -> stored id for sessions: the stored session with the same guid, else the file's id."""
+    by_guid = {session.guid: session.id for session in stored.values() if session.guid}
+    mapping: dict[str, str] = {}
+    claimed = {by_guid[s.guid] for s in sessions if s.guid in by_guid}
+    for session in sessions:
+        if session.guid in by_guid:
+            mapping[session.id] = by_guid[session.guid]
+            continue
+        candidate, number = session.id, 2
+        while candidate in claimed or (candidate in stored and stored[candidate].guid != session.guid):
+            candidate, number = f"{session.id[:60]}-{number}", number + 1
+        mapping[session.id] = candidate
+        claimed.add(candidate)
+    return mapping
+
+
+def _speaker_ids(programme: ProgrammeImport, session_ids: dict[str, str], stored: _Stored) -> dict[str, str]:
+    """File id -> stored id for speakers: the same id, else a speaker of the same name in the same session."""
+    stored_speakers = stored.decoded["speaker"]
+    names = {speaker.id: speaker.name.strip().casefold() for speaker in programme.speakers}
+    mapping = {speaker.id: speaker.id for speaker in programme.speakers if speaker.id in stored_speakers}
+    claimed = set(mapping.values())
+    for session in programme.sessions:
+        before = stored.decoded["session"].get(session_ids[session.id])
+        if before is None:
+            continue
+        known = {
+            stored_speakers[sid].name.strip().casefold(): sid for sid in before.speaker_ids if sid in stored_speakers
+        }
+        for speaker_id in session.speaker_ids:
+            target = known.get(names.get(speaker_id, ""))
+            if speaker_id not in mapping and target is not None and target not in claimed:
+                mapping[speaker_id] = target
+                claimed.add(target)
+    for speaker in programme.speakers:
+        if speaker.id not in mapping:
+            candidate, number = speaker.id, 2
+            while candidate in claimed or candidate in stored_speakers:
+                candidate, number = f"{speaker.id[:60]}-{number}", number + 1
+            mapping[speaker.id] = candidate
+            claimed.add(candidate)
+    return mapping
+
+
+def _resolved(programme: ProgrammeImport, stored: _Stored) -> ProgrammeImport:
+    """``programme`` with its provisional ids replaced by the stored ids of the same entities."""
+    rooms = _claim_by_name(programme.rooms, stored.decoded["room"])
+    tracks = _claim_by_name(programme.tracks, stored.decoded["track"])
+    formats = _claim_by_name(programme.formats, stored.decoded["format"])
+    session_ids = _session_ids(programme.sessions, stored.decoded["session"])
+    speakers = _speaker_ids(programme, session_ids, stored)
+    replace = msgspec.structs.replace
+    return replace(
+        programme,
+        rooms=[replace(room, id=rooms[room.id]) for room in programme.rooms],
+        tracks=[replace(track, id=tracks[track.id]) for track in programme.tracks],
+        formats=[replace(fmt, id=formats[fmt.id]) for fmt in programme.formats],
+        speakers=[replace(speaker, id=speakers[speaker.id]) for speaker in programme.speakers],
+        sessions=[
+            replace(
+                session,
+                id=session_ids[session.id],
+                room_id=rooms[session.room_id],
+                format=formats[session.format],
+                track_id=tracks[session.track_id] if session.track_id is not None else None,
+                speaker_ids=[speakers[sid] for sid in session.speaker_ids],
+            )
+            for session in programme.sessions
+        ],
+    )
+
+
+# -- writing ----------------------------------------------------------------------------------------
+
+
+def _is_empty(kind: str, name: str, value: Any) -> bool:
+    return value in ("", None, [], {}) or (kind == "track" and name == "colour" and value == DEFAULT_COLOUR)
+
+
+class _Writer:
+    """Writes one import inside its transaction and notes every change in the outcome."""
+
+    def __init__(
+        self,
+        service: ProgrammeService,
+        conn: aiosqlite.Connection,
+        parsed: Parsed,
+        stored: _Stored,
+        outcome: _Outcome,
+        actor: str,
+        progress: Progress | None,
+    ) -> None:
+        self.service = service
+        self.conn = conn
+        self.parsed = parsed
+        self.stored = stored
+        self.outcome = outcome
+        self.actor = actor
+        self.progress = progress
+        self.done = 0
+        self.total = 1
+        self.index = _Index(stored)
+
+    def _step(self) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(min(self.done, self.total), self.total)
+
+    def _merged(self, kind: str, before: Any, item: Any) -> tuple[Any, set[str]]:
+        """What to store for ``item`` given the stored ``before``, and the fields the file set."""
+        carried = self.parsed.carried
+        if carried is None:
+            if isinstance(item, Session) and not item.guid and before is not None:
+                item = msgspec.structs.replace(item, guid=before.guid)
+            return item, explicit_fields(item) if kind != "event" else set()
+        if before is None:
+            return item, set()
+        if kind == "speaker" and before.anonymous:
+            return before, set()
+        keep = self.parsed.keep_if_empty.get(kind, frozenset())
+        changes = {
+            name: getattr(item, name)
+            for name in carried[kind]
+            if not (name in keep and _is_empty(kind, name, getattr(item, name)))
+        }
+        if kind == "session":
+            if before.recording == "off-the-record":
+                changes.pop("recording", None)
+            # frab carries one language per event: one the stored list already has leaves the list alone.
+            if len(item.languages) <= 1 and before.languages and set(item.languages) <= set(before.languages):
+                changes.pop("languages", None)
+        return msgspec.structs.replace(before, **changes), set()
+
+    async def _put(self, kind: str, entity: Any, before: Any) -> None:
+        entity_id = EVENT_ID if kind == "event" else entity.id
+        data = kinds.encode(entity)
+        if data == self.stored.raw[kind].get(entity_id):
+            return
+        seq = await store.put_entity(self.conn, kind, entity_id, data)
+        self.outcome.last_seq = seq
+        if kind != "event":
+            self.index.put(kind, entity, before)
+        label = kinds.label(entity)
+        if before is None:
+            await history.record(self.conn, self.actor, "created", kind, entity_id, label)
+            self.outcome.note(kind, "added", entity_id, label)
+            return
+        if kind == "event":
+            await history.record(self.conn, self.actor, "updated", kind, entity_id, label)
+        else:
+            await history.record(self.conn, self.actor, *describe_update(kind, before, entity))
+        cancelled = isinstance(entity, Session) and before.status != entity.status == "cancelled"
+        self.outcome.note(kind, "removed" if cancelled else "changed", entity_id, label)
+        if isinstance(entity, Session) and await self.service.queue_alerts(self.conn, before, entity, seq):
+            self.outcome.alerted = True
+
+    async def _delete(self, kind: str, entity: Any) -> None:
+        seq = await store.delete_entity(self.conn, kind, entity.id)
+        if seq is None:
+            return
+        self.outcome.last_seq = seq
+        self.index.delete(kind, entity)
+        label = kinds.label(entity)
+        await history.record(self.conn, self.actor, "deleted", kind, entity.id, label)
+        self.outcome.note(kind, "removed", entity.id, label)
+
+    async def write(self, programme: ProgrammeImport, missing: MissingPolicy | None) -> None:
+        batches: list[tuple[str, list[Any]]] = [
+            ("room", programme.rooms),
+            ("track", programme.tracks),
+            ("format", programme.formats),
+            ("speaker", programme.speakers),
+            ("session", programme.sessions),
+        ]
+        in_file = {kind: {item.id for item in items} for kind, items in batches}
+        stored_sessions = self.stored.decoded["session"]
+        gone = [s for sid, s in stored_sessions.items() if sid not in in_file["session"]] if missing else []
+        self.total = 1 + sum(len(items) for _, items in batches) + len(gone)
+
+        before_event = self.stored.decoded["event"].get(EVENT_ID)
+        event, _ = self._merged("event", before_event, programme.event)
+        await self._put("event", event, before_event)
+        self._step()
+        for kind, items in batches:
+            seen: set[str] = set()
+            for index, item in enumerate(items):
+                where = f"{kind}s[{index}]"
+                if not item.id:
+                    raise Invalid(f"{where} has no id: every imported entity needs one", field=f"{where}.id")
+                if item.id in seen:
+                    raise Invalid(f"{where}: the id {item.id!r} appears twice", field=f"{where}.id")
+                seen.add(item.id)
+                before = self.stored.decoded[kind].get(item.id)
+                entity, explicit = self._merged(kind, before, item)
+                try:
+                    entity = await self.service.validated(
+                        self.conn, kind, entity, explicit=explicit, references=self.index
+                    )
+                except KumpulError as error:
+                    path = f"{where}.{error.field}" if error.field else where
+                    raise type(error)(f"{where} ({item.id}): {error.detail}", field=path) from None
+                await self._put(kind, entity, before)
+                self._step()
+
+        for session in gone:
+            if missing == "delete":
+                await self._delete("session", session)
+            elif session.status != "cancelled":
+                await self._put("session", msgspec.structs.replace(session, status="cancelled"), session)
+            self._step()
+        if missing == "delete":
+            await self._delete_unused(programme, in_file)
+        if self.outcome.count():
+            summary = ", ".join(
+                f"{kind}s +{len(k.added)} ~{len(k.changed)} -{len(k.removed)}"
+                for kind, k in self.outcome.kinds.items()
+                if k.added or k.changed or k.removed
+            )
+            await history.record(self.conn, self.actor, "imported", "programme", EVENT_ID, summary)
+
+    async def _delete_unused(self, programme: ProgrammeImport, in_file: dict[str, set[str]]) -> None:
+        """Delete stored speakers, formats, tracks and rooms that the file lacks and no session uses."""
+        used: dict[str, set[str]] = {"room": set(), "track": set(), "format": set(), "speaker": set()}
+        for session in programme.sessions:
+            used["room"].add(session.room_id)
+            used["format"].add(session.format)
+            used["speaker"].update(session.speaker_ids)
+            if session.track_id is not None:
+                used["track"].add(session.track_id)
+        for kind in _DEPENDENTS:
+            for entity_id, entity in self.stored.decoded[kind].items():
+                if entity_id not in in_file[kind] and entity_id not in used[kind]:
+                    await self._delete(kind, entity)
