@@ -1,4 +1,5 @@
-"""The attendee PWA's built files (``pwa/dist``) at ``/``, with deep links falling back to the app shell."""
+"""The PWA's built files (``pwa/dist``): the attendee app at ``/`` (deep links fall back to its shell) and the
+organisers' console at ``/admin``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,19 @@ from litestar.response import File
 _SERVER_PREFIXES = ("api/", "schema", "healthz")
 #: Files whose name holds a content hash may be cached for a year.
 _IMMUTABLE_PREFIX = "assets/"
+#: The console's page: never stored by a browser or proxy (it is the door to the organisers' session), never framed
+#: (no clickjacking of its buttons), and loading nothing but the server's own scripts and styles.
+_CONSOLE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
 
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 
@@ -33,13 +47,37 @@ def _file(path: Path, cache_control: str) -> File:
     )
 
 
+def _not_built() -> Response[str]:
+    return Response(
+        "Kumpul's API is running, but the app is not built yet: run `make run` (or `npm run build` in pwa/).",
+        media_type="text/plain",
+        status_code=503,
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+def _console_page(root: Path) -> File | Response[str]:
+    page = _resolve(root, "admin.html")
+    if page is None:
+        return _not_built()
+    response = _file(page, "no-store")
+    response.headers.update(_CONSOLE_HEADERS)
+    return response
+
+
 @get(["/", "/{path:path}"], include_in_schema=False, sync_to_thread=False)
 def pwa(request: Request, path: FromPath[str] = "") -> File | Response[str]:  # type: ignore[type-arg]
-    """A built file of the PWA, or its shell (``index.html``) for an app route such as ``/sessions/x``."""
+    """A built file of the PWA, or its shell (``index.html``) for an app route such as ``/sessions/x``.
+
+    ``/admin``, every path under it and ``/admin.html`` are the organisers' console (``admin.html``, which routes in
+    the browser), never the attendee app's shell.
+    """
     root: Path = request.app.state.pwa_dir
     path = path.lstrip("/")
     if path.startswith(_SERVER_PREFIXES):
         raise NotFoundException(f"no such resource: /{path}")
+    if path == "admin.html" or path == "admin" or path.startswith("admin/"):
+        return _console_page(root)
     found = _resolve(root, path) if path else None
     if found is not None:
         immutable = path.startswith(_IMMUTABLE_PREFIX)
@@ -48,10 +86,5 @@ def pwa(request: Request, path: FromPath[str] = "") -> File | Response[str]:  # 
         raise NotFoundException(f"no such file: /{path}")
     shell = _resolve(root, "index.html")
     if shell is None:
-        return Response(
-            "Kumpul's API is running, but the app is not built yet: run `make run` (or `npm run build` in pwa/).",
-            media_type="text/plain",
-            status_code=503,
-            headers={"Cache-Control": "no-cache"},
-        )
+        return _not_built()
     return _file(shell, "no-cache")

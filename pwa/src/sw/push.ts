@@ -43,8 +43,8 @@ export interface AppWindows {
 
 export const ICON = "/icons/icon-192.png";
 export const BADGE = "/icons/badge-96.png";
-/** Pages of the server, not of the app: never asked to show a notification's page. */
-const SERVER_PAGES = /^\/(api|schema|healthz)(\/|$)/;
+/** Pages of the server (and the organisers' console), not of the app: never asked to show a notification's page. */
+const SERVER_PAGES = /^\/(api|schema|healthz|admin)(\/|\.html$|$)/;
 
 export async function showPush(data: { text(): string } | null, registration: PushRegistration): Promise<void> {
   const plan = planNotification(readPayload(data));

@@ -5,8 +5,11 @@ import { NavigationRoute, Route } from "workbox-routing";
 import { CacheFirst } from "workbox-strategies";
 import { ExpirationPlugin } from "workbox-expiration";
 
-/** Paths the server owns: never answered with the app shell. */
-const SERVER_PATHS = [/^\/api(\/|$)/, /^\/schema(\/|$)/, /^\/healthz(\/|$)/];
+/**
+ * Paths the server owns: never answered with the app shell. The organisers' console at /admin is
+ * its own page, never precached, and always comes from the network.
+ */
+const SERVER_PATHS = [/^\/api(\/|$)/, /^\/schema(\/|$)/, /^\/healthz(\/|$)/, /^\/admin(\/|\.html$|$)/];
 
 /** Every in-app navigation gets the precached index.html, online or not; the app routes from there. */
 export function appShell(): NavigationRoute {

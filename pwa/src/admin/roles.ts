@@ -1,0 +1,35 @@
+/**
+ * What each organiser role may do in the console, mirroring the server's permissions
+ * (`server/services/auth.py`): the console never offers what the server would refuse.
+ */
+
+export type Role = "admin" | "editor" | "announcer";
+
+/** The console's areas, in navigation order. */
+export type Area = "programme" | "import" | "announcements" | "history" | "organisers";
+
+const AREAS: Record<Role, readonly Area[]> = {
+  admin: ["programme", "import", "announcements", "history", "organisers"],
+  editor: ["programme", "import", "history"],
+  announcer: ["announcements", "history"],
+};
+
+export function isRole(value: unknown): value is Role {
+  return value === "admin" || value === "editor" || value === "announcer";
+}
+
+/** The areas a role may open, in navigation order (an unknown role gets the history only). */
+export function areasFor(role: string): readonly Area[] {
+  return isRole(role) ? AREAS[role] : ["history"];
+}
+
+export function may(role: string, area: Area): boolean {
+  return areasFor(role).includes(area);
+}
+
+/** What a role is for, in one line (shown beside the organiser's name and when adding one). */
+export const ROLE_TEXT: Record<Role, string> = {
+  admin: "Admin: everything, including organisers",
+  editor: "Editor: programme and import",
+  announcer: "Announcer: announcements",
+};

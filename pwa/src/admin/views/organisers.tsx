@@ -1,0 +1,252 @@
+/** Organisers (admins only): who may use the console, adding one (token and one-time password shown once), resets, removal. */
+
+import { useEffect, useRef, useState } from "preact/hooks";
+
+import { ApiError, del, get, post } from "../api";
+import { auth } from "../auth";
+import { errorsFrom, NO_ERRORS, type FormErrors } from "../fields";
+import { zone } from "../programme";
+import { ROLE_TEXT, type Role } from "../roles";
+import { s } from "../strings";
+import { confirmAction } from "../ui/dialog";
+import { ErrorSummary, SelectField, TextField, useFocusFirstInvalid } from "../ui/fields";
+import { focusAfterRemoval, Page, Problem } from "../ui/page";
+import { announce } from "../ui/status";
+import { formatExact, relativeTime } from "../zone";
+
+export interface OrganiserRow {
+  id: number;
+  name: string;
+  role: Role;
+  createdAt: string;
+  hasPassword: boolean;
+}
+
+interface Credentials {
+  title: string;
+  token?: string;
+  oneTimePassword: string;
+}
+
+function CopyField({ label, value, id }: { label: string; value: string; id: string }) {
+  const [copied, setCopied] = useState(false);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(value);
+    } catch {
+      // Without clipboard access (plain http), select the text for Ctrl+C.
+      const input = document.getElementById(id) as HTMLInputElement | null;
+      input?.select();
+      document.execCommand?.("copy");
+    }
+    setCopied(true);
+    announce(s.copied);
+    setTimeout(() => setCopied(false), 3000);
+  };
+  return (
+    <div class="field copy-field">
+      <label class="field-label" for={id}>
+        {label}
+      </label>
+      <div class="copy-row">
+        <input id={id} type="text" readOnly value={value} class="mono" onFocus={(event) => event.currentTarget.select()} />
+        <button type="button" class="button button-small" aria-label={s.copyNamed(label)} onClick={() => void copy()}>
+          {copied ? s.copied : s.copy}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function CredentialsPanel({ credentials, onDone }: { credentials: Credentials; onDone: () => void }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), [credentials]);
+  return (
+    <section class="card credentials" aria-labelledby="credentials-title">
+      <h2 id="credentials-title" ref={heading} tabIndex={-1}>
+        {credentials.title}
+      </h2>
+      <p>{s.credentialsOnce}</p>
+      {credentials.token && <CopyField id="credential-token" label={s.apiToken} value={credentials.token} />}
+      <CopyField id="credential-password" label={s.oneTimePassword} value={credentials.oneTimePassword} />
+      <button type="button" class="button" onClick={onDone}>
+        {s.done}
+      </button>
+    </section>
+  );
+}
+
+function AddOrganiser({ onAdded }: { onAdded: (credentials: Credentials) => void }) {
+  const [name, setName] = useState("");
+  const [role, setRole] = useState<Role>("editor");
+  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const [busy, setBusy] = useState(false);
+  const [tick, setTick] = useState(0);
+  const form = useRef<HTMLFormElement>(null);
+  useFocusFirstInvalid(form, tick);
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    if (!name.trim()) {
+      setErrors({ fields: { name: "Enter a name." }, general: [] });
+      setTick((n) => n + 1);
+      return;
+    }
+    setBusy(true);
+    try {
+      const created = await post<{ organiser: { name: string }; token: string; oneTimePassword: string }>("/api/admin/organisers", { name: name.trim(), role });
+      setErrors(NO_ERRORS);
+      setName("");
+      onAdded({ title: s.organiserAdded(created.organiser.name), token: created.token, oneTimePassword: created.oneTimePassword });
+    } catch (error) {
+      setErrors(error instanceof ApiError ? errorsFrom(error, ["name", "role"]) : { fields: {}, general: [String(error)] });
+      setTick((n) => n + 1);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form ref={form} class="card add-organiser" noValidate onSubmit={(event) => void submit(event)} aria-labelledby="add-title">
+      <h2 id="add-title">{s.addOrganiser}</h2>
+      <ErrorSummary errors={errors} />
+      <div class="pair">
+        <TextField form="organiser" name="name" label={s.fieldOrganiserName} hint={s.organiserNameHint} autoComplete="off" value={name} onValue={setName} error={errors.fields["name"]} />
+        <SelectField
+          form="organiser"
+          name="role"
+          label={s.fieldOrganiserRole}
+          value={role}
+          onValue={(value) => setRole(value as Role)}
+          options={(["editor", "announcer", "admin"] as const).map((value) => ({ value, label: ROLE_TEXT[value] }))}
+          error={errors.fields["role"]}
+        />
+      </div>
+      <div class="form-actions">
+        <button type="submit" class="button button-primary" disabled={busy}>
+          {busy ? s.saving : s.addOrganiserDo}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export function OrganisersView() {
+  const [rows, setRows] = useState<OrganiserRow[] | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [credentials, setCredentials] = useState<Credentials | null>(null);
+  const me = auth.value.state === "signedIn" ? auth.value.organiser : null;
+  const tz = zone.value;
+
+  const load = async () => {
+    try {
+      setRows(await get<OrganiserRow[]>("/api/admin/organisers"));
+    } catch (error) {
+      setProblem(error instanceof ApiError ? error.detail : String(error));
+    }
+  };
+  useEffect(() => {
+    void load();
+  }, []);
+
+  const reset = async (row: OrganiserRow) => {
+    const ok = await confirmAction({ title: s.confirmResetTitle(row.name), text: s.confirmResetText, confirm: s.resetPassword });
+    if (!ok) return;
+    try {
+      const result = await post<{ oneTimePassword: string }>(`/api/admin/organisers/${row.id}/password-reset`);
+      setProblem(null);
+      setCredentials({ title: s.passwordReset(row.name), oneTimePassword: result.oneTimePassword });
+      void load();
+    } catch (error) {
+      setProblem(error instanceof ApiError ? error.detail : String(error));
+    }
+  };
+
+  const remove = async (row: OrganiserRow) => {
+    const ok = await confirmAction({ title: s.confirmRemoveTitle(row.name), text: s.confirmRemoveText, confirm: s.remove });
+    if (!ok) return;
+    try {
+      await del(`/api/admin/organisers/${row.id}`);
+      setProblem(null);
+      announce(s.removed(row.name));
+      void load();
+      focusAfterRemoval();
+    } catch (error) {
+      setProblem(error instanceof ApiError ? error.detail : String(error));
+    }
+  };
+
+  return (
+    <Page title={s.organisersTitle}>
+      {credentials ? (
+        <CredentialsPanel
+          credentials={credentials}
+          onDone={() => {
+            setCredentials(null);
+            setTimeout(() => document.getElementById("page-title")?.focus(), 0);
+          }}
+        />
+      ) : (
+        <AddOrganiser
+          onAdded={(created) => {
+            setCredentials(created);
+            void load();
+          }}
+        />
+      )}
+      {problem && <Problem>{problem}</Problem>}
+      {rows === null ? (
+        !problem && <p class="loading">{s.loading}</p>
+      ) : (
+        <div class="table-wrap">
+          <table class="table">
+            <caption class="visually-hidden">{s.organisersTitle}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{s.colName}</th>
+                <th scope="col">{s.colRole}</th>
+                <th scope="col">{s.colPassword}</th>
+                <th scope="col">{s.colAdded}</th>
+                <th scope="col">
+                  <span class="visually-hidden">{s.colActions}</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((row) => {
+                const self = me?.id === row.id || me?.name === row.name;
+                return (
+                  <tr key={row.id}>
+                    <th scope="row">
+                      {row.name}
+                      {self && <span class="muted"> ({s.you})</span>}
+                    </th>
+                    <td>{s.roleNames[row.role] ?? row.role}</td>
+                    <td>{row.hasPassword ? s.passwordChosen : s.passwordPending}</td>
+                    <td>
+                      <time dateTime={row.createdAt} title={formatExact(row.createdAt, tz)}>
+                        {relativeTime(row.createdAt, Date.now())}
+                      </time>
+                    </td>
+                    <td class="row-actions">
+                      {!self && (
+                        <>
+                          <button type="button" class="button button-small" aria-label={s.resetPasswordNamed(row.name)} onClick={() => void reset(row)}>
+                            {s.resetPassword}
+                          </button>
+                          <button type="button" class="button button-small button-danger-quiet" aria-label={s.removeNamed(row.name)} onClick={() => void remove(row)}>
+                            {s.remove}
+                          </button>
+                        </>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Page>
+  );
+}
