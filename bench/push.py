@@ -1,12 +1,29 @@
-"""Web Push fan-out: messages/s and CPU per message for Kumpul's outbox, and for pywebpush doing the same work."""
+"""Web Push fan-out: messages/s and CPU per message for Kumpul's outbox, pywebpush and the bare cryptography.
+
+One run measures, one after the other on the same subscriptions (distinct keys) and the same loopback receiver:
+
+* Kumpul's whole path: an announcement posted to a real server, queued in its SQLite outbox for every
+  subscription, claimed, encrypted, signed (one VAPID JWT per push service) and posted; timed until the
+  receiver has every message, CPU of the server process (all its threads and child processes).
+* pywebpush doing the same sends (same payload and headers) from 64 threads in a child process.
+* The bare cryptography a Web Push message needs, alone in a child process: an ECDH key pair and exchange,
+  HKDF, AES-GCM and one ES256 signature per message, with ``cryptography``; measured just before and just
+  after Kumpul and averaged, so both sides of the CPU ratio meet the same load on a shared machine.
+
+The receiver (bench/push_receiver.py) runs in its own process and only answers 201, so it takes little CPU
+from the sender measured; a few sampled messages are checked afterwards (they decrypt, the VAPID JWT verifies).
+Machines are noisy: compare ratios within one run; ``--runs`` repeats and the summary is the median.
+"""
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import resource
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -16,20 +33,41 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.push_service import BrowserSubscription, PushService  # noqa: E402 -- after the path is set
+from tests.push_service import BrowserSubscription, b64url_decode, parse_vapid_header  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAYLOAD = {"type": "announcement", "id": "bench", "title": "Plenary moved to Hall B", "body": "Starts 10:30." * 10}
+HEADERS = {"Urgency": "normal", "Topic": "bench-announcement"}
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+def process_tree_cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process and its live descendants, from /proc (threads included)."""
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS)
+    tree, total = {pid}, 0.0
+    changed = True
+    while changed:
+        changed = False
+        for child, (parent, _) in stats.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                changed = True
+    for member in tree:
+        total += stats.get(member, (0, 0.0))[1]
+    return total
 
 
 def free_port() -> int:
@@ -39,6 +77,40 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+class Receiver:
+    """The loopback receiver process."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "push_receiver.py")], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        assert self.proc.stdout is not None
+        self.url = f"http://127.0.0.1:{int(self.proc.stdout.readline())}"
+        self.client = httpx.Client(timeout=10)
+
+    def stats(self) -> dict[str, Any]:
+        figures: dict[str, Any] = self.client.get(f"{self.url}/stats").json()
+        return figures
+
+    def reset(self) -> None:
+        self.client.post(f"{self.url}/reset")
+
+    def wait_for(self, count: int, seconds: float) -> dict[str, Any]:
+        """Poll until ``count`` distinct subscriptions got a message; the stats then."""
+        deadline = time.monotonic() + seconds
+        while True:
+            figures = self.stats()
+            if figures["distinct"] >= count or time.monotonic() > deadline:
+                return figures
+            time.sleep(0.02)
+
+    def close(self) -> None:
+        self.client.close()
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
 
 
 def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
@@ -54,48 +126,85 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise SystemExit("the server did not start")
 
 
-def bench_kumpul(service: PushService, subs: list[BrowserSubscription], workdir: Path) -> dict[str, Any]:
-    """Post one announcement to a real server holding ``subs``; time until the push service has them all."""
+def check_samples(figures: dict[str, Any], subs: dict[str, BrowserSubscription], origin: str, key: str | None) -> int:
+    """Decrypt the sampled messages and verify their VAPID JWT; returns how many were checked."""
+    samples = figures["samples"]
+    for sub_id, sample in samples.items():
+        sub = subs[sub_id]
+        plaintext = json.loads(sub.decrypt(base64.b64decode(sample["body"])))
+        assert plaintext["title"] == PAYLOAD["title"], plaintext
+        assert sample["content-encoding"] == "aes128gcm", sample
+        assert int(sample["ttl"]) > 0, sample
+        assert sample.get("urgency"), f"Urgency is sent: {sample}"
+        assert sample.get("topic"), f"Topic is sent: {sample}"
+        token, k = parse_vapid_header(sample["authorization"])
+        assert key is None or k == key, "signed with the server's VAPID key"
+        public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b64url_decode(k))
+        jwt.decode(token, public, algorithms=["ES256"], audience=origin)
+    if not samples:
+        raise SystemExit("no sampled messages to check")
+    return len(samples)
+
+
+def bench_kumpul(
+    receiver: Receiver, subs: list[BrowserSubscription], workdir: Path, limit: float, workers: int | None
+) -> dict[str, Any]:
+    """Post one announcement to a real server holding ``subs``; time until the receiver has them all."""
     db = workdir / "kumpul.db"
     port = free_port()
     env = {**os.environ, "KUMPUL_ALLOW_INSECURE_PUSH": "1"}
     kumpul = [sys.executable, "-m", "server.cli"]
+    # The subscriptions are there when the server starts, as after a restart during a conference: the
+    # organiser's token is made by the command line, which creates the database.
+    token = subprocess.run(
+        [*kumpul, "organiser", "add", "bench", "--role", "announcer", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout.strip()
+    with sqlite3.connect(db) as conn:
+        conn.executemany(
+            "INSERT INTO push_subscriptions (endpoint, p256dh, auth, created_at, updated_at)"
+            " VALUES (?, ?, ?, datetime('now'), datetime('now'))",
+            [(s.endpoint, s.p256dh, s.auth) for s in subs],
+        )
     with (workdir / "server.log").open("wb") as log:
         proc = subprocess.Popen(
-            [*kumpul, "serve", "--port", str(port), "--db", str(db)], stdout=log, stderr=subprocess.STDOUT, env=env
+            [*kumpul, "serve", "--port", str(port), "--db", str(db), *(["--workers", str(workers)] if workers else [])],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc)
-        token = subprocess.run(
-            [*kumpul, "organiser", "add", "bench", "--role", "announcer", "--db", str(db)],
-            capture_output=True,
-            text=True,
-            check=True,
-            env=env,
-        ).stdout.strip()
-        with sqlite3.connect(db) as conn:
-            conn.executemany(
-                "INSERT INTO push_subscriptions (endpoint, p256dh, auth, created_at, updated_at)"
-                " VALUES (?, ?, ?, datetime('now'), datetime('now'))",
-                [(s.endpoint, s.p256dh, s.auth) for s in subs],
-            )
-        service.vapid_public_key = httpx.get(f"{url}/api/push/key").json()["publicKey"]
-        service.reset()
-        cpu_before = process_cpu_seconds(proc.pid)
+        key = httpx.get(f"{url}/api/push/key").json()["publicKey"]
+        receiver.reset()
+        time.sleep(0.2)  # let the server settle after start-up before measuring
+        receiver_cpu = receiver.stats()["cpu"]
+        cpu_before = process_tree_cpu_seconds(proc.pid)
         started = time.monotonic()
-        httpx.post(
+        response = httpx.post(
             f"{url}/api/admin/announcements",
             json={"title": PAYLOAD["title"], "body": PAYLOAD["body"]},
             headers={"Authorization": f"Bearer {token}"},
-        ).raise_for_status()
-        service.wait_for_sync(len(subs), timeout=600)
+        )
+        response.raise_for_status()
+        figures = receiver.wait_for(len(subs), limit)
         seconds = time.monotonic() - started
-        cpu = process_cpu_seconds(proc.pid) - cpu_before
+        cpu = process_tree_cpu_seconds(proc.pid) - cpu_before
+        report = httpx.get(
+            f"{url}/api/admin/announcements/{response.json()['id']}/delivery",
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
     finally:
         proc.terminate()
         proc.wait(timeout=15)
-    return result("kumpul outbox", len(subs), seconds, cpu, service)
+    if figures["distinct"] < len(subs):
+        raise SystemExit(f"Kumpul delivered {figures['distinct']} of {len(subs)} within {limit} s")
+    checked = check_samples(figures, {s.sub_id: s for s in subs}, receiver.url, key)
+    return result("kumpul outbox", len(subs), seconds, cpu, figures, receiver_cpu, checked, report)
 
 
 def pywebpush_worker(spec_path: str) -> None:
@@ -110,7 +219,9 @@ def pywebpush_worker(spec_path: str) -> None:
 
     def send(sub: dict[str, Any]) -> int:
         claims = {"sub": "mailto:bench@kumpul.invalid"}
-        response = webpush(sub, data, vapid_private_key=vapid, vapid_claims=claims, ttl=3600, timeout=30)
+        response = webpush(
+            sub, data, vapid_private_key=vapid, vapid_claims=claims, ttl=3600, headers=dict(HEADERS), timeout=30
+        )
         return int(getattr(response, "status_code", 0))
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -123,7 +234,9 @@ def pywebpush_worker(spec_path: str) -> None:
     print(json.dumps({"seconds": seconds, "cpu": cpu, "ok": sum(200 <= s < 300 for s in statuses)}))
 
 
-def bench_pywebpush(service: PushService, subs: list[BrowserSubscription], workdir: Path) -> dict[str, Any] | None:
+def bench_pywebpush(
+    receiver: Receiver, subs: list[BrowserSubscription], workdir: Path, limit: float
+) -> dict[str, Any] | None:
     try:
         import pywebpush  # noqa: F401
     except ImportError:
@@ -131,54 +244,179 @@ def bench_pywebpush(service: PushService, subs: list[BrowserSubscription], workd
         return None
     spec = workdir / "subs.json"
     spec.write_text(json.dumps({"subs": [s.as_json() for s in subs]}))
-    service.vapid_public_key = None  # pywebpush signs with its own key
-    service.reset()
+    receiver.reset()
+    receiver_cpu = receiver.stats()["cpu"]
     out = subprocess.run(
-        [sys.executable, __file__, "--pywebpush-worker", str(spec)], capture_output=True, text=True, check=True
+        [sys.executable, __file__, "--pywebpush-worker", str(spec)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=limit,
     )
     figures = json.loads(out.stdout.strip().splitlines()[-1])
-    service.wait_for_sync(len(subs), timeout=60)
-    return result("pywebpush (64 threads)", len(subs), figures["seconds"], figures["cpu"], service)
+    stats = receiver.wait_for(len(subs), 10)
+    checked = check_samples(stats, {s.sub_id: s for s in subs}, receiver.url, None)
+    return result("pywebpush (64 threads)", len(subs), figures["seconds"], figures["cpu"], stats, receiver_cpu, checked)
 
 
-def result(name: str, count: int, seconds: float, cpu: float, service: PushService) -> dict[str, Any]:
-    return {
+def crypto_worker(spec_path: str) -> None:
+    """Run in a child process: per message ECDH (new key pair + exchange), HKDF, AES-GCM and one ES256 signature."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    spec = json.loads(Path(spec_path).read_text())
+    keys = [(b64url_decode(s["keys"]["p256dh"]), b64url_decode(s["keys"]["auth"])) for s in spec["subs"]]
+    payload = json.dumps(PAYLOAD).encode() + b"\x02"
+    vapid = ec.generate_private_key(ec.SECP256R1())
+    signing_input = b"eyJ0eXAiOiJKV1QiLCJhbGciOiJFUzI1NiJ9.eyJhdWQiOiJodHRwczovL3B1c2guZXhhbXBsZS5vcmcifQ"
+    curve = ec.SECP256R1()
+    started, cpu = time.monotonic(), time.process_time()
+    size = 0
+    for receiver, auth in keys:
+        receiver_key = ec.EllipticCurvePublicKey.from_encoded_point(curve, receiver)
+        sender = ec.generate_private_key(curve)
+        sender_public = sender.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+        shared = sender.exchange(ec.ECDH(), receiver_key)
+        salt = os.urandom(16)
+        ikm = HKDF(hashes.SHA256(), 32, auth, b"WebPush: info\x00" + receiver + sender_public).derive(shared)
+        cek = HKDF(hashes.SHA256(), 16, salt, b"Content-Encoding: aes128gcm\x00").derive(ikm)
+        nonce = HKDF(hashes.SHA256(), 12, salt, b"Content-Encoding: nonce\x00").derive(ikm)
+        size += len(AESGCM(cek).encrypt(nonce, payload, None))
+        size += len(vapid.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+    cpu = time.process_time() - cpu
+    print(json.dumps({"seconds": time.monotonic() - started, "cpu": cpu, "bytes": size}))
+
+
+def bench_crypto(subs: list[BrowserSubscription], workdir: Path, limit: float) -> dict[str, Any]:
+    spec = workdir / "subs.json"
+    spec.write_text(json.dumps({"subs": [s.as_json() for s in subs]}))
+    out = subprocess.run(
+        [sys.executable, __file__, "--crypto-worker", str(spec)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=limit,
+    )
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    return result("bare crypto (1 core)", len(subs), figures["seconds"], figures["cpu"])
+
+
+def bracket(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The bare cryptography measured just before and just after Kumpul, averaged: load on a shared machine
+    changes from one minute to the next, and this way both sides of the ratio see the same on average."""
+    seconds = (before["seconds"] + after["seconds"]) / 2
+    cpu = (before["cpu_us_per_message"] + after["cpu_us_per_message"]) / 2 * before["messages"] / 1e6
+    row = result("bare crypto (1 core)", before["messages"], seconds, cpu)
+    row["cpu_us_per_message_before_after"] = [before["cpu_us_per_message"], after["cpu_us_per_message"]]
+    return row
+
+
+def result(
+    name: str,
+    count: int,
+    seconds: float,
+    cpu: float,
+    stats: dict[str, Any] | None = None,
+    receiver_cpu: float | None = None,
+    checked: int = 0,
+    report: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
         "sender": name,
         "messages": count,
-        "delivered": service.delivered,
         "seconds": round(seconds, 3),
         "messages_per_second": round(count / seconds, 1),
         "cpu_us_per_message": round(cpu / count * 1e6, 1),
     }
+    if stats is not None:
+        row["delivered"] = stats["distinct"]
+        row["requests"] = stats["requests"]
+        row["connections"] = stats["connections"]
+        row["samples_verified"] = checked
+        if receiver_cpu is not None:
+            row["receiver_cpu_us_per_message"] = round((stats["cpu"] - receiver_cpu) / count * 1e6, 1)
+    if report is not None:
+        row["delivery_report"] = report
+    return row
+
+
+def ratios(rows: dict[str, dict[str, Any]]) -> dict[str, float]:
+    kumpul, crypto = rows["kumpul"], rows["crypto"]
+    figures = {"cpu_vs_bare_crypto": round(kumpul["cpu_us_per_message"] / crypto["cpu_us_per_message"], 2)}
+    if "pywebpush" in rows:
+        speed = kumpul["messages_per_second"] / rows["pywebpush"]["messages_per_second"]
+        figures["messages_per_second_vs_pywebpush"] = round(speed, 2)
+    return figures
+
+
+def print_run(number: int, rows: dict[str, dict[str, Any]], figures: dict[str, float]) -> None:
+    print(f"run {number}")
+    print(f"  {'sender':<24} {'messages':>8} {'seconds':>8} {'msg/s':>9} {'CPU µs/msg':>11} {'receiver µs/msg':>16}")
+    for row in rows.values():
+        receiver = row.get("receiver_cpu_us_per_message")
+        print(
+            f"  {row['sender']:<24} {row['messages']:>8} {row['seconds']:>8.2f} {row['messages_per_second']:>9.1f}"
+            f" {row['cpu_us_per_message']:>11.1f} {'' if receiver is None else f'{receiver:.1f}':>16}"
+        )
+    line = f"  kumpul CPU / bare crypto CPU: {figures['cpu_vs_bare_crypto']:.2f}x"
+    if "messages_per_second_vs_pywebpush" in figures:
+        line += f"; kumpul / pywebpush: {figures['messages_per_second_vs_pywebpush']:.2f}x msg/s"
+    print(line, flush=True)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--subscriptions", type=int, default=1000, help="how many loopback subscriptions")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--subscriptions", type=int, default=10_000, help="subscriptions (distinct keys)")
+    parser.add_argument("--runs", type=int, default=3, help="runs; the summary is the median of each figure")
+    parser.add_argument("--timeout", type=float, default=180.0, help="seconds each sender may take before giving up")
+    parser.add_argument("--no-pywebpush", action="store_true", help="skip the pywebpush comparison")
+    parser.add_argument("--workers", type=int, help="worker processes of the Kumpul server (default: its own)")
     parser.add_argument("--json", dest="json_path", type=Path, help="also write the figures as JSON")
     parser.add_argument("--pywebpush-worker", help=argparse.SUPPRESS)
+    parser.add_argument("--crypto-worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.pywebpush_worker:
         pywebpush_worker(args.pywebpush_worker)
         return 0
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="kumpul-push-bench-") as tmp, PushService(vapid_public_key=None) as service:
-        subs = service.subscriptions(args.subscriptions)
-        rows.append(bench_kumpul(service, subs, Path(tmp)))
-        compared = bench_pywebpush(service, subs, Path(tmp))
-        if compared:
-            rows.append(compared)
-    print(f"{'sender':<24} {'messages':>8} {'seconds':>8} {'msg/s':>9} {'CPU µs/msg':>11}")
-    for row in rows:
-        print(
-            f"{row['sender']:<24} {row['messages']:>8} {row['seconds']:>8.2f} "
-            f"{row['messages_per_second']:>9.1f} {row['cpu_us_per_message']:>11.1f}"
-        )
-    if len(rows) == 2:
-        print(f"kumpul / pywebpush: {rows[0]['messages_per_second'] / rows[1]['messages_per_second']:.2f}x msg/s")
+    if args.crypto_worker:
+        crypto_worker(args.crypto_worker)
+        return 0
+    receiver = Receiver()
+    runs: list[dict[str, Any]] = []
+    try:
+        subs = [BrowserSubscription(f"{receiver.url}/push/{i}", str(i)) for i in range(args.subscriptions)]
+        with tempfile.TemporaryDirectory(prefix="kumpul-push-bench-") as tmp:
+            for number in range(1, args.runs + 1):
+                workdir = Path(tmp) / f"run{number}"
+                workdir.mkdir()
+                before = bench_crypto(subs, workdir, args.timeout)
+                rows = {"kumpul": bench_kumpul(receiver, subs, workdir, args.timeout, args.workers)}
+                after = bench_crypto(subs, workdir, args.timeout)
+                if not args.no_pywebpush:
+                    compared = bench_pywebpush(receiver, subs, workdir, args.timeout)
+                    if compared:
+                        rows["pywebpush"] = compared
+                rows["crypto"] = bracket(before, after)
+                figures = ratios(rows)
+                print_run(number, rows, figures)
+                runs.append({"rows": rows, "ratios": figures})
+    finally:
+        receiver.close()
+    median: dict[str, Any] = {}
+    for name in runs[0]["rows"]:
+        median[name] = {
+            key: statistics.median(run["rows"][name][key] for run in runs)
+            for key in ("messages_per_second", "cpu_us_per_message")
+        }
+    median["ratios"] = {key: statistics.median(run["ratios"][key] for run in runs) for key in runs[0]["ratios"]}
+    print(f"median of {len(runs)} run(s), {args.subscriptions} subscriptions:")
+    for name, figures in median.items():
+        print(f"  {name:<10} " + ", ".join(f"{key} {value}" for key, value in figures.items()))
     if args.json_path:
         args.json_path.parent.mkdir(parents=True, exist_ok=True)
-        args.json_path.write_text(json.dumps(rows, indent=2))
+        args.json_path.write_text(json.dumps({"runs": runs, "median": median}, indent=2))
     return 0
 
 

@@ -33,12 +33,16 @@ async def _resolve(host: str) -> list[str]:
     return sorted({str(info[4][0]).split("%")[0] for info in infos})
 
 
-async def check_endpoint(endpoint: str, *, allow_insecure_loopback: bool = False) -> None:
+async def check_endpoint(endpoint: str, *, allow_insecure_loopback: bool = False) -> list[str]:
     """Refuse an endpoint the server must not send to.
 
     Accepted: ``https`` URLs whose host is a public name or address and resolves only to public
     addresses. With ``allow_insecure_loopback`` (``KUMPUL_ALLOW_INSECURE_PUSH=1``, for tests and local
     development) ``http`` or ``https`` on loopback is accepted too.
+
+    Returns:
+        The addresses checked: the sender connects to these, not to a fresh DNS answer, so a name
+        that rebinds to an internal address after the check cannot take a push request inside.
 
     Raises:
         Invalid: Naming what is wrong, with field ``endpoint``.
@@ -60,7 +64,7 @@ async def check_endpoint(endpoint: str, *, allow_insecure_loopback: bool = False
         literal = None
     addresses = [str(literal)] if literal is not None else await _resolve(host)
     if allow_insecure_loopback and _is_loopback(host, addresses):
-        return
+        return addresses
     if parts.scheme != "https":
         raise Invalid("endpoint must use https", field="endpoint")
     if not addresses:
@@ -73,3 +77,4 @@ async def check_endpoint(endpoint: str, *, allow_insecure_loopback: bool = False
                 f"endpoint host {host!r} is a loopback, private or link-local address; push services are public",
                 field="endpoint",
             )
+    return addresses

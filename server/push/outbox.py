@@ -1,8 +1,11 @@
 """The outbox worker: claims due messages from SQLite, sends them, records every outcome.
 
 Rows are claimed ('sending') before their requests and settled after them in one transaction per
-batch, so a crash or restart resumes where the fan-out stopped; a graceful stop finishes the batch
-in flight first, so no subscription gets the same message twice.
+batch, so a crash or restart resumes where the fan-out stopped; a graceful stop finishes the batches
+claimed so far first, so no subscription gets the same message twice.
+
+Work is a pipeline of two batches: while one batch is on the wire, the next is claimed and encrypted,
+so the connections never wait for the database or the cipher.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ import asyncio
 import contextlib
 import logging
 import random
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from server.push import payloads
-from server.push.sender import Message, Outcome, PushSender
+from server.push.sender import Message, Prepared, Push, PushSender
 from server.storage import push as store
 from server.storage.db import Database
 from server.storage.push import OutboxRow
@@ -23,6 +27,9 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 MAX_BACKOFF = 3600.0
+#: Messages claimed, encrypted and settled together: large enough that the two transactions and the hand-off to
+#: the cipher thread cost little per message, small enough that a stop finishes quickly.
+BATCH = 256
 
 
 def iso(moment: datetime) -> str:
@@ -39,7 +46,7 @@ def backoff(attempts: int, retry_after: float | None) -> float:
 class OutboxWorker:
     """Works the push outbox in the background of a running server."""
 
-    def __init__(self, db: Database, sender: PushSender, *, batch: int = 32, poll_seconds: float = 1.0) -> None:
+    def __init__(self, db: Database, sender: PushSender, *, batch: int = BATCH, poll_seconds: float = 1.0) -> None:
         self.db = db
         self.sender = sender
         self.batch = batch
@@ -49,15 +56,20 @@ class OutboxWorker:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Requeue what a stopped process left mid-send, then start working."""
+        """Requeue what a stopped process left mid-send, start the encryption process, then start working."""
         async with self.db.write() as conn:
             released = await store.release_claims(conn)
         if released:
             log.info("requeued %d push messages left in flight by a stopped server", released)
+        async with self.db.read() as conn:
+            someone_to_push_to = await store.has_subscriptions(conn)
+        if someone_to_push_to:
+            # Otherwise the encryption process starts with the first batch.
+            await self.sender.start()
         self._task = asyncio.create_task(self._run(), name="kumpul-push-outbox")
 
     async def stop(self) -> None:
-        """Finish the batch in flight, then stop."""
+        """Finish the batches claimed so far, then stop."""
         self._stopping = True
         self._wake.set()
         if self._task is not None:
@@ -72,7 +84,7 @@ class OutboxWorker:
     async def _run(self) -> None:
         while not self._stopping:
             try:
-                worked = await self.work_once()
+                worked = await self.work()
             except Exception:
                 log.exception("the push outbox failed a round; retrying")
                 worked = 0
@@ -81,11 +93,41 @@ class OutboxWorker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
 
+    async def work(self) -> int:
+        """Send every due message, a batch at a time, claiming and encrypting the next batch while one is sent.
+
+        Returns:
+            How many messages it handled. Stops claiming when the worker is stopping, but sends what it claimed.
+
+        Raises:
+            Exception: The first error of a round (after the batches already claimed have been sent).
+        """
+        handled = 0
+        error: BaseException | None = None
+        batch = await self._claim()
+        while batch is not None:
+            sent, following = await asyncio.gather(self._send(batch), self._claim_more(), return_exceptions=True)
+            for result in (sent, following):
+                if isinstance(result, BaseException) and error is None:
+                    error = result
+            handled += sent if isinstance(sent, int) else 0
+            batch = following if isinstance(following, _Batch) else None
+        if error is not None:
+            raise error
+        return handled
+
+    async def _claim_more(self) -> _Batch | None:
+        return None if self._stopping else await self._claim()
+
     async def work_once(self) -> int:
         """Claim, send and settle one batch; returns how many messages it handled."""
-        now = datetime.now(UTC)
+        batch = await self._claim()
+        return 0 if batch is None else await self._send(batch)
+
+    async def _claim(self) -> _Batch | None:
+        """Claim up to ``batch`` due messages and encrypt them; None when nothing is due."""
         async with self.db.write() as conn:
-            rows = await store.claim_due(conn, iso(now), self.batch)
+            rows = await store.claim_due(conn, iso(datetime.now(UTC)), self.batch)
             messages: dict[tuple[str, str], Message | None] = {}
             for row in rows:
                 key = (row.kind, row.ref)
@@ -95,14 +137,34 @@ class OutboxWorker:
                     else:
                         messages[key] = await payloads.alert_message(conn, row.ref)
         if not rows:
-            return 0
-        outcomes = await asyncio.gather(*(self._deliver(row, messages[(row.kind, row.ref)]) for row in rows))
+            return None
+        pushes: list[Push] = []
+        for row in rows:
+            message = messages[(row.kind, row.ref)]
+            if message is not None:
+                sub = row.subscription
+                pushes.append(Push(sub.endpoint, sub.p256dh, sub.auth, message))
+        try:
+            prepared = await self.sender.prepare(pushes)
+        except Exception:
+            # Nothing was sent: give the rows back rather than leave them claimed until a restart.
+            async with self.db.write() as conn:
+                await store.settle(conn, [(row.id, row.version, "pending", None, None) for row in rows])
+            raise
+        return _Batch(rows, messages, prepared)
+
+    async def _send(self, batch: _Batch) -> int:
+        """Post a prepared batch and record every outcome in one transaction."""
+        sent = iter(await self.sender.post(batch.prepared))
+        now = datetime.now(UTC)
         settled: list[tuple[int, int, str, int | None, str | None]] = []
         gone: list[int] = []
-        for row, outcome in zip(rows, outcomes, strict=True):
-            if outcome is None:
+        for row in batch.rows:
+            if batch.messages[(row.kind, row.ref)] is None:
                 settled.append((row.id, row.version, "cancelled", None, None))
-            elif outcome.result == "retry" and row.attempts < MAX_ATTEMPTS:
+                continue
+            outcome = next(sent)
+            if outcome.result == "retry" and row.attempts < MAX_ATTEMPTS:
                 next_at = now + timedelta(seconds=backoff(row.attempts, outcome.retry_after))
                 settled.append((row.id, row.version, "pending", outcome.status, iso(next_at)))
             elif outcome.result == "retry":
@@ -113,12 +175,14 @@ class OutboxWorker:
                     gone.append(row.subscription.id)
         async with self.db.write() as conn:
             await store.settle(conn, settled)
-            for subscription_id in gone:
-                await store.delete_subscription_by_id(conn, subscription_id)
-        return len(rows)
+            await store.delete_subscriptions_by_id(conn, gone)
+        return len(batch.rows)
 
-    async def _deliver(self, row: OutboxRow, message: Message | None) -> Outcome | None:
-        if message is None:
-            return None
-        sub = row.subscription
-        return await self.sender.send(sub.endpoint, sub.p256dh, sub.auth, message)
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """Claimed rows, the message of each (kind, ref) (None: no longer to send) and their prepared requests."""
+
+    rows: list[OutboxRow]
+    messages: dict[tuple[str, str], Message | None]
+    prepared: Prepared

@@ -1,26 +1,35 @@
-"""Sends one encrypted message to one push service and says what happened (RFC 8030)."""
+"""Encrypts messages and posts them to push services, a batch at a time, and says what happened (RFC 8030)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
+import ssl
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Literal
 from urllib.parse import urlsplit
 
-import httpx
-
 from server.errors import Invalid
+from server.push.cipher_process import CipherProcess
 from server.push.crypto import PayloadCipher
 from server.push.endpoints import check_endpoint
+from server.push.transport import Answer, OriginPool, TransportError
 from server.push.vapid import VapidSigner
 
 log = logging.getLogger(__name__)
 
 Result = Literal["sent", "gone", "retry", "failed"]
-REQUEST_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+REQUEST_TIMEOUT = 10.0
+CONNECT_TIMEOUT = 5.0
+#: Connections kept per push-service origin. Each carries one request at a time, so this is also how many
+#: requests are in flight to one push service; enough to cover its round trip while the CPU encrypts the rest.
+CONNECTIONS_PER_ORIGIN = 32
 _HOST_CHECK_SECONDS = 300.0
+_TARGET = re.compile(r"/[\x21-\x22\x24-\x7e]*")  # printable ASCII but "#": what a request line can carry
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +50,24 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class Push:
+    """One message for one subscription."""
+
+    endpoint: str
+    p256dh: str
+    auth: str
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     result: Result
     status: int | None = None
     retry_after: float | None = None
+
+
+FAILED = Outcome("failed")
+RETRY = Outcome("retry")
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -71,57 +94,249 @@ def classify(status: int, retry_after: str | None) -> Outcome:
     return Outcome("failed", status)
 
 
-class PushSender:
-    """Encrypts and posts messages over one shared HTTP client."""
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """Where requests to one origin go: its pool and Host header, and when its host was last checked."""
 
-    def __init__(self, cipher: PayloadCipher, signer: VapidSigner, *, allow_insecure_loopback: bool = False) -> None:
+    pool: OriginPool
+    host_header: str
+    checked_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A batch ready to post: outcomes known already (refused, not encrypted) and ``(index, pool, request)``."""
+
+    outcomes: list[Outcome | None]
+    requests: list[tuple[int, OriginPool, bytes]]
+
+
+def _parse_endpoint(endpoint: str) -> tuple[tuple[str, str, int], str] | None:
+    """``((scheme, host, port), request target)`` of an endpoint, or None when it cannot be requested as is."""
+    try:
+        parts = urlsplit(endpoint)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        log.warning("push endpoint %r is not a URL", endpoint[:80])
+        return None
+    host = (parts.hostname or "").rstrip(".")
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")  # the Host header and TLS name are ASCII
+        except UnicodeError:
+            log.warning("push endpoint host %r is not a valid name", host[:80])
+            return None
+    path = parts.path or "/"
+    if parts.query:
+        path = f"{path}?{parts.query}"
+    if parts.scheme not in ("https", "http") or not host or not _TARGET.fullmatch(path):
+        log.warning("push endpoint on %s cannot be requested as it is", host or "?")
+        return None
+    return (parts.scheme, host, port), path
+
+
+class _Endpoints:
+    """Splits endpoints into origin and request target, parsing each origin once.
+
+    Endpoints of one push service share their ``scheme://host[:port]`` and differ in the path, so the origin
+    part is looked up in a small cache and only the path is checked per endpoint. Anything unusual in the
+    origin part (userinfo, a query or fragment before the path) goes through the full parse.
+    """
+
+    def __init__(self) -> None:
+        self._origins: dict[str, tuple[str, str, int] | None] = {}
+
+    def split(self, endpoint: str) -> tuple[tuple[str, str, int], str] | None:
+        scheme_end = endpoint.find("://")
+        slash = endpoint.find("/", scheme_end + 3) if scheme_end > 0 else -1
+        origin = endpoint[:slash]
+        if slash < 0 or any(mark in origin for mark in "?#@\\"):
+            return _parse_endpoint(endpoint)
+        if origin in self._origins:
+            key = self._origins[origin]
+        else:
+            parsed = _parse_endpoint(origin + "/")
+            key = parsed[0] if parsed is not None else None
+            if len(self._origins) >= 1024:
+                self._origins.clear()
+            self._origins[origin] = key
+        path = endpoint[slash:]
+        if key is None or not _TARGET.fullmatch(path):
+            return _parse_endpoint(endpoint)
+        return key, path
+
+
+class PushSender:
+    """Encrypts and posts messages over keep-alive connections, one small pool per push-service origin.
+
+    Encryption (an ECDH exchange per message, most of the CPU of a push) runs a batch at a time in a child
+    process (:mod:`server.push.cipher_process`), so the event loop stays free to serve requests meanwhile and
+    a fan-out can use a second core.
+    """
+
+    def __init__(
+        self,
+        cipher: PayloadCipher,
+        signer: VapidSigner,
+        *,
+        allow_insecure_loopback: bool = False,
+        connections_per_origin: int = CONNECTIONS_PER_ORIGIN,
+        timeout: float = REQUEST_TIMEOUT,
+        connect_timeout: float = CONNECT_TIMEOUT,
+    ) -> None:
         self.cipher = cipher
         self.signer = signer
         self.allow_insecure_loopback = allow_insecure_loopback
-        # httpcore scans its whole pool for every request, so a small pool per origin costs far less CPU
-        # than a large one and sends as fast on loopback or a LAN.
-        self.client = httpx.AsyncClient(
-            timeout=REQUEST_TIMEOUT, limits=httpx.Limits(max_connections=16, max_keepalive_connections=16)
-        )
-        self._checked_hosts: dict[str, float] = {}
+        self.connections_per_origin = connections_per_origin
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self._pools: dict[tuple[str, str, int], OriginPool] = {}
+        self._targets: dict[tuple[str, str, int], _Target] = {}
+        self._endpoints = _Endpoints()
+        self.encryption = CipherProcess(cipher)
+        self._ssl: ssl.SSLContext | None = None
+
+    @property
+    def pools(self) -> dict[tuple[str, str, int], OriginPool]:
+        """The connection pool of each origin sent to, by ``(scheme, host, port)``."""
+        return self._pools
+
+    async def start(self) -> None:
+        """Start the encryption process now, so the first fan-out does not wait for it."""
+        await self.encryption.start()
 
     async def close(self) -> None:
-        await self.client.aclose()
+        """Close every connection and the encryption process."""
+        for pool in self._pools.values():
+            pool.close()
+        self._pools.clear()
+        self._targets.clear()
+        await self.encryption.close()
 
     async def send(self, endpoint: str, p256dh: str, auth: str, message: Message) -> Outcome:
         """Send one message; never raises for network trouble (that is a retry)."""
-        host = urlsplit(endpoint).hostname or ""
+        return (await self.send_many([Push(endpoint, p256dh, auth, message)]))[0]
+
+    async def send_many(self, pushes: Sequence[Push]) -> list[Outcome]:
+        """Send a batch of messages concurrently; the outcomes are in the order of ``pushes``.
+
+        Never raises for a refused endpoint, bad keys or network trouble: those are outcomes.
+        """
+        return await self.post(await self.prepare(pushes))
+
+    async def prepare(self, pushes: Sequence[Push]) -> Prepared:
+        """Check the endpoints' hosts and encrypt every message, ready to :meth:`post`.
+
+        Split from posting so a caller can prepare the next batch while this one is on the wire.
+        """
+        outcomes: list[Outcome | None] = [None] * len(pushes)
+        routes: list[tuple[OriginPool, str, str] | None] = [None] * len(pushes)
+        origins: dict[tuple[str, str, int], _Target | None] = {}
+        prefixes: dict[tuple[tuple[str, str, int], Message], str] = {}
+        now = time.time()
+        for index, push in enumerate(pushes):
+            parsed = self._endpoints.split(push.endpoint)
+            if parsed is None:
+                outcomes[index] = FAILED
+                continue
+            key, path = parsed
+            if key in origins:
+                target = origins[key]
+            else:
+                target = origins[key] = await self._target(key, push.endpoint)
+            if target is None:
+                outcomes[index] = FAILED
+                continue
+            prefix = prefixes.get((key, push.message))
+            if prefix is None:
+                message = push.message
+                prefix = prefixes[key, message] = (
+                    f"Host: {target.host_header}\r\n"
+                    f"Authorization: {self.signer.authorization(push.endpoint, now=now)}\r\n"
+                    f"TTL: {max(1, message.ttl)}\r\nUrgency: {message.urgency}\r\nTopic: {message.topic}\r\n"
+                    "Content-Encoding: aes128gcm\r\nContent-Type: application/octet-stream\r\n"
+                )
+            routes[index] = (target.pool, path, prefix)
+        work = [index for index, route in enumerate(routes) if route is not None]
+        requests: list[tuple[int, OriginPool, bytes]] = []
+        if work:
+            items = [(pushes[i].message.payload, pushes[i].p256dh, pushes[i].auth) for i in work]
+            bodies = await self.encryption.encrypt_many(items)
+            for index, body in zip(work, bodies, strict=True):
+                if isinstance(body, ValueError):
+                    log.warning("push to %s not encrypted: %s", urlsplit(pushes[index].endpoint).hostname, body)
+                    outcomes[index] = FAILED
+                    continue
+                pool, path, prefix = routes[index]  # type: ignore[misc]
+                head = f"POST {path} HTTP/1.1\r\n{prefix}Content-Length: {len(body)}\r\n\r\n"
+                requests.append((index, pool, head.encode("latin-1") + body))
+        return Prepared(outcomes, requests)
+
+    async def post(self, prepared: Prepared) -> list[Outcome]:
+        """Post prepared requests, all at once over the origins' pools; the outcomes in the order prepared."""
+        outcomes = prepared.outcomes
+        remaining = len(prepared.requests)
+        if remaining:
+            done = asyncio.get_running_loop().create_future()
+
+            def answered(index: int, pool: OriginPool, answer: Answer | TransportError) -> None:
+                nonlocal remaining
+                if isinstance(answer, Answer):
+                    outcome = classify(answer.status, answer.retry_after)
+                    if outcome.result == "failed":
+                        log.warning("push to %s failed with %d", pool.host, answer.status)
+                else:
+                    log.info("push to %s did not complete (%s); will retry", pool.host, answer)
+                    outcome = RETRY
+                outcomes[index] = outcome
+                remaining -= 1
+                if remaining == 0 and not done.done():
+                    done.set_result(None)
+
+            for index, pool, data in prepared.requests:
+                pool.submit(data, lambda answer, index=index, pool=pool: answered(index, pool, answer))  # type: ignore[misc]
+            await done
+        return [outcome or FAILED for outcome in outcomes]
+
+    async def _target(self, key: tuple[str, str, int], endpoint: str) -> _Target | None:
+        """The pool and Host header for an origin, checking its host again every few minutes.
+
+        The check repeats at send time because DNS may have changed since the subscription was stored.
+        """
+        target = self._targets.get(key)
+        now = time.monotonic()
+        if target is not None and now - target.checked_at <= _HOST_CHECK_SECONDS:
+            return target
+        scheme, host, port = key
         try:
-            await self._check_host(endpoint, host)
-            body = self.cipher.encrypt(message.payload, p256dh, auth)
+            addresses = await check_endpoint(endpoint, allow_insecure_loopback=self.allow_insecure_loopback)
         except Invalid as error:
             log.warning("push to %s refused: %s", host, error.detail)
-            return Outcome("failed")
-        except ValueError as error:
-            log.warning("push to %s not encrypted: %s", host, error)
-            return Outcome("failed")
-        headers = {
-            "Authorization": self.signer.authorization(endpoint),
-            "TTL": str(max(1, message.ttl)),
-            "Urgency": message.urgency,
-            "Topic": message.topic,
-            "Content-Encoding": "aes128gcm",
-            "Content-Type": "application/octet-stream",
-        }
-        try:
-            response = await self.client.post(endpoint, content=body, headers=headers)
-        except httpx.HTTPError as error:
-            log.info("push to %s did not complete (%s); will retry", host, type(error).__name__)
-            return Outcome("retry")
-        outcome = classify(response.status_code, response.headers.get("retry-after"))
-        if outcome.result == "failed":
-            log.warning("push to %s failed with %d", host, response.status_code)
-        return outcome
+            self._targets.pop(key, None)
+            return None
+        pool = self._pool(key)
+        pool.addresses = addresses
+        bracketed = f"[{host}]" if ":" in host else host
+        default = 443 if scheme == "https" else 80
+        target = _Target(pool, bracketed if port == default else f"{bracketed}:{port}", now)
+        self._targets[key] = target
+        return target
 
-    async def _check_host(self, endpoint: str, host: str) -> None:
-        """Check the endpoint again at send time, as DNS may have changed since it was stored."""
-        checked = self._checked_hosts.get(host)
-        now = time.monotonic()
-        if checked is None or now - checked > _HOST_CHECK_SECONDS:
-            await check_endpoint(endpoint, allow_insecure_loopback=self.allow_insecure_loopback)
-            self._checked_hosts[host] = now
+    def _pool(self, key: tuple[str, str, int]) -> OriginPool:
+        pool = self._pools.get(key)
+        if pool is None:
+            scheme, host, port = key
+            if scheme == "https" and self._ssl is None:
+                self._ssl = ssl.create_default_context()
+                self._ssl.set_alpn_protocols(["http/1.1"])
+            pool = OriginPool(
+                scheme,
+                host,
+                port,
+                limit=self.connections_per_origin,
+                timeout=self.timeout,
+                connect_timeout=self.connect_timeout,
+                ssl_context=self._ssl,
+            )
+            self._pools[key] = pool
+        return pool

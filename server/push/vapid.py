@@ -25,7 +25,7 @@ def b64url(data: bytes) -> str:
 
 @dataclass(frozen=True, slots=True)
 class VapidKeys:
-    """The key pair: PEM forms for the ``webpush`` package and the applicationServerKey for browsers."""
+    """The key pair: the private key that signs JWTs, PEM forms, and the applicationServerKey for browsers."""
 
     private_key: ec.EllipticCurvePrivateKey
     private_pem: bytes

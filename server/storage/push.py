@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import aiosqlite
@@ -66,6 +67,19 @@ async def delete_subscription_by_id(conn: aiosqlite.Connection, subscription_id:
     await conn.execute("DELETE FROM push_subscriptions WHERE id = ?", (subscription_id,))
 
 
+async def delete_subscriptions_by_id(conn: aiosqlite.Connection, subscription_ids: list[int]) -> None:
+    """Forget subscriptions the push services called gone, in one call."""
+    if subscription_ids:
+        await conn.executemany("DELETE FROM push_subscriptions WHERE id = ?", [(sid,) for sid in subscription_ids])
+
+
+async def has_subscriptions(conn: aiosqlite.Connection) -> bool:
+    """Whether anyone is subscribed to push at all."""
+    async with conn.execute("SELECT EXISTS (SELECT 1 FROM push_subscriptions)") as cur:
+        row = await cur.fetchone()
+    return bool(row and row[0])
+
+
 async def subscriptions_for(conn: aiosqlite.Connection, participation: str | None) -> list[tuple[int, str | None]]:
     """``(id, attendee_id)`` of subscriptions for an audience; ``participation`` None means everyone.
 
@@ -97,14 +111,15 @@ async def enqueue(
     A row that is still pending keeps its time, so a burst of changes becomes one message; a row
     already sent is queued again as a new message.
     """
-    await conn.executemany(
+    # One statement over a JSON array rather than one per subscription: a fan-out queues thousands of rows.
+    await conn.execute(
         "INSERT INTO push_outbox (kind, ref, subscription_id, state, version, next_attempt_at, updated_at)"
-        " VALUES (?, ?, ?, 'pending', ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'))"
+        " SELECT ?, ?, value, 'pending', ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ') FROM json_each(?) WHERE true"
         " ON CONFLICT (kind, ref, subscription_id) DO UPDATE SET version = excluded.version, attempts = 0,"
         " next_attempt_at = CASE WHEN push_outbox.state = 'pending' THEN push_outbox.next_attempt_at"
         " ELSE excluded.next_attempt_at END,"
         " state = 'pending', updated_at = excluded.updated_at",
-        [(kind, ref, sid, version, at) for sid in subscription_ids],
+        (kind, ref, version, at, json.dumps(subscription_ids)),
     )
 
 
@@ -131,31 +146,40 @@ async def cancel(conn: aiosqlite.Connection, kind: str, ref: str) -> None:
 
 
 async def claim_due(conn: aiosqlite.Connection, now: str, limit: int) -> list[OutboxRow]:
-    """Mark up to ``limit`` due messages as sending and return them with their subscription."""
-    async with conn.execute(
-        "UPDATE push_outbox SET state = 'sending', attempts = attempts + 1"
-        " WHERE id IN (SELECT id FROM push_outbox WHERE state = 'pending' AND next_attempt_at <= ?"
-        " ORDER BY next_attempt_at, id LIMIT ?)"
-        " RETURNING id, kind, ref, version, attempts, subscription_id",
+    """Mark up to ``limit`` due messages as sending and return them with their subscription.
+
+    Two statements whatever ``limit`` is (a fan-out claims hundreds at a time): one reads the due rows
+    with their subscriptions, one marks them. Run inside a write transaction, so nothing moves between.
+    A message whose subscription is gone is marked gone instead.
+    """
+    claimed = await conn.execute_fetchall(
+        "SELECT o.id, o.kind, o.ref, o.version, o.attempts + 1,"
+        " s.id, s.endpoint, s.p256dh, s.auth, s.attendee_id, s.participation"
+        " FROM push_outbox o LEFT JOIN push_subscriptions s ON s.id = o.subscription_id"
+        " WHERE o.state = 'pending' AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ?",
         (now, limit),
-    ) as cur:
-        claimed = await cur.fetchall()
+    )
+    if not claimed:
+        return []
     rows: list[OutboxRow] = []
+    sending: list[int] = []
     gone: list[int] = []
-    for outbox_id, kind, ref, version, attempts, subscription_id in claimed:
-        async with conn.execute(
-            "SELECT id, endpoint, p256dh, auth, attendee_id, participation FROM push_subscriptions WHERE id = ?",
-            (subscription_id,),
-        ) as cur:
-            sub = await cur.fetchone()
-        if sub is None:
+    for outbox_id, kind, ref, version, attempts, *sub in claimed:
+        if sub[0] is None:
             gone.append(outbox_id)
             continue
+        sending.append(outbox_id)
         rows.append(OutboxRow(outbox_id, kind, ref, version, attempts, SubscriptionRow(*sub)))
+    await conn.execute(
+        "UPDATE push_outbox SET state = 'sending', attempts = attempts + 1"
+        " WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps(sending),),
+    )
     if gone:
-        await conn.executemany(
-            "UPDATE push_outbox SET state = 'gone', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ') WHERE id = ?",
-            [(outbox_id,) for outbox_id in gone],
+        await conn.execute(
+            "UPDATE push_outbox SET state = 'gone', attempts = attempts + 1,"
+            " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ') WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(gone),),
         )
     return rows
 
@@ -164,18 +188,20 @@ async def settle(conn: aiosqlite.Connection, outcomes: list[tuple[int, int, str,
     """Record ``(outbox id, version sent, new state, HTTP status, next attempt)``.
 
     A retry goes back to pending. A message corrected while it was being sent (its version moved on)
-    goes back to pending too, so the correction follows.
+    goes back to pending too, so the correction follows. Rows with the same outcome (in a fan-out,
+    nearly all of a batch: sent, 201) are settled by one statement.
     """
-    await conn.executemany(
-        "UPDATE push_outbox SET state = CASE WHEN version = :version OR :state != 'sent' THEN :state"
-        " ELSE 'pending' END, attempts = CASE WHEN version = :version THEN attempts ELSE 0 END,"
-        " last_status = :status, next_attempt_at = coalesce(:next_at, next_attempt_at),"
-        " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ') WHERE id = :id AND state = 'sending'",
-        [
-            {"id": outbox_id, "version": version, "state": state, "status": status, "next_at": next_at}
-            for outbox_id, version, state, status, next_at in outcomes
-        ],
-    )
+    groups: dict[tuple[int, str, int | None, str | None], list[int]] = {}
+    for outbox_id, version, state, status, next_at in outcomes:
+        groups.setdefault((version, state, status, next_at), []).append(outbox_id)
+    for (version, state, status, next_at), ids in groups.items():
+        await conn.execute(
+            "UPDATE push_outbox SET state = CASE WHEN version = ?1 OR ?2 != 'sent' THEN ?2 ELSE 'pending' END,"
+            " attempts = CASE WHEN version = ?1 THEN attempts ELSE 0 END, last_status = ?3,"
+            " next_attempt_at = coalesce(?4, next_attempt_at), updated_at = strftime('%Y-%m-%dT%H:%M:%fZ')"
+            " WHERE id IN (SELECT value FROM json_each(?5)) AND state = 'sending'",
+            (version, state, status, next_at, json.dumps(ids)),
+        )
 
 
 async def release_claims(conn: aiosqlite.Connection) -> int:

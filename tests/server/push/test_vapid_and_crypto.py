@@ -1,4 +1,4 @@
-"""Kumpul's VAPID signing and payload encryption, and the gaps of the webpush package they close."""
+"""Kumpul's VAPID signing and payload encryption, checked against independent implementations."""
 
 from __future__ import annotations
 
