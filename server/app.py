@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -96,6 +97,16 @@ def _unexpected_error(request: Request, exc: Exception) -> Response[dict[str, ob
     return _error(500, "Internal error: the request was not completed; nothing was changed.")
 
 
+def _database_error(request: Request, exc: sqlite3.OperationalError) -> Response[dict[str, object]]:  # type: ignore[type-arg]
+    """A database another process holds locked past the busy timeout: retryable, and nothing was written."""
+    if "locked" not in str(exc) and "busy" not in str(exc):
+        return _unexpected_error(request, exc)
+    log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
+    response = _error(503, "The database is busy; nothing was changed. Try again in a moment.")
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def create_app(settings: Settings) -> Litestar:
     """Build the app for ``settings``; the database opens when the app starts."""
 
@@ -185,6 +196,7 @@ def create_app(settings: Settings) -> Litestar:
             KumpulError: _kumpul_error,
             ValidationException: _validation_error,
             HTTPException: _http_error,
+            sqlite3.OperationalError: _database_error,
             Exception: _unexpected_error,
         },
         compression_config=CompressionConfig(
