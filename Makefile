@@ -51,11 +51,26 @@ endif
 pytest: $(STAMP) pwa
 	$(BIN)/pytest
 
+# Every benchmark writes bench/out/NAME.json; one that fails is reported as n/a and makes `make bench` fail
+# at the end. BENCH_QUICK=1 is a short smoke run of the harness: its table goes to
+# bench/out/results-quick.md, never to bench/results.md.
+BENCH_OUT := bench/out
+BENCH_NAMES := programme storm live push wire pwa sync
+BENCH_QUICK_ON := $(filter-out 0,$(BENCH_QUICK))
+BENCH_FLAGS := $(if $(BENCH_QUICK_ON),--quick)
+BENCH_RESULTS := $(if $(BENCH_QUICK_ON),$(BENCH_OUT)/results-quick.md,bench/results.md)
+
 bench: $(STAMP) pwa
-	mkdir -p bench/out
-	$(BIN)/python bench/programme.py --json bench/out/programme.json
-	$(BIN)/python bench/push.py --json bench/out/push.json
-	$(BIN)/python bench/pwa.py --json bench/out/pwa.json
+	mkdir -p $(BENCH_OUT)
+	rm -f $(BENCH_NAMES:%=$(BENCH_OUT)/%.json)
+	-$(BIN)/python bench/programme.py $(BENCH_FLAGS) --json $(BENCH_OUT)/programme.json
+	-$(BIN)/python bench/storm.py $(BENCH_FLAGS) --json $(BENCH_OUT)/storm.json
+	-$(BIN)/python bench/live.py $(BENCH_FLAGS) --json $(BENCH_OUT)/live.json
+	-$(BIN)/python bench/push.py $(if $(BENCH_QUICK_ON),--subscriptions 300 --runs 1) --json $(BENCH_OUT)/push.json
+	-$(BIN)/python bench/wire.py $(BENCH_FLAGS) --json $(BENCH_OUT)/wire.json
+	-$(BIN)/python bench/pwa.py $(if $(BENCH_QUICK_ON),--runs 1) --json $(BENCH_OUT)/pwa.json
+	-$(BIN)/python bench/sync.py $(BENCH_FLAGS) --json $(BENCH_OUT)/sync.json
+	$(BIN)/python bench/report.py --out $(BENCH_OUT) --markdown $(BENCH_RESULTS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis pwa/node_modules pwa/dist

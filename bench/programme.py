@@ -1,47 +1,76 @@
-"""Measure requests per second of the programme snapshot, its 304 revalidation and the change feed."""
+"""Requests per second of the programme snapshot and its 304 revalidation, beside nginx serving the same bytes.
+
+Also measures the change feed (cursor up to date, and 20 organiser edits behind). The programme's gzip
+body is fetched from Kumpul and written to a temporary folder that a loopback nginx serves as a static
+pre-compressed file (``gzip_static``, strong ETag, the same Content-Type, Cache-Control and Vary), so
+the ratio Kumpul/nginx for the same client, concurrency and bytes is measured in one run: a noisy
+machine slows both. Without nginx the comparison rows are skipped and said so.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
-import math
 import os
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
+from common import (
+    RESPONSE_TIMEOUT,
+    Editor,
+    add_common_args,
+    build_request,
+    find_kumpul,
+    free_port,
+    keepalive_load,
+    percentile,
+    serve_args,
+    served,
+    server_info,
+    stop_process,
+    tail,
+    wait_healthy,
+    write_json,
+)
+
+# bench/pwa.py takes its server helpers from here.
+__all__ = ["find_kumpul", "free_port", "main", "stop_server", "wait_healthy"]
+stop_server = stop_process
 
 ACCEPT_ENCODING = "gzip, br"
+PROGRAMME_ENCODING = "gzip"  # what nginx's gzip_static serves, so both send the same bytes
 STALE_EDITS = 20
-HEALTH_TIMEOUT = 60.0
-STOP_TIMEOUT = 10.0
-RESPONSE_TIMEOUT = 10.0
+NGINX_START_TIMEOUT = 10.0
+RATIO_TARGET = 0.5
 RESULT_MARK = "KUMPUL_BENCH_RESULT "
 THREAD_STOPPED = "KUMPUL_BENCH_THREAD_STOPPED"
 
 
 @dataclass(frozen=True)
 class Workload:
-    """One request repeated under load: what to send and which status counts as success."""
+    """One request repeated under load: where to send it, what to send and which status counts as success."""
 
     name: str
+    url: str
     path: str
     headers: dict[str, str]
     expected: int
+    server: str = "kumpul"
 
 
 @dataclass
@@ -49,6 +78,7 @@ class Result:
     """The figures of one workload run."""
 
     name: str
+    server: str
     generator: str
     connections: int
     requests: int
@@ -62,302 +92,250 @@ class Result:
     statuses: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass
-class Budget:
-    """Shared stop condition of the built-in generator: a deadline and a request cap."""
-
-    deadline: float
-    cap: int
-    issued: int = 0
-
-    def take(self) -> bool:
-        """Claim one request if time and the cap allow it."""
-        if (self.cap and self.issued >= self.cap) or time.perf_counter() >= self.deadline:
-            return False
-        self.issued += 1
-        return True
-
-
-@dataclass
-class Tally:
-    """What the built-in generator's connections observed."""
-
-    expected: int
-    latencies: list[float] = field(default_factory=list)
-    statuses: Counter[int] = field(default_factory=Counter)
-    failures: int = 0
-    wire_bytes: int = 0
-
-    def record(self, status: int, seconds: float, size: int) -> None:
-        """Count one complete response."""
-        self.latencies.append(seconds)
-        self.statuses[status] += 1
-        self.wire_bytes += size
-
-    @property
-    def errors(self) -> int:
-        """Transport failures plus responses with an unexpected status."""
-        return self.failures + sum(n for code, n in self.statuses.items() if code != self.expected)
-
-
 # --- command line -------------------------------------------------------------------------------
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Read the command line."""
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", help="base URL of a running server (default: start one on loopback)")
     parser.add_argument("--token", default=None, help="an editor's token for --url, to measure changes after 20 edits")
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per workload (default 5)")
+    parser.add_argument("--duration", type=float, default=None, help="seconds per workload (default 5; quick 1)")
     parser.add_argument("--connections", type=int, default=50, help="concurrent connections (default 50)")
     parser.add_argument("--requests", type=int, default=0, help="request cap per workload (default: no cap)")
     parser.add_argument("--generator", choices=("auto", "wrk", "builtin"), default="auto", help="load generator")
     parser.add_argument("--threads", type=int, default=0, help="wrk threads (default: CPU count, at most connections)")
-    parser.add_argument("--kumpul", help="kumpul executable (default: next to this Python, else on PATH)")
-    parser.add_argument("--json", dest="json_path", type=Path, help="also write the figures as JSON to this path")
+    parser.add_argument("--nginx", default=None, help="nginx executable (default: /usr/sbin/nginx, else on PATH)")
+    parser.add_argument("--no-nginx", action="store_true", help="skip the comparison with nginx")
+    add_common_args(parser)
     args = parser.parse_args(argv)
+    if args.duration is None:
+        args.duration = 1.0 if args.quick else 5.0
     if args.duration <= 0 or args.connections < 1 or args.requests < 0:
         parser.error("--duration and --connections must be positive, --requests not negative")
     return args
 
 
-# --- server lifecycle ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """Ask the kernel for a free loopback port."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def find_kumpul(explicit: str | None) -> str:
-    """Locate the ``kumpul`` executable."""
-    if explicit:
-        return explicit
-    sibling = Path(sys.executable).parent / "kumpul"
-    if sibling.exists():
-        return str(sibling)
-    found = shutil.which("kumpul")
-    if found is None:
-        raise SystemExit("cannot find the kumpul executable; install the project or pass --kumpul")
-    return found
-
-
-def wait_healthy(base_url: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
-    """Poll ``/healthz`` until it answers 200, failing early if the server exits."""
-    deadline = time.monotonic() + HEALTH_TIMEOUT
-    with httpx.Client(base_url=base_url, timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise SystemExit(f"server exited with {proc.returncode}:\n{tail(log_path)}")
-            try:
-                if client.get("/healthz").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-    raise SystemExit(f"server not healthy after {HEALTH_TIMEOUT:.0f}s:\n{tail(log_path)}")
-
-
-def tail(path: Path, lines: int = 30) -> str:
-    """The last lines of a log file."""
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    """Terminate the server, killing it if it does not stop in time."""
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-@contextmanager
-def served(kumpul: str) -> Iterator[tuple[str, str]]:
-    """Run ``kumpul serve --demo`` on a fresh database; yield its base URL and an editor's token."""
-    with tempfile.TemporaryDirectory(prefix="kumpul-bench-") as tmp:
-        port = free_port()
-        log_path = Path(tmp) / "server.log"
-        db = str(Path(tmp) / "bench.db")
-        cmd = [kumpul, "serve", "--host", "127.0.0.1", "--port", str(port), "--db", db]
-        with log_path.open("wb") as log:
-            proc = subprocess.Popen([*cmd, "--demo"], stdout=log, stderr=subprocess.STDOUT)
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            wait_healthy(base_url, proc, log_path)
-            added = subprocess.run(
-                [kumpul, "organiser", "add", "bench", "--role", "editor", "--db", db],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            yield base_url, added.stdout.strip().splitlines()[-1]
-        finally:
-            stop_server(proc)
-
-
 # --- workloads ----------------------------------------------------------------------------------
 
 
-def edit_sessions(client: httpx.Client, token: str, count: int) -> None:
-    """Make ``count`` organiser edits, as a programme change during the event would."""
-    sessions = client.get("/api/sessions").json()[:count]
-    for session in sessions:
-        response = client.patch(
-            f"/api/admin/sessions/{session['id']}",
-            json={"capacity": (session.get("capacity") or 0) + 1},
-            headers={"Authorization": f"Bearer {token}"},
-        )
+@dataclass(frozen=True)
+class ProgrammeBytes:
+    """The programme as Kumpul serves it: the plain JSON, its gzip form and that form's ETag."""
+
+    identity: bytes
+    gzip: bytes
+    etag: str
+
+
+def fetch_programme(client: httpx.Client) -> ProgrammeBytes:
+    """Download the programme plain and gzip-encoded (the compressed bytes exactly as sent)."""
+    identity = client.get("/api/programme", headers={"Accept-Encoding": "identity"}).raise_for_status().content
+    with client.stream("GET", "/api/programme", headers={"Accept-Encoding": PROGRAMME_ENCODING}) as response:
         response.raise_for_status()
+        if response.headers.get("content-encoding") != PROGRAMME_ENCODING:
+            raise SystemExit(f"GET /api/programme did not answer {PROGRAMME_ENCODING}-encoded")
+        etag = response.headers.get("etag")
+        body = b"".join(response.iter_raw())
+    if not etag:
+        raise SystemExit("GET /api/programme sent no ETag header")
+    return ProgrammeBytes(identity, body, etag)
 
 
-def prepare(base_url: str, token: str | None) -> list[Workload]:
-    """Learn the programme's ETag and cursor, and check each workload's status.
+def probe(client: httpx.Client, work: Workload) -> None:
+    """Send a workload's request once and check its status."""
+    status = client.get(work.url + work.path, headers=work.headers).status_code
+    if status != work.expected:
+        raise SystemExit(f"{work.name}: expected {work.expected}, the probe got {status}")
+
+
+def prepare(base_url: str, token: str | None) -> tuple[list[Workload], ProgrammeBytes]:
+    """Build Kumpul's workloads, checking each once, and return the programme's bytes for nginx.
 
     With an organiser token, 20 sessions are edited first, so a workload can ask for the changes
     after the cursor from before the edits, as every phone does when the wifi comes back.
     """
     compressed = {"Accept-Encoding": ACCEPT_ENCODING}
+    gzip_only = {"Accept-Encoding": PROGRAMME_ENCODING}
     with httpx.Client(base_url=base_url, timeout=30.0) as client:
         stale_cursor = client.get("/api/programme").json()["cursor"]
         if token:
-            edit_sessions(client, token, STALE_EDITS)
-        first = client.get("/api/programme", headers=compressed)
-        first.raise_for_status()
-        etag = first.headers.get("etag")
-        if not etag:
-            raise SystemExit("GET /api/programme sent no ETag header")
-        if "content-encoding" not in first.headers:
-            print("warning: GET /api/programme answered uncompressed", file=sys.stderr)
-        cursor = first.json().get("cursor")
-        if not isinstance(cursor, str):
-            raise SystemExit("the programme JSON has no string `cursor` field")
+            Editor(client, token).edit(STALE_EDITS)
+        programme = fetch_programme(client)
+        cursor = client.get("/api/programme").json()["cursor"]
+        changes = f"/api/changes?since={quote(cursor, safe='')}"
         workloads = [
-            Workload("programme 200", "/api/programme", compressed, 200),
-            Workload("programme 304", "/api/programme", {**compressed, "If-None-Match": etag}, 304),
-            Workload("changes (up to date)", f"/api/changes?since={quote(cursor, safe='')}", compressed, 200),
+            Workload("programme 200", base_url, "/api/programme", gzip_only, 200),
+            Workload("programme 304", base_url, "/api/programme", {**gzip_only, "If-None-Match": programme.etag}, 304),
+            Workload("changes (up to date)", base_url, changes, compressed, 200),
         ]
         if token:
             path = f"/api/changes?since={quote(stale_cursor, safe='')}"
-            workloads.append(Workload(f"changes ({STALE_EDITS} edits behind)", path, compressed, 200))
+            workloads.append(Workload(f"changes ({STALE_EDITS} edits behind)", base_url, path, compressed, 200))
         for work in workloads:
-            status = client.get(work.path, headers=work.headers).status_code
-            if status != work.expected:
-                raise SystemExit(f"{work.name}: expected {work.expected}, the probe got {status}")
+            probe(client, work)
+    return workloads, programme
+
+
+# --- nginx serving the same bytes ---------------------------------------------------------------
+
+NGINX_CONF = """\
+{user}worker_processes auto;
+daemon off;
+master_process on;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/client_body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    sendfile on;
+    tcp_nopush on;
+    server_tokens off;
+    keepalive_requests 1000000;
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        root {tmp}/www;
+        location = /api/programme {{
+            default_type application/json;
+            gzip_static on;
+            gzip_vary on;
+            etag on;
+            add_header Cache-Control no-cache;
+        }}
+    }}
+}}
+"""
+
+
+@dataclass
+class Nginx:
+    """The loopback nginx of this run, or why there is none."""
+
+    url: str | None = None
+    version: str | None = None
+    skipped: str | None = None
+
+
+def find_nginx(explicit: str | None) -> str | None:
+    """The nginx executable, or None."""
+    if explicit:
+        return explicit if os.access(explicit, os.X_OK) else None
+    if os.access("/usr/sbin/nginx", os.X_OK):
+        return "/usr/sbin/nginx"
+    return shutil.which("nginx")
+
+
+def nginx_config(tmp: Path, port: int) -> str:
+    """A non-root nginx configuration: pid, logs and temporary files in ``tmp``, in the foreground."""
+    # Run as root, nginx would switch its workers to ``nobody``, who cannot read the temporary folder.
+    user = f"user {getpass.getuser()};\n" if os.geteuid() == 0 else ""
+    return NGINX_CONF.format(user=user, tmp=tmp, port=port)
+
+
+def wait_nginx(url: str, proc: subprocess.Popen[bytes], log: Path) -> str | None:
+    """Wait until nginx answers; return what went wrong if it exits or stays silent."""
+    deadline = time.monotonic() + NGINX_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return f"nginx exited with {proc.returncode}: {tail(log, 5)}"
+        try:
+            httpx.get(url + "/api/programme", timeout=1.0)
+            return None
+        except httpx.TransportError:
+            time.sleep(0.05)
+    return f"nginx did not answer within {NGINX_START_TIMEOUT:.0f} s: {tail(log, 5)}"
+
+
+def check_nginx(url: str, programme: ProgrammeBytes) -> str:
+    """Check that nginx sends the same gzip bytes with the headers that matter; return its ETag."""
+    with httpx.stream("GET", url + "/api/programme", headers={"Accept-Encoding": PROGRAMME_ENCODING}) as response:
+        body = b"".join(response.iter_raw())
+        headers = response.headers
+    problems = []
+    if response.status_code != 200 or body != programme.gzip:
+        problems.append(f"status {response.status_code}, {len(body)} bytes, not the {len(programme.gzip)} expected")
+    for name, value in (("content-encoding", "gzip"), ("content-type", "application/json")):
+        if headers.get(name) != value:
+            problems.append(f"{name}: {headers.get(name)!r}")
+    etag = headers.get("etag", "")
+    if not etag.startswith('"'):
+        problems.append(f"no strong ETag ({etag!r})")
+    if problems:
+        raise SystemExit("nginx does not serve the programme as Kumpul does: " + "; ".join(problems))
+    return etag
+
+
+@contextmanager
+def nginx_serving(programme: ProgrammeBytes, args: argparse.Namespace) -> Iterator[Nginx]:
+    """Serve the programme's bytes with nginx on loopback (or yield why not)."""
+    executable = None if args.no_nginx else find_nginx(args.nginx)
+    if executable is None:
+        reason = "--no-nginx" if args.no_nginx else f"nginx not found ({args.nginx or 'apt-get install nginx'})"
+        print(f"skipping the nginx comparison: {reason}", file=sys.stderr)
+        yield Nginx(skipped=reason)
+        return
+    version = subprocess.run([executable, "-v"], capture_output=True, text=True, check=False).stderr.strip()
+    with tempfile.TemporaryDirectory(prefix="kumpul-bench-nginx-") as name:
+        tmp = Path(name)
+        tmp.chmod(0o755)
+        (tmp / "www" / "api").mkdir(parents=True)
+        (tmp / "www" / "api" / "programme").write_bytes(programme.identity)
+        (tmp / "www" / "api" / "programme.gz").write_bytes(programme.gzip)
+        port = free_port()
+        conf = tmp / "nginx.conf"
+        conf.write_text(nginx_config(tmp, port))
+        log = tmp / "error.log"
+        with (tmp / "stdout.log").open("wb") as out:
+            proc = subprocess.Popen(
+                [executable, "-p", str(tmp), "-c", str(conf), "-e", str(log)], stdout=out, stderr=subprocess.STDOUT
+            )
+        url = f"http://127.0.0.1:{port}"
+        version = version.removeprefix("nginx version: ")
+        try:
+            problem = wait_nginx(url, proc, log)
+            if problem:
+                print(f"skipping the nginx comparison: {problem}", file=sys.stderr)
+            yield Nginx(version=version, skipped=problem) if problem else Nginx(url=url, version=version)
+        finally:
+            stop_process(proc)
+
+
+def nginx_workloads(nginx: Nginx, programme: ProgrammeBytes) -> list[Workload]:
+    """The programme workloads against nginx: the same requests, nginx's own ETag."""
+    assert nginx.url is not None
+    etag = check_nginx(nginx.url, programme)
+    gzip_only = {"Accept-Encoding": PROGRAMME_ENCODING}
+    workloads = [
+        Workload("nginx: programme 200", nginx.url, "/api/programme", gzip_only, 200, "nginx"),
+        Workload(
+            "nginx: programme 304", nginx.url, "/api/programme", {**gzip_only, "If-None-Match": etag}, 304, "nginx"
+        ),
+    ]
+    with httpx.Client(timeout=10.0) as client:
+        for work in workloads:
+            probe(client, work)
     return workloads
-
-
-def percentile(sorted_values: Sequence[float], fraction: float) -> float:
-    """Nearest-rank percentile of already sorted values (0 when empty)."""
-    if not sorted_values:
-        return 0.0
-    rank = max(1, math.ceil(fraction * len(sorted_values)))
-    return sorted_values[rank - 1]
 
 
 # --- built-in generator -------------------------------------------------------------------------
 
 
-def build_request(base_url: str, work: Workload) -> bytes:
-    """The raw keep-alive HTTP/1.1 request of a workload."""
-    host = urlsplit(base_url).netloc
-    lines = [f"GET {work.path} HTTP/1.1", f"Host: {host}", "User-Agent: kumpul-bench", "Accept: */*"]
-    lines += [f"{name}: {value}" for name, value in work.headers.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-async def read_chunked(reader: asyncio.StreamReader) -> int:
-    """Skip a chunked body and return its size on the wire."""
-    size = 0
-    while True:
-        line = await reader.readuntil(b"\r\n")
-        length = int(line.split(b";", 1)[0], 16)
-        size += len(line)
-        if length == 0:
-            while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
-                size += len(line)
-            return size + 2
-        await reader.readexactly(length + 2)
-        size += length + 2
-
-
-async def read_response(reader: asyncio.StreamReader) -> tuple[int, int, bool]:
-    """Read one response; return its status, wire size and whether the connection stays open."""
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
-    lower = head.lower()
-    keep_alive = b"\r\nconnection: close" not in lower
-    start = lower.find(b"\r\ncontent-length:")
-    if start >= 0:
-        length = int(lower[start + 17 : lower.index(b"\r\n", start + 2)])
-        if length:
-            await reader.readexactly(length)
-        return status, len(head) + length, keep_alive
-    if b"\r\ntransfer-encoding: chunked" in lower:
-        return status, len(head) + await read_chunked(reader), keep_alive
-    if status in (204, 304) or 100 <= status < 200:
-        return status, len(head), keep_alive
-    return status, len(head) + len(await reader.read()), False
-
-
-async def connection_loop(url: str, request: bytes, budget: Budget, tally: Tally) -> None:
-    """Drive one keep-alive connection until the budget runs out, reconnecting after failures."""
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    writer: asyncio.StreamWriter | None = None
-    try:
-        while budget.take():
-            try:
-                if writer is None:
-                    reader, writer = await asyncio.open_connection(parts.hostname, port, ssl=parts.scheme == "https")
-                started = time.perf_counter()
-                writer.write(request)
-                status, size, keep_alive = await read_response(reader)
-                tally.record(status, time.perf_counter() - started, size)
-            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
-                tally.failures += 1
-                keep_alive = False
-                await asyncio.sleep(0.01)
-            if not keep_alive and writer is not None:
-                writer.close()
-                writer = None
-    finally:
-        if writer is not None:
-            writer.close()
-
-
-async def builtin_load(url: str, work: Workload, connections: int, duration: float, cap: int) -> tuple[Tally, float]:
-    """Run the workload over ``connections`` keep-alive connections; return the tally and elapsed seconds."""
-    request = build_request(url, work)
-    tally = Tally(work.expected)
-    started = time.perf_counter()
-    budget = Budget(started + duration, cap)
-    tasks = [asyncio.create_task(connection_loop(url, request, budget, tally)) for _ in range(connections)]
-    _, pending = await asyncio.wait(tasks, timeout=duration + RESPONSE_TIMEOUT)
-    for task in pending:
-        task.cancel()
-    tally.failures += len(pending)
-    await asyncio.gather(*pending, return_exceptions=True)
-    return tally, time.perf_counter() - started
-
-
-def run_builtin(url: str, work: Workload, connections: int, duration: float, cap: int) -> Result:
+def run_builtin(work: Workload, connections: int, duration: float, cap: int) -> Result:
     """Measure a workload with the asyncio generator."""
     cpu_before = time.process_time()
-    tally, seconds = asyncio.run(builtin_load(url, work, connections, duration, cap))
+    request = build_request("GET", urlsplit(work.url).netloc, work.path, work.headers)
+    tally, seconds = asyncio.run(keepalive_load(work.url, request, work.expected, connections, duration, cap))
     cpu = time.process_time() - cpu_before
     latencies = sorted(tally.latencies)
     count = len(latencies)
     return Result(
         name=work.name,
+        server=work.server,
         generator="builtin",
         connections=connections,
         requests=count,
@@ -423,13 +401,13 @@ def cap_shares(cap: int, threads: int) -> list[int]:
     return [cap // threads + (i < cap % threads) for i in range(threads)]
 
 
-def wrk_command(wrk: str, url: str, work: Workload, threads: int, connections: int, duration: float) -> list[str]:
+def wrk_command(wrk: str, work: Workload, threads: int, connections: int, duration: float) -> list[str]:
     """The wrk command line of a workload, without the Lua script."""
     cmd = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(duration))}s"]
     cmd += ["--timeout", f"{RESPONSE_TIMEOUT:.0f}s"]
     for name, value in work.headers.items():
         cmd += ["-H", f"{name}: {value}"]
-    return [*cmd, url.rstrip("/") + work.path]
+    return [*cmd, work.url.rstrip("/") + work.path]
 
 
 def run_wrk_process(cmd: list[str], threads: int, capped: bool, timeout: float) -> str:
@@ -467,7 +445,7 @@ def parse_wrk(output: str) -> dict[str, int]:
     raise RuntimeError(f"wrk printed no result line:\n{output}")
 
 
-def run_wrk(wrk: str, url: str, work: Workload, connections: int, duration: float, cap: int, threads: int) -> Result:
+def run_wrk(wrk: str, work: Workload, connections: int, duration: float, cap: int, threads: int) -> Result:
     """Measure a workload with wrk, stopping each thread at its share of the request cap."""
     threads = wrk_threads(threads, connections, cap)
     shares = ", ".join(map(str, cap_shares(cap, threads)))
@@ -475,7 +453,7 @@ def run_wrk(wrk: str, url: str, work: Workload, connections: int, duration: floa
     with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="kumpul-bench-") as script:
         script.write(lua)
         script.flush()
-        cmd = [*wrk_command(wrk, url, work, threads, connections, duration), "-s", script.name]
+        cmd = [*wrk_command(wrk, work, threads, connections, duration), "-s", script.name]
         cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         output = run_wrk_process(cmd, threads, cap > 0, duration + 60)
         cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -485,6 +463,7 @@ def run_wrk(wrk: str, url: str, work: Workload, connections: int, duration: floa
     cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
     return Result(
         name=work.name,
+        server=work.server,
         generator=f"wrk ({threads} threads)",
         connections=connections,
         requests=count,
@@ -527,16 +506,15 @@ def format_table(results: Sequence[Result]) -> str:
     return "\n".join(lines)
 
 
-def write_json(path: Path, base_url: str, started: bool, results: Sequence[Result]) -> None:
-    """Write the figures for later collection."""
-    document = {
-        "benchmark": "programme",
-        "url": base_url,
-        "started_server": started,
-        "results": [asdict(result) for result in results],
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=2) + "\n")
+def programme_ratios(results: Sequence[Result]) -> dict[str, float]:
+    """Kumpul's requests/s over nginx's for the same workload."""
+    by_name = {result.name: result for result in results}
+    ratios = {}
+    for name in ("programme 200", "programme 304"):
+        ours, theirs = by_name.get(name), by_name.get(f"nginx: {name}")
+        if ours and theirs and theirs.rps:
+            ratios[name] = round(ours.rps / theirs.rps, 3)
+    return ratios
 
 
 # --- main ---------------------------------------------------------------------------------------
@@ -552,34 +530,72 @@ def choose_wrk(generator: str) -> str | None:
     return wrk
 
 
-def measure(base_url: str, token: str | None, args: argparse.Namespace) -> list[Result]:
-    """Run every workload against ``base_url``."""
+def interleave(ours: list[Workload], theirs: list[Workload]) -> list[Workload]:
+    """Each nginx workload right after Kumpul's of the same name, so both see the same moment of the machine."""
+    ordered = []
+    for work in ours:
+        ordered.append(work)
+        ordered += [other for other in theirs if other.name == f"nginx: {work.name}"]
+    return ordered
+
+
+def measure(workloads: Sequence[Workload], args: argparse.Namespace) -> list[Result]:
+    """Run every workload."""
     wrk = choose_wrk(args.generator)
     results = []
-    for work in prepare(base_url, token):
+    for work in workloads:
         if wrk:
-            result = run_wrk(wrk, base_url, work, args.connections, args.duration, args.requests, args.threads)
+            result = run_wrk(wrk, work, args.connections, args.duration, args.requests, args.threads)
         else:
-            result = run_builtin(base_url, work, args.connections, args.duration, args.requests)
+            result = run_builtin(work, args.connections, args.duration, args.requests)
         results.append(result)
         print(f"  {work.name}: {result.rps} req/s", file=sys.stderr, flush=True)
     return results
+
+
+def run_all(base_url: str, token: str | None, args: argparse.Namespace, server: dict[str, Any]) -> dict[str, Any]:
+    """Measure Kumpul's workloads and nginx's beside them; return the JSON document."""
+    workloads, programme = prepare(base_url, token)
+    with nginx_serving(programme, args) as nginx:
+        if nginx.url:
+            workloads = interleave(workloads, nginx_workloads(nginx, programme))
+        results = measure(workloads, args)
+    ratios = programme_ratios(results)
+    return {
+        "benchmark": "programme",
+        "quick": args.quick,
+        "url": base_url,
+        "started_server": not args.url,
+        "server": server,
+        "encoding": PROGRAMME_ENCODING,
+        "programme_bytes": {"identity": len(programme.identity), PROGRAMME_ENCODING: len(programme.gzip)},
+        "nginx": asdict(nginx),
+        "ratios_vs_nginx": ratios,
+        "ratio_target": RATIO_TARGET,
+        "results": [asdict(result) for result in results],
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Benchmark the programme endpoints and print a table."""
     args = parse_args(argv)
     if args.url:
-        base_url = args.url.rstrip("/")
-        results = measure(base_url, args.token, args)
+        document = run_all(args.url.rstrip("/"), args.token, args, {"url": args.url})
     else:
-        with served(find_kumpul(args.kumpul)) as (base_url, token):
-            results = measure(base_url, token, args)
+        with served(args.kumpul, extra_args=serve_args(args)) as server:
+            info = server_info(server, args)
+            document = run_all(server.base_url, server.organiser("bench", "editor"), args, info)
+    results = [Result(**result) for result in document["results"]]
     print(format_table(results))
+    for name, ratio in document["ratios_vs_nginx"].items():
+        verdict = "meets" if ratio >= RATIO_TARGET else "misses"
+        print(f"{name}: Kumpul at {ratio:.0%} of nginx's requests/s ({verdict} the {RATIO_TARGET:.0%} target)")
+    if document["nginx"]["skipped"]:
+        print(f"nginx comparison skipped: {document['nginx']['skipped']}")
     if any(result.errors for result in results):
         print("errors: non-expected statuses or transport failures occurred", file=sys.stderr)
     if args.json_path:
-        write_json(args.json_path, base_url, not args.url, results)
+        write_json(args.json_path, document)
     return 0
 
 

@@ -1,0 +1,347 @@
+"""Collect the benchmarks' JSON into one table (figure | measured | target | met?) and bench/results.md.
+
+``make bench`` runs every benchmark with ``--json bench/out/NAME.json`` and then this script. A
+benchmark that did not run, or whose JSON lacks a figure, shows "n/a". In results.md only the part
+between ``<!-- bench:table -->`` and ``<!-- /bench:table -->`` is rewritten; the rest (the lead's
+"Profile" section) is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+BEGIN = "<!-- bench:table -->"
+END = "<!-- /bench:table -->"
+NEW_FILE = f"""# Benchmark results
+
+Written by `make bench` (bench/report.py) between the markers below; everything else in this file is
+kept when the table is regenerated. Ratios are measured within one run, so a noisy machine slows both
+sides of a comparison.
+
+{BEGIN}
+{END}
+
+## Profile
+
+Where the server's time goes in the figures that miss their target (to be filled in by the lead).
+"""
+
+Row = tuple[str, str, str, bool | None]
+NO_TARGET = "—"
+
+
+class Missing(Exception):
+    """A figure the JSON does not hold."""
+
+
+def dig(document: Any, *path: str | int) -> Any:
+    """The value at ``path`` in nested dicts and lists, or raise Missing."""
+    value = document
+    for key in path:
+        try:
+            value = value[key]
+        except (KeyError, IndexError, TypeError):
+            raise Missing(".".join(map(str, path))) from None
+    if value is None:
+        raise Missing(".".join(map(str, path)))
+    return value
+
+
+def number(value: float, digits: int = 0) -> str:
+    """A number with thousands separators."""
+    return f"{value:,.{digits}f}"
+
+
+def seconds(value: float) -> str:
+    return f"{value:.2f} s"
+
+
+# --- one function per benchmark -----------------------------------------------------------------
+
+
+def programme_rows(doc: dict[str, Any]) -> list[Row]:
+    results = {result["name"]: result for result in dig(doc, "results")}
+    target = float(doc.get("ratio_target", 0.5))
+    rows: list[Row] = []
+    for name, label in (("programme 200", "200, gzip"), ("programme 304", "304 revalidation")):
+        ours = dig(results, name, "rps")
+        figure = f"`/api/programme` {label}: Kumpul ÷ nginx req/s"
+        if name in doc.get("ratios_vs_nginx", {}):
+            theirs = dig(results, f"nginx: {name}", "rps")
+            ratio = doc["ratios_vs_nginx"][name]
+            measured = f"{ratio:.0%} ({number(ours)} vs {number(theirs)})"
+            rows.append((figure, measured, f"≥ {target:.0%}", ratio >= target))
+        else:
+            skipped = doc.get("nginx", {}).get("skipped") or "no nginx figures"
+            rows.append((figure, f"n/a ({skipped}); Kumpul {number(ours)} req/s", f"≥ {target:.0%}", None))
+    for name, result in results.items():
+        if name.startswith("changes"):
+            rows.append((f"`/api/changes`, {name[9:-1]}: req/s", number(result["rps"]), NO_TARGET, None))
+    return rows
+
+
+def storm_rows(doc: dict[str, Any]) -> list[Row]:
+    clients, ok = dig(doc, "clients"), dig(doc, "succeeded")
+    latency = dig(doc, "latency")
+    size = dig(doc, "bytes_per_response", "mean")
+    p99_target, all_target = dig(doc, "targets", "p99_s"), dig(doc, "targets", "all_within_s")
+    last = dig(doc, "last_response_s")
+    p50_p99 = f"{seconds(latency['p50_s'])} / {seconds(latency['p99_s'])}"
+    return [
+        (
+            f"reconnect storm ({number(clients)} clients): succeeded",
+            f"{number(ok)} / {number(clients)}",
+            "all",
+            ok == clients,
+        ),
+        ("reconnect storm: p50 / p99", p50_p99, f"p99 ≤ {p99_target:g} s", latency["p99_s"] <= p99_target),
+        ("reconnect storm: last response", seconds(last), f"≤ {all_target:g} s", last <= all_target and ok == clients),
+        ("reconnect storm: compressed bytes per response", f"{number(size)} B", NO_TARGET, None),
+    ]
+
+
+def live_rows(doc: dict[str, Any]) -> list[Row]:
+    connections, received = dig(doc, "connections"), dig(doc, "received")
+    delivery, setup = dig(doc, "delivery"), dig(doc, "setup")
+    target = dig(doc, "target_all_s")
+    reached = f"{seconds(delivery['max_s'])} (p50 {seconds(delivery['p50_s'])}, p99 {seconds(delivery['p99_s'])})"
+    if received < connections:
+        reached = f"{number(received)} / {number(connections)} got it; {reached}"
+    rss = dig(doc, "rss_kib")
+    memory = f"{dig(doc, 'rss_kib_per_connection'):.1f} KiB"
+    memory += f" ({rss['before'] / 1024:.0f} → {rss['after_connecting'] / 1024:.0f} MiB)"
+    setup_time = f"{seconds(setup['all_s'])} / {seconds(setup['p99_s'])}"
+    return [
+        (
+            f"live: announcement reached all {number(connections)} SSE connections",
+            reached,
+            f"≤ {target:g} s",
+            bool(dig(doc, "met")),
+        ),
+        ("live: connection setup (all / p99 each)", setup_time, NO_TARGET, None),
+        ("live: server RSS per connection", memory, NO_TARGET, None),
+    ]
+
+
+def push_rows(doc: Any) -> list[Row]:
+    speed_figure = "push: Kumpul ÷ pywebpush messages/s"
+    cpu_figure = "push: Kumpul CPU per message ÷ bare crypto"
+    if isinstance(doc, list):  # the older format: one row per sender
+        senders = {row["sender"]: row for row in doc}
+        kumpul = next(row for name, row in senders.items() if name.startswith("kumpul"))
+        other = next((row for name, row in senders.items() if name.startswith("pywebpush")), None)
+        rows: list[Row] = []
+        if other:
+            speed = kumpul["messages_per_second"] / other["messages_per_second"]
+            rows.append((speed_figure, f"{speed:.2f}x", "≥ 3x", speed >= 3))
+        else:
+            rows.append((speed_figure, "n/a", "≥ 3x", None))
+        return [*rows, (cpu_figure, "n/a", "≤ 1.5x", None)]
+    median = dig(doc, "median")
+    rows = []
+    try:
+        speed = dig(median, "ratios", "messages_per_second_vs_pywebpush")
+        ours, theirs = median["kumpul"]["messages_per_second"], median["pywebpush"]["messages_per_second"]
+        rows.append((speed_figure, f"{speed:.2f}x ({number(ours)} vs {number(theirs)})", "≥ 3x", speed >= 3))
+    except (Missing, KeyError, TypeError):
+        rows.append((speed_figure, "n/a", "≥ 3x", None))
+    try:
+        cpu = dig(median, "ratios", "cpu_vs_bare_crypto")
+        ours, bare = median["kumpul"]["cpu_us_per_message"], median["crypto"]["cpu_us_per_message"]
+        rows.append((cpu_figure, f"{cpu:.2f}x ({ours:.0f} vs {bare:.0f} µs)", "≤ 1.5x", cpu <= 1.5))
+    except (Missing, KeyError, TypeError):
+        rows.append((cpu_figure, "n/a", "≤ 1.5x", None))
+    return rows
+
+
+def wire_rows(doc: dict[str, Any]) -> list[Row]:
+    full = dig(doc, "full", "bytes")
+    target = dig(doc, "target_bytes_per_session")
+    rows: list[Row] = []
+    for delta in dig(doc, "deltas"):
+        edits = delta["edits"]
+        figure = f"wire: resync after {edits} edit{'s' * (edits > 1)}, per changed session"
+        measured = f"{number(delta['bytes_per_session'])} B ({number(delta['bytes'])} B {delta['encoding']})"
+        rows.append((figure, measured, f"≤ {number(target)} B", delta["bytes_per_session"] <= target))
+    largest = max(delta["bytes"] for delta in dig(doc, "deltas"))
+    compared = f"{number(largest)} B vs {number(full)} B"
+    rows.append(("wire: largest delta vs full `/api/programme`", compared, "delta < full", largest < full))
+    rows.append(("wire: the PWA takes the delta path", "yes (pwa/src/shared/sync.ts)", "no full download", True))
+    return rows
+
+
+def pwa_rows(doc: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    for figure in dig(doc, "figures"):
+        if figure.get("budget") is None:
+            continue
+        unit = figure["unit"]
+        value = f"{figure['median']:.2f} {unit}" if unit == "s" else f"{figure['median']:.1f} {unit}"
+        budget = f"≤ {figure['budget']:g} {unit}"
+        rows.append((f"PWA: {figure['name']}", value, budget, figure["median"] <= figure["budget"]))
+    return rows
+
+
+def sync_rows(doc: dict[str, Any]) -> list[Row]:
+    attendees = dig(doc, "attendees")
+    phase = dig(doc, "phases", "small edits")
+    upload = dig(doc, "phases", "upload a 5 KB note")
+    rate = f"{number(phase['rps'])} ({number(phase['ok'])} / {number(phase['requests'])} ok)"
+    return [
+        (f"private sync, {number(attendees)} attendees, small edits: req/s", rate, NO_TARGET, None),
+        (
+            "private sync, small edits: p50 / p99",
+            f"{number(phase['p50_ms'])} / {number(phase['p99_ms'])} ms",
+            NO_TARGET,
+            None,
+        ),
+        (
+            "private sync, 5 KB note upload: req/s, p99",
+            f"{number(upload['rps'])}, {number(upload['p99_ms'])} ms",
+            NO_TARGET,
+            None,
+        ),
+    ]
+
+
+BENCHMARKS: list[tuple[str, Callable[[Any], list[Row]]]] = [
+    ("programme", programme_rows),
+    ("storm", storm_rows),
+    ("live", live_rows),
+    ("push", push_rows),
+    ("wire", wire_rows),
+    ("pwa", pwa_rows),
+    ("sync", sync_rows),
+]
+
+
+# --- collecting and writing ---------------------------------------------------------------------
+
+
+def collect(out: Path) -> tuple[list[Row], list[str], bool, set[str]]:
+    """Every benchmark's rows; those that did not run or could not be read; whether any was quick; how servers ran."""
+    rows: list[Row] = []
+    missing: list[str] = []
+    quick = False
+    servers: set[str] = set()
+    for name, build in BENCHMARKS:
+        path = out / f"{name}.json"
+        try:
+            document = json.loads(path.read_text())
+        except (OSError, ValueError) as error:
+            missing.append(name)
+            reason = "did not run" if isinstance(error, FileNotFoundError) else f"unreadable JSON ({error})"
+            rows.append((f"bench/{name}.py", f"n/a ({reason})", "", None))
+            continue
+        quick = quick or (isinstance(document, dict) and bool(document.get("quick")))
+        if (
+            isinstance(document, dict)
+            and isinstance(document.get("server"), dict)
+            and "processes" in document["server"]
+        ):
+            options = " ".join(document["server"].get("serve_args") or []) or "with its defaults"
+            servers.add(f"`kumpul serve` {options} ({document['server']['processes']} server processes)")
+        try:
+            rows += build(document)
+        except (Missing, KeyError, TypeError, ValueError, StopIteration) as error:
+            missing.append(name)
+            rows.append((f"bench/{name}.py", f"n/a (no figure {error} in {path.name})", "", None))
+    return rows, missing, quick, servers
+
+
+def met_text(met: bool | None, target: str) -> str:
+    if met is None:
+        return NO_TARGET if target == NO_TARGET else "n/a"
+    return "yes" if met else "**no**"
+
+
+def machine() -> str:
+    """CPU model, cores, RAM, Python and kernel of this machine."""
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = "unknown RAM"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB RAM"
+                break
+    except OSError:
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {ram}, Python {platform.python_version()},"
+        f" {platform.system()} {platform.release()}"
+    )
+
+
+def plain_table(rows: Sequence[Row]) -> str:
+    """The rows as an aligned text table."""
+    cells = [("figure", "measured", "target", "met?")]
+    cells += [(figure, measured, target, met_text(met, target).strip("*")) for figure, measured, target, met in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(4)]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in cells)
+
+
+def markdown_block(rows: Sequence[Row], quick: bool, servers: set[str]) -> str:
+    """The generated part of results.md, markers included."""
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [BEGIN, f"Measured {when} on {machine()}."]
+    if servers:
+        lines.append(f"Server: {'; '.join(sorted(servers))}; load generators on the same machine.")
+    lines.append("")
+    if quick:
+        lines += ["**Quick smoke run (`BENCH_QUICK=1`): fewer clients and seconds; not figures to report.**", ""]
+    lines += ["| figure | measured | target | met? |", "| --- | --- | --- | --- |"]
+    lines += [
+        f"| {figure} | {measured} | {target} | {met_text(met, target)} |" for figure, measured, target, met in rows
+    ]
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def write_markdown(path: Path, block: str) -> None:
+    """Replace the generated block of ``path``, keeping the rest; create the file if needed."""
+    text = path.read_text() if path.exists() else NEW_FILE
+    if BEGIN in text and END in text:
+        start, end = text.index(BEGIN), text.index(END) + len(END)
+        text = text[:start] + block + text[end:]
+    else:
+        title, _, rest = text.partition("\n")
+        text = f"{title}\n\n{block}\n{rest}" if title.startswith("#") else f"{block}\n\n{text}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the table and write the markdown; exit 1 when a benchmark's figures are missing."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("bench/out"), help="folder of the JSON files (bench/out)")
+    parser.add_argument("--markdown", type=Path, default=Path("bench/results.md"), help="file to write the table to")
+    args = parser.parse_args(argv)
+    rows, missing, quick, servers = collect(args.out)
+    if quick:
+        print("quick smoke run: fewer clients and seconds; not figures to report")
+    print(plain_table(rows))
+    write_markdown(args.markdown, markdown_block(rows, quick, servers))
+    print(f"\nwrote {args.markdown}")
+    if missing:
+        print(f"no figures from: {', '.join(missing)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

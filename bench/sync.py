@@ -1,0 +1,316 @@
+"""Private sync: ``POST /api/me/sync`` requests per second with 500 attendees editing 5 KB notes.
+
+Each attendee is one device with a pycrdt note (title, 5 KB body, meta), as the PWA keeps it, and
+speaks the real protocol (sync/PROTOCOL.md section 2): it sends the diff against the state vector the
+server last acknowledged, its own state vector and its cursor, and applies what comes back.
+
+The attendees are created in the benchmark's fresh database through ``AttendeeService`` before the
+server starts (the HTTP route allows 120 new attendees a minute per address, as it should). First each
+attendee uploads its 5 KB note; then the measured phase: every attendee makes small edits (a few words
+typed or deleted) and syncs, over and over, all interleaved over a pool of keep-alive connections. One
+device never has two syncs in flight. Reported: requests per second and latency (p50, p99) of both
+phases; the issue sets no numeric target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import gzip
+import json
+import random
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import brotli
+from common import (
+    Server,
+    add_common_args,
+    build_request,
+    need_sockets,
+    percentile,
+    read_response,
+    serve_args,
+    served,
+    server_info,
+    write_json,
+)
+from pycrdt import Doc, Map, Text
+
+# This script is bench/sync.py: take its folder off the path, so that ``sync`` is the project's package.
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+
+from server.services.attendees import AttendeeService  # noqa: E402 -- after the path is fixed
+from server.services.ratelimit import RateLimiter  # noqa: E402
+from server.storage.db import Database  # noqa: E402
+from sync import new_note_id  # noqa: E402
+
+NOTE_BYTES = 5 * 1024
+WORDS = [
+    "programme",
+    "session",
+    "speaker",
+    "venue",
+    "panel",
+    "hall",
+    "break",
+    "lunch",
+    "question",
+    "answer",
+    "follow",
+    "up",
+    "contact",
+    "slides",
+]
+DECODERS = {"br": brotli.decompress, "gzip": gzip.decompress}
+
+
+@dataclass(slots=True)
+class Device:
+    """One attendee's device: its token, its note, what the server acknowledged, and its cursor."""
+
+    token: str
+    note_id: str
+    doc: Doc[Any]
+    rounds_left: int
+    synced_vector: bytes = b""
+    cursor: str | None = None
+
+    def request(self, host: str) -> bytes:
+        """The sync request for what changed since the last acknowledged state."""
+        update = self.doc.get_update(self.synced_vector) if self.synced_vector else self.doc.get_update()
+        body = {
+            "cursor": self.cursor,
+            "docs": [
+                {
+                    "id": self.note_id,
+                    "stateVector": base64.b64encode(self.doc.get_state()).decode(),
+                    "update": base64.b64encode(update).decode(),
+                }
+            ],
+        }
+        headers = {
+            "Authorization": f"Bearer {self.token}",
+            "Content-Type": "application/json",
+            "Accept-Encoding": "gzip, br",
+        }
+        return build_request("POST", host, "/api/me/sync", headers, json.dumps(body).encode())
+
+    def receive(self, body: bytes) -> None:
+        """Apply the server's answer; from now on its state is what the server has."""
+        answer = json.loads(body)
+        for patch in answer["docs"]:
+            if patch["id"] == self.note_id:
+                self.doc.apply_update(base64.b64decode(patch["update"]))
+        self.cursor = answer["cursor"]
+        self.synced_vector = self.doc.get_state()
+
+
+@dataclass
+class Phase:
+    """What one phase of syncing observed."""
+
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+    server_cpu_s: float = 0.0
+    client_cpu_s: float = 0.0
+
+    def figures(self) -> dict[str, Any]:
+        ordered = sorted(self.latencies)
+        ok = self.statuses.get("200", 0)
+        return {
+            "requests": len(ordered),
+            "ok": ok,
+            "statuses": dict(self.statuses),
+            "seconds": round(self.seconds, 3),
+            "rps": round(ok / self.seconds, 1) if self.seconds else 0.0,
+            "p50_ms": round(percentile(ordered, 0.50) * 1000, 2),
+            "p99_ms": round(percentile(ordered, 0.99) * 1000, 2),
+            "server_cpu_ms_per_request": round(self.server_cpu_s / len(ordered) * 1000, 2) if ordered else 0.0,
+            "client_cpu_ms_per_request": round(self.client_cpu_s / len(ordered) * 1000, 2) if ordered else 0.0,
+        }
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Read the command line."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--attendees", type=int, default=None, help="attendees (default 500; quick 50)")
+    parser.add_argument("--rounds", type=int, default=None, help="edit-and-sync rounds each (default 10; quick 4)")
+    parser.add_argument("--connections", type=int, default=None, help="keep-alive connections (default 50; quick 10)")
+    parser.add_argument("--duration", type=float, default=60.0, help="most seconds for the measured phase (default 60)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed of the edits (default 1)")
+    add_common_args(parser)
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.attendees = args.attendees or (50 if quick else 500)
+    args.rounds = args.rounds or (4 if quick else 10)
+    args.connections = args.connections or (10 if quick else 50)
+    if args.attendees < 1 or args.rounds < 1 or args.connections < 1 or args.duration <= 0:
+        parser.error("--attendees, --rounds, --connections and --duration must be positive")
+    # The server allows 30 syncs at once per attendee, then 2 a second: stay within, as a real device would.
+    if args.rounds > 29:
+        parser.error("--rounds above 29 would run into the per-attendee sync limit (30 at once)")
+    return args
+
+
+# --- attendees and notes ------------------------------------------------------------------------
+
+
+def create_attendees(db_path: Path, count: int) -> list[str]:
+    """Create ``count`` attendees in a fresh database through the service layer; return their tokens."""
+
+    async def create() -> list[str]:
+        db = Database(db_path)
+        await db.open()
+        try:
+            service = AttendeeService(db, RateLimiter())
+            # Each seeded attendee stands for a phone of its own, so each has its own address.
+            return [(await service.create(f"bench-device-{i}"))[1] for i in range(count)]
+        finally:
+            await db.close()
+
+    return asyncio.run(create())
+
+
+def new_note(rng: random.Random) -> Doc[Any]:
+    """A note with a title, a 5 KB body and its meta, as the PWA writes one."""
+    doc: Doc[Any] = Doc()
+    words: list[str] = []
+    while sum(len(word) + 1 for word in words) < NOTE_BYTES:
+        words.append(rng.choice(WORDS))
+    with doc.transaction():
+        doc.get("title", type=Text).insert(0, "Notes from the plenary")
+        doc.get("body", type=Text).insert(0, " ".join(words)[:NOTE_BYTES])
+        meta = doc.get("meta", type=Map)
+        meta["createdAt"] = "2026-11-22T09:00:00Z"
+        meta["deleted"] = False
+    return doc
+
+
+def small_edit(doc: Doc[Any], rng: random.Random) -> None:
+    """Type a word somewhere in the body, and now and then delete a few characters."""
+    body = doc.get("body", type=Text)
+    with doc.transaction():
+        body.insert(rng.randrange(len(body) + 1), f" {rng.choice(WORDS)}")
+        if rng.random() < 0.3 and len(body) > 20:
+            start = rng.randrange(len(body) - 10)
+            del body[start : start + rng.randint(1, 8)]
+
+
+# --- load ---------------------------------------------------------------------------------------
+
+
+async def worker(
+    port: int, queue: asyncio.Queue[Device], phase: Phase, deadline: float, rng: random.Random, edit: bool
+) -> None:
+    """One keep-alive connection: take a device, let it edit and sync once, put it back if it has rounds left."""
+    host = f"127.0.0.1:{port}"
+    writer: asyncio.StreamWriter | None = None
+    try:
+        while not queue.empty() and time.perf_counter() < deadline:
+            device = queue.get_nowait()
+            if edit:
+                small_edit(device.doc, rng)
+            request = device.request(host)
+            try:
+                if writer is None:
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                started = time.perf_counter()
+                writer.write(request)
+                response = await read_response(reader, keep_body=True)
+                phase.latencies.append(time.perf_counter() - started)
+                phase.statuses[str(response.status)] += 1
+                if response.status == 200:
+                    encoding = response.header("content-encoding")
+                    device.receive(DECODERS[encoding](response.body) if encoding else response.body)
+                if not response.keep_alive:
+                    writer.close()
+                    writer = None
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as error:
+                phase.statuses[type(error).__name__] += 1
+                if writer is not None:
+                    writer.close()
+                writer = None
+            device.rounds_left -= 1
+            if device.rounds_left > 0:
+                queue.put_nowait(device)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+async def run_phase(name: str, server: Server, devices: list[Device], args: argparse.Namespace, *, edit: bool) -> Phase:
+    """Sync every device ``rounds_left`` times over ``connections`` connections."""
+    queue: asyncio.Queue[Device] = asyncio.Queue()
+    for device in devices:
+        queue.put_nowait(device)
+    phase = Phase(name)
+    rng = random.Random(args.seed)
+    cpu, client_cpu = server.cpu_seconds(), time.process_time()
+    started = time.perf_counter()
+    deadline = started + args.duration
+    await asyncio.gather(*(worker(server.port, queue, phase, deadline, rng, edit) for _ in range(args.connections)))
+    phase.seconds = time.perf_counter() - started
+    phase.server_cpu_s = server.cpu_seconds() - cpu
+    phase.client_cpu_s = time.process_time() - client_cpu
+    return phase
+
+
+async def run(server: Server, tokens: list[str], args: argparse.Namespace) -> list[Phase]:
+    """Upload every note, then edit and sync."""
+    rng = random.Random(args.seed)
+    devices = [Device(token, new_note_id(), new_note(rng), rounds_left=1) for token in tokens]
+    upload = await run_phase("upload a 5 KB note", server, devices, args, edit=False)
+    for device in devices:
+        device.rounds_left = args.rounds
+    edits = await run_phase("small edits", server, devices, args, edit=True)
+    return [upload, edits]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run both phases against a fresh server whose database holds the attendees."""
+    args = parse_args(argv)
+    limit = need_sockets(args.connections)
+    tokens: list[str] = []
+
+    def seed(db_path: Path) -> None:
+        tokens.extend(create_attendees(db_path, args.attendees))
+
+    with served(args.kumpul, demo=False, nofile=limit, prepare_db=seed, extra_args=serve_args(args)) as server:
+        info = server_info(server, args)
+        phases = asyncio.run(run(server, tokens, args))
+    figures = {
+        "benchmark": "sync",
+        "quick": args.quick,
+        "server": info,
+        "attendees": args.attendees,
+        "rounds": args.rounds,
+        "connections": args.connections,
+        "note_bytes": NOTE_BYTES,
+        "phases": {phase.name: phase.figures() for phase in phases},
+    }
+    for name, phase in figures["phases"].items():
+        print(
+            f"{name:<20} {phase['ok']:>6} / {phase['requests']} ok  {phase['rps']:>7.1f} req/s"
+            f"  p50 {phase['p50_ms']:.1f} ms  p99 {phase['p99_ms']:.1f} ms"
+            f"  CPU per request: server {phase['server_cpu_ms_per_request']:.2f} ms,"
+            f" client {phase['client_cpu_ms_per_request']:.2f} ms  {phase['statuses']}"
+        )
+    if args.json_path:
+        write_json(args.json_path, figures)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
