@@ -126,7 +126,7 @@ def create_app(settings: Settings) -> Litestar:
             VapidSigner(keys, settings.vapid_subject),
             allow_insecure_loopback=settings.allow_insecure_push,
         )
-        outbox = OutboxWorker(db, sender)
+        outbox = OutboxWorker(db, sender, release_claims=settings.release_push_claims)
         await outbox.start()
         live = LiveHub(db, feed.state.seq)
         feed.subscribe(live.programme_changed)

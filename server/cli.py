@@ -12,6 +12,7 @@ from typing import TextIO
 
 import msgspec
 
+from server import serving
 from server.demo import demo_programme
 from server.errors import Invalid, KumpulError
 from server.schemas.announcements import AnnouncementCreate
@@ -44,6 +45,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     serve.add_argument("--demo", action="store_true", help="load the demo conference into an empty database")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"worker processes (default: one per CPU core, here {serving.default_workers()})",
+    )
+    serve.add_argument(
+        "--server",
+        choices=serving.SERVERS,
+        default=serving.DEFAULT_SERVER,
+        help=f"the ASGI server (default: {serving.DEFAULT_SERVER})",
+    )
     _add_db_option(serve)
 
     organiser = commands.add_parser("organiser", help="manage organiser accounts")
@@ -191,23 +205,17 @@ def _describe_import(report: ImportReport) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from server.app import create_app
-
     settings = settings_from_env(args.db)
+    workers = serving.default_workers() if args.workers is None else args.workers
+    if workers < 1:
+        raise Invalid("--workers must be at least 1", field="workers")
+    asyncio.run(serving.prepare(settings))
     if args.demo and asyncio.run(load_demo_if_empty(settings.db_path)):
         print(f"loaded the demo conference into {settings.db_path}", file=sys.stderr)
-    print(f"Kumpul serving {settings.db_path} at http://{args.host}:{args.port}", file=sys.stderr)
-    # Open SSE streams never end by themselves: give them a few seconds, then close them.
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        log_level="info",
-        access_log=False,
-        timeout_graceful_shutdown=3,
-    )
+    processes = f"{workers} worker process{'es' if workers > 1 else ''}"
+    where = f"http://{args.host}:{args.port}"
+    print(f"Kumpul serving {settings.db_path} at {where} ({args.server}, {processes})", file=sys.stderr)
+    serving.run(settings, host=args.host, port=args.port, workers=workers, server=args.server)
     return 0
 
 

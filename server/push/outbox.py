@@ -46,8 +46,17 @@ def backoff(attempts: int, retry_after: float | None) -> float:
 class OutboxWorker:
     """Works the push outbox in the background of a running server."""
 
-    def __init__(self, db: Database, sender: PushSender, *, batch: int = BATCH, poll_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        sender: PushSender,
+        *,
+        batch: int = BATCH,
+        poll_seconds: float = 1.0,
+        release_claims: bool = True,
+    ) -> None:
         self.db = db
+        self._release_claims = release_claims
         self.sender = sender
         self.batch = batch
         self.poll_seconds = poll_seconds
@@ -56,11 +65,16 @@ class OutboxWorker:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Requeue what a stopped process left mid-send, start the encryption process, then start working."""
-        async with self.db.write() as conn:
-            released = await store.release_claims(conn)
-        if released:
-            log.info("requeued %d push messages left in flight by a stopped server", released)
+        """Requeue what a stopped process left mid-send, start the encryption process, then start working.
+
+        A worker started beside others must not requeue: their claims are in flight. ``kumpul serve``
+        requeues once before its workers start (:func:`server.serving.prepare`) and starts them without.
+        """
+        if self._release_claims:
+            async with self.db.write() as conn:
+                released = await store.release_claims(conn)
+            if released:
+                log.info("requeued %d push messages left in flight by a stopped server", released)
         async with self.db.read() as conn:
             someone_to_push_to = await store.has_subscriptions(conn)
         if someone_to_push_to:

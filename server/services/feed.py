@@ -144,9 +144,14 @@ class FeedService:
                 return cached
             built = await self._build()
             self._cache = built
-            if built.seq > self.state.seq:
+            moved = built.seq > self.state.seq
+            if moved:
                 self.state = FeedState(self.state.epoch, built.seq, self.state.floor)
-            return built
+        if moved:
+            # Another process wrote since the watcher last looked. The watcher will find the state current
+            # and stay silent, so tell the listeners (the live hub) here, or open apps would miss that write.
+            await self._notify()
+        return built
 
     async def collection(self, key: str) -> bytes:
         """The JSON list of one collection (``sessions``, ``speakers``, …) in snapshot order."""

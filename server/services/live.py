@@ -37,6 +37,8 @@ class LiveHub:
         self.db = db
         self._queues: set[asyncio.Queue[LiveEvent | None]] = set()
         self._seen = seen
+        self._publishing = asyncio.Lock()
+        self._closed = False
 
     @property
     def connections(self) -> int:
@@ -44,7 +46,10 @@ class LiveHub:
 
     def connect(self) -> asyncio.Queue[LiveEvent | None]:
         queue: asyncio.Queue[LiveEvent | None] = asyncio.Queue(QUEUE_SIZE)
-        self._queues.add(queue)
+        if self._closed:
+            queue.put_nowait(None)  # shutting down: the stream ends at once, the app reconnects elsewhere
+        else:
+            self._queues.add(queue)
         return queue
 
     def disconnect(self, queue: asyncio.Queue[LiveEvent | None]) -> None:
@@ -61,6 +66,8 @@ class LiveHub:
                 queue.put_nowait(None)
 
     def close_all(self) -> None:
+        """End every open stream, and any opened from now on: the server is stopping."""
+        self._closed = True
         for queue in list(self._queues):
             self._queues.discard(queue)
             if queue.full():
@@ -84,11 +91,18 @@ class LiveHub:
         return events
 
     async def programme_changed(self, cursor: str) -> None:
-        """Feed listener: publish what changed since the last call."""
+        """Feed listener: publish what changed since the last call, in order and once.
+
+        With several workers the feed can learn of one write on two paths (its watcher, and a rebuild that
+        found a newer programme); the lock and the ``_seen`` mark keep events in sequence and unrepeated.
+        """
         current = Cursor.decode(cursor)
-        since = Cursor(current.epoch, self._seen)
-        self._seen = current.seq
-        if not self._queues:
-            return
-        for event in await self.events_since(since, cursor):
-            self.publish(event)
+        async with self._publishing:
+            if current.seq <= self._seen:
+                return
+            since = Cursor(current.epoch, self._seen)
+            self._seen = current.seq
+            if not self._queues:
+                return
+            for event in await self.events_since(since, cursor):
+                self.publish(event)

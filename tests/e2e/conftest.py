@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -51,14 +52,26 @@ class RunningServer:
         return result.stdout.strip().splitlines()[-1]
 
 
+class ServerProcess(subprocess.Popen[bytes]):
+    """``kumpul serve`` in a process group of its own: a signal (terminate, kill -9) reaches its worker processes
+    too, as it would under a service manager, so killing the server kills every process that serves."""
+
+    def send_signal(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, sig)
+
+
 def start_server(db: Path, *extra: str, env: dict[str, str] | None = None, port: int | None = None) -> RunningServer:
     port = port or free_port()
+    # One worker process unless a test asks for more: it starts fastest and keeps the tests' servers small.
+    workers = () if "--workers" in extra else ("--workers", "1")
     with db.with_suffix(".log").open("ab") as log:
-        process = subprocess.Popen(
-            [*KUMPUL, "serve", "--port", str(port), "--db", str(db), *extra],
+        process = ServerProcess(
+            [*KUMPUL, "serve", "--port", str(port), "--db", str(db), *workers, *extra],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

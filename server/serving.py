@@ -1,0 +1,202 @@
+"""``kumpul serve``: prepare the database once, then run the app in one or several worker processes.
+
+Workers share nothing but the SQLite file: each has its own cached programme, live hub and push outbox, and
+notices the others' writes through the feed's ``data_version`` watcher. What must happen once per database
+(migrations, the demo, the VAPID key pair) happens before any worker starts, so workers never race for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Literal
+
+import msgspec
+
+from server.push.vapid import load_or_create_keys
+from server.settings import Settings, settings_from_env
+from server.storage import push as push_store
+from server.storage.db import Database
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+
+    from server.services.live import LiveHub
+
+log = logging.getLogger("kumpul")
+
+ServerName = Literal["granian", "uvicorn"]
+SERVERS: tuple[ServerName, ...] = ("granian", "uvicorn")
+#: The fastest here by measurement (bench/serving.md).
+DEFAULT_SERVER: ServerName = "granian"
+#: What each worker imports: it builds its app from the environment (``KUMPUL_DB`` and the other ``KUMPUL_*``).
+APP_FACTORY = "server.serving:app_from_env"
+#: Set for the workers to the supervisor's pid, so a worker can tell that its supervisor is gone.
+SUPERVISOR_ENV = "KUMPUL_SUPERVISOR_PID"
+#: Requests in flight get this long to finish on shutdown; then the server stops waiting for them.
+GRACEFUL_SHUTDOWN_SECONDS = 3
+ORPHAN_CHECK_SECONDS = 1.0
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+Handler = Callable[[int, FrameType | None], Any] | int | None
+
+
+def default_workers() -> int:
+    """One worker per CPU core (bench/serving.md): a worker serves the programme from memory, so it is busy with
+    the CPU, not waiting for the database. On two cores a third worker gained at most 10 % on a quiet machine and
+    lost on a busy one, for another process's memory, connections and push outbox."""
+    return max(1, os.cpu_count() or 1)
+
+
+async def prepare(settings: Settings) -> None:
+    """Apply pending migrations, requeue push messages a stopped server left mid-send and make the VAPID key
+    pair, once, before any worker starts."""
+    db = Database(settings.db_path, readers=1)
+    await db.open()
+    try:
+        async with db.write() as conn:
+            released = await push_store.release_claims(conn)
+        if released:
+            log.info("requeued %d push messages left in flight by a stopped server", released)
+    finally:
+        await db.close()
+    await asyncio.to_thread(load_or_create_keys, settings.db_path.parent)
+
+
+def app_from_env() -> Litestar:
+    """The app of one worker process, for the settings in the environment.
+
+    Besides the app of :func:`server.app.create_app`, a served app ends its open live streams as soon as it is
+    told to stop (they never end by themselves, and the server waits for open responses before it shuts the app
+    down), and a worker whose supervisor is gone stops by itself.
+    """
+    from server.app import create_app  # the command line imports this module, and needs no web framework
+
+    settings = settings_from_env()
+    if os.environ.get(SUPERVISOR_ENV):
+        # Started by :func:`run`, beside other workers: :func:`prepare` requeued what was left mid-send.
+        settings = msgspec.structs.replace(settings, release_push_claims=False)
+    app = create_app(settings)
+    app.on_startup.append(_on_start)
+    app.on_shutdown.append(_on_stop)
+    return app
+
+
+async def _on_start(app: Litestar) -> None:
+    app.state.restore_signals = _end_live_streams_on_signal(app.state.live)
+    supervisor = os.environ.get(SUPERVISOR_ENV)
+    if supervisor and supervisor == str(os.getppid()):
+        app.state.orphan_watch = asyncio.create_task(_stop_when_orphaned(int(supervisor)), name="kumpul-orphan-watch")
+
+
+async def _on_stop(app: Litestar) -> None:
+    app.state.restore_signals()
+    watch: asyncio.Task[None] | None = app.state.get("orphan_watch")
+    if watch is not None:
+        watch.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watch
+
+
+def _end_live_streams_on_signal(live: LiveHub) -> Callable[[], None]:
+    """On SIGINT or SIGTERM, end every open live stream, then pass the signal on to the server's own handler.
+
+    Signal handlers added with ``loop.add_signal_handler`` (granian) keep working: the loop learns of the signal
+    through its wake-up file descriptor, whichever Python handler is installed. Returns a function that puts the
+    previous handlers back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    loop = asyncio.get_running_loop()
+    previous: dict[int, Handler] = {}
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        loop.call_soon_threadsafe(live.close_all)
+        before = previous.get(signum)
+        if callable(before):
+            before(signum, frame)
+        elif before in (signal.SIG_DFL, None):
+            signal.signal(signum, signal.SIG_DFL)
+            signal.raise_signal(signum)
+
+    for sig in _STOP_SIGNALS:
+        previous[sig] = signal.signal(sig, handler)
+
+    def restore() -> None:
+        for sig, before in previous.items():
+            if signal.getsignal(sig) is handler:
+                signal.signal(sig, before if before is not None else signal.SIG_DFL)
+
+    return restore
+
+
+async def _stop_when_orphaned(supervisor: int) -> None:
+    """Stop this worker gracefully once its supervisor is gone (killed with SIGKILL, it cannot stop its workers)."""
+    while os.getppid() == supervisor:  # noqa: ASYNC110 -- nothing announces a parent's death: it is polled
+        await asyncio.sleep(ORPHAN_CHECK_SECONDS)
+    log.warning("the supervising process %d is gone: stopping worker %d", supervisor, os.getpid())
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _log_config() -> dict[str, Any]:
+    """Uvicorn's logging, plus Kumpul's own loggers in every worker process (a spawned worker starts afresh)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = {**LOGGING_CONFIG}
+    config["formatters"] = {**LOGGING_CONFIG["formatters"], "kumpul": {"format": "%(levelname)s %(name)s: %(message)s"}}
+    config["handlers"] = {
+        **LOGGING_CONFIG["handlers"],
+        "kumpul": {"formatter": "kumpul", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"},
+    }
+    config["loggers"] = {
+        **LOGGING_CONFIG["loggers"],
+        "server": {"handlers": ["kumpul"], "level": "INFO", "propagate": False},
+        "kumpul": {"handlers": ["kumpul"], "level": "INFO", "propagate": False},
+    }
+    return config
+
+
+def run(settings: Settings, *, host: str, port: int, workers: int, server: ServerName = DEFAULT_SERVER) -> None:
+    """Serve until interrupted: each worker builds its app with :func:`app_from_env`.
+
+    The settings reach the workers through the environment, so the database path is put there first.
+    """
+    os.environ["KUMPUL_DB"] = str(settings.db_path.resolve())
+    os.environ[SUPERVISOR_ENV] = str(os.getpid())
+    if server == "granian":
+        from granian.constants import Interfaces, Loops
+        from granian.server import Server as Granian
+
+        Granian(
+            APP_FACTORY,
+            factory=True,
+            address=host,
+            port=port,
+            interface=Interfaces.ASGI,
+            # Python's own event loop, even where uvloop is installed: the push transport needs asyncio's transports.
+            loop=Loops.asyncio,
+            workers=workers,
+            log_access=False,
+            respawn_failed_workers=True,
+            workers_kill_timeout=GRACEFUL_SHUTDOWN_SECONDS,
+        ).serve()
+        return
+    import uvicorn
+
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=_log_config(),
+        access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )

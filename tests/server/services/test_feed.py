@@ -1,0 +1,65 @@
+"""The programme feed and the live hub when another process writes to the same database."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from server.services.feed import FeedService
+from server.services.live import LiveHub
+from server.storage import programme as store
+from server.storage.db import Database
+
+
+async def test_a_rebuild_that_finds_another_process_write_tells_the_listeners(tmp_path: Path) -> None:
+    path = tmp_path / "kumpul.db"
+    async with Database(path, readers=1) as mine, Database(path, readers=1) as other:
+        # A watcher that would not look again during the test: only the rebuild can notice the other write.
+        feed = FeedService(mine, retention=timedelta(days=30), poll_seconds=3600)
+        await feed.start()
+        heard: list[str] = []
+
+        async def listener(cursor: str) -> None:
+            heard.append(cursor)
+
+        feed.subscribe(listener)
+        try:
+            async with other.write() as conn:
+                await store.put_entity(conn, "room", "hall-b", b'{"id":"hall-b","name":"Hall B"}')
+            # The first request after the other write builds the programme and finds it one step ahead.
+            built = await feed.programme()
+            assert built.seq == 1
+            assert heard == [built.cursor], "the live hub hears of the write the rebuild found"
+        finally:
+            await feed.stop()
+
+
+async def test_the_live_hub_publishes_each_change_once_and_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "kumpul.db"
+    async with Database(path, readers=1) as db:
+        async with db.write() as conn:
+            first = await store.put_entity(conn, "announcement", "ann-1", b'{"id":"ann-1","title":"One"}')
+            second = await store.put_entity(conn, "announcement", "ann-2", b'{"id":"ann-2","title":"Two"}')
+            epoch = (await store.feed_state(conn)).epoch
+        hub = LiveHub(db, 0)
+        queue = hub.connect()
+        newer, older = f"{epoch}.{second}", f"{epoch}.{first}"
+        # The watcher and a rebuild may both report the same write, or an older one late.
+        await asyncio.gather(hub.programme_changed(newer), hub.programme_changed(newer), hub.programme_changed(older))
+        events = []
+        while not queue.empty():
+            event = queue.get_nowait()
+            assert event is not None
+            events.append((event.event, event.id))
+        assert events == [("announcement", older), ("announcement", newer), ("programme", newer)]
+
+
+async def test_streams_opened_while_stopping_end_at_once(tmp_path: Path) -> None:
+    async with Database(tmp_path / "kumpul.db", readers=1) as db:
+        hub = LiveHub(db, 0)
+        open_stream = hub.connect()
+        hub.close_all()
+        assert open_stream.get_nowait() is None
+        assert hub.connect().get_nowait() is None, "a stream opened during shutdown ends at once"
+        assert hub.connections == 0
