@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import resource
 import signal
 import threading
 from collections.abc import Callable
@@ -41,6 +42,10 @@ APP_FACTORY = "server.serving:app_from_env"
 SUPERVISOR_ENV = "KUMPUL_SUPERVISOR_PID"
 #: Requests in flight get this long to finish on shutdown; then the server stops waiting for them.
 GRACEFUL_SHUTDOWN_SECONDS = 3
+#: Connections the kernel queues before they are accepted: a reconnect storm is thousands at once.
+CONNECTION_BACKLOG = 4096
+#: Requests a worker serves at once, open live streams included (each is a queue and a few KB).
+MAX_OPEN_REQUESTS_PER_WORKER = 20_000
 ORPHAN_CHECK_SECONDS = 1.0
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -162,6 +167,14 @@ def _log_config() -> dict[str, Any]:
     return config
 
 
+def _raise_open_file_limit() -> None:
+    """Let the workers (which inherit it) hold as many sockets as the system allows: every open app keeps one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def run(settings: Settings, *, host: str, port: int, workers: int, server: ServerName = DEFAULT_SERVER) -> None:
     """Serve until interrupted: each worker builds its app with :func:`app_from_env`.
 
@@ -169,6 +182,7 @@ def run(settings: Settings, *, host: str, port: int, workers: int, server: Serve
     """
     os.environ["KUMPUL_DB"] = str(settings.db_path.resolve())
     os.environ[SUPERVISOR_ENV] = str(os.getpid())
+    _raise_open_file_limit()
     if server == "granian":
         from granian.constants import Interfaces, Loops
         from granian.server import Server as Granian
@@ -182,6 +196,10 @@ def run(settings: Settings, *, host: str, port: int, workers: int, server: Serve
             # Python's own event loop, even where uvloop is installed: the push transport needs asyncio's transports.
             loop=Loops.asyncio,
             workers=workers,
+            # Open /api/live streams are requests that never end: granian's default limit of concurrent
+            # requests (backlog / workers, 512 each) would leave the 1,025th open app waiting forever.
+            backlog=CONNECTION_BACKLOG,
+            backpressure=MAX_OPEN_REQUESTS_PER_WORKER,
             log_access=False,
             respawn_failed_workers=True,
             workers_kill_timeout=GRACEFUL_SHUTDOWN_SECONDS,
