@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from server.interchange.frab_common import (
+    EVENT_TEXT_FIELDS,
     RawEvent,
     RawPerson,
     RawRoom,
@@ -22,21 +23,6 @@ from server.interchange.frab_common import (
     parse_moment,
 )
 from server.schemas.programme import ProgrammeImport
-
-#: Keys of an event read as plain text.
-_TEXT_FIELDS = (
-    "title",
-    "subtitle",
-    "type",
-    "date",
-    "start",
-    "duration",
-    "end",
-    "track",
-    "language",
-    "abstract",
-    "description",
-)
 
 
 def _at(path: str) -> Spot:
@@ -126,7 +112,7 @@ def _day(day: dict[str, Any], path: str, raw: RawSchedule) -> None:
 
 
 def _event(event: dict[str, Any], path: str, room: str, day: date | None, day_start: datetime | None) -> RawEvent:
-    values = {key: _string(event, key, path) for key in _TEXT_FIELDS}
+    values = {key: _string(event, key, path) for key in EVENT_TEXT_FIELDS}
     do_not_record = event.get("do_not_record")
     if do_not_record is not None and not isinstance(do_not_record, bool):
         raise _at(f"{path}.do_not_record").fail(f"expected true, false or null, got {_kind(do_not_record)}")

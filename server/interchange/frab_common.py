@@ -74,6 +74,22 @@ _AT = re.compile(r" - at `\$\.?([^`]*)`$")
 _S = TypeVar("_S", bound=msgspec.Struct)
 
 
+#: What frab XML (elements) and C3VOC JSON (keys) hold of an event as plain text.
+EVENT_TEXT_FIELDS = (
+    "title",
+    "subtitle",
+    "type",
+    "date",
+    "start",
+    "duration",
+    "end",
+    "track",
+    "language",
+    "abstract",
+    "description",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Spot:
     """Where a value came from.

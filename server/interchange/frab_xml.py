@@ -14,6 +14,7 @@ from lxml import etree
 
 from server.errors import Invalid
 from server.interchange.frab_common import (
+    EVENT_TEXT_FIELDS,
     RawEvent,
     RawPerson,
     RawRoom,
@@ -27,20 +28,6 @@ from server.interchange.frab_common import (
 )
 from server.schemas.programme import ProgrammeImport
 
-#: Elements of an ``<event>`` read as plain text, by their name.
-_TEXT_FIELDS = (
-    "title",
-    "subtitle",
-    "type",
-    "date",
-    "start",
-    "duration",
-    "end",
-    "track",
-    "language",
-    "abstract",
-    "description",
-)
 _TRAILING_POSITION = re.compile(r", line \d+, column \d+$")
 
 
@@ -136,7 +123,7 @@ class _Reader:
                 continue
             key = _name(child)
             spots[key] = Spot(f"line {child.sourceline}, <{key}>", f"{path}/{key}", xml=True)
-            if key in _TEXT_FIELDS:
+            if key in EVENT_TEXT_FIELDS:
                 values[key] = _text(child) or ""
         for attribute in ("guid", "id", "code"):
             if element.get(attribute):
