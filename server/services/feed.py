@@ -102,6 +102,7 @@ class FeedService:
         self._build_lock = asyncio.Lock()
         self._listeners: list[Listener] = []
         self._pages = _PageCache(-1)
+        self._reading: dict[tuple[int, str, int, int], asyncio.Task[Encoded]] = {}
         self._watcher: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -178,8 +179,26 @@ class FeedService:
         pages = self._pages
         if pages.seq == state.seq and key in pages.bodies:
             return pages.bodies[key]
+        # Single flight: when the wifi comes back, hundreds of phones ask for the same page in the same
+        # instant. The first request reads it; the others wait for that read instead of each starting one.
+        flight = (state.seq, *key)
+        task = self._reading.get(flight)
+        if task is None:
+            task = asyncio.create_task(self._read_page(cursor, limit, key), name="kumpul-change-page")
+            self._reading[flight] = task
+            task.add_done_callback(lambda done: self._flight_done(flight, done))
+        return await asyncio.shield(task)
+
+    def _flight_done(self, flight: tuple[int, str, int, int], task: asyncio.Task[Encoded]) -> None:
+        if self._reading.get(flight) is task:
+            del self._reading[flight]
+        if not task.cancelled():
+            task.exception()  # retrieved here too, in case every waiter was cancelled first
+
+    async def _read_page(self, cursor: Cursor, limit: int, key: tuple[str, int, int]) -> Encoded:
         raw, seq = await self._read_changes(cursor, limit)
         body = Encoded(raw)
+        pages = self._pages
         if seq != pages.seq:
             self._pages = pages = _PageCache(seq)
         if len(pages.bodies) < _PAGE_CACHE_SIZE:

@@ -63,3 +63,32 @@ async def test_streams_opened_while_stopping_end_at_once(tmp_path: Path) -> None
         assert open_stream.get_nowait() is None
         assert hub.connect().get_nowait() is None, "a stream opened during shutdown ends at once"
         assert hub.connections == 0
+
+
+async def test_a_storm_of_requests_for_one_stale_page_reads_the_database_once(tmp_path: Path) -> None:
+    path = tmp_path / "kumpul.db"
+    async with Database(path, readers=4) as db:
+        feed = FeedService(db, retention=timedelta(days=30), poll_seconds=3600)
+        await feed.start()
+        try:
+            async with db.write() as conn:
+                await store.put_entity(conn, "room", "hall-a", b'{"id":"hall-a","name":"Hall A"}')
+                stale = f"{(await store.feed_state(conn)).epoch}.1"
+                seq = await store.put_entity(conn, "room", "hall-b", b'{"id":"hall-b","name":"Hall B"}')
+            await feed.written(seq)
+            reads = 0
+            real_read = db.read
+
+            def counting_read() -> object:
+                nonlocal reads
+                reads += 1
+                return real_read()
+
+            db.read = counting_read  # type: ignore[method-assign]
+            pages = await asyncio.gather(*(feed.changes(stale, 500) for _ in range(200)))
+            assert reads == 1, "200 phones asking for the same page at once share one database read"
+            assert len({page.identity for page in pages}) == 1
+            assert b'"id":"hall-b"' in pages[0].identity
+            assert b'"id":"hall-a"' not in pages[0].identity
+        finally:
+            await feed.stop()
