@@ -5,6 +5,10 @@ body is fetched from Kumpul and written to a temporary folder that a loopback ng
 pre-compressed file (``gzip_static``, strong ETag, the same Content-Type, Cache-Control and Vary), so
 the ratio Kumpul/nginx for the same client, concurrency and bytes is measured in one run: a noisy
 machine slows both. Without nginx the comparison rows are skipped and said so.
+
+A third server answers the same requests: ``bench/bare_asgi.py``, an ASGI app that sends Kumpul's exact
+headers and bytes from constants, on the same ASGI server with the same number of workers. It is the ceiling
+for any Python app served that way, so its ratio to nginx says how much of the gap is left to Kumpul's code.
 """
 
 from __future__ import annotations
@@ -107,6 +111,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=0, help="wrk threads (default: CPU count, at most connections)")
     parser.add_argument("--nginx", default=None, help="nginx executable (default: /usr/sbin/nginx, else on PATH)")
     parser.add_argument("--no-nginx", action="store_true", help="skip the comparison with nginx")
+    parser.add_argument("--no-bare", action="store_true", help="skip the bare ASGI app (bench/bare_asgi.py)")
     add_common_args(parser)
     args = parser.parse_args(argv)
     if args.duration is None:
@@ -126,6 +131,8 @@ class ProgrammeBytes:
     identity: bytes
     gzip: bytes
     etag: str
+    headers_200: list[tuple[str, str]] = field(default_factory=list)
+    headers_304: list[tuple[str, str]] = field(default_factory=list)
 
 
 def fetch_programme(client: httpx.Client) -> ProgrammeBytes:
@@ -139,7 +146,13 @@ def fetch_programme(client: httpx.Client) -> ProgrammeBytes:
         body = b"".join(response.iter_raw())
     if not etag:
         raise SystemExit("GET /api/programme sent no ETag header")
-    return ProgrammeBytes(identity, body, etag)
+    revalidated = client.get("/api/programme", headers={"Accept-Encoding": PROGRAMME_ENCODING, "If-None-Match": etag})
+    return ProgrammeBytes(identity, body, etag, _own_headers(response.headers), _own_headers(revalidated.headers))
+
+
+def _own_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
+    """The headers the app itself sent (the ASGI server adds its date and name)."""
+    return [(name, value) for name, value in headers.multi_items() if name.lower() not in ("date", "server")]
 
 
 def probe(client: httpx.Client, work: Workload) -> None:
@@ -315,6 +328,54 @@ def nginx_workloads(nginx: Nginx, programme: ProgrammeBytes) -> list[Workload]:
         Workload(
             "nginx: programme 304", nginx.url, "/api/programme", {**gzip_only, "If-None-Match": etag}, 304, "nginx"
         ),
+    ]
+    with httpx.Client(timeout=10.0) as client:
+        for work in workloads:
+            probe(client, work)
+    return workloads
+
+
+# --- a bare ASGI app on the same server ------------------------------------------------------------
+
+
+@contextmanager
+def bare_serving(programme: ProgrammeBytes, args: argparse.Namespace) -> Iterator[str | None]:
+    """Serve Kumpul's exact programme answers from constants with granian, as Kumpul is served; yield its URL."""
+    if args.no_bare or args.url or (args.server or "granian") != "granian":
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="kumpul-bench-bare-") as name:
+        tmp = Path(name)
+        (tmp / "body").write_bytes(programme.gzip)
+        spec = {
+            "headers_200": programme.headers_200,
+            "headers_304": programme.headers_304,
+            "body_file": str(tmp / "body"),
+        }
+        (tmp / "spec.json").write_text(json.dumps(spec))
+        port = free_port()
+        workers = args.workers or os.cpu_count() or 1
+        cmd = [sys.executable, "-m", "granian", "--interface", "asgi", "--loop", "asyncio", "--workers", str(workers)]
+        cmd += ["--host", "127.0.0.1", "--port", str(port), "--backlog", "4096", "--no-ws", "bare_asgi:app"]
+        log = tmp / "bare.log"
+        env = {**os.environ, "KUMPUL_BARE_ASGI": str(tmp / "spec.json")}
+        with log.open("wb") as out:
+            proc = subprocess.Popen(cmd, cwd=Path(__file__).parent, env=env, stdout=out, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_healthy(url, proc, log)
+            yield url
+        finally:
+            stop_process(proc)
+
+
+def bare_workloads(url: str, programme: ProgrammeBytes) -> list[Workload]:
+    """The programme workloads against the bare ASGI app."""
+    gzip_only = {"Accept-Encoding": PROGRAMME_ENCODING}
+    revalidate = {**gzip_only, "If-None-Match": programme.etag}
+    workloads = [
+        Workload("bare ASGI: programme 200", url, "/api/programme", gzip_only, 200, "bare-asgi"),
+        Workload("bare ASGI: programme 304", url, "/api/programme", revalidate, 304, "bare-asgi"),
     ]
     with httpx.Client(timeout=10.0) as client:
         for work in workloads:
@@ -506,14 +567,14 @@ def format_table(results: Sequence[Result]) -> str:
     return "\n".join(lines)
 
 
-def programme_ratios(results: Sequence[Result]) -> dict[str, float]:
-    """Kumpul's requests/s over nginx's for the same workload."""
+def programme_ratios(results: Sequence[Result], ours: str = "", theirs: str = "nginx: ") -> dict[str, float]:
+    """Requests/s of one server over another's for the same workload (by default Kumpul's over nginx's)."""
     by_name = {result.name: result for result in results}
     ratios = {}
     for name in ("programme 200", "programme 304"):
-        ours, theirs = by_name.get(name), by_name.get(f"nginx: {name}")
-        if ours and theirs and theirs.rps:
-            ratios[name] = round(ours.rps / theirs.rps, 3)
+        mine, other = by_name.get(f"{ours}{name}"), by_name.get(f"{theirs}{name}")
+        if mine and other and other.rps:
+            ratios[name] = round(mine.rps / other.rps, 3)
     return ratios
 
 
@@ -531,11 +592,12 @@ def choose_wrk(generator: str) -> str | None:
 
 
 def interleave(ours: list[Workload], theirs: list[Workload]) -> list[Workload]:
-    """Each nginx workload right after Kumpul's of the same name, so both see the same moment of the machine."""
+    """Each other server's workload right after Kumpul's of the same name, so all see the same moment of the
+    machine."""
     ordered = []
     for work in ours:
         ordered.append(work)
-        ordered += [other for other in theirs if other.name == f"nginx: {work.name}"]
+        ordered += [other for other in theirs if other.name.endswith(f": {work.name}")]
     return ordered
 
 
@@ -556,10 +618,11 @@ def measure(workloads: Sequence[Workload], args: argparse.Namespace) -> list[Res
 def run_all(base_url: str, token: str | None, args: argparse.Namespace, server: dict[str, Any]) -> dict[str, Any]:
     """Measure Kumpul's workloads and nginx's beside them; return the JSON document."""
     workloads, programme = prepare(base_url, token)
-    with nginx_serving(programme, args) as nginx:
-        if nginx.url:
-            workloads = interleave(workloads, nginx_workloads(nginx, programme))
-        results = measure(workloads, args)
+    with nginx_serving(programme, args) as nginx, bare_serving(programme, args) as bare_url:
+        others = nginx_workloads(nginx, programme) if nginx.url else []
+        if bare_url:
+            others += bare_workloads(bare_url, programme)
+        results = measure(interleave(workloads, others), args)
     ratios = programme_ratios(results)
     return {
         "benchmark": "programme",
@@ -571,6 +634,8 @@ def run_all(base_url: str, token: str | None, args: argparse.Namespace, server: 
         "programme_bytes": {"identity": len(programme.identity), PROGRAMME_ENCODING: len(programme.gzip)},
         "nginx": asdict(nginx),
         "ratios_vs_nginx": ratios,
+        "ratios_bare_asgi_vs_nginx": programme_ratios(results, "bare ASGI: "),
+        "ratios_vs_bare_asgi": programme_ratios(results, "", "bare ASGI: "),
         "ratio_target": RATIO_TARGET,
         "results": [asdict(result) for result in results],
     }
@@ -590,6 +655,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, ratio in document["ratios_vs_nginx"].items():
         verdict = "meets" if ratio >= RATIO_TARGET else "misses"
         print(f"{name}: Kumpul at {ratio:.0%} of nginx's requests/s ({verdict} the {RATIO_TARGET:.0%} target)")
+    for name, ratio in document["ratios_bare_asgi_vs_nginx"].items():
+        share = document["ratios_vs_bare_asgi"].get(name, 0.0)
+        print(f"{name}: a bare ASGI app on the same server at {ratio:.0%} of nginx; Kumpul at {share:.0%} of it")
     if document["nginx"]["skipped"]:
         print(f"nginx comparison skipped: {document['nginx']['skipped']}")
     if any(result.errors for result in results):

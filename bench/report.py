@@ -82,6 +82,13 @@ def programme_rows(doc: dict[str, Any]) -> list[Row]:
         else:
             skipped = doc.get("nginx", {}).get("skipped") or "no nginx figures"
             rows.append((figure, f"n/a ({skipped}); Kumpul {number(ours)} req/s", f"≥ {target:.0%}", None))
+        bare = doc.get("ratios_bare_asgi_vs_nginx", {}).get(name)
+        if bare is not None:
+            share = doc["ratios_vs_bare_asgi"][name]
+            measured = f"{bare:.0%} ({number(dig(results, f'bare ASGI: {name}', 'rps'))}); Kumpul at {share:.0%} of it"
+            rows.append(
+                (f"`/api/programme` {label}: bare ASGI app on the same server ÷ nginx", measured, NO_TARGET, None)
+            )
     for name, result in results.items():
         if name.startswith("changes"):
             rows.append((f"`/api/changes`, {name[9:-1]}: req/s", number(result["rps"]), NO_TARGET, None))

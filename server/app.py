@@ -18,6 +18,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from server import __version__
 from server.errors import KumpulError, TooManyRequests, Unauthorized
+from server.hot_reads import KumpulApp
 from server.push.crypto import PayloadCipher
 from server.push.outbox import OutboxWorker
 from server.push.sender import PushSender
@@ -161,7 +162,7 @@ def create_app(settings: Settings) -> Litestar:
             await feed.stop()
             await db.close()
 
-    return Litestar(
+    return KumpulApp(
         route_handlers=[
             health.healthz,
             programme.ProgrammeController,

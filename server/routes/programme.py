@@ -38,7 +38,7 @@ class ProgrammeController(Controller):
     )
     async def get_programme(self, request: Request, feed: FeedDep) -> Response[Programme]:  # type: ignore[type-arg]
         encoded = await feed.programme()
-        encoding = negotiate_encoding(request.headers.get("accept-encoding"))
+        encoding = encoded.body.encoding(negotiate_encoding(request.headers.get("accept-encoding")))
         headers = {**CACHE_HEADERS, "ETag": etag_with_encoding(encoded.etag, encoding)}
         if etag_matches(request.headers.get("if-none-match"), encoded.etag):
             return Response(content=b"", status_code=304, headers=headers)  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ def encoded_json(
     headers: dict[str, str],
 ) -> Response[bytes]:
     """A JSON response in the best encoding the client accepts, from bodies compressed once."""
-    encoding = negotiate_encoding(request.headers.get("accept-encoding"))
+    encoding = body.encoding(negotiate_encoding(request.headers.get("accept-encoding")))
     headers = {**headers, "Vary": "Accept-Encoding"}
     if encoding != "identity":
         headers["Content-Encoding"] = encoding

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 REPRESENTATION_VERSION = "1"
 MAX_CHANGES_LIMIT = 1000
 _PAGE_CACHE_SIZE = 256
+#: Smaller bodies are sent uncompressed: a few bytes saved are not worth a compression per request.
+MIN_COMPRESSED_BYTES = 512
 
 _decoder = msgspec.json.Decoder(dict[str, Any])
 _encoder = msgspec.json.Encoder()
@@ -51,6 +53,10 @@ class Encoded:
             self._forms["gzip"] = gzip_body
         if br_body is not None:
             self._forms["br"] = br_body
+
+    def encoding(self, accepted: str) -> str:
+        """The encoding to send, given the best one the client accepts: a body too small to gain is sent as is."""
+        return "identity" if len(self.identity) < MIN_COMPRESSED_BYTES else accepted
 
     def body(self, encoding: str) -> bytes:
         """The body in ``encoding`` (``identity``, ``gzip`` or ``br``)."""
@@ -102,6 +108,7 @@ class FeedService:
         self._build_lock = asyncio.Lock()
         self._listeners: list[Listener] = []
         self._pages = _PageCache(-1)
+        self._up_to_date: tuple[str, Encoded] | None = None
         self._reading: dict[tuple[int, str, int, int], asyncio.Task[Encoded]] = {}
         self._watcher: asyncio.Task[None] | None = None
 
@@ -174,7 +181,13 @@ class FeedService:
             raise Invalid(f"limit must be between 1 and {MAX_CHANGES_LIMIT}", field="limit")
         state = self.state
         if cursor.epoch == state.epoch and cursor.seq == state.seq and state.seq >= state.floor:
-            return Encoded(b'{"changes":[],"cursor":%s,"more":false}' % _encoder.encode(since))
+            current = self._up_to_date
+            if current is None or current[0] != since:
+                current = self._up_to_date = (
+                    since,
+                    Encoded(b'{"changes":[],"cursor":%s,"more":false}' % _encoder.encode(since)),
+                )
+            return current[1]
         key = (cursor.epoch, cursor.seq, limit)
         pages = self._pages
         if pages.seq == state.seq and key in pages.bodies:

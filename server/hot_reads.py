@@ -1,0 +1,120 @@
+"""The two reads every phone makes on every start and reconnect, answered without the framework's per-request work.
+
+``GET /api/programme`` and ``GET /api/changes`` are served from bytes the feed keeps encoded in memory, so what
+remains of a request's cost is the web framework's own machinery: routing, parameter parsing, dependency
+injection and building a response object. :class:`KumpulApp` answers the plain form of these two requests
+straight from the ASGI scope. Anything else about them (a malformed or stale cursor, a limit out of range, a
+repeated parameter) goes through the documented route handlers in :mod:`server.routes.programme`, which give the
+same answers for the plain form and the error answers for the rest; ``tests/server/test_hot_reads.py`` holds the
+two paths to the same bytes and headers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
+
+from litestar import Litestar
+from litestar.enums import ScopeType
+
+from server.routes.responses import etag_matches, etag_with_encoding, negotiate_encoding
+from server.services.feed import MAX_CHANGES_LIMIT
+
+if TYPE_CHECKING:
+    from litestar.types import Message, Receive, Scope, Send
+
+    from server.services.feed import Encoded, FeedService
+
+Headers = list[tuple[bytes, bytes]]
+#: Status, headers and body of a response.
+_Answer = tuple[int, Headers, bytes]
+
+_JSON = (b"content-type", b"application/json")
+_NO_CACHE = (b"cache-control", b"no-cache")
+_VARY = (b"vary", b"Accept-Encoding")
+_DEFAULT_LIMIT = 500
+
+
+class KumpulApp(Litestar):
+    """Litestar, with the programme and the change feed answered directly when the request is plain.
+
+    Attributes:
+        hot_reads: Whether to answer the plain reads directly; off, every request takes the route handlers.
+    """
+
+    hot_reads = True
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        if self.hot_reads and scope["type"] == ScopeType.HTTP and scope.get("method") == "GET":
+            path = scope["path"]
+            answer: _Answer | None = None
+            try:
+                if path == "/api/programme":
+                    answer = await self._programme(scope)
+                elif path == "/api/changes":
+                    answer = await self._changes(scope)
+            except Exception:  # the route handler meets the same error and answers it properly
+                answer = None
+            if answer is not None:
+                await self._send(scope, send, *answer)
+                return
+        await super().__call__(scope, receive, send)
+
+    async def _programme(self, scope: Scope) -> _Answer:
+        feed: FeedService = self.state.feed
+        encoded = await feed.programme()
+        encoding = encoded.body.encoding(negotiate_encoding(_header(scope, b"accept-encoding")))
+        headers: Headers = [_NO_CACHE, _VARY, (b"etag", etag_with_encoding(encoded.etag, encoding).encode())]
+        if etag_matches(_header(scope, b"if-none-match"), encoded.etag):
+            return 304, headers, b""
+        return _encoded(headers, encoded.body, encoding)
+
+    async def _changes(self, scope: Scope) -> _Answer | None:
+        """The answer to a plain change request; None leaves the request to the route handler."""
+        query = _plain_query(scope["query_string"])
+        if query is None or "since" not in query:
+            return None
+        limit = _DEFAULT_LIMIT
+        if "limit" in query:
+            text: str = query["limit"]
+            if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_CHANGES_LIMIT:
+                return None
+            limit = int(text)
+        feed: FeedService = self.state.feed
+        page = await feed.changes(query["since"], limit)
+        encoding = page.encoding(negotiate_encoding(_header(scope, b"accept-encoding")))
+        return _encoded([_NO_CACHE, _VARY], page, encoding)
+
+    async def _send(self, scope: Scope, send: Send, status: int, headers: Headers, body: bytes) -> None:
+        if status != 304:
+            headers += [_JSON, (b"content-length", str(len(body)).encode())]
+        messages: list[Message] = [
+            {"type": "http.response.start", "status": status, "headers": headers},
+            {"type": "http.response.body", "body": body, "more_body": False},
+        ]
+        for message in messages:
+            for hook in self.before_send:  # the app's own hooks, as for every other response
+                await hook(message, scope)
+            await send(message)
+
+
+def _encoded(headers: Headers, body: Encoded, encoding: str) -> _Answer:
+    if encoding != "identity":
+        headers.append((b"content-encoding", encoding.encode()))
+    return 200, headers, body.body(encoding)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    """The value of header ``name`` (lower case), or None; repeated headers are joined as HTTP allows."""
+    values = [value.decode("latin-1") for key, value in scope["headers"] if key == name]
+    return ", ".join(values) if values else None
+
+
+def _plain_query(query_string: bytes) -> dict[str, str] | None:
+    """The query as a map, or None when a parameter is repeated or the string is not plain."""
+    try:
+        pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, strict_parsing=False)
+    except ValueError:
+        return None
+    query = dict(pairs)
+    return query if len(query) == len(pairs) else None

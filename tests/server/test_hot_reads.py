@@ -1,0 +1,113 @@
+"""The programme and change-feed reads answered straight from the ASGI scope equal the route handlers' answers."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from server.hot_reads import KumpulApp
+from tests.asgi import AppClient
+from tests.conftest import Tokens
+
+Request = tuple[str, dict[str, str]]
+
+
+async def _answers(client: AppClient, requests: list[Request], *, hot: bool) -> list[tuple[int, bytes, list[Any]]]:
+    app = client.app
+    assert isinstance(app, KumpulApp)
+    app.hot_reads = hot
+    try:
+        answers = []
+        for url, headers in requests:
+            response = await client.get(url, headers=headers)
+            raw = await response.aread()
+            answers.append((response.status_code, raw, sorted(response.headers.raw)))
+        return answers
+    finally:
+        app.hot_reads = True
+
+
+async def _edit(client: AppClient, tokens: Tokens, capacity: int) -> None:
+    rooms = (await client.get("/api/rooms")).json()
+    response = await client.patch(
+        f"/api/admin/rooms/{rooms[0]['id']}", json={"capacity": capacity}, headers=tokens.header("editor")
+    )
+    assert response.status_code == 200
+
+
+@pytest.fixture
+async def cursors(client: AppClient, tokens: Tokens) -> tuple[str, str]:
+    """A cursor two edits behind, and the current one."""
+    stale = (await client.get("/api/programme")).json()["cursor"]
+    await _edit(client, tokens, 41)
+    await _edit(client, tokens, 42)
+    current = (await client.get("/api/programme")).json()["cursor"]
+    return stale, current
+
+
+async def test_both_paths_answer_every_form_of_the_two_reads_alike(client: AppClient, cursors: tuple[str, str]) -> None:
+    stale, current = cursors
+    etag = (await client.get("/api/programme", headers={"Accept-Encoding": "gzip"})).headers["etag"]
+    epoch = current.split(".")[0]
+    requests: list[Request] = [
+        ("/api/programme", {}),
+        ("/api/programme", {"Accept-Encoding": "gzip"}),
+        ("/api/programme", {"Accept-Encoding": "gzip, br"}),
+        ("/api/programme", {"Accept-Encoding": "br;q=0, gzip;q=0.5"}),
+        ("/api/programme", {"Accept-Encoding": "*"}),
+        ("/api/programme", {"Accept-Encoding": "gzip", "If-None-Match": etag}),
+        ("/api/programme", {"If-None-Match": '"p1-another.1"'}),
+        ("/api/programme", {"If-None-Match": "*"}),
+        (f"/api/changes?since={quote(stale)}", {}),
+        (f"/api/changes?since={quote(stale)}", {"Accept-Encoding": "br"}),
+        (f"/api/changes?since={quote(stale)}&limit=1", {"Accept-Encoding": "gzip"}),
+        (f"/api/changes?since={quote(current)}", {"Accept-Encoding": "gzip"}),
+        (f"/api/changes?since={quote(stale)}&limit=0", {}),
+        (f"/api/changes?since={quote(stale)}&limit=1001", {}),
+        (f"/api/changes?since={quote(stale)}&limit=ten", {}),
+        (f"/api/changes?since={quote(stale)}&since={quote(current)}", {}),
+        ("/api/changes", {}),
+        ("/api/changes?since=", {}),
+        ("/api/changes?since=not-a-cursor", {}),
+        (f"/api/changes?since={epoch}.999999", {}),
+        ("/api/changes?since=0123456789ab.1", {}),
+    ]
+    handled = await _answers(client, requests, hot=False)
+    direct = await _answers(client, requests, hot=True)
+    for (url, headers), by_handler, by_hot_path in zip(requests, handled, direct, strict=True):
+        assert by_hot_path == by_handler, f"GET {url} with {headers}"
+    statuses = {status for status, _, _ in direct}
+    assert statuses >= {200, 304, 400}, "the comparison covered answers, revalidations and refusals"
+
+
+async def test_the_plain_reads_skip_the_route_handlers(client: AppClient, cursors: tuple[str, str]) -> None:
+    stale, _ = cursors
+    app = client.app
+    routed: list[str] = []
+    handler = app.asgi_handler
+
+    async def counting(scope: Any, receive: Any, send: Any) -> None:
+        routed.append(scope["path"])
+        await handler(scope, receive, send)
+
+    app.asgi_handler = counting
+    try:
+        assert (await client.get("/api/programme", headers={"Accept-Encoding": "gzip"})).status_code == 200
+        assert (await client.get(f"/api/changes?since={quote(stale)}")).json()["changes"]
+        assert routed == []
+        assert (await client.get("/api/changes?since=bad")).status_code == 400
+        assert routed == ["/api/changes"], "a request the direct path does not answer reaches the route handler"
+    finally:
+        app.asgi_handler = handler
+
+
+async def test_an_edit_is_in_the_next_direct_read(client: AppClient, tokens: Tokens) -> None:
+    before = await client.get("/api/programme")
+    await _edit(client, tokens, 7)
+    after = await client.get("/api/programme", headers={"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200
+    assert after.headers["etag"] != before.headers["etag"]
+    changes = (await client.get("/api/changes", params={"since": before.json()["cursor"]})).json()["changes"]
+    assert [change["data"]["capacity"] for change in changes] == [7]
