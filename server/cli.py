@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +27,7 @@ from server.services.ratelimit import RateLimiter
 from server.settings import settings_from_env
 from server.storage.db import Database
 from server.storage.programme import get_entity
+from server.storage.purge import AttendeeData, Reclaimed, count_attendee_data, purge_attendees
 
 log = logging.getLogger("kumpul")
 
@@ -89,6 +91,17 @@ def build_parser() -> argparse.ArgumentParser:
         "formats the file lacks that no session uses",
     )
     _add_db_option(importer)
+
+    purge = commands.add_parser("purge", help="after the event: remove data for good (asks first on a terminal)")
+    purge.add_argument(
+        "--attendees",
+        action="store_true",
+        required=True,
+        help="every attendee with their notes, agenda, devices, calendar feeds and push subscriptions; "
+        "the programme, announcements and organisers stay",
+    )
+    purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    _add_db_option(purge)
     return parser
 
 
@@ -204,6 +217,58 @@ def _describe_import(report: ImportReport) -> str:
     return "\n".join(lines or ["nothing to change"]) + "\n"
 
 
+async def _attendee_data(db_path: Path) -> AttendeeData:
+    db = Database(db_path, readers=1)
+    await db.open()
+    try:
+        async with db.read() as conn:
+            return await count_attendee_data(conn)
+    finally:
+        await db.close()
+
+
+async def _purge_attendees(db_path: Path) -> tuple[AttendeeData, Reclaimed]:
+    db = Database(db_path, readers=1)
+    await db.open()
+    try:
+        return await purge_attendees(db)
+    finally:
+        await db.close()
+
+
+def _purge(db_path: Path, args: argparse.Namespace) -> int:
+    """``kumpul purge --attendees``: confirm on a terminal (unless ``--yes``), remove, report the counts."""
+    if not db_path.exists():
+        raise Invalid(f"there is no database at {db_path}")
+    found = asyncio.run(_attendee_data(db_path))
+    if found.total() and not args.yes:
+        if not sys.stdin.isatty():
+            raise Invalid("purge asks for confirmation: run it on a terminal, or pass --yes")
+        print(f"{db_path} holds this attendee data:", file=sys.stderr)
+        for kind, count in found.items():
+            print(f"  {kind}: {count}", file=sys.stderr)
+        print("The programme, announcements and organisers stay. Remove it for good? [y/N] ", end="", file=sys.stderr)
+        sys.stderr.flush()
+        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+            print("nothing was removed", file=sys.stderr)
+            return 1
+    try:
+        removed, reclaimed = asyncio.run(_purge_attendees(db_path))
+    except sqlite3.OperationalError as error:
+        raise Invalid(f"the purge did not finish ({error}); run it again") from None
+    for kind, count in removed.items():
+        print(f"{kind}: {count}")
+    print(f"removed the attendee data from {db_path} and rewrote the file without it", file=sys.stderr)
+    if not reclaimed.wal_emptied:
+        print(
+            "a running server holds the write-ahead log open: it still has old pages until the server's next"
+            " checkpoint; run the purge again with the server stopped to empty it now",
+            file=sys.stderr,
+        )
+    print("backups made before now still hold the removed data", file=sys.stderr)
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     settings = settings_from_env(args.db)
     workers = serving.default_workers() if args.workers is None else args.workers
@@ -251,6 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 print(f"imported {source}: {written} entities written to {db_path}", file=sys.stderr)
             return 0
+        if args.command == "purge":
+            return _purge(db_path, args)
     except KumpulError as error:
         print(f"kumpul: {error.detail}", file=sys.stderr)
         return 1

@@ -35,7 +35,14 @@ from server.schemas.imports import ImportItem, ImportKind, ImportKindName, Impor
 from server.schemas.programme import ProgrammeImport, Session
 from server.services import kinds
 from server.services.kinds import EVENT_DECODER, EVENT_ID, KINDS
-from server.services.programme import SYSTEM, ProgrammeService, check_event, describe_update, explicit_fields
+from server.services.programme import (
+    SYSTEM,
+    ProgrammeService,
+    check_event,
+    describe_update,
+    explicit_fields,
+    forget_former_identity,
+)
 from server.storage import history
 from server.storage import programme as store
 
@@ -367,6 +374,7 @@ class _Writer:
             await history.record(self.conn, self.actor, "updated", kind, entity_id, label)
         else:
             await history.record(self.conn, self.actor, *describe_update(kind, before, entity))
+            await forget_former_identity(self.conn, before, entity)
         cancelled = isinstance(entity, Session) and before.status != entity.status == "cancelled"
         self.outcome.note(kind, "removed" if cancelled else "changed", entity_id, label)
         if isinstance(entity, Session) and await self.service.queue_alerts(self.conn, before, entity, seq):

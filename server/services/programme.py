@@ -6,6 +6,7 @@ programme's ETag. Reads of the whole programme go through :mod:`server.services.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 import zoneinfo
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,8 @@ from server.storage.db import Database
 #: Speaker fields that an anonymous speaker must never expose.
 ANONYMOUS_HIDDEN = ("organisation", "role", "country", "photo_url", "links")
 _CAMEL = {"photo_url": "photoUrl", "room_id": "roomId", "track_id": "trackId", "speaker_ids": "speakerIds"}
+#: A speaker's fields as the history names them.
+_SPEAKER_FIELDS = frozenset(_CAMEL.get(field, field) for field in Speaker.__struct_fields__)
 
 #: For each kind, the session field that refers to it.
 _REFERRING_FIELD = {"room": "roomId", "track": "trackId", "format": "format", "speaker": "speakerIds"}
@@ -118,7 +121,7 @@ class ProgrammeService:
         """
         async with self.db.write() as conn:
             if not entity.id:
-                entity = msgspec.structs.replace(entity, id=await _free_id(conn, kind, kinds.label(entity)))
+                entity = msgspec.structs.replace(entity, id=await _new_id(conn, kind, kinds.label(entity)))
             elif await store.get_entity(conn, kind, entity.id) is not None:
                 raise Conflict(f"a {kind} with id {entity.id!r} already exists", field="id")
             entity = await self.validated(conn, kind, entity, explicit=explicit_fields(entity))
@@ -148,6 +151,7 @@ class ProgrammeService:
                 return entity
             seq = await store.put_entity(conn, kind, entity_id, data)
             await history.record(conn, actor, *describe_update(kind, before, entity))
+            await forget_former_identity(conn, before, entity)
             alerted = isinstance(entity, Session) and await self.queue_alerts(conn, before, entity, seq)
         await self._on_write(seq)
         if alerted and self._on_alert is not None:
@@ -269,6 +273,21 @@ def describe_update(kind: str, before: Any, after: Any) -> tuple[str, str, str, 
     return action, kind, after.id, f"{kinds.label(after)}: {', '.join(changed)}"
 
 
+async def forget_former_identity(conn: aiosqlite.Connection, before: Any, after: Any) -> None:
+    """When a speaker becomes anonymous, the history stops naming them by the name they had.
+
+    The history's summaries start with the entity's name (``Siti Rahayu`` or ``Siti Rahayu: bio,
+    organisation``); a speaker's entries are rewritten to the pseudonym, keeping the changed fields.
+    Call it in the transaction that stores ``after``.
+    """
+    if not (isinstance(after, Speaker) and after.anonymous and not before.anonymous):
+        return
+    for entry in await history.entries_about(conn, "speaker", after.id):
+        _, _, fields = entry.summary.rpartition(": ")
+        named = fields and all(field in _SPEAKER_FIELDS for field in fields.split(", "))
+        await history.set_summary(conn, entry.id, f"{after.name}: {fields}" if named else after.name)
+
+
 def explicit_fields(entity: msgspec.Struct) -> set[str]:
     """Fields of a new entity that differ from their defaults, i.e. that the sender set."""
     defaults = type(entity)(**{f: getattr(entity, f) for f in _required_fields(entity)})
@@ -295,6 +314,12 @@ def _anonymised(speaker: Speaker, explicit: set[str]) -> Speaker:
                 f"an anonymous speaker has no {_camel(field)}: only name (a pseudonym), pronouns and bio are kept",
                 field=_camel(field),
             )
+    if "translations" in explicit and any(text.role for text in speaker.translations.values()):
+        raise Invalid(
+            "translations: an anonymous speaker has no role in any language; only name (a pseudonym), pronouns"
+            " and bio are kept",
+            field="translations",
+        )
     translations = {lang: msgspec.structs.replace(text, role="") for lang, text in speaker.translations.items()}
     return msgspec.structs.replace(
         speaker, organisation="", role="", country="", photo_url=None, links=[], translations=translations
@@ -357,7 +382,16 @@ def check_event(event: Event) -> None:
         raise Invalid("endDate must not be before startDate", field="endDate")
 
 
-async def _free_id(conn: aiosqlite.Connection, kind: str, text: str) -> str:
+async def _new_id(conn: aiosqlite.Connection, kind: str, text: str) -> str:
+    """A free id for a new entity: a slug of its name, except for speakers.
+
+    A speaker's id is random: it stays when they become anonymous, so it must not spell their name.
+    """
+    if kind == "speaker":
+        while True:
+            candidate = f"spk-{secrets.token_hex(4)}"
+            if await store.get_entity(conn, kind, candidate) is None:
+                return candidate
     base = kinds.slug(text) or kind
     candidate = base
     while await store.get_entity(conn, kind, candidate) is not None:

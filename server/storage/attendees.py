@@ -54,7 +54,17 @@ async def update_profile(
 
 
 async def delete_attendee(conn: aiosqlite.Connection, attendee_id: str) -> None:
-    """Delete an attendee; tokens, link codes and documents go with them (ON DELETE CASCADE)."""
+    """Delete an attendee and everything of theirs.
+
+    Tokens, link codes, documents, the calendar key and push subscriptions go with the attendee row
+    (ON DELETE CASCADE). Queued and sent push messages name only a subscription (no foreign key), and
+    alerts say which sessions the attendee followed: they are deleted first, while the subscriptions
+    still tell whose they are.
+    """
+    await conn.execute(
+        "DELETE FROM push_outbox WHERE subscription_id IN (SELECT id FROM push_subscriptions WHERE attendee_id = ?)",
+        (attendee_id,),
+    )
     await conn.execute("DELETE FROM attendees WHERE id = ?", (attendee_id,))
 
 

@@ -37,3 +37,18 @@ async def latest(conn: aiosqlite.Connection, limit: int, before: int | None = No
         {"before": before, "limit": limit},
     ) as cur:
         return [HistoryRow(*row) for row in await cur.fetchall()]
+
+
+async def entries_about(conn: aiosqlite.Connection, kind: str, entity_id: str) -> list[HistoryRow]:
+    """Every change noted about one entity, oldest first."""
+    async with conn.execute(
+        "SELECT id, at, actor, action, kind, entity_id, summary FROM history WHERE kind = ? AND entity_id = ?"
+        " ORDER BY id",
+        (kind, entity_id),
+    ) as cur:
+        return [HistoryRow(*row) for row in await cur.fetchall()]
+
+
+async def set_summary(conn: aiosqlite.Connection, entry_id: int, summary: str) -> None:
+    """Rewrite what an entry says (when what it said must no longer be shown)."""
+    await conn.execute("UPDATE history SET summary = ? WHERE id = ?", (summary[:200], entry_id))
