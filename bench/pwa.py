@@ -258,7 +258,7 @@ def wait_offline_ready(page: Page) -> None:
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     if not page.evaluate("!!navigator.serviceWorker.controller"):
         page.reload(timeout=READY_TIMEOUT_MS)
-        page.wait_for_function("!!navigator.serviceWorker.controller", timeout=READY_TIMEOUT_MS)
+        page.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=READY_TIMEOUT_MS)
     page.wait_for_function(STORED_PROGRAMME, timeout=READY_TIMEOUT_MS, polling=250)
 
 

@@ -18,6 +18,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from server import __version__
 from server.errors import KumpulError, TooManyRequests, Unauthorized
+from server.headers import security_headers_hook
 from server.hot_reads import KumpulApp
 from server.push.crypto import PayloadCipher
 from server.push.outbox import OutboxWorker
@@ -192,6 +193,7 @@ def create_app(settings: Settings) -> Litestar:
             pwa.pwa,
         ],
         lifespan=[lifespan],
+        before_send=[security_headers_hook(trust_proxy=settings.trust_proxy)],
         dependencies=dependencies(),
         exception_handlers={
             KumpulError: _kumpul_error,

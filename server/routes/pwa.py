@@ -15,19 +15,6 @@ from litestar.response import File
 _SERVER_PREFIXES = ("api/", "schema", "healthz")
 #: Files whose name holds a content hash may be cached for a year.
 _IMMUTABLE_PREFIX = "assets/"
-#: The console's page: never stored by a browser or proxy (it is the door to the organisers' session), never framed
-#: (no clickjacking of its buttons), and loading nothing but the server's own scripts and styles.
-_CONSOLE_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    ),
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-    "Cross-Origin-Opener-Policy": "same-origin",
-}
 
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 
@@ -60,9 +47,9 @@ def _console_page(root: Path) -> File | Response[str]:
     page = _resolve(root, "admin.html")
     if page is None:
         return _not_built()
-    response = _file(page, "no-store")
-    response.headers.update(_CONSOLE_HEADERS)
-    return response
+    # Never stored by a browser or proxy: it is the door to the organisers' session. Like every page it is never
+    # framed and loads nothing but the server's own scripts and styles (server/headers.py).
+    return _file(page, "no-store")
 
 
 @get(["/", "/{path:path}"], include_in_schema=False, sync_to_thread=False)

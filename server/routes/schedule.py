@@ -108,6 +108,5 @@ class ScheduleController(Controller):
             raise NotFound("a calendar feed address ends in .ics")
         sessions = await attendees.calendar_bookmarks(filename.removesuffix(_FEED_SUFFIX))
         response = _serve(request, await exports.agenda(sessions, _base_url(request)), PRIVATE_CACHE)
-        response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["X-Robots-Tag"] = "noindex"
         return response

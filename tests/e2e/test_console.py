@@ -660,14 +660,12 @@ def test_console_views_pass_axe_and_are_photographed(
         shots.extend(screenshot(page, f"console-{view}"))
 
     for viewport in viewports:
-        # axe-core is injected as an inline script, which the console's Content-Security-Policy rightly refuses.
         context = browser.new_context(
             base_url=server.url,
             viewport=cast(ViewportSize, viewport),
             color_scheme=scheme,
             locale="en-GB",
             timezone_id="Asia/Makassar",
-            bypass_csp=True,
         )
         try:
             _walk_console(context.new_page(), server, token, admin, showcase, programme_file, check)
