@@ -44,6 +44,9 @@ from server.settings import Settings
 from server.storage.db import Database
 
 log = logging.getLogger("server")
+# aiosqlite's DEBUG lines print every query with its parameters (note text, push subscription keys): keep them
+# out of the logs whatever level the root logger is given.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 MAX_BODY_BYTES = 1024 * 1024
 

@@ -10,7 +10,8 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from server.routes.deps import ActorDep, AnnouncementsDep, FeedDep, LiveDep, PushDep, requires
+from server.routes.deps import ActorDep, AnnouncementsDep, FeedDep, LiveDep, PushDep, client_address, requires
+from server.routes.openapi import ATTENDEE, ORGANISER, ORGANISER_SECURITY, errors, json_document
 from server.schemas.announcements import (
     AnnouncementCreate,
     AnnouncementRecord,
@@ -29,10 +30,10 @@ KEEPALIVE_SECONDS = 15.0
 class AdminAnnouncementController(Controller):
     path = "/api/admin/announcements"
     tags = ["admin"]
-    security = [{"bearer": []}]
+    security = ORGANISER_SECURITY
     guards = [requires(Permission.ANNOUNCE)]
 
-    @post("/", summary="Post an announcement (now, or at sendAt)")
+    @post("/", summary="Post an announcement (now, or at sendAt)", responses=errors(*ORGANISER, 400, 413))
     async def create_announcement(
         self,
         request: Request,  # type: ignore[type-arg]
@@ -42,17 +43,21 @@ class AdminAnnouncementController(Controller):
         organiser: Organiser = request.state.organiser
         return await announcements.create(data, organiser.name)
 
-    @get("/", summary="Every announcement, scheduled, published, retracted or expired")
+    @get("/", summary="Every announcement, scheduled, published, retracted or expired", responses=errors(*ORGANISER))
     async def list_announcements(self, announcements: AnnouncementsDep) -> list[AnnouncementRecord]:
         return await announcements.list_all()
 
-    @get("/{announcement_id:str}", summary="One announcement")
+    @get("/{announcement_id:str}", summary="One announcement", responses=errors(*ORGANISER, 404))
     async def get_announcement(
         self, announcement_id: FromPath[str], announcements: AnnouncementsDep
     ) -> AnnouncementRecord:
         return await announcements.get(announcement_id)
 
-    @patch("/{announcement_id:str}", summary="Correct an announcement (replaces it on devices)")
+    @patch(
+        "/{announcement_id:str}",
+        summary="Correct an announcement (replaces it on devices)",
+        responses=errors(*ORGANISER, 400, 404, 413),
+    )
     async def update_announcement(
         self,
         announcement_id: FromPath[str],
@@ -62,13 +67,17 @@ class AdminAnnouncementController(Controller):
     ) -> AnnouncementRecord:
         return await announcements.update(announcement_id, data, actor=actor)
 
-    @delete("/{announcement_id:str}", summary="Retract an announcement")
+    @delete("/{announcement_id:str}", summary="Retract an announcement", responses=errors(*ORGANISER, 404))
     async def retract_announcement(
         self, announcement_id: FromPath[str], announcements: AnnouncementsDep, actor: ActorDep
     ) -> None:
         await announcements.retract(announcement_id, actor=actor)
 
-    @get("/{announcement_id:str}/delivery", summary="Push delivery counts, live while the fan-out runs")
+    @get(
+        "/{announcement_id:str}/delivery",
+        summary="Push delivery counts, live while the fan-out runs",
+        responses=errors(*ORGANISER, 404),
+    )
     async def get_delivery(self, announcement_id: FromPath[str], announcements: AnnouncementsDep) -> Delivery:
         return await announcements.delivery(announcement_id)
 
@@ -84,7 +93,15 @@ class PushController(Controller):
     @post(
         "/subscriptions",
         summary="Subscribe this device to Web Push (the same endpoint again updates it)",
-        description="Send the attendee token to receive announcements for their bookmarked sessions.",
+        description=(
+            "Send the attendee token to receive announcements for their bookmarked sessions. The endpoint must be "
+            "an https URL of a public push service."
+        ),
+        security=[{}, {"bearer": []}],
+        responses={
+            **json_document(dict[str, str], "The endpoint was known already: its keys and settings are updated"),
+            **errors(*ATTENDEE, 400, 413, 429),
+        },
     )
     async def subscribe(
         self,
@@ -96,10 +113,10 @@ class PushController(Controller):
         if request.headers.get("authorization"):
             attendees: AttendeeService = request.app.state.attendees
             attendee = await attendees.attendee_for(request.headers.get("authorization"))
-        created = await push.subscribe(data, attendee, request.client.host if request.client else "unknown")
+        created = await push.subscribe(data, attendee, client_address(request))
         return Response({"status": "subscribed" if created else "updated"}, status_code=201 if created else 200)
 
-    @delete("/subscriptions", summary="Unsubscribe a device by its endpoint")
+    @delete("/subscriptions", summary="Unsubscribe a device by its endpoint", responses=errors(404))
     async def unsubscribe(
         self, push: PushDep, endpoint: Annotated[str, Parameter(description="The subscription's endpoint URL")]
     ) -> None:
@@ -118,6 +135,7 @@ class LiveController(Controller):
             "/api/changes) events; each event's id is a programme cursor, so `Last-Event-ID` resumes."
         ),
         opt={"skip_compression": True},
+        media_type="text/event-stream",
     )
     async def live(self, request: Request, live: LiveDep, feed: FeedDep) -> ServerSentEvent:  # type: ignore[type-arg]
         queue = live.connect()

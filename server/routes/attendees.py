@@ -10,7 +10,8 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import JSONBody
 from msgspec import UNSET, UnsetType
 
-from server.routes.deps import AttendeeDep, AttendeesDep, PrivateSyncDep, attendee_required
+from server.routes.deps import AttendeeDep, AttendeesDep, PrivateSyncDep, attendee_required, client_address
+from server.routes.openapi import ATTENDEE, errors
 from server.schemas.base import Base, LanguageCode
 from server.services.attendees import Attendee
 from sync import SyncRequest, SyncResponse
@@ -48,27 +49,28 @@ class ProfileUpdate(Base, kw_only=True):
     language: LanguageCode | UnsetType | None = UNSET
 
 
-def _address(request: Request) -> str:  # type: ignore[type-arg]
-    return request.client.host if request.client else "unknown"
-
-
 class AttendeeController(Controller):
     path = "/api/attendees"
     tags = ["attendees"]
 
-    @post("/", summary="Create an anonymous attendee", description="No personal data: an id and a device token.")
+    @post(
+        "/",
+        summary="Create an anonymous attendee",
+        description="No personal data: an id and a device token.",
+        responses=errors(429),
+    )
     async def create_attendee(self, request: Request, attendees: AttendeesDep) -> Credentials:  # type: ignore[type-arg]
-        attendee_id, token = await attendees.create(_address(request))
+        attendee_id, token = await attendees.create(client_address(request))
         return Credentials(attendee_id, token)
 
-    @post("/link", summary="Link this device with a code from another device")
+    @post("/link", summary="Link this device with a code from another device", responses=errors(400, 413, 429))
     async def link_device(
         self,
         request: Request,  # type: ignore[type-arg]
         data: JSONBody[LinkRequest],
         attendees: AttendeesDep,
     ) -> Credentials:
-        attendee_id, token = await attendees.redeem(data.code, _address(request))
+        attendee_id, token = await attendees.redeem(data.code, client_address(request))
         return Credentials(attendee_id, token)
 
 
@@ -78,23 +80,38 @@ class MeController(Controller):
     guards = [attendee_required]
     security = [{"bearer": []}]
 
-    @get("/", summary="My profile")
+    @get("/", summary="My profile", responses=errors(*ATTENDEE))
     async def get_me(self, me: AttendeeDep) -> Attendee:
         return Attendee(me.id, me.participation, me.language)
 
-    @patch("/", summary="Change my participation (onsite or online) and preferred language")
+    @patch(
+        "/",
+        summary="Change my participation (onsite or online) and preferred language",
+        responses=errors(*ATTENDEE, 400, 413),
+    )
     async def update_me(self, data: JSONBody[ProfileUpdate], me: AttendeeDep, attendees: AttendeesDep) -> Attendee:
         participation = me.participation if isinstance(data.participation, UnsetType) else data.participation
         language = me.language if isinstance(data.language, UnsetType) else data.language
         return await attendees.update_profile(me, participation, language)
 
-    @delete("/", summary="Erase me and everything of mine; every device's token stops working")
+    @delete(
+        "/", summary="Erase me and everything of mine; every device's token stops working", responses=errors(*ATTENDEE)
+    )
     async def erase_me(self, me: AttendeeDep, attendees: AttendeesDep) -> None:
         await attendees.erase(me)
 
-    @post("/link-code", summary="A code that links another device to me (10 minutes, single use)")
-    async def make_link_code(self, me: AttendeeDep, attendees: AttendeesDep) -> LinkCode:
-        code, expires = await attendees.link_code(me)
+    @post(
+        "/link-code",
+        summary="A code that links another device to me (10 minutes, single use)",
+        responses=errors(*ATTENDEE, 429),
+    )
+    async def make_link_code(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        me: AttendeeDep,
+        attendees: AttendeesDep,
+    ) -> LinkCode:
+        code, expires = await attendees.link_code(me, client_address(request))
         return LinkCode(code, expires)
 
     @post(
@@ -104,6 +121,7 @@ class MeController(Controller):
             "Subscribe to `webcalUrl` (or `url`) in a calendar app to see the sessions in my agenda. Anyone "
             "holding the address can read the agenda, so it is a secret: asking again replaces it."
         ),
+        responses=errors(*ATTENDEE, 429),
     )
     async def make_calendar_feed(
         self,
@@ -115,7 +133,11 @@ class MeController(Controller):
         url = f"{str(request.base_url).rstrip('/')}/api/calendar/{key}.ics"
         return CalendarFeed(url, "webcal://" + url.split("://", 1)[1])
 
-    @delete("/calendar", summary="Turn off my agenda's calendar feed: its address answers 404 from now on")
+    @delete(
+        "/calendar",
+        summary="Turn off my agenda's calendar feed: its address answers 404 from now on",
+        responses=errors(*ATTENDEE),
+    )
     async def delete_calendar_feed(self, me: AttendeeDep, attendees: AttendeesDep) -> None:
         await attendees.revoke_calendar_key(me)
 
@@ -134,8 +156,13 @@ class PrivateSyncController(Controller):
             "cursor of the last response; get back what this device lacks. Replaying a request is harmless."
         ),
         status_code=200,
+        responses=errors(*ATTENDEE, 400, 413, 429),
     )
     async def sync_documents(
-        self, data: JSONBody[SyncRequest], me: AttendeeDep, private_sync: PrivateSyncDep
+        self,
+        request: Request,  # type: ignore[type-arg]
+        data: JSONBody[SyncRequest],
+        me: AttendeeDep,
+        private_sync: PrivateSyncDep,
     ) -> SyncResponse:
-        return await private_sync.sync(me, data)
+        return await private_sync.sync(me, data, client_address(request))

@@ -8,7 +8,8 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, JSONBody, Parameter
 
 from server.errors import Unauthorized
-from server.routes.deps import CONSOLE_COOKIE, ConsoleDep, FeedDep, requires
+from server.routes.deps import CONSOLE_COOKIE, ConsoleDep, FeedDep, client_address, requires, trusts_proxy
+from server.routes.openapi import ORGANISER, ORGANISER_SECURITY, errors, no_content
 from server.schemas.console import (
     ConsoleSessionInfo,
     HistoryEntry,
@@ -27,13 +28,7 @@ from server.services.warnings import programme_warnings
 
 #: The cookie reaches only the admin API, never the attendee API or the pages.
 COOKIE_PATH = "/api/admin"
-#: Both ways an organiser may authenticate, for the OpenAPI document.
-ORGANISER_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"console": []}]
 MAX_HISTORY_LIMIT = 200
-
-
-def _trust_proxy(request: Request) -> bool:  # type: ignore[type-arg]
-    return bool(getattr(request.app.state, "trust_proxy", False))
 
 
 def _is_https(request: Request) -> bool:  # type: ignore[type-arg]
@@ -41,15 +36,7 @@ def _is_https(request: Request) -> bool:  # type: ignore[type-arg]
     if request.url.scheme == "https":
         return True
     forwarded = request.headers.get("x-forwarded-proto", "")
-    return _trust_proxy(request) and forwarded.split(",")[0].strip().lower() == "https"
-
-
-def _client_address(request: Request) -> str:  # type: ignore[type-arg]
-    """The client's address; behind a trusted proxy, the one the proxy appended to X-Forwarded-For."""
-    forwarded = request.headers.get("x-forwarded-for", "")
-    if _trust_proxy(request) and forwarded.strip():
-        return forwarded.split(",")[-1].strip()
-    return request.client.host if request.client else "unknown"
+    return trusts_proxy(request) and forwarded.split(",")[0].strip().lower() == "https"
 
 
 def _caller(request: Request) -> Caller:  # type: ignore[type-arg]
@@ -89,6 +76,7 @@ class ConsoleController(Controller):
             "must send the returned `csrfToken` as `X-CSRF-Token`. A wrong name or password is one 401; "
             "too many attempts from one address or for one name get 429 with Retry-After."
         ),
+        responses=errors(400, 401, 413, 429),
     )
     async def login(
         self,
@@ -96,7 +84,7 @@ class ConsoleController(Controller):
         data: JSONBody[SignIn],
         console: ConsoleDep,
     ) -> Response[ConsoleSessionInfo]:
-        signed = await console.sign_in(data.name, data.password, _client_address(request))
+        signed = await console.sign_in(data.name, data.password, client_address(request))
         response = Response(_info(signed.organiser, signed.csrf_token, signed.must_change_password))
         _set_cookie(response, request, signed.cookie_token, int(SESSION_LIFETIME.total_seconds()))  # type: ignore[arg-type]
         return response
@@ -106,6 +94,7 @@ class ConsoleController(Controller):
         summary="Who is signed in to the console",
         guards=[requires(None, before_password_change=True)],
         security=[{"console": []}],
+        responses=errors(401),
     )
     async def me(self, request: Request) -> ConsoleSessionInfo:  # type: ignore[type-arg]
         caller = _caller(request)
@@ -118,7 +107,8 @@ class ConsoleController(Controller):
         status_code=204,
         summary="Sign out of the console",
         guards=[requires(None, before_password_change=True)],
-        security=[{"console": []}],
+        security=ORGANISER_SECURITY,
+        responses={**no_content("Signed out: the cookie is cleared"), **errors(*ORGANISER)},
     )
     async def logout(self, request: Request, console: ConsoleDep) -> Response[None]:  # type: ignore[type-arg]
         await console.sign_out(_caller(request))
@@ -133,6 +123,7 @@ class ConsoleController(Controller):
         description="At least 10 characters. Your other console sessions end; this one stays signed in.",
         guards=[requires(None, before_password_change=True)],
         security=ORGANISER_SECURITY,
+        responses=errors(*ORGANISER, 400, 413, 429),
     )
     async def change_password(
         self,
@@ -149,11 +140,15 @@ class OrganiserController(Controller):
     security = ORGANISER_SECURITY
     guards = [requires(Permission.ORGANISERS)]
 
-    @get("/", summary="Every organiser (admin)")
+    @get("/", summary="Every organiser (admin)", responses=errors(*ORGANISER))
     async def list_organisers(self, console: ConsoleDep) -> list[OrganiserListItem]:
         return await console.list_organisers()
 
-    @post("/", summary="Create an organiser with an API token and a one-time password (admin)")
+    @post(
+        "/",
+        summary="Create an organiser with an API token and a one-time password (admin)",
+        responses=errors(*ORGANISER, 400, 409, 413),
+    )
     async def create_organiser(
         self,
         request: Request,  # type: ignore[type-arg]
@@ -164,7 +159,11 @@ class OrganiserController(Controller):
         organiser, token, password = await console.create_organiser(data.name, Role(data.role), actor=actor.name)
         return OrganiserCreated(organiser=organiser, token=token, one_time_password=password)
 
-    @delete("/{organiser_id:int}", summary="Delete an organiser: their token and sign-ins stop working (admin)")
+    @delete(
+        "/{organiser_id:int}",
+        summary="Delete an organiser: their token and sign-ins stop working (admin)",
+        responses=errors(*ORGANISER, 404, 409),
+    )
     async def delete_organiser(
         self,
         request: Request,  # type: ignore[type-arg]
@@ -177,6 +176,7 @@ class OrganiserController(Controller):
         "/{organiser_id:int}/password-reset",
         status_code=200,
         summary="Give an organiser a new one-time password; their sign-ins end (admin)",
+        responses=errors(*ORGANISER, 404),
     )
     async def reset_password(
         self,
@@ -194,7 +194,7 @@ class HistoryController(Controller):
     security = ORGANISER_SECURITY
     guards = [requires(None)]
 
-    @get("/", summary="Who changed what, when: newest first (any organiser)")
+    @get("/", summary="Who changed what, when: newest first (any organiser)", responses=errors(*ORGANISER, 400))
     async def list_history(
         self,
         console: ConsoleDep,
@@ -210,6 +210,10 @@ class WarningsController(Controller):
     security = ORGANISER_SECURITY
     guards = [requires(Permission.PROGRAMME)]
 
-    @get("/", summary="Rooms and speakers booked for two scheduled sessions at once (editor)")
+    @get(
+        "/",
+        summary="Rooms and speakers booked for two scheduled sessions at once (editor)",
+        responses=errors(*ORGANISER),
+    )
     async def list_warnings(self, feed: FeedDep) -> list[ScheduleWarning]:
         return programme_warnings((await feed.programme()).snapshot)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -69,6 +70,39 @@ def provide_actor(request: Request) -> str:  # type: ignore[type-arg]
     """The name of the organiser that :func:`requires` let through."""
     organiser: Organiser = request.state.organiser
     return organiser.name
+
+
+def trusts_proxy(connection: ASGIConnection) -> bool:  # type: ignore[type-arg]
+    """Whether a reverse proxy in front sets ``X-Forwarded-For`` and ``X-Forwarded-Proto`` (KUMPUL_TRUST_PROXY=1)."""
+    return bool(getattr(connection.app.state, "trust_proxy", False))
+
+
+def client_address(connection: ASGIConnection) -> str:  # type: ignore[type-arg]
+    """Who is asking, as the per-address rate limits count them.
+
+    The connection's peer; behind a trusted proxy, the address the proxy appended to ``X-Forwarded-For`` (the
+    entries before it are whatever the client wrote). An IPv6 client counts as its /64, the block one network is
+    given, so hopping between addresses inside it dodges no limit.
+    """
+    forwarded = connection.headers.get("x-forwarded-for", "")
+    if trusts_proxy(connection) and forwarded.strip():
+        host = forwarded.split(",")[-1].strip()
+    else:
+        host = connection.client.host if connection.client else ""
+    return address_key(host)
+
+
+def address_key(host: str) -> str:
+    """The rate-limit key of an address: IPv4 as it is, IPv6 as its /64 network, anything else as written."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return host or "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 async def attendee_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:  # type: ignore[type-arg]

@@ -9,6 +9,7 @@ from litestar.params import QueryParameter, RawBody
 
 from server.errors import Invalid
 from server.routes.deps import ActorDep, ProgrammeDep, requires
+from server.routes.openapi import ORGANISER, ORGANISER_SECURITY, errors
 from server.schemas.imports import ImportReport, MissingPolicy
 from server.services.auth import Permission
 from server.services.importer import ImportService
@@ -20,7 +21,7 @@ MAX_IMPORT_BYTES = 20 * 1024 * 1024
 class AdminImportController(Controller):
     path = "/api/admin/import"
     tags = ["admin"]
-    security = [{"bearer": []}]
+    security = ORGANISER_SECURITY
     guards = [requires(Permission.PROGRAMME)]
 
     @post(
@@ -36,6 +37,7 @@ class AdminImportController(Controller):
         ),
         status_code=200,
         request_max_body_size=MAX_IMPORT_BYTES,
+        responses=errors(*ORGANISER, 400, 409, 413),
     )
     async def import_programme(
         self,

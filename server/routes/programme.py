@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, get, put
 from litestar.params import JSONBody, Parameter
 
 from server.routes.deps import ActorDep, FeedDep, ProgrammeDep, requires
+from server.routes.openapi import ORGANISER, ORGANISER_SECURITY, errors, not_modified
 from server.routes.responses import encoded_json, etag_matches, etag_with_encoding, negotiate_encoding
 from server.schemas.programme import Event, Programme
 from server.services.auth import Permission
@@ -21,7 +22,12 @@ class ProgrammeController(Controller):
     path = "/api"
     tags = ["programme"]
 
-    @get("/event", summary="The event", description="Name, dates, time zone, venue and languages.")
+    @get(
+        "/event",
+        summary="The event",
+        description="Name, dates, time zone, venue and languages.",
+        responses=errors(404),
+    )
     async def get_event(self, programme: ProgrammeDep) -> Event:
         return await programme.get_event()
 
@@ -35,6 +41,7 @@ class ProgrammeController(Controller):
         ),
         opt={"skip_compression": True},
         response_headers=None,
+        responses=not_modified(),
     )
     async def get_programme(self, request: Request, feed: FeedDep) -> Response[Programme]:  # type: ignore[type-arg]
         encoded = await feed.programme()
@@ -53,6 +60,7 @@ class ProgrammeController(Controller):
             "410 when the cursor is older than the kept deletions: fetch /api/programme again."
         ),
         opt={"skip_compression": True},
+        responses=errors(400, 410),
     )
     async def get_changes(
         self,
@@ -68,9 +76,9 @@ class ProgrammeController(Controller):
 class AdminEventController(Controller):
     path = "/api/admin/event"
     tags = ["admin"]
-    security = [{"bearer": []}]
+    security = ORGANISER_SECURITY
     guards = [requires(Permission.PROGRAMME)]
 
-    @put("/", summary="Create or replace the event")
+    @put("/", summary="Create or replace the event", responses=errors(*ORGANISER, 400, 413))
     async def put_event(self, data: JSONBody[Event], programme: ProgrammeDep, actor: ActorDep) -> Event:
         return await programme.put_event(data, actor=actor)

@@ -8,6 +8,7 @@ from litestar.params import FromPath
 
 from server.errors import NotFound
 from server.routes.deps import AttendeesDep
+from server.routes.openapi import errors, json_document, not_modified
 from server.routes.responses import etag_matches, etag_with_encoding, negotiate_encoding
 from server.services.exports import Export, ExportService, Format
 
@@ -64,6 +65,7 @@ class ScheduleController(Controller):
         ),
         media_type="text/calendar",
         opt={"skip_compression": True},
+        responses=not_modified(),
     )
     async def get_ics(self, request: Request, exports: ExportsDep) -> Response[bytes]:  # type: ignore[type-arg]
         return await _schedule(request, exports, "ics")
@@ -74,6 +76,7 @@ class ScheduleController(Controller):
         description="Valid against the C3VOC XML schema; cancelled sessions are left out. Strong ETag; 304.",
         media_type="application/xml",
         opt={"skip_compression": True},
+        responses=not_modified(),
     )
     async def get_xml(self, request: Request, exports: ExportsDep) -> Response[bytes]:  # type: ignore[type-arg]
         return await _schedule(request, exports, "xml")
@@ -83,6 +86,7 @@ class ScheduleController(Controller):
         summary="The programme as C3VOC schedule.json",
         description="Valid against the C3VOC JSON schema; cancelled sessions are left out. Strong ETag; 304.",
         opt={"skip_compression": True},
+        responses={**json_document(dict[str, object], "The C3VOC schedule.json document"), **not_modified()},
     )
     async def get_json(self, request: Request, exports: ExportsDep) -> Response[bytes]:  # type: ignore[type-arg]
         return await _schedule(request, exports, "json")
@@ -96,6 +100,7 @@ class ScheduleController(Controller):
         ),
         media_type="text/calendar",
         opt={"skip_compression": True},
+        responses={**not_modified(), **errors(404)},
     )
     async def get_agenda_feed(
         self,

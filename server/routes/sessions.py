@@ -6,6 +6,7 @@ from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
 from server.routes.deps import ActorDep, FeedDep, ProgrammeDep, requires
+from server.routes.openapi import ORGANISER, ORGANISER_SECURITY, errors
 from server.routes.responses import raw_json
 from server.schemas.programme import Session, SessionUpdate
 from server.services.auth import Permission
@@ -19,7 +20,7 @@ class SessionController(Controller):
     async def list_sessions(self, feed: FeedDep) -> Response[list[Session]]:
         return raw_json(await feed.collection("sessions"))  # type: ignore[return-value]
 
-    @get("/{session_id:str}", summary="One session")
+    @get("/{session_id:str}", summary="One session", responses=errors(404))
     async def get_session(self, session_id: FromPath[str], programme: ProgrammeDep) -> Response[Session]:
         return raw_json(await programme.get_raw("session", session_id))  # type: ignore[return-value]
 
@@ -27,21 +28,23 @@ class SessionController(Controller):
 class AdminSessionController(Controller):
     path = "/api/admin/sessions"
     tags = ["admin"]
-    security = [{"bearer": []}]
+    security = ORGANISER_SECURITY
     guards = [requires(Permission.PROGRAMME)]
 
-    @post("/", summary="Create a session")
+    @post("/", summary="Create a session", responses=errors(*ORGANISER, 400, 409, 413))
     async def create_session(self, data: JSONBody[Session], programme: ProgrammeDep, actor: ActorDep) -> Session:
         created: Session = await programme.create("session", data, actor=actor)
         return created
 
-    @patch("/{session_id:str}", summary="Change some fields of a session")
+    @patch(
+        "/{session_id:str}", summary="Change some fields of a session", responses=errors(*ORGANISER, 400, 404, 409, 413)
+    )
     async def update_session(
         self, session_id: FromPath[str], data: JSONBody[SessionUpdate], programme: ProgrammeDep, actor: ActorDep
     ) -> Session:
         updated: Session = await programme.update("session", session_id, data, actor=actor)
         return updated
 
-    @delete("/{session_id:str}", summary="Delete a session")
+    @delete("/{session_id:str}", summary="Delete a session", responses=errors(*ORGANISER, 404))
     async def delete_session(self, session_id: FromPath[str], programme: ProgrammeDep, actor: ActorDep) -> None:
         await programme.delete("session", session_id, actor=actor)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
 import msgspec
 
-from server.errors import Invalid, NotFound, Unauthorized
+from server.errors import Invalid, NotFound, TooManyRequests, Unauthorized
 from server.services.auth import bearer_token, hash_token, new_token
 from server.services.ratelimit import Limit, RateLimiter
 from server.storage import attendees as store
@@ -18,12 +19,15 @@ from sync import PROFILE, bookmarked
 LINK_CODE_TTL = timedelta(minutes=10)
 #: Crockford's base32: no I, L, O or U, so a code read aloud or typed from a screen survives.
 _CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_CODE_LENGTH = 10  # 50 bits: with the redeem limit below, guessing a live code takes millennia
+_CODE_LENGTH = 10  # 50 bits: at the redeem limit below, 1,000 live codes take 30,000 years of guessing
 _CODE_FIXES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
-CREATE_LIMIT = Limit("new attendees from one address", per_minute=120, burst=120)
+#: No token yet, so per address only: a whole venue (a phone and a laptop each) may start the app at once.
+CREATE_LIMIT = Limit("new attendees from one address", per_minute=120, burst=1000)
 LINK_CODE_LIMIT = Limit("link codes for one attendee", per_minute=1, burst=5)
-REDEEM_LIMIT = Limit("link attempts from one address", per_minute=10, burst=20)
+LINK_CODES_BY_ADDRESS = Limit("link codes from one address", per_minute=60, burst=250)
+#: Only wrong codes count: a venue linking its laptops never meets the limit, a guesser does at once.
+REDEEM_LIMIT = Limit("failed link attempts from one address", per_minute=10, burst=20)
 CALENDAR_KEY_LIMIT = Limit("calendar feed addresses for one attendee", per_minute=6, burst=10)
 
 
@@ -81,9 +85,14 @@ class AttendeeService:
             await store.update_profile(conn, attendee.id, participation, language)
         return Attendee(attendee.id, participation, language)
 
-    async def link_code(self, attendee: AttendeeRow) -> tuple[str, datetime]:
-        """A single-use code, valid for ten minutes, that links another device to ``attendee``."""
+    async def link_code(self, attendee: AttendeeRow, address: str) -> tuple[str, datetime]:
+        """A single-use code, valid for ten minutes, that links another device to ``attendee``.
+
+        Raises:
+            TooManyRequests: Too many codes for this attendee, or from this address.
+        """
         self.limiter.hit(LINK_CODE_LIMIT, attendee.id)
+        self.limiter.hit(LINK_CODES_BY_ADDRESS, address)
         code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
         now = datetime.now(UTC)
         expires = now + LINK_CODE_TTL
@@ -97,12 +106,15 @@ class AttendeeService:
 
         Raises:
             Invalid: The code is unknown, used or expired.
-            TooManyRequests: Too many attempts from this address.
+            TooManyRequests: Too many wrong codes from this address.
         """
-        self.limiter.hit(REDEEM_LIMIT, address)
+        self.limiter.check(REDEEM_LIMIT, address)
         async with self.db.write() as conn:
             attendee_id = await store.redeem_link_code(conn, hash_token(normalise_code(code)), _iso(datetime.now(UTC)))
             if attendee_id is None:
+                # Racing guesses may find the bucket empty here; the answer is still that the code is wrong.
+                with contextlib.suppress(TooManyRequests):
+                    self.limiter.hit(REDEEM_LIMIT, address)
                 raise Invalid(
                     "this link code is not valid: codes work once and for 10 minutes; make a new one on your"
                     " other device",

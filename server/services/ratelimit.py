@@ -1,4 +1,11 @@
-"""In-memory rate limits: a token bucket per (limit, key)."""
+"""In-memory rate limits: a token bucket per (limit, key).
+
+Each limited action is counted twice: per token (the attendee, or the name signing in), tight, and per address,
+generous. A whole venue can reach the server from one public address (ARAT: about 500 people, with a phone and
+often a laptop each), so a per-address limit must let a venue full of people go about their day at once; it only
+stops one machine flooding the server with many tokens. Routes derive the address (see
+``server.routes.deps.client_address``).
+"""
 
 from __future__ import annotations
 
@@ -45,6 +52,21 @@ class RateLimiter:
             TooManyRequests: The bucket is empty; ``retry_after`` is when a token is back.
         """
         now = self.clock() if now is None else now
+        tokens = self._refuse_if_empty(limit, key, now)
+        if len(self._buckets) >= self.MAX_BUCKETS:
+            self._forget_full(now)
+        self._buckets[(limit.name, key)] = (tokens - 1.0, now)
+
+    def check(self, limit: Limit, key: str) -> None:
+        """Refuse as :meth:`hit` would, but take nothing: for limits that only count failures (wrong guesses).
+
+        Raises:
+            TooManyRequests: The bucket is empty.
+        """
+        self._refuse_if_empty(limit, key, self.clock())
+
+    def _refuse_if_empty(self, limit: Limit, key: str, now: float) -> float:
+        """The tokens in the bucket of ``key`` now, refilled since it was last used."""
         rate = limit.per_minute / 60.0
         tokens, stamp = self._buckets.get((limit.name, key), (float(limit.burst), now))
         tokens = min(float(limit.burst), tokens + (now - stamp) * rate)
@@ -55,9 +77,7 @@ class RateLimiter:
                 f" try again in {retry_after} s",
                 retry_after=retry_after,
             )
-        if len(self._buckets) >= self.MAX_BUCKETS:
-            self._forget_full(now)
-        self._buckets[(limit.name, key)] = (tokens - 1.0, now)
+        return tokens
 
     def _forget_full(self, now: float) -> None:
         """Drop buckets idle long enough to be full again (they behave as new ones)."""
