@@ -41,7 +41,7 @@ from server.services.programme import ProgrammeService
 from server.services.push import PushSubscriptionService
 from server.services.ratelimit import RateLimiter
 from server.settings import Settings
-from server.storage.db import Database
+from server.storage.db import FULL_RETRY_AFTER, Database, database_busy, storage_full
 
 log = logging.getLogger("server")
 # aiosqlite's DEBUG lines print every query with its parameters (note text, push subscription keys): keep them
@@ -103,8 +103,19 @@ def _unexpected_error(request: Request, exc: Exception) -> Response[dict[str, ob
 
 
 def _database_error(request: Request, exc: sqlite3.OperationalError) -> Response[dict[str, object]]:  # type: ignore[type-arg]
-    """A database another process holds locked past the busy timeout: retryable, and nothing was written."""
-    if "locked" not in str(exc) and "busy" not in str(exc):
+    """Storage conditions that pass: retryable, and nothing was written (the write transaction was rolled back).
+
+    A full disk answers 507 Insufficient Storage; a database another process holds locked past the busy
+    timeout answers 503. Both carry ``Retry-After``; reads go on meanwhile.
+    """
+    if storage_full(exc):
+        log.error("storage full on %s %s: %s", request.method, request.url.path, exc)
+        response = _error(
+            507, "The server's storage is full; nothing was changed. Try again later, once space has been freed."
+        )
+        response.headers["Retry-After"] = str(FULL_RETRY_AFTER)
+        return response
+    if not database_busy(exc):
         return _unexpected_error(request, exc)
     log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
     response = _error(503, "The database is busy; nothing was changed. Try again in a moment.")

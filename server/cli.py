@@ -1,4 +1,4 @@
-"""The ``kumpul`` command: serve, manage organisers, import programmes."""
+"""The ``kumpul`` command: serve, manage organisers, import programmes, back up."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ from server.services.importer import ImportService, entities_written
 from server.services.programme import SYSTEM, ProgrammeService
 from server.services.ratelimit import RateLimiter
 from server.settings import settings_from_env
-from server.storage.db import Database
+from server.storage.backup import DATABASE_MEMBER, KEY_MEMBER, BackupError, backup
+from server.storage.db import Database, storage_full, transient
 from server.storage.programme import get_entity
 from server.storage.purge import AttendeeData, Reclaimed, count_attendee_data, purge_attendees
 
@@ -102,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _add_db_option(purge)
+
+    backup = commands.add_parser(
+        "backup", help="copy the database and the VAPID key into one tar file, safely while the server runs"
+    )
+    backup.add_argument("path", type=Path, help="the tar file to write (see docs/operations.md to restore it)")
+    backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    _add_db_option(backup)
     return parser
 
 
@@ -269,6 +277,22 @@ def _purge(db_path: Path, args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup(db_path: Path, args: argparse.Namespace) -> int:
+    """``kumpul backup PATH``: write the backup, say what it holds and how to restore it."""
+    try:
+        report = backup(db_path, args.path, force=args.force)
+    except BackupError as error:
+        raise Invalid(str(error)) from None
+    key = f"and {KEY_MEMBER}" if report.key_included else f"(no {KEY_MEMBER} yet: no server has started on it)"
+    size = f"{report.database_bytes:,} bytes, schema {report.schema_version}"
+    print(f"wrote {report.path}: {DATABASE_MEMBER} ({size}) {key}")
+    print(
+        f"to restore: stop the server, tar -xf {report.path} -C <data folder>, start it (docs/operations.md)",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     settings = settings_from_env(args.db)
     workers = serving.default_workers() if args.workers is None else args.workers
@@ -318,6 +342,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "purge":
             return _purge(db_path, args)
+        if args.command == "backup":
+            return _backup(db_path, args)
     except KumpulError as error:
         print(f"kumpul: {error.detail}", file=sys.stderr)
         return 1
@@ -329,6 +355,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except OSError as error:
         print(f"kumpul: {error}", file=sys.stderr)
+        return 1
+    except sqlite3.OperationalError as error:
+        if not transient(error):
+            raise
+        why = "the disk is full" if storage_full(error) else "another process holds the database locked"
+        print(f"kumpul: {why} ({error}); nothing was changed, run it again later", file=sys.stderr)
         return 1
     return 2
 

@@ -27,6 +27,7 @@ from server.storage.db import Database
 
 if TYPE_CHECKING:
     from litestar import Litestar
+    from litestar.types import ASGIApp
 
     from server.services.live import LiveHub
 
@@ -47,6 +48,10 @@ CONNECTION_BACKLOG = 4096
 #: Requests a worker serves at once, open live streams included (each is a queue and a few KB).
 MAX_OPEN_REQUESTS_PER_WORKER = 20_000
 ORPHAN_CHECK_SECONDS = 1.0
+#: How long a client may take to send a request's headers, or pause while sending its body, before it is dropped:
+#: a stalled client (or one trickling bytes on purpose) then holds no connection or worker task for long.
+CLIENT_TIMEOUT_SECONDS = 30.0
+CLIENT_TIMEOUT_ENV = "KUMPUL_CLIENT_TIMEOUT_SECONDS"
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 Handler = Callable[[int, FrameType | None], Any] | int | None
@@ -74,14 +79,23 @@ async def prepare(settings: Settings) -> None:
     await asyncio.to_thread(load_or_create_keys, settings.db_path.parent)
 
 
-def app_from_env() -> Litestar:
+def client_timeout() -> float:
+    """Seconds a client may take over its headers, or pause in its body (``KUMPUL_CLIENT_TIMEOUT_SECONDS``)."""
+    value = os.environ.get(CLIENT_TIMEOUT_ENV)
+    return float(value) if value else CLIENT_TIMEOUT_SECONDS
+
+
+def app_from_env() -> ASGIApp:
     """The app of one worker process, for the settings in the environment.
 
     Besides the app of :func:`server.app.create_app`, a served app ends its open live streams as soon as it is
     told to stop (they never end by themselves, and the server waits for open responses before it shuts the app
-    down), and a worker whose supervisor is gone stops by itself.
+    down), a worker whose supervisor is gone stops by itself, and a request whose body stalls ends
+    (:class:`server.body_timeout.BodyTimeout`).
     """
-    from server.app import create_app  # the command line imports this module, and needs no web framework
+    # The command line imports this module, and needs no web framework.
+    from server.app import create_app
+    from server.body_timeout import BodyTimeout
 
     settings = settings_from_env()
     if os.environ.get(SUPERVISOR_ENV):
@@ -90,7 +104,7 @@ def app_from_env() -> Litestar:
     app = create_app(settings)
     app.on_startup.append(_on_start)
     app.on_shutdown.append(_on_stop)
-    return app
+    return BodyTimeout(app, client_timeout())
 
 
 async def _on_start(app: Litestar) -> None:
@@ -185,6 +199,7 @@ def run(settings: Settings, *, host: str, port: int, workers: int, server: Serve
     _raise_open_file_limit()
     if server == "granian":
         from granian.constants import Interfaces, Loops
+        from granian.http import HTTP1Settings
         from granian.server import Server as Granian
 
         Granian(
@@ -201,6 +216,8 @@ def run(settings: Settings, *, host: str, port: int, workers: int, server: Serve
             backlog=CONNECTION_BACKLOG,
             backpressure=MAX_OPEN_REQUESTS_PER_WORKER,
             log_access=False,
+            # Headers not complete within the client timeout: the connection is closed (granian allows up to 60 s).
+            http1_settings=HTTP1Settings(header_read_timeout=max(1, min(60_000, int(client_timeout() * 1000)))),
             respawn_failed_workers=True,
             workers_kill_timeout=GRACEFUL_SHUTDOWN_SECONDS,
         ).serve()

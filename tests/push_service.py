@@ -244,6 +244,7 @@ class PushService:
         self._deliveries: list[Delivery] = []
         self._failures: list[Failure] = []
         self._counts: dict[str, int] = {}
+        self._arrived = 0
         self._port: int | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -394,6 +395,7 @@ class PushService:
             self._failures.clear()
             self._rules.clear()
             self._counts = dict.fromkeys(self._subscriptions, 0)
+            self._arrived = 0
 
     # -- queries ---------------------------------------------------------------------------------------------------
 
@@ -415,6 +417,12 @@ class PushService:
         """Requests that were rejected, answered non-2xx, undecryptable, or abandoned by the client."""
         with self._lock:
             return list(self._failures)
+
+    @property
+    def arrived(self) -> int:
+        """Requests received whole so far, answered or not yet (a ``delay`` or ``"hang"`` holds the answer back)."""
+        with self._lock:
+            return self._arrived
 
     @property
     def delivered(self) -> int:
@@ -491,6 +499,9 @@ class PushService:
         body = await _read_body(receive)
         if body is None:  # the client went away before sending the whole body
             return
+        with self._changed:
+            self._arrived += 1
+            self._changed.notify_all()
         outcome = self._decide(scope, headers, body, received_at)
         if outcome.status == "hang":
             await self._hang(outcome, receive, send, headers, received_at)

@@ -5,7 +5,13 @@ batch, so a crash or restart resumes where the fan-out stopped; a graceful stop 
 claimed so far first, so no subscription gets the same message twice.
 
 Work is a pipeline of two batches: while one batch is on the wire, the next is claimed and encrypted,
-so the connections never wait for the database or the cipher.
+so the connections never wait for the database or the cipher. A batch waits for its answers until they
+stop coming (``SETTLE_QUIET``, at most ``SETTLE_WAIT``): what has come back is settled, and answers still
+awaited from a slow or hanging push service settle by themselves when they come (or time out), so one push
+service holds up no other.
+
+Outcomes that cannot be recorded (the disk is full) are kept and recorded before anything else is
+claimed, so a message a push service accepted is never sent again by this process.
 """
 
 from __future__ import annotations
@@ -18,9 +24,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from server.push import payloads
-from server.push.sender import Message, Prepared, Push, PushSender
+from server.push.sender import Message, Outcome, Posting, Prepared, Push, PushSender
 from server.storage import push as store
-from server.storage.db import Database
+from server.storage.db import Database, transient
 from server.storage.push import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -30,6 +36,16 @@ MAX_BACKOFF = 3600.0
 #: Messages claimed, encrypted and settled together: large enough that the two transactions and the hand-off to
 #: the cipher thread cost little per message, small enough that a stop finishes quickly.
 BATCH = 256
+#: Longest a batch waits for its answers before the next batch goes; later answers settle on their own.
+SETTLE_WAIT = 1.0
+#: A batch stops waiting sooner when no answer came for this long while some are still awaited (a service hangs).
+SETTLE_QUIET = 0.2
+#: Messages at most awaiting late answers (a push service that hangs) before no further batch is claimed.
+MAX_STRAGGLING = 4 * BATCH
+#: Longest pause between rounds after a failed one (a full disk, a busy database).
+MAX_FAILURE_PAUSE = 30.0
+
+Settled = tuple[int, int, str, int | None, str | None]
 
 
 def iso(moment: datetime) -> str:
@@ -54,15 +70,20 @@ class OutboxWorker:
         batch: int = BATCH,
         poll_seconds: float = 1.0,
         release_claims: bool = True,
+        settle_wait: float = SETTLE_WAIT,
     ) -> None:
         self.db = db
         self._release_claims = release_claims
         self.sender = sender
         self.batch = batch
         self.poll_seconds = poll_seconds
+        self.settle_wait = settle_wait
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._stragglers: set[asyncio.Task[None]] = set()
+        self._straggling = 0
+        self._unsettled: list[tuple[list[Settled], list[int]]] = []
 
     async def start(self) -> None:
         """Requeue what a stopped process left mid-send, start the encryption process, then start working.
@@ -83,32 +104,51 @@ class OutboxWorker:
         self._task = asyncio.create_task(self._run(), name="kumpul-push-outbox")
 
     async def stop(self) -> None:
-        """Finish the batches claimed so far, then stop."""
+        """Finish the batches claimed so far (their late answers included), then stop."""
         self._stopping = True
         self._wake.set()
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self.drain()
+        if self._unsettled:
+            try:
+                await self._record_unsettled()
+            except Exception as error:
+                # They stay 'sending'; the next start requeues them, so they may be sent once more.
+                log.error("could not record the outcome of %d push messages: %s", self.unsettled, error)
 
     def wake(self) -> None:
         """New messages are queued: look now rather than at the next poll."""
         self._wake.set()
 
+    @property
+    def unsettled(self) -> int:
+        """Messages sent whose outcome could not be recorded yet (the disk was full); recorded before new work."""
+        return sum(len(settled) for settled, _ in self._unsettled)
+
     async def _run(self) -> None:
+        failures = 0
         while not self._stopping:
             try:
-                worked = await self.work()
-            except Exception:
-                log.exception("the push outbox failed a round; retrying")
+                worked = await self._round()
+                failures = 0
+            except Exception as error:
+                failures += 1
+                if transient(error):
+                    log.warning("the push outbox could not use the database (%s); retrying", error)
+                else:
+                    log.exception("the push outbox failed a round; retrying")
                 worked = 0
             if worked == 0 and not self._stopping:
                 self._wake.clear()
+                pause = min(MAX_FAILURE_PAUSE, self.poll_seconds * 2 ** min(failures, 8)) if failures else None
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                    await asyncio.wait_for(self._wake.wait(), pause or self.poll_seconds)
 
     async def work(self) -> int:
-        """Send every due message, a batch at a time, claiming and encrypting the next batch while one is sent.
+        """Send every due message, a batch at a time, and wait until every answer is recorded.
 
         Returns:
             How many messages it handled. Stops claiming when the worker is stopping, but sends what it claimed.
@@ -116,9 +156,26 @@ class OutboxWorker:
         Raises:
             Exception: The first error of a round (after the batches already claimed have been sent).
         """
+        try:
+            return await self._round()
+        finally:
+            await self.drain()
+
+    async def drain(self) -> None:
+        """Wait until the answers still awaited from slow push services are in and recorded (or timed out)."""
+        while self._stragglers:
+            await asyncio.gather(*self._stragglers, return_exceptions=True)
+
+    async def _round(self) -> int:
+        """Send every due message, claiming and encrypting the next batch while one is sent.
+
+        Answers a push service is slow to give are left to settle by themselves, so one round never waits
+        for a service that hangs (see ``SETTLE_WAIT``).
+        """
+        await self._record_unsettled()
         handled = 0
         error: BaseException | None = None
-        batch = await self._claim()
+        batch = await self._claim_more()
         while batch is not None:
             sent, following = await asyncio.gather(self._send(batch), self._claim_more(), return_exceptions=True)
             for result in (sent, following):
@@ -131,12 +188,19 @@ class OutboxWorker:
         return handled
 
     async def _claim_more(self) -> _Batch | None:
+        if self._stopping:
+            return None
+        while self._straggling >= MAX_STRAGGLING and self._stragglers:
+            await asyncio.wait(self._stragglers, return_when=asyncio.FIRST_COMPLETED)
         return None if self._stopping else await self._claim()
 
     async def work_once(self) -> int:
         """Claim, send and settle one batch; returns how many messages it handled."""
+        await self._record_unsettled()
         batch = await self._claim()
-        return 0 if batch is None else await self._send(batch)
+        handled = 0 if batch is None else await self._send(batch)
+        await self.drain()
+        return handled
 
     async def _claim(self) -> _Batch | None:
         """Claim up to ``batch`` due messages and encrypt them; None when nothing is due."""
@@ -153,11 +217,15 @@ class OutboxWorker:
         if not rows:
             return None
         pushes: list[Push] = []
+        positions: list[int | None] = []
         for row in rows:
             message = messages[(row.kind, row.ref)]
-            if message is not None:
-                sub = row.subscription
-                pushes.append(Push(sub.endpoint, sub.p256dh, sub.auth, message))
+            if message is None:
+                positions.append(None)
+                continue
+            sub = row.subscription
+            positions.append(len(pushes))
+            pushes.append(Push(sub.endpoint, sub.p256dh, sub.auth, message))
         try:
             prepared = await self.sender.prepare(pushes)
         except Exception:
@@ -165,19 +233,58 @@ class OutboxWorker:
             async with self.db.write() as conn:
                 await store.settle(conn, [(row.id, row.version, "pending", None, None) for row in rows])
             raise
-        return _Batch(rows, messages, prepared)
+        return _Batch(rows, positions, prepared)
 
     async def _send(self, batch: _Batch) -> int:
-        """Post a prepared batch and record every outcome in one transaction."""
-        sent = iter(await self.sender.post(batch.prepared))
+        """Post a prepared batch and record its outcomes: those in within ``settle_wait`` at once, the rest later."""
+        posting = self.sender.submit(batch.prepared)
+        await self._answers_or_silence(posting)
+        answered: list[int] = []
+        late: list[int] = []
+        for index, at in enumerate(batch.positions):
+            (late if at is not None and posting.outcomes[at] is None else answered).append(index)
+        if late:
+            self._straggling += len(late)
+            task = asyncio.create_task(self._settle_late(batch, posting, late), name="kumpul-push-late-answers")
+            self._stragglers.add(task)
+            task.add_done_callback(self._stragglers.discard)
+        await self._settle(batch, posting, answered)
+        return len(batch.rows)
+
+    async def _answers_or_silence(self, posting: Posting) -> None:
+        """Wait until every answer is in, or no answer came for ``SETTLE_QUIET``, or ``settle_wait`` passed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settle_wait
+        answered = -1
+        while not posting.done.done():
+            now = sum(outcome is not None for outcome in posting.outcomes)
+            if now == answered or loop.time() >= deadline:
+                return
+            answered = now
+            await asyncio.wait([posting.done], timeout=min(SETTLE_QUIET, max(0.0, deadline - loop.time())))
+
+    async def _settle_late(self, batch: _Batch, posting: Posting, late: list[int]) -> None:
+        try:
+            await posting.done
+            await self._settle(batch, posting, late)
+        except Exception as error:
+            log.warning("could not record the late answers of %d push messages yet: %s", len(late), error)
+        finally:
+            self._straggling -= len(late)
+
+    async def _settle(self, batch: _Batch, posting: Posting, indexes: list[int]) -> None:
+        """Record the outcomes of ``batch.rows[i]`` for ``indexes``; kept for later if the database refuses."""
         now = datetime.now(UTC)
-        settled: list[tuple[int, int, str, int | None, str | None]] = []
+        settled: list[Settled] = []
         gone: list[int] = []
-        for row in batch.rows:
-            if batch.messages[(row.kind, row.ref)] is None:
+        for index in indexes:
+            row = batch.rows[index]
+            at = batch.positions[index]
+            if at is None:
                 settled.append((row.id, row.version, "cancelled", None, None))
                 continue
-            outcome = next(sent)
+            outcome: Outcome | None = posting.outcomes[at]
+            assert outcome is not None
             if outcome.result == "retry" and row.attempts < MAX_ATTEMPTS:
                 next_at = now + timedelta(seconds=backoff(row.attempts, outcome.retry_after))
                 settled.append((row.id, row.version, "pending", outcome.status, iso(next_at)))
@@ -187,16 +294,48 @@ class OutboxWorker:
                 settled.append((row.id, row.version, outcome.result, outcome.status, None))
                 if outcome.result == "gone":
                     gone.append(row.subscription.id)
-        async with self.db.write() as conn:
-            await store.settle(conn, settled)
-            await store.delete_subscriptions_by_id(conn, gone)
-        return len(batch.rows)
+        if not settled:
+            return
+        try:
+            async with self.db.write() as conn:
+                await store.settle(conn, settled)
+                await store.delete_subscriptions_by_id(conn, gone)
+        except Exception as error:
+            if transient(error):
+                # The messages went out: record their outcome before claiming anything else, or they would
+                # stay 'sending' and a restart would send them again.
+                self._unsettled.append((settled, gone))
+            raise
+
+    async def _record_unsettled(self) -> None:
+        """Record outcomes kept while the database refused writes, in one transaction."""
+        if not self._unsettled:
+            return
+        pending, self._unsettled = self._unsettled, []
+        try:
+            async with self.db.write() as conn:
+                for settled, gone in pending:
+                    await store.settle(conn, settled)
+                    await store.delete_subscriptions_by_id(conn, gone)
+        except Exception as error:
+            if not transient(error):
+                # Not a condition that passes: keeping them would stop every later push. They stay claimed
+                # ('sending') until the next start requeues them.
+                log.exception("could not record the outcome of %d push messages", sum(len(s) for s, _ in pending))
+                return
+            self._unsettled = pending + self._unsettled
+            raise
+        except BaseException:
+            self._unsettled = pending + self._unsettled
+            raise
+        count = sum(len(settled) for settled, _ in pending)
+        log.info("recorded the outcome of %d push messages kept while the database refused writes", count)
 
 
 @dataclass(frozen=True, slots=True)
 class _Batch:
-    """Claimed rows, the message of each (kind, ref) (None: no longer to send) and their prepared requests."""
+    """Claimed rows, where each row's push is among the prepared requests (None: no longer to send), and those."""
 
     rows: list[OutboxRow]
-    messages: dict[tuple[str, str], Message | None]
+    positions: list[int | None]
     prepared: Prepared

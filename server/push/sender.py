@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from server.errors import Invalid
 from server.push.cipher_process import CipherProcess
 from server.push.crypto import PayloadCipher
-from server.push.endpoints import check_endpoint
+from server.push.endpoints import Resolver, check_endpoint, resolve_host
 from server.push.transport import Answer, OriginPool, TransportError
 from server.push.vapid import VapidSigner
 
@@ -111,6 +111,17 @@ class Prepared:
     requests: list[tuple[int, OriginPool, bytes]]
 
 
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """Requests on their way: ``outcomes`` (in the order prepared) fill in as answers come; ``done`` when all did.
+
+    An outcome still None has no answer yet.
+    """
+
+    outcomes: list[Outcome | None]
+    done: asyncio.Future[None]
+
+
 def _parse_endpoint(endpoint: str) -> tuple[tuple[str, str, int], str] | None:
     """``((scheme, host, port), request target)`` of an endpoint, or None when it cannot be requested as is."""
     try:
@@ -183,10 +194,13 @@ class PushSender:
         connections_per_origin: int = CONNECTIONS_PER_ORIGIN,
         timeout: float = REQUEST_TIMEOUT,
         connect_timeout: float = CONNECT_TIMEOUT,
+        resolve: Resolver = resolve_host,
     ) -> None:
         self.cipher = cipher
         self.signer = signer
         self.allow_insecure_loopback = allow_insecure_loopback
+        #: Looks up push service hosts; connections go to the addresses it gave when the host was checked.
+        self.resolve = resolve
         self.connections_per_origin = connections_per_origin
         self.timeout = timeout
         self.connect_timeout = connect_timeout
@@ -274,29 +288,38 @@ class PushSender:
 
     async def post(self, prepared: Prepared) -> list[Outcome]:
         """Post prepared requests, all at once over the origins' pools; the outcomes in the order prepared."""
-        outcomes = prepared.outcomes
+        posting = self.submit(prepared)
+        await posting.done
+        return [outcome or FAILED for outcome in posting.outcomes]
+
+    def submit(self, prepared: Prepared) -> Posting:
+        """Start posting prepared requests; their outcomes fill in as the answers come (see :class:`Posting`).
+
+        Every request ends within the timeout: a push service that hangs holds up only its own requests.
+        """
+        outcomes = list(prepared.outcomes)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         remaining = len(prepared.requests)
-        if remaining:
-            done = asyncio.get_running_loop().create_future()
+        if not remaining:
+            done.set_result(None)
 
-            def answered(index: int, pool: OriginPool, answer: Answer | TransportError) -> None:
-                nonlocal remaining
-                if isinstance(answer, Answer):
-                    outcome = classify(answer.status, answer.retry_after)
-                    if outcome.result == "failed":
-                        log.warning("push to %s failed with %d", pool.host, answer.status)
-                else:
-                    log.info("push to %s did not complete (%s); will retry", pool.host, answer)
-                    outcome = RETRY
-                outcomes[index] = outcome
-                remaining -= 1
-                if remaining == 0 and not done.done():
-                    done.set_result(None)
+        def answered(index: int, pool: OriginPool, answer: Answer | TransportError) -> None:
+            nonlocal remaining
+            if isinstance(answer, Answer):
+                outcome = classify(answer.status, answer.retry_after)
+                if outcome.result == "failed":
+                    log.warning("push to %s failed with %d", pool.host, answer.status)
+            else:
+                log.info("push to %s did not complete (%s); will retry", pool.host, answer)
+                outcome = RETRY
+            outcomes[index] = outcome
+            remaining -= 1
+            if remaining == 0 and not done.done():
+                done.set_result(None)
 
-            for index, pool, data in prepared.requests:
-                pool.submit(data, lambda answer, index=index, pool=pool: answered(index, pool, answer))  # type: ignore[misc]
-            await done
-        return [outcome or FAILED for outcome in outcomes]
+        for index, pool, data in prepared.requests:
+            pool.submit(data, lambda answer, index=index, pool=pool: answered(index, pool, answer))  # type: ignore[misc]
+        return Posting(outcomes, done)
 
     async def _target(self, key: tuple[str, str, int], endpoint: str) -> _Target | None:
         """The pool and Host header for an origin, checking its host again every few minutes.
@@ -309,7 +332,9 @@ class PushSender:
             return target
         scheme, host, port = key
         try:
-            addresses = await check_endpoint(endpoint, allow_insecure_loopback=self.allow_insecure_loopback)
+            addresses = await check_endpoint(
+                endpoint, allow_insecure_loopback=self.allow_insecure_loopback, resolve=self.resolve
+            )
         except Invalid as error:
             log.warning("push to %s refused: %s", host, error.detail)
             self._targets.pop(key, None)

@@ -299,14 +299,19 @@ class OriginPool:
         self._fail_waiting(TransportError("the push sender is closing"))
 
     def _sweep(self) -> None:
-        """Fail requests past their deadline; runs every second while requests are in flight.
+        """Fail requests past their deadline; runs every ``SWEEP_SECONDS`` while requests are in flight.
 
         One timer per pool rather than one per request: a request costs no timer handle to make and cancel.
         """
         self._sweeper = None
         now = self.loop.time()
-        for connection in [c for c in self._busy if c.deadline <= now]:
+        late = [c for c in self._busy if c.deadline <= now]
+        for connection in late:
             connection._fail(TransportError("timed out waiting for the push service"))
+        if late:
+            # A service that lets requests time out would make each request queued behind them wait a whole
+            # timeout more: fail them now (they were never sent), the outbox retries them after a backoff.
+            self._fail_waiting(TransportError(f"{self.host} did not answer in time; not sent"))
         if self._busy:
             self._sweeper = self.loop.call_later(SWEEP_SECONDS, self._sweep)
 

@@ -33,7 +33,7 @@ from server.storage import history
 from server.storage import programme as programme_store
 from server.storage import push as push_store
 from server.storage.announcements import AnnouncementRow
-from server.storage.db import Database
+from server.storage.db import Database, transient
 from sync import bookmarked
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,11 @@ Wake = Callable[[], None]
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _log_published(published: list[str]) -> None:
+    for what in published:
+        log.info("published announcement %s", what)
 
 
 def _public(record: AnnouncementRecord) -> Announcement:
@@ -109,13 +114,15 @@ class AnnouncementService:
             created_by=author,
         )
         seq = 0
+        published: list[str] = []
         async with self.db.write() as conn:
             await self._check_session(conn, data.session_id)
             await store.insert(conn, _row(record))
             if send_at <= now:
-                record, seq = await self._publish(conn, record, now)
+                record, seq = await self._publish(conn, record, now, published)
             summary = record.title if send_at <= now else f"{record.title} (to be sent at {iso(send_at)})"
             await history.record(conn, author, "announced", "announcement", record.id, summary)
+        _log_published(published)
         await self._after_write(seq)
         self._wake.set()
         return record
@@ -215,9 +222,10 @@ class AnnouncementService:
         now = now or datetime.now(UTC)
         seq = 0
         done = 0
+        published: list[str] = []
         async with self.db.write() as conn:
             for row in await store.due_to_publish(conn, iso(now)):
-                _, seq = await self._publish(conn, _record_decoder.decode(row.data), now)
+                _, seq = await self._publish(conn, _record_decoder.decode(row.data), now, published)
                 done += 1
             for row in await store.due_to_expire(conn, iso(now)):
                 record = msgspec.structs.replace(_record_decoder.decode(row.data), state="expired")
@@ -225,19 +233,27 @@ class AnnouncementService:
                 seq = await programme_store.delete_entity(conn, "announcement", record.id) or seq
                 await push_store.cancel(conn, "announcement", record.id)
                 done += 1
+        _log_published(published)
         await self._after_write(seq)
         return done
 
     async def _schedule(self) -> None:
+        failures = 0
         while True:
             try:
                 await self.run_due()
                 async with self.db.read() as conn:
                     next_due = await store.next_due(conn)
-            except Exception:
-                log.exception("the announcement scheduler failed a round")
+                failures = 0
+            except Exception as error:
+                failures += 1
+                if transient(error):
+                    log.warning("the announcement scheduler could not write (%s); retrying", error)
+                else:
+                    log.exception("the announcement scheduler failed a round")
                 next_due = None
-            wait = 30.0
+            # After a failed round (a full disk, a busy database) try again soon, then less and less often.
+            wait = min(30.0, 0.5 * 2**failures) if failures else 30.0
             if next_due:
                 wait = min(wait, max(0.05, (datetime.fromisoformat(next_due) - datetime.now(UTC)).total_seconds()))
             self._wake.clear()
@@ -247,14 +263,15 @@ class AnnouncementService:
     # -- inside a write transaction ---------------------------------------------------------
 
     async def _publish(
-        self, conn: aiosqlite.Connection, record: AnnouncementRecord, now: datetime
+        self, conn: aiosqlite.Connection, record: AnnouncementRecord, now: datetime, published: list[str]
     ) -> tuple[AnnouncementRecord, int]:
+        """Publish ``record`` in the open transaction; what to log once it commits goes to ``published``."""
         record = msgspec.structs.replace(record, state="published", published_at=min(record.send_at, now))
         await store.update(conn, _row(record))
         seq = await programme_store.put_entity(conn, "announcement", record.id, _encoder.encode(_public(record)))
         targets = await self._audience(conn, record)
         await push_store.enqueue(conn, "announcement", record.id, targets, iso(now), record.version)
-        log.info("published announcement %s to %d push subscriptions", record.id, len(targets))
+        published.append(f"{record.id} to {len(targets)} push subscriptions")
         return record, seq
 
     async def _audience(self, conn: aiosqlite.Connection, record: AnnouncementRecord) -> list[int]:

@@ -19,6 +19,36 @@ BUSY_TIMEOUT_MS = 5000
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
+#: Seconds a client is asked to wait before retrying a write refused because the storage is full.
+FULL_RETRY_AFTER = 30
+
+
+def storage_full(error: BaseException) -> bool:
+    """Whether ``error`` is SQLite's ``SQLITE_FULL``: the disk (or the database's page limit) has no room left.
+
+    The transaction that met it was rolled back, so nothing of it was written.
+    """
+    if not isinstance(error, sqlite3.OperationalError):
+        return False
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == sqlite3.SQLITE_FULL
+
+
+def database_busy(error: BaseException) -> bool:
+    """Whether ``error`` is a lock another connection held past the busy timeout (``SQLITE_BUSY``/``LOCKED``)."""
+    if not isinstance(error, sqlite3.OperationalError):
+        return False
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return True
+    return "locked" in str(error) or "busy" in str(error)
+
+
+def transient(error: BaseException) -> bool:
+    """Whether ``error`` is a storage condition that passes by itself (full, busy): worth a retry, not a trace."""
+    return storage_full(error) or database_busy(error)
+
+
 async def _configure(conn: aiosqlite.Connection, *, readonly: bool) -> None:
     conn.row_factory = aiosqlite.Row
     await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -102,10 +132,14 @@ class Database:
             await conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                if not conn.in_transaction:
+                    # SQLite rolls a whole transaction back by itself on some errors (a full disk, an I/O
+                    # error); a block that went on after catching one must not be reported as committed.
+                    raise sqlite3.OperationalError("the transaction was rolled back by SQLite; nothing was committed")
+                await conn.execute("COMMIT")
             except BaseException:
-                await conn.execute("ROLLBACK")
+                await _rollback(conn)
                 raise
-            await conn.execute("COMMIT")
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -146,10 +180,23 @@ class Database:
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, datetime('now'))",
                     (version, name),
                 )
+                await conn.execute("COMMIT")
             except BaseException:
-                await conn.execute("ROLLBACK")
+                await _rollback(conn)
                 raise
-            await conn.execute("COMMIT")
+
+
+async def _rollback(conn: aiosqlite.Connection) -> None:
+    """End a failed transaction so the connection can write again, keeping the error that ended it.
+
+    After ``SQLITE_FULL`` or an I/O error SQLite may have rolled the transaction back already (a second
+    ``ROLLBACK`` would fail and hide the first error); a failed ``COMMIT`` leaves it open.
+    """
+    if conn.in_transaction:
+        try:
+            await conn.execute("ROLLBACK")
+        except sqlite3.Error as error:
+            log.warning("could not roll back a failed transaction: %s", error)
 
 
 def _statements(sql: str) -> list[str]:

@@ -1,0 +1,141 @@
+"""Push services that hang or answer slowly, and a database that refuses to record outcomes: the outbox holds up no
+other push service, times out, retries, and never sends a message twice to a subscription that acknowledged it."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from server.push.crypto import PayloadCipher
+from server.push.outbox import OutboxWorker
+from server.push.sender import PushSender
+from server.push.vapid import VapidSigner, load_or_create_keys
+from server.storage.db import Database
+from tests.push_service import BrowserSubscription, PushService
+from tests.server.push.test_outbox import queue_announcement, states
+
+#: Long enough that a healthy fan-out never meets it, short enough for the test to see it pass.
+TIMEOUT = 5.0
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    async with Database(tmp_path / "kumpul.db") as database:
+        yield database
+
+
+@pytest.fixture
+async def sender(tmp_path: Path) -> AsyncIterator[PushSender]:
+    keys = load_or_create_keys(tmp_path)
+    running = PushSender(
+        PayloadCipher(keys), VapidSigner(keys, "mailto:o@arat.example"), allow_insecure_loopback=True, timeout=TIMEOUT
+    )
+    yield running
+    await running.close()
+
+
+@pytest.fixture
+async def healthy(sender: PushSender) -> AsyncIterator[PushService]:
+    async with PushService(vapid_public_key=sender.signer.keys.application_server_key) as running:
+        yield running
+
+
+@pytest.fixture
+async def stuck(sender: PushSender) -> AsyncIterator[PushService]:
+    async with PushService(vapid_public_key=sender.signer.keys.application_server_key) as running:
+        yield running
+
+
+def interleaved(*groups: list[BrowserSubscription]) -> list[BrowserSubscription]:
+    """Subscriptions of several push services in one random order, as they are stored."""
+    everyone = [sub for group in groups for sub in group]
+    random.shuffle(everyone)
+    return everyone
+
+
+async def test_a_hanging_push_service_holds_up_no_other_and_is_retried_once_it_recovers(
+    db: Database, sender: PushSender, healthy: PushService, stuck: PushService
+) -> None:
+    fine, hanging = healthy.subscriptions(600), stuck.subscriptions(60)
+    for sub in hanging:
+        stuck.respond(sub, "hang")
+    await queue_announcement(db, interleaved(fine, hanging))
+    worker = OutboxWorker(db, sender, batch=128, poll_seconds=0.2)
+    await worker.start()
+    try:
+        # Every batch holds some of the hanging service's messages; the others all arrive before any timeout.
+        await healthy.wait_for(600, timeout=TIMEOUT * 3)
+        assert stuck.arrived > 0
+        assert stuck.failures == [], "no request to the hanging service has timed out yet"
+        assert sorted(set(healthy.counts().values())) == [1]
+
+        # The hanging requests time out (the connections are dropped) and are retried later.
+        await stuck.wait_until(lambda: len(stuck.failures) >= 32, timeout=TIMEOUT * 3, what="timeouts")
+        assert {f.reason for f in stuck.failures} == {"hang: client gave up"}
+        for sub in hanging:
+            stuck.respond(sub, 201)
+        await stuck.wait_for(60, timeout=30)
+    finally:
+        await worker.stop()
+    assert sorted(set(stuck.counts().values())) == [1], "each once, after the service recovered"
+    assert sorted(set(healthy.counts().values())) == [1], "nothing sent twice to the healthy service"
+    assert await states(db) == {"sent": 660}
+
+
+async def test_a_slow_push_service_is_waited_for_and_gets_each_message_once(
+    db: Database, sender: PushSender, healthy: PushService, stuck: PushService
+) -> None:
+    slow = stuck
+    slow.delay = 1.5  # longer than a batch waits before the next goes, shorter than the timeout
+    await queue_announcement(db, interleaved(healthy.subscriptions(100), slow.subscriptions(40)))
+    worker = OutboxWorker(db, sender, batch=32)
+    assert await worker.work() == 140
+    assert await states(db) == {"sent": 140}
+    assert sorted(set(slow.counts().values())) == [1]
+    assert sorted(set(healthy.counts().values())) == [1]
+    assert slow.failures == []
+    assert await worker.work() == 0, "nothing is sent twice"
+
+
+async def test_outcomes_the_database_refuses_to_record_are_kept_and_recorded_later_never_resent(
+    db: Database, sender: PushSender, healthy: PushService
+) -> None:
+    subs = healthy.subscriptions(50)
+    await queue_announcement(db, subs)
+    async with db.write() as conn:
+        await conn.execute("PRAGMA busy_timeout = 50")  # on the server's own writer: give up quickly when locked
+    healthy.delay = 1.0
+    worker = OutboxWorker(db, sender, batch=64, poll_seconds=0.1)
+    await worker.start()
+    other = sqlite3.connect(db.path, isolation_level=None)
+    try:
+        await healthy.wait_until(lambda: healthy.arrived == 50, what="every request on its way")
+        other.execute("BEGIN IMMEDIATE")  # another process holds the database while the answers come back
+        await healthy.wait_for(50)
+        await eventually(lambda: worker.unsettled == 50, "the worker keeps the outcomes it could not record")
+        assert not worker._task.done()  # type: ignore[union-attr]
+        other.rollback()
+        await eventually(lambda: worker.unsettled == 0, "the outcomes are recorded once the database is free")
+        assert await states(db) == {"sent": 50}
+    finally:
+        if other.in_transaction:
+            other.rollback()
+        other.close()
+        await worker.stop()
+    assert await worker.work() == 0, "nothing is left to send"
+    assert sorted(set(healthy.counts().values())) == [1], "nothing the service accepted was sent again"
+    assert await states(db) == {"sent": 50}
+
+
+async def eventually(check: Callable[[], bool], what: str, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {seconds} s: {what}")
+        await asyncio.sleep(0.02)
