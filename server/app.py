@@ -97,8 +97,15 @@ def _http_error(request: Request, exc: HTTPException) -> Response[dict[str, obje
     return response
 
 
+def _logged_path(request: Request) -> str:  # type: ignore[type-arg]
+    """The route a request took, for a log line: its template, never the path itself, which may hold a secret
+    (a calendar feed's key)."""
+    template = request.scope.get("path_template")
+    return template if isinstance(template, str) else "(unrouted)"
+
+
 def _unexpected_error(request: Request, exc: Exception) -> Response[dict[str, object]]:  # type: ignore[type-arg]
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.exception("unhandled error on %s %s", request.method, _logged_path(request), exc_info=exc)
     return _error(500, "Internal error: the request was not completed; nothing was changed.")
 
 
@@ -109,7 +116,7 @@ def _database_error(request: Request, exc: sqlite3.OperationalError) -> Response
     timeout answers 503. Both carry ``Retry-After``; reads go on meanwhile.
     """
     if storage_full(exc):
-        log.error("storage full on %s %s: %s", request.method, request.url.path, exc)
+        log.error("storage full on %s %s: %s", request.method, _logged_path(request), exc)
         response = _error(
             507, "The server's storage is full; nothing was changed. Try again later, once space has been freed."
         )
@@ -117,7 +124,7 @@ def _database_error(request: Request, exc: sqlite3.OperationalError) -> Response
         return response
     if not database_busy(exc):
         return _unexpected_error(request, exc)
-    log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
+    log.warning("database busy on %s %s: %s", request.method, _logged_path(request), exc)
     response = _error(503, "The database is busy; nothing was changed. Try again in a moment.")
     response.headers["Retry-After"] = "1"
     return response

@@ -128,7 +128,7 @@ def _parse_endpoint(endpoint: str) -> tuple[tuple[str, str, int], str] | None:
         parts = urlsplit(endpoint)
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        log.warning("push endpoint %r is not a URL", endpoint[:80])
+        log.warning("a push endpoint is not a URL; it is skipped")  # the endpoint itself is the device's secret address
         return None
     host = (parts.hostname or "").rstrip(".")
     if not host.isascii():

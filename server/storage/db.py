@@ -53,6 +53,8 @@ async def _configure(conn: aiosqlite.Connection, *, readonly: bool) -> None:
     conn.row_factory = aiosqlite.Row
     await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     await conn.execute("PRAGMA foreign_keys = ON")
+    # Deleted rows are overwritten, not left in free pages: an erased attendee's notes leave the file at once.
+    await conn.execute("PRAGMA secure_delete = ON")
     if readonly:
         await conn.execute("PRAGMA query_only = ON")
     else:

@@ -309,3 +309,24 @@ def test_no_secret_on_the_real_servers_stderr(tmp_path: Path) -> None:
     lines = log.read_text().splitlines()
     assert any("POST /api/me/sync" in line for line in lines), "access lines are logged"
     assert not leaks(lines, found), "\n".join(leaks(lines, found))
+
+
+async def test_an_error_on_a_secret_address_logs_the_route_not_the_address(
+    client: AppClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    from litestar import get
+    from litestar.params import FromPath
+
+    @get("/api/test-feed/{key:str}", sync_to_thread=False)
+    def fail(key: FromPath[str]) -> None:
+        raise RuntimeError("a failure inside the route")
+
+    client.app.register(fail)
+    secret = "k7Qd9vZl2xSecretFeedKey"
+    with caplog.at_level(logging.DEBUG):
+        response = await client.get(f"/api/test-feed/{secret}")
+    assert response.status_code == 500
+    # The server's own records (the test's HTTP client logs the URL it requested).
+    logged = "\n".join(record.getMessage() for record in caplog.records if not record.name.startswith("httpx"))
+    assert "unhandled error on GET /api/test-feed/{key}" in logged
+    assert secret not in logged
