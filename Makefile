@@ -58,7 +58,7 @@ BENCH_OUT := bench/out
 BENCH_NAMES := programme storm live push wire pwa sync
 BENCH_QUICK_ON := $(filter-out 0,$(BENCH_QUICK))
 BENCH_FLAGS := $(if $(BENCH_QUICK_ON),--quick)
-BENCH_RESULTS := $(if $(BENCH_QUICK_ON),$(BENCH_OUT)/results-quick.md,bench/results.md)
+BENCH_RESULTS := $(if $(BENCH_QUICK_ON),$(BENCH_OUT)/results-quick.md,bench/results.md --markdown README.md)
 
 bench: $(STAMP) pwa
 	mkdir -p $(BENCH_OUT)

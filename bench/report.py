@@ -336,14 +336,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Print the table and write the markdown; exit 1 when a benchmark's figures are missing."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("bench/out"), help="folder of the JSON files (bench/out)")
-    parser.add_argument("--markdown", type=Path, default=Path("bench/results.md"), help="file to write the table to")
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        action="append",
+        help="file to write the table to, between its markers (repeatable; default bench/results.md)",
+    )
     args = parser.parse_args(argv)
     rows, missing, quick, servers = collect(args.out)
     if quick:
         print("quick smoke run: fewer clients and seconds; not figures to report")
     print(plain_table(rows))
-    write_markdown(args.markdown, markdown_block(rows, quick, servers))
-    print(f"\nwrote {args.markdown}")
+    block = markdown_block(rows, quick, servers)
+    for path in args.markdown or [Path("bench/results.md")]:
+        write_markdown(path, block)
+        print(f"\nwrote {path}")
     if missing:
         print(f"no figures from: {', '.join(missing)}", file=sys.stderr)
         return 1
