@@ -55,3 +55,25 @@ async def app_client(app: Litestar) -> AsyncIterator[AppClient]:
         async with AppClient(transport=transport, base_url="http://testserver.local") as client:
             client.app = app
             yield client
+
+
+def http_scope(method: str, target: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """The ASGI scope of a plain HTTP/1.1 request to ``target`` (a path with an optional query), for driving an
+    app by hand where a client cannot (a stream that never ends, a response read only up to its start)."""
+    path, _, query = target.partition("?")
+    raw = [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(b"host", b"testserver.local"), *raw],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver.local", 80),
+        "state": {},
+    }

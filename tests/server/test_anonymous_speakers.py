@@ -29,7 +29,7 @@ from server.services.auth import AuthService, Role
 from server.settings import Settings
 from server.storage.db import Database
 from sync import Cursor
-from tests.asgi import AppClient, app_client
+from tests.asgi import AppClient, app_client, http_scope
 from tests.conftest import Tokens
 from tests.sync_devices import Device
 
@@ -113,20 +113,7 @@ async def live_backlog(client: Client, last_event_id: str) -> str:
             if b"event: programme" in received:
                 poked.set()
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/api/live",
-        "raw_path": b"/api/live",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver.local"), (b"last-event-id", last_event_id.encode())],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver.local", 80),
-    }
+    scope = http_scope("GET", "/api/live", {"Last-Event-ID": last_event_id})
     task = asyncio.create_task(client.app(scope, receive, send))  # type: ignore[arg-type]
     try:
         await asyncio.wait_for(poked.wait(), timeout=30)  # a guard against hanging, not a timing claim

@@ -26,7 +26,7 @@ from server.routes.deps import CONSOLE_COOKIE
 from server.services.auth import AuthService, Role
 from server.services.console import ConsoleService
 from server.settings import Settings
-from tests.asgi import AppClient
+from tests.asgi import AppClient, http_scope
 from tests.conftest import Tokens
 from tests.push_service import BrowserSubscription
 from tests.server.routes.test_console import NEW_PASSWORD, browser, make_organiser, signed_in
@@ -297,20 +297,7 @@ async def live(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> ht
         if message["type"] == "http.response.start" and not started.done():
             started.set_result(message["status"])
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/api/live",
-        "raw_path": b"/api/live",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(key.lower().encode(), value.encode()) for key, value in auth.items()],
-        "client": ("127.0.0.1", 123),
-        "server": ("testserver.local", 80),
-    }
+    scope = http_scope("GET", "/api/live", auth)
     async with asyncio.timeout(30):  # a guard against a hang, not a measurement
         await asyncio.gather(scene.client.app(scope, receive, send), started)  # type: ignore[arg-type]
     return httpx.Response(started.result())

@@ -16,7 +16,7 @@ from litestar.routes import HTTPRoute
 
 from server.app import MAX_BODY_BYTES, create_app
 from server.settings import Settings
-from tests.asgi import AppClient, app_client
+from tests.asgi import AppClient, app_client, http_scope
 from tests.conftest import Tokens
 
 Client = AppClient
@@ -98,25 +98,9 @@ async def request_head(
     The ASGI app is called directly, so that streams that never end (the live stream) are read up to their
     headers, then left, as a browser that closes the page leaves them.
     """
-    raw = [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
+    scope = http_scope(method, path, headers)
     if body:
-        raw += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    path, _, query = path.partition("?")
-    scope: dict[str, Any] = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query.encode(),
-        "root_path": "",
-        "headers": [(b"host", b"testserver.local"), *raw],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver.local", 80),
-        "state": {},
-    }
+        scope["headers"] += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     started = asyncio.Event()
     start: dict[str, Any] = {}
     body_sent = False

@@ -25,12 +25,6 @@ TIMEOUT = 5.0
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "kumpul.db") as database:
-        yield database
-
-
-@pytest.fixture
 async def sender(tmp_path: Path) -> AsyncIterator[PushSender]:
     keys = load_or_create_keys(tmp_path)
     running = PushSender(

@@ -21,12 +21,6 @@ ANNOUNCEMENT = "ann-outbox-test"
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "kumpul.db") as database:
-        yield database
-
-
-@pytest.fixture
 async def sender(tmp_path: Path) -> AsyncIterator[PushSender]:
     keys = load_or_create_keys(tmp_path)
     running = PushSender(PayloadCipher(keys), VapidSigner(keys, "mailto:o@arat.example"), allow_insecure_loopback=True)
