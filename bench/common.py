@@ -525,3 +525,11 @@ async def keepalive_load(
     tally.failures += len(pending)
     await asyncio.gather(*pending, return_exceptions=True)
     return tally, time.perf_counter() - started
+
+
+def run_main(main: Callable[[], int]) -> None:
+    """Run a benchmark's ``main`` as a script: its return is the exit status; Ctrl-C ends it quietly (130)."""
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import contextlib
 import secrets
-import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -28,6 +27,7 @@ from common import (
     add_common_args,
     build_request,
     need_sockets,
+    run_main,
     serve_args,
     served,
     server_info,
@@ -236,7 +236,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(130)
+    run_main(main)

@@ -43,6 +43,7 @@ from common import (
     free_port,
     keepalive_load,
     percentile,
+    run_main,
     serve_args,
     served,
     server_info,
@@ -668,7 +669,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(130)
+    run_main(main)

@@ -39,6 +39,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from common import run_main
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, sync_playwright
 from programme import find_kumpul, free_port, stop_server, wait_healthy  # bench/programme.py, beside this file
 
@@ -430,7 +431,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(130)
+    run_main(main)

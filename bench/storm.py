@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import gzip
 import json
-import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from common import (
     build_request,
     need_sockets,
     read_response,
+    run_main,
     serve_args,
     served,
     server_info,
@@ -219,7 +219,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(130)
+    run_main(main)

@@ -36,6 +36,7 @@ from common import (
     need_sockets,
     percentile,
     read_response,
+    run_main,
     serve_args,
     served,
     server_info,
@@ -310,7 +311,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(130)
+    run_main(main)

@@ -13,13 +13,12 @@ otherwise it follows /api/changes page by page and applies the records (pwa/src/
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-from common import Editor, add_common_args, serve_args, served, server_info, write_json
+from common import Editor, add_common_args, run_main, serve_args, served, server_info, write_json
 
 ACCEPT_ENCODING = "br, gzip"
 TARGET_PER_SESSION = 1024
@@ -124,7 +123,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(130)
+    run_main(main)

@@ -123,14 +123,10 @@ class ExportService:
             return loaded
 
     async def _load(self) -> _Loaded:
-        async with self.db.read() as conn:
-            await conn.execute("BEGIN")
-            try:
-                state = await store.feed_state(conn)
-                rows = await store.all_entities(conn)
-                revisions = await store.revisions(conn, "session")
-            finally:
-                await conn.execute("COMMIT")
+        async with self.db.snapshot() as conn:
+            state = await store.feed_state(conn)
+            rows = await store.all_entities(conn)
+            revisions = await store.revisions(conn, "session")
         cursor = Cursor(state.epoch, state.seq).encode()
         event: dict[str, Any] | None = None
         entities: list[tuple[str, dict[str, Any]]] = []

@@ -220,17 +220,13 @@ class FeedService:
 
     async def _read_changes(self, cursor: Cursor, limit: int) -> tuple[bytes, int]:
         """One page from the database, and the sequence it is current at."""
-        async with self.db.read() as conn:
-            await conn.execute("BEGIN")
+        async with self.db.snapshot() as conn:
+            state = await store.feed_state(conn)
             try:
-                state = await store.feed_state(conn)
-                try:
-                    check_servable(cursor, epoch=state.epoch, seq=state.seq, floor=state.floor)
-                except StaleCursorError as error:
-                    raise Gone(str(error), field="since") from None
-                rows = await store.changes_since(conn, cursor.seq, limit + 1)
-            finally:
-                await conn.execute("COMMIT")
+                check_servable(cursor, epoch=state.epoch, seq=state.seq, floor=state.floor)
+            except StaleCursorError as error:
+                raise Gone(str(error), field="since") from None
+            rows = await store.changes_since(conn, cursor.seq, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
         last = rows[-1].seq if more else state.seq
@@ -267,13 +263,9 @@ class FeedService:
         return purged
 
     async def _build(self) -> EncodedProgramme:
-        async with self.db.read() as conn:
-            await conn.execute("BEGIN")
-            try:
-                state = await store.feed_state(conn)
-                rows = await store.all_entities(conn)
-            finally:
-                await conn.execute("COMMIT")
+        async with self.db.snapshot() as conn:
+            state = await store.feed_state(conn)
+            rows = await store.all_entities(conn)
         cursor = Cursor(state.epoch, state.seq).encode()
         event: dict[str, Any] | None = None
         entities: list[tuple[str, dict[str, Any]]] = []

@@ -152,6 +152,16 @@ class Database:
         finally:
             self._readers.put_nowait(conn)
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A read connection inside one read transaction: every query of the block sees the same state."""
+        async with self.read() as conn:
+            await conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                await conn.execute("COMMIT")
+
     async def data_version(self) -> int:
         """SQLite's ``data_version`` as seen by the writer: it moves when another connection commits."""
         if self._writer is None:

@@ -3,17 +3,7 @@
  * (not the organiser's device), converted to and from ISO 8601 with the zone's UTC offset.
  */
 
-const formats = new Map<string, Intl.DateTimeFormat>();
-
-function format(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-  const key = `${locale}|${JSON.stringify(options)}`;
-  let found = formats.get(key);
-  if (!found) {
-    found = new Intl.DateTimeFormat(locale, options);
-    formats.set(key, found);
-  }
-  return found;
-}
+import { dateTimeFormat as format } from "../shared/intl";
 
 interface WallClock {
   year: number;

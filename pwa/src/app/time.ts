@@ -3,19 +3,8 @@
  * days, counted in the event's time zone.
  */
 
+import { dateTimeFormat as format } from "../shared/intl";
 import type { Messages } from "./i18n";
-
-const formats = new Map<string, Intl.DateTimeFormat>();
-
-function format(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-  const key = `${locale}|${JSON.stringify(options)}`;
-  let found = formats.get(key);
-  if (!found) {
-    found = new Intl.DateTimeFormat(locale, options);
-    formats.set(key, found);
-  }
-  return found;
-}
 
 function toDate(value: string | number | Date): Date {
   return value instanceof Date ? value : new Date(value);

@@ -4,9 +4,9 @@
  */
 
 import type { ComponentChildren, RefObject } from "preact";
-import { useEffect } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 
-import type { FormErrors } from "../fields";
+import { NO_ERRORS, type FormErrors } from "../fields";
 import { s } from "../strings";
 
 interface Described {
@@ -140,16 +140,27 @@ export function ErrorSummary({ errors }: { errors: FormErrors }) {
   );
 }
 
-/** After a refused save (`tick` grows), focus the form's first invalid control. */
-export function useFocusFirstInvalid(form: RefObject<HTMLElement | null>, tick: number): void {
+/**
+ * The errors of one form. `refuse` shows errors after a refused save and moves focus to the first invalid
+ * control (or the summary); `clear` takes them away after a save went through. `form` goes on the `<form>`.
+ */
+export function useFormErrors(): { form: RefObject<HTMLFormElement | null>; errors: FormErrors; refuse: (found: FormErrors) => void; clear: () => void } {
+  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const [refusals, setRefusals] = useState(0);
+  const form = useRef<HTMLFormElement>(null);
   useEffect(() => {
-    if (!tick) return;
+    if (!refusals) return;
     const target = form.current?.querySelector<HTMLElement>('[aria-invalid="true"]') ?? form.current?.querySelector<HTMLElement>(".error-summary");
     if (target) {
       if (target.classList.contains("error-summary")) target.tabIndex = -1;
       target.focus();
     }
-  }, [tick]);
+  }, [refusals]);
+  const refuse = (found: FormErrors) => {
+    setErrors(found);
+    setRefusals((n) => n + 1);
+  };
+  return { form, errors, refuse, clear: () => setErrors(NO_ERRORS) };
 }
 
 export function Fieldset({ legend, children, class: className }: { legend: string; children: ComponentChildren; class?: string }) {

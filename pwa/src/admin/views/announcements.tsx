@@ -1,14 +1,14 @@
 /** Announcements: compose with a lock-screen preview, send or schedule, follow the delivery, correct or retract. */
 
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 
 import { ApiError, del, get, patch, post } from "../api";
-import { errorsFrom, NO_ERRORS, type FormErrors } from "../fields";
+import { errorsFrom } from "../fields";
 import { notificationPreview } from "../preview";
 import { programme, zone } from "../programme";
 import { s } from "../strings";
 import { confirmAction, Modal } from "../ui/dialog";
-import { ErrorSummary, Fieldset, SelectField, TextArea, TextField, useFocusFirstInvalid } from "../ui/fields";
+import { ErrorSummary, Fieldset, SelectField, TextArea, TextField, useFormErrors } from "../ui/fields";
 import { focusAfterRemoval, Page, Problem } from "../ui/page";
 import { announce } from "../ui/status";
 import { formatExact, formatMoment, fromLocalInput, zoneLabel } from "../zone";
@@ -79,18 +79,11 @@ function Composer({ onSent }: { onSent: (record: AnnouncementRecord) => void }) 
   const [sessionId, setSessionId] = useState("");
   const [priority, setPriority] = useState<Priority>("normal");
   const [sendAt, setSendAt] = useState("");
-  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const { form, errors, refuse, clear } = useFormErrors();
   const [busy, setBusy] = useState(false);
-  const [tick, setTick] = useState(0);
-  const form = useRef<HTMLFormElement>(null);
-  useFocusFirstInvalid(form, tick);
   const tz = zone.value;
   const sessions = programme.value?.sessions ?? [];
 
-  const refuse = (found: FormErrors) => {
-    setErrors(found);
-    setTick((n) => n + 1);
-  };
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -110,7 +103,7 @@ function Composer({ onSent }: { onSent: (record: AnnouncementRecord) => void }) 
         sessionId: audience === "session" ? sessionId : null,
         sendAt: at,
       });
-      setErrors(NO_ERRORS);
+      clear();
       setTitle("");
       setBody("");
       setSendAt("");
@@ -197,17 +190,13 @@ function CorrectDialog({ record, onClose, onSaved }: { record: AnnouncementRecor
   const [title, setTitle] = useState(record.title);
   const [body, setBody] = useState(record.body);
   const [priority, setPriority] = useState<Priority>(record.priority);
-  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const { form, errors, refuse } = useFormErrors();
   const [busy, setBusy] = useState(false);
-  const [tick, setTick] = useState(0);
-  const form = useRef<HTMLFormElement>(null);
-  useFocusFirstInvalid(form, tick);
 
   const submit = async (event: Event) => {
     event.preventDefault();
     if (!title.trim()) {
-      setErrors({ fields: { title: "Enter a title." }, general: [] });
-      setTick((n) => n + 1);
+      refuse({ fields: { title: "Enter a title." }, general: [] });
       return;
     }
     setBusy(true);
@@ -220,8 +209,7 @@ function CorrectDialog({ record, onClose, onSaved }: { record: AnnouncementRecor
       announce(s.corrected);
       onSaved();
     } catch (error) {
-      setErrors(error instanceof ApiError ? errorsFrom(error, ["title", "body", "priority"]) : { fields: {}, general: [String(error)] });
-      setTick((n) => n + 1);
+      refuse(error instanceof ApiError ? errorsFrom(error, ["title", "body", "priority"]) : { fields: {}, general: [String(error)] });
       setBusy(false);
     }
   };

@@ -1,17 +1,17 @@
 /** What the speaker, room and track forms share: the draft, saving, refusals beside their fields, delete. */
 
 import type { ComponentChildren } from "preact";
-import { useRef, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 
 import { ApiError } from "../api";
 import type { Built } from "../drafts";
 import { deleteEntity, saveEntity } from "../entities";
-import { errorsFrom, NO_ERRORS, type FormErrors } from "../fields";
+import { errorsFrom, type FormErrors } from "../fields";
 import { programme } from "../programme";
 import { editPath, navigate, requestFocus, type Kind } from "../router";
 import { s } from "../strings";
 import { confirmAction } from "../ui/dialog";
-import { ErrorSummary, useFocusFirstInvalid } from "../ui/fields";
+import { ErrorSummary, useFormErrors } from "../ui/fields";
 import { Page } from "../ui/page";
 import { announce } from "../ui/status";
 import { ProgrammeGate } from "./programme-gate";
@@ -40,17 +40,10 @@ interface Spec<T extends { id: string; name: string }, D> {
 
 function EntityForm<T extends { id: string; name: string }, D>(spec: Spec<T, D>) {
   const [draft, setDraftState] = useState<D>(() => spec.draftOf(spec.stored));
-  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const { form, errors, refuse, clear } = useFormErrors();
   const [busy, setBusy] = useState(false);
-  const [tick, setTick] = useState(0);
-  const form = useRef<HTMLFormElement>(null);
-  useFocusFirstInvalid(form, tick);
   const list = `/admin/${spec.kind}`;
 
-  const refuse = (found: FormErrors) => {
-    setErrors(found);
-    setTick((n) => n + 1);
-  };
   const setDraft = (update: (current: D) => D) => setDraftState(update);
   const set =
     <K extends keyof D>(key: K) =>
@@ -64,7 +57,7 @@ function EntityForm<T extends { id: string; name: string }, D>(spec: Spec<T, D>)
     setBusy(true);
     try {
       const saved = await saveEntity<T>(spec.kind, spec.id, built.body, spec.stored, spec.defaults);
-      setErrors(NO_ERRORS);
+      clear();
       announce(s.saved);
       if (spec.id === null) {
         requestFocus();

@@ -4,12 +4,12 @@ import { useEffect, useRef, useState } from "preact/hooks";
 
 import { ApiError, del, get, post } from "../api";
 import { auth } from "../auth";
-import { errorsFrom, NO_ERRORS, type FormErrors } from "../fields";
+import { errorsFrom } from "../fields";
 import { zone } from "../programme";
 import { ROLE_TEXT, type Role } from "../roles";
 import { s } from "../strings";
 import { confirmAction } from "../ui/dialog";
-import { ErrorSummary, SelectField, TextField, useFocusFirstInvalid } from "../ui/fields";
+import { ErrorSummary, SelectField, TextField, useFormErrors } from "../ui/fields";
 import { focusAfterRemoval, Page, Problem } from "../ui/page";
 import { announce } from "../ui/status";
 import { formatExact, relativeTime } from "../zone";
@@ -79,28 +79,23 @@ function CredentialsPanel({ credentials, onDone }: { credentials: Credentials; o
 function AddOrganiser({ onAdded }: { onAdded: (credentials: Credentials) => void }) {
   const [name, setName] = useState("");
   const [role, setRole] = useState<Role>("editor");
-  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const { form, errors, refuse, clear } = useFormErrors();
   const [busy, setBusy] = useState(false);
-  const [tick, setTick] = useState(0);
-  const form = useRef<HTMLFormElement>(null);
-  useFocusFirstInvalid(form, tick);
 
   const submit = async (event: Event) => {
     event.preventDefault();
     if (!name.trim()) {
-      setErrors({ fields: { name: "Enter a name." }, general: [] });
-      setTick((n) => n + 1);
+      refuse({ fields: { name: "Enter a name." }, general: [] });
       return;
     }
     setBusy(true);
     try {
       const created = await post<{ organiser: { name: string }; token: string; oneTimePassword: string }>("/api/admin/organisers", { name: name.trim(), role });
-      setErrors(NO_ERRORS);
+      clear();
       setName("");
       onAdded({ title: s.organiserAdded(created.organiser.name), token: created.token, oneTimePassword: created.oneTimePassword });
     } catch (error) {
-      setErrors(error instanceof ApiError ? errorsFrom(error, ["name", "role"]) : { fields: {}, general: [String(error)] });
-      setTick((n) => n + 1);
+      refuse(error instanceof ApiError ? errorsFrom(error, ["name", "role"]) : { fields: {}, general: [String(error)] });
     } finally {
       setBusy(false);
     }

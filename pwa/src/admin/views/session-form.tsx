@@ -6,12 +6,12 @@ import type { Session } from "../../shared/types";
 import { ApiError } from "../api";
 import { SESSION_DEFAULTS, SESSION_FIELDS, sessionBody, sessionDraft, type SessionDraft } from "../drafts";
 import { cancelSession, deleteEntity, saveEntity } from "../entities";
-import { errorsFrom, NO_ERRORS, type FormErrors } from "../fields";
+import { errorsFrom } from "../fields";
 import { programme, sessionById, warningsBySession, zone } from "../programme";
 import { editPath, navigate, requestFocus } from "../router";
 import { s } from "../strings";
 import { confirmAction } from "../ui/dialog";
-import { describe, ErrorSummary, FieldError, Fieldset, Hint, SelectField, TextArea, TextField, useFocusFirstInvalid } from "../ui/fields";
+import { describe, ErrorSummary, FieldError, Fieldset, Hint, SelectField, TextArea, TextField, useFormErrors } from "../ui/fields";
 import { Page } from "../ui/page";
 import { announce } from "../ui/status";
 import { zoneLabel } from "../zone";
@@ -184,18 +184,11 @@ function SessionForm({ id, stored }: { id: string | null; stored: Session | null
   const [draft, setDraft] = useState<SessionDraft>(() =>
     sessionDraft(stored, tz, { roomId: data.rooms[0]?.id ?? "", format: data.formats[0]?.id ?? "", day: data.event?.startDate ?? "" }),
   );
-  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const { form, errors, refuse, clear } = useFormErrors();
   const [busy, setBusy] = useState(false);
-  const [tick, setTick] = useState(0);
-  const form = useRef<HTMLFormElement>(null);
-  useFocusFirstInvalid(form, tick);
   const set = <K extends keyof SessionDraft>(key: K) => (value: SessionDraft[K]) => setDraft((current) => ({ ...current, [key]: value }));
   const own = id ? (warningsBySession.value.get(id) ?? []) : [];
 
-  const refuse = (found: FormErrors) => {
-    setErrors(found);
-    setTick((n) => n + 1);
-  };
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -204,7 +197,7 @@ function SessionForm({ id, stored }: { id: string | null; stored: Session | null
     setBusy(true);
     try {
       const saved = await saveEntity<Session>("sessions", id, built.body, stored, SESSION_DEFAULTS);
-      setErrors(NO_ERRORS);
+      clear();
       announce(s.saved);
       if (id === null) {
         // The form of the new session replaces this one: its heading takes focus.

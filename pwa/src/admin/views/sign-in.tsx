@@ -1,22 +1,19 @@
 /** Signing in with name and password, and setting one's own password after a one-time one. */
 
-import { useRef, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 
 import { ApiError } from "../api";
 import { knowsCurrentPassword, setPassword, signIn } from "../auth";
-import { errorsFrom, NO_ERRORS, waitMessage, type FormErrors } from "../fields";
+import { errorsFrom, waitMessage } from "../fields";
 import { s } from "../strings";
-import { ErrorSummary, TextField, useFocusFirstInvalid } from "../ui/fields";
+import { ErrorSummary, TextField, useFormErrors } from "../ui/fields";
 import { Page } from "../ui/page";
 
 export function SignInView({ notice }: { notice: string | null }) {
   const [name, setName] = useState("");
   const [password, setPasswordValue] = useState("");
-  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const { form, errors, refuse } = useFormErrors();
   const [busy, setBusy] = useState(false);
-  const [tick, setTick] = useState(0);
-  const form = useRef<HTMLFormElement>(null);
-  useFocusFirstInvalid(form, tick);
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -24,19 +21,17 @@ export function SignInView({ notice }: { notice: string | null }) {
     if (!name.trim()) missing["name"] = "Enter your name.";
     if (!password) missing["password"] = "Enter your password.";
     if (Object.keys(missing).length) {
-      setErrors({ fields: missing, general: [] });
-      setTick(tick + 1);
+      refuse({ fields: missing, general: [] });
       return;
     }
     setBusy(true);
     try {
       await signIn(name.trim(), password);
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) setErrors({ fields: {}, general: [s.wrongCredentials] });
-      else if (error instanceof ApiError && error.status === 429) setErrors({ fields: {}, general: [waitMessage(error)] });
-      else if (error instanceof ApiError) setErrors(errorsFrom(error, ["name", "password"]));
-      else setErrors({ fields: {}, general: [String(error)] });
-      setTick(tick + 1);
+      if (error instanceof ApiError && error.status === 401) refuse({ fields: {}, general: [s.wrongCredentials] });
+      else if (error instanceof ApiError && error.status === 429) refuse({ fields: {}, general: [waitMessage(error)] });
+      else if (error instanceof ApiError) refuse(errorsFrom(error, ["name", "password"]));
+      else refuse({ fields: {}, general: [String(error)] });
       setBusy(false);
     }
   };
@@ -76,11 +71,8 @@ export function SetPasswordView({ name }: { name: string }) {
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
   const [again, setAgain] = useState("");
-  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const { form, errors, refuse } = useFormErrors();
   const [busy, setBusy] = useState(false);
-  const [tick, setTick] = useState(0);
-  const form = useRef<HTMLFormElement>(null);
-  useFocusFirstInvalid(form, tick);
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -89,8 +81,7 @@ export function SetPasswordView({ name }: { name: string }) {
     if (next.length < 10) found["newPassword"] = s.passwordTooShort;
     else if (next !== again) found["confirm"] = s.passwordsDiffer;
     if (Object.keys(found).length) {
-      setErrors({ fields: found, general: [] });
-      setTick(tick + 1);
+      refuse({ fields: found, general: [] });
       return;
     }
     setBusy(true);
@@ -99,12 +90,11 @@ export function SetPasswordView({ name }: { name: string }) {
     } catch (error) {
       if (error instanceof ApiError) {
         const mapped = errorsFrom(error, ["currentPassword", "newPassword"]);
-        if (error.status === 401 || error.status === 403) setErrors({ fields: { currentPassword: error.detail }, general: [] });
-        else setErrors(mapped);
+        if (error.status === 401 || error.status === 403) refuse({ fields: { currentPassword: error.detail }, general: [] });
+        else refuse(mapped);
       } else {
-        setErrors({ fields: {}, general: [String(error)] });
+        refuse({ fields: {}, general: [String(error)] });
       }
-      setTick(tick + 1);
       setBusy(false);
     }
   };
