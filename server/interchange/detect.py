@@ -65,13 +65,19 @@ def decode_json(data: bytes) -> Any:
     """
     try:
         return msgspec.json.decode(data)
-    except msgspec.DecodeError as error:
-        raise _json_error(data, error) from None
-    except UnicodeDecodeError:
-        raise _not_utf8(data) from None
+    except (msgspec.DecodeError, UnicodeDecodeError) as error:
+        # msgspec signals invalid UTF-8 as UnicodeDecodeError up to 0.22 and as DecodeError since 0.23, in
+        # both cases without the position; the bytes themselves tell where the first bad one is.
+        not_utf8 = _not_utf8(data)
+        if not_utf8 is not None:
+            raise not_utf8 from None
+        if isinstance(error, msgspec.DecodeError):
+            raise _json_error(data, error) from None
+        raise Invalid("the file is not UTF-8, as JSON must be") from None
 
 
-def _not_utf8(data: bytes) -> Invalid:
+def _not_utf8(data: bytes) -> Invalid | None:
+    """The position of the first byte that is not UTF-8, or None when all of ``data`` is UTF-8."""
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -80,7 +86,7 @@ def _not_utf8(data: bytes) -> Invalid:
             f"line {line}, column {column} (byte {error.start}): the file is not UTF-8, as JSON must be",
             field=f"line {line}",
         )
-    return Invalid("the file is not UTF-8, as JSON must be")
+    return None
 
 
 def _json_error(data: bytes, error: msgspec.DecodeError) -> Invalid:

@@ -13,7 +13,7 @@ from lxml import etree
 from server.demo import demo_bytes
 from server.errors import Invalid
 from server.interchange import frab_xml
-from server.interchange.detect import detect, parse
+from server.interchange.detect import decode_json, detect, parse
 from server.schemas.programme import ProgrammeImport, Session
 
 DATA = Path(__file__).parent / "data"
@@ -60,6 +60,28 @@ def test_detect_refuses_what_is_none_of_them() -> None:
     assert refused(b'{"event":\n {"name": "Caf\xe9"}}').detail.startswith(
         "line 2, column 15 (byte 24): the file is not UTF-8"
     )
+
+
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [
+        (b'{"event":\n {"name": "Caf\xe9"}}', "line 2, column 15 (byte 24)"),
+        (b"\xff{}", "line 1, column 1 (byte 0)"),
+        (b'{"ev\xc3":\n{}}', "line 1, column 5 (byte 4)"),
+        (b'{"a": "\xe2\x82"}', "line 1, column 8 (byte 7)"),
+        (b'{"a": "ok"}\n\n  "\xf0\x28\x8c\x28"', "line 3, column 4 (byte 16)"),
+    ],
+)
+def test_decode_json_names_the_first_byte_that_is_not_utf8(data: bytes, where: str) -> None:
+    with pytest.raises(Invalid) as caught:
+        decode_json(data)
+    assert caught.value.detail == f"{where}: the file is not UTF-8, as JSON must be"
+
+
+def test_decode_json_still_names_the_position_of_a_syntax_error_in_utf8() -> None:
+    with pytest.raises(Invalid) as caught:
+        decode_json('{"name": "Café",\n "x": }'.encode())
+    assert caught.value.detail.startswith("line 2, column 7 (byte 24): the file is not valid JSON")
 
 
 # -- real exports -----------------------------------------------------------------------------------
