@@ -2,7 +2,12 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.kumpul-installed
+# The Python dependency tree is locked with hashes (requirements/*.txt, made by `make lock`): `make run`
+# installs what serving needs, `make test` and `make bench` also the test and benchmark tools, each exactly.
+SERVE_LOCK := requirements/serve.txt
+DEV_LOCK := requirements/dev.txt
+SERVE_STAMP := $(VENV)/.kumpul-serve
+STAMP := $(VENV)/.kumpul-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -11,13 +16,31 @@ PWA_BUILD := pwa/dist/index.html
 PWA_SOURCES := $(shell find pwa/src pwa/public pwa/index.html pwa/vite.config.ts pwa/tsconfig.json \
 	pwa/package.json -type f 2>/dev/null)
 
-.PHONY: run test check lint types pytest pwa pwa-test bench clean
+.PHONY: run test check lint types pytest pwa pwa-test bench clean lock
 
-$(STAMP): pyproject.toml
+# Install exactly the locked set (every file checked against its hash), then Kumpul itself from the
+# locked setuptools, without reaching for anything unlocked.
+define install_locked
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(1)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+endef
+
+$(SERVE_STAMP): pyproject.toml $(SERVE_LOCK)
+	$(call install_locked,$(SERVE_LOCK))
+
+$(STAMP): pyproject.toml $(DEV_LOCK)
+	$(call install_locked,$(DEV_LOCK))
+
+# Refresh the lock on purpose: the newest releases within pyproject.toml's ranges, for every Python
+# Kumpul supports. The serving set is held to the same versions as the full one. Then run `make test`
+# and record what changed in CHANGELOG.md.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes --upgrade
+lock: $(STAMP)
+	$(UV_COMPILE) pyproject.toml requirements/build.in requirements/tools.in --extra test --extra bench \
+		-o $(DEV_LOCK)
+	$(UV_COMPILE) pyproject.toml requirements/build.in -c $(DEV_LOCK) -o $(SERVE_LOCK)
 
 $(PWA_DEPS): pwa/package-lock.json
 	cd pwa && npm ci --no-audit --no-fund
@@ -29,7 +52,7 @@ $(PWA_BUILD): $(PWA_DEPS) $(PWA_SOURCES)
 # The PWA, built once its sources exist.
 pwa: $(if $(wildcard pwa/package.json),$(PWA_BUILD))
 
-run: $(STAMP) pwa
+run: $(SERVE_STAMP) pwa
 	$(BIN)/kumpul serve --demo --host $(HOST) --port $(PORT)
 
 test: check pwa-test pytest
