@@ -24,6 +24,7 @@ from server.push.crypto import PayloadCipher
 from server.push.outbox import OutboxWorker
 from server.push.sender import PushSender
 from server.push.vapid import VapidSigner, load_or_create_keys
+from server.request import KumpulRequest
 from server.routes import announcements, attendees, formats, health, programme, pwa, rooms, sessions, speakers, tracks
 from server.routes import console as console_routes
 from server.routes import interchange_import as import_routes
@@ -244,4 +245,5 @@ def create_app(settings: Settings) -> Litestar:
             ),
         ),
         request_max_body_size=MAX_BODY_BYTES,
+        request_class=KumpulRequest,
     )

@@ -17,6 +17,7 @@ import msgspec
 
 from server.errors import Invalid
 from server.interchange import c3voc_json, frab_common, frab_xml
+from server.nesting import line_and_column, too_deep
 from server.schemas.imports import ImportFormat
 from server.schemas.programme import ProgrammeImport
 
@@ -52,19 +53,16 @@ def _payload(data: bytes) -> bytes:
     return data.lstrip()
 
 
-def _line_and_column(data: bytes, offset: int) -> tuple[int, int]:
-    before = data[:offset]
-    return before.count(b"\n") + 1, offset - (before.rfind(b"\n") + 1) + 1
-
-
 def decode_json(data: bytes) -> Any:
     """``data`` as a JSON value.
 
     Raises:
-        Invalid: Malformed JSON; the message gives the line, column and byte.
+        Invalid: Malformed JSON, or JSON nested too deeply to decode; the message gives the line, column and byte.
     """
     try:
         return msgspec.json.decode(data)
+    except RecursionError:
+        raise too_deep(data, "the file") from None
     except (msgspec.DecodeError, UnicodeDecodeError) as error:
         # msgspec signals invalid UTF-8 as UnicodeDecodeError up to 0.22 and as DecodeError since 0.23, in
         # both cases without the position; the bytes themselves tell where the first bad one is.
@@ -81,7 +79,7 @@ def _not_utf8(data: bytes) -> Invalid | None:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as error:
-        line, column = _line_and_column(data, error.start)
+        line, column = line_and_column(data, error.start)
         return Invalid(
             f"line {line}, column {column} (byte {error.start}): the file is not UTF-8, as JSON must be",
             field=f"line {line}",
@@ -94,7 +92,7 @@ def _json_error(data: bytes, error: msgspec.DecodeError) -> Invalid:
     match = _BYTE.search(message)
     if match is None:
         return Invalid(f"the file is not valid JSON: {message}")
-    line, column = _line_and_column(data, int(match.group(1)))
+    line, column = line_and_column(data, int(match.group(1)))
     reason = _BYTE.sub("", message).strip()
     return Invalid(
         f"line {line}, column {column} (byte {match.group(1)}): the file is not valid JSON: {reason}",

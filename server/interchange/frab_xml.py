@@ -195,6 +195,22 @@ def _doctype_line(data: bytes) -> int | None:
         at = _skip_space(data, end + len(closing))
 
 
+def _syntax_error(error: etree.XMLSyntaxError) -> Invalid:
+    line = error.position[0] if error.position else error.lineno
+    message = _TRAILING_POSITION.sub("", error.msg or str(error))
+    if error.code == etree.ErrorTypes.ERR_RESOURCE_LIMIT:
+        # The parser's own limits (elements nested more than 256 deep, a text node over 10 MB): far past any
+        # schedule. Its message ends with advice for programmers (XML_PARSE_HUGE) that is dropped.
+        column = error.position[1] if error.position else 0
+        limit = message.split(", use ")[0]
+        detail = "elements are nested too deeply" if limit.startswith("Excessive depth") else "a limit is exceeded"
+        return Invalid(
+            f"line {line}, column {column}: the XML is beyond what a schedule needs: {detail} ({limit})",
+            field=f"line {line}",
+        )
+    return Invalid(f"line {line}: the XML is not well-formed: {message}", field=f"line {line}")
+
+
 def read_tree(data: bytes) -> etree._ElementTree:
     """Parse ``data`` safely.
 
@@ -206,9 +222,7 @@ def read_tree(data: bytes) -> etree._ElementTree:
         try:
             root = etree.fromstring(data, _parser())
         except etree.XMLSyntaxError as error:
-            line = error.position[0] if error.position else error.lineno
-            message = _TRAILING_POSITION.sub("", error.msg or str(error))
-            raise Invalid(f"line {line}: the XML is not well-formed: {message}", field=f"line {line}") from None
+            raise _syntax_error(error) from None
         tree = root.getroottree()
         if not tree.docinfo.doctype and tree.docinfo.internalDTD is None:
             return tree

@@ -5,57 +5,28 @@ The routes come from the app itself, so a route added later is checked without b
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 
 import pytest
-from litestar import Litestar
-from litestar.handlers import HTTPRouteHandler
-from litestar.routes import HTTPRoute
 
 from server.app import MAX_BODY_BYTES, create_app
-from server.routes.deps import attendee_required
 from server.routes.interchange_import import MAX_IMPORT_BYTES
 from server.settings import Settings
 from tests.asgi import AppClient
 from tests.conftest import Tokens
+from tests.server.app_routes import body_routes, concrete, credentials
 
 #: Routes with a limit of their own; every other route reading a body has the app's.
 OWN_LIMITS = {("POST", "/api/admin/import"): MAX_IMPORT_BYTES}
 
 
-def body_routes(app: Litestar) -> list[tuple[str, str, HTTPRouteHandler]]:
-    """``(method, path, handler)`` of every handler that reads the request body."""
-    found: list[tuple[str, str, HTTPRouteHandler]] = []
-    for route in app.routes:
-        if not isinstance(route, HTTPRoute):
-            continue
-        for handler in route.route_handlers:
-            if {"data", "body"} & set(handler.parsed_fn_signature.parameters):
-                found.extend((method, route.path, handler) for method in sorted(handler.http_methods))
-    return sorted(found, key=lambda found: found[:2])
-
-
 BODY_ROUTES = [(method, path) for method, path, _ in body_routes(create_app(Settings()))]
-
-
-def concrete(path: str) -> str:
-    """A path with its parameters filled in (the body is refused before any id is looked up)."""
-    return re.sub(r"\{(\w+):(\w+)\}", lambda match: "1" if match[2] == "int" else "x", path)
 
 
 @pytest.fixture
 async def attendee(empty_client: AppClient) -> dict[str, str]:
     token = (await empty_client.post("/api/attendees")).json()["token"]
     return {"Authorization": f"Bearer {token}"}
-
-
-def credentials(handler: HTTPRouteHandler, tokens: Tokens, attendee: dict[str, str]) -> dict[str, str]:
-    """What lets a request past the route's guards: an attendee token, an admin's, or nothing."""
-    guards = handler.resolve_guards()
-    if attendee_required in guards:
-        return attendee
-    return tokens.header("admin") if guards else {}
 
 
 def test_every_route_reading_a_body_is_checked() -> None:

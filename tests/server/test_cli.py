@@ -203,3 +203,25 @@ def test_import_shows_progress_on_a_terminal(tmp_path: Path) -> None:
     os.close(leader)
     assert b"\rimporting [" in output
     assert b"100% (" in output
+
+
+def test_import_refuses_deeply_nested_files_in_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "k.db"
+    deep_json = tmp_path / "deep.json"
+    deep_json.write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    deep_object = tmp_path / "deep-object.json"
+    deep_object.write_bytes(b'{"event":' * 100_000 + b"1" + b"}" * 100_000)
+    deep_xml = tmp_path / "deep.xml"
+    deep_xml.write_bytes(b"<schedule>" + b"<a>" * 100_000 + b"</a>" * 100_000 + b"</schedule>")
+    for file, problem in [
+        (deep_json, "neither XML (a frab schedule.xml) nor a JSON object"),
+        (deep_object, "the file is nested too deeply"),
+        (deep_xml, "elements are nested too deeply"),
+    ]:
+        result = run("import", str(file), "--db", str(db))
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        [line] = [line for line in result.stderr.splitlines() if not line.startswith("INFO ")]
+        assert line.startswith("kumpul: line 1") or problem.startswith("neither"), line
+        assert problem in line
+    assert feed_seq(db) == 0
