@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody, Parameter
 from server.errors import Unauthorized
 from server.routes.deps import CONSOLE_COOKIE, ConsoleDep, FeedDep, client_address, requires, trusts_proxy
 from server.routes.openapi import ORGANISER, ORGANISER_SECURITY, errors, no_content
+from server.routes.params import RowIdParam, row_id
 from server.schemas.console import (
     ConsoleSessionInfo,
     HistoryEntry,
@@ -167,7 +168,7 @@ class OrganiserController(Controller):
     async def delete_organiser(
         self,
         request: Request,  # type: ignore[type-arg]
-        organiser_id: FromPath[int],
+        organiser_id: FromPath[RowIdParam],
         console: ConsoleDep,
     ) -> None:
         await console.delete_organiser(organiser_id, by=request.state.organiser)
@@ -181,7 +182,7 @@ class OrganiserController(Controller):
     async def reset_password(
         self,
         request: Request,  # type: ignore[type-arg]
-        organiser_id: FromPath[int],
+        organiser_id: FromPath[RowIdParam],
         console: ConsoleDep,
     ) -> OneTimePassword:
         actor: Organiser = request.state.organiser
@@ -199,7 +200,7 @@ class HistoryController(Controller):
         self,
         console: ConsoleDep,
         limit: Annotated[int, Parameter(ge=1, le=MAX_HISTORY_LIMIT, description="Most entries")] = 50,
-        before: Annotated[int | None, Parameter(ge=1, description="Entries older than this id")] = None,
+        before: Annotated[int | None, row_id("Entries older than this id")] = None,
     ) -> list[HistoryEntry]:
         return await console.history(limit, before)
 

@@ -35,6 +35,10 @@ ShortText = Annotated[str, Meta(max_length=300)]
 Text = Annotated[str, Meta(max_length=5000)]
 LongText = Annotated[str, Meta(max_length=20000)]
 Colour = Annotated[str, Meta(pattern=r"^#[0-9a-fA-F]{6}$", examples=["#1f6f8b"])]
+#: The largest id the API reads or writes: the largest integer a browser's JSON holds exactly (2**53 - 1), and well
+#: inside SQLite's 64-bit INTEGER, which Python's unbounded integers would otherwise overflow.
+MAX_ID = 2**53 - 1
+RowId = Annotated[int, Meta(ge=1, le=MAX_ID, description="A whole number from 1 to 2^53 - 1")]
 Count = Annotated[int, Meta(ge=0, le=1_000_000)]
 Position = Annotated[int, Meta(ge=-1_000_000, le=1_000_000)]
 Moment = Annotated[datetime, Meta(tz=True, description="ISO 8601 date and time with its UTC offset")]

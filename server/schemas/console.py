@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from msgspec import UNSET, Meta, UnsetType
 
-from server.schemas.base import Base, Name
+from server.schemas.base import Base, Name, RowId
 
 RoleName = Literal["admin", "editor", "announcer"]
 #: Passwords are checked for length by the service, which names the rule; this only bounds the work.
@@ -22,7 +22,7 @@ class SignIn(Base, kw_only=True):
 
 
 class OrganiserRef(Base, kw_only=True):
-    id: int
+    id: RowId
     name: str
     role: RoleName
 
@@ -43,7 +43,7 @@ class PasswordChange(Base, kw_only=True):
 
 
 class OrganiserListItem(Base, kw_only=True):
-    id: int
+    id: RowId
     name: str
     role: RoleName
     created_at: str
@@ -72,7 +72,7 @@ class OneTimePassword(Base, kw_only=True):
 class HistoryEntry(Base, kw_only=True):
     """One change: who (``actor``), what (``action`` on ``kind`` ``entityId``) and when (``at``, UTC)."""
 
-    id: int
+    id: RowId
     at: str
     actor: str
     action: str
