@@ -20,6 +20,7 @@ from server import __version__
 from server.errors import KumpulError, TooManyRequests, Unauthorized
 from server.headers import security_headers_hook
 from server.hot_reads import KumpulApp
+from server.panics import contain_panics
 from server.push.crypto import PayloadCipher
 from server.push.outbox import OutboxWorker
 from server.push.sender import PushSender
@@ -215,6 +216,7 @@ def create_app(settings: Settings) -> Litestar:
             pwa.pwa,
         ],
         lifespan=[lifespan],
+        middleware=[contain_panics],
         before_send=[security_headers_hook(trust_proxy=settings.trust_proxy)],
         dependencies=dependencies(),
         exception_handlers={
