@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -33,10 +33,26 @@ from server.storage.purge import AttendeeData, Reclaimed, count_attendee_data, p
 log = logging.getLogger("kumpul")
 
 
+#: Far more worker processes than any machine running Kumpul has cores.
+MAX_WORKERS = 1024
+
+
 def _add_db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db", metavar="PATH", help="SQLite file (default: $KUMPUL_DB, else ./data/kumpul.db)", default=None
     )
+
+
+def _whole_number(minimum: int, maximum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``minimum`` to ``maximum``, or an error naming the range."""
+
+    def parse(text: str) -> int:
+        value = int(text) if text.strip().lstrip("+-").isdigit() and len(text) <= 20 else None
+        if value is None or not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"expected a whole number from {minimum} to {maximum}, got {text!r}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,11 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve the API (and the PWA once built)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument("--port", type=_whole_number(0, 65535), default=8000, help="port to listen on (default 8000)")
     serve.add_argument("--demo", action="store_true", help="load the demo conference into an empty database")
     serve.add_argument(
         "--workers",
-        type=int,
+        type=_whole_number(1, MAX_WORKERS),
         default=None,
         metavar="N",
         help=f"worker processes (default: one per CPU core, here {serving.default_workers()})",

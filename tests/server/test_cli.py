@@ -225,3 +225,17 @@ def test_import_refuses_deeply_nested_files_in_one_line(tmp_path: Path) -> None:
         assert line.startswith("kumpul: line 1") or problem.startswith("neither"), line
         assert problem in line
     assert feed_seq(db) == 0
+
+
+def test_serve_refuses_numbers_out_of_range_naming_the_option(tmp_path: Path) -> None:
+    db = str(tmp_path / "k.db")
+    for option, value, problem in [
+        ("--port", "99999999999999999999", "from 0 to 65535"),
+        ("--port", "-1", "from 0 to 65535"),
+        ("--workers", "99999999999999999999", "from 1 to 1024"),
+        ("--workers", "0", "from 1 to 1024"),
+    ]:
+        result = run("serve", option, value, "--db", db)
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr
+        assert f"argument {option}: expected a whole number {problem}, got {value!r}" in result.stderr
