@@ -47,9 +47,12 @@ def _whole_number(minimum: int, maximum: int) -> Callable[[str], int]:
     """An argparse type: a whole number from ``minimum`` to ``maximum``, or an error naming the range."""
 
     def parse(text: str) -> int:
-        value = int(text) if text.strip().lstrip("+-").isdigit() and len(text) <= 20 else None
+        try:
+            value: int | None = int(text)
+        except ValueError:  # not a number, or one of thousands of digits
+            value = None
         if value is None or not minimum <= value <= maximum:
-            raise argparse.ArgumentTypeError(f"expected a whole number from {minimum} to {maximum}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected a whole number from {minimum} to {maximum}, got {text[:40]!r}")
         return value
 
     return parse
