@@ -274,15 +274,18 @@ def _session_ids(sessions: list[Session], stored: dict[str, Session]) -> dict[st
 
 
 def _speaker_ids(programme: ProgrammeImport, session_ids: dict[str, str], stored: _Stored) -> dict[str, str]:
-    """File id -> stored id for speakers: the same id, else a speaker of the same name in the same session."""
+    """File id -> stored id for speakers: the same id, the id Kumpul exported them with, else a speaker of the
+    same name in the same session."""
     stored_speakers = stored.decoded["speaker"]
     names = {speaker.id: speaker.name.strip().casefold() for speaker in programme.speakers}
     mapping = {speaker.id: speaker.id for speaker in programme.speakers if speaker.id in stored_speakers}
+    claimed = set(mapping.values())
     exported = _exported_speaker_ids(stored)
     for speaker in programme.speakers:
-        if speaker.id not in mapping and speaker.id in exported and exported[speaker.id] not in mapping.values():
-            mapping[speaker.id] = exported[speaker.id]
-    claimed = set(mapping.values())
+        target = exported.get(speaker.id)
+        if speaker.id not in mapping and target is not None and target not in claimed:
+            mapping[speaker.id] = target
+            claimed.add(target)
     for session in programme.sessions:
         before = stored.decoded["session"].get(session_ids[session.id])
         if before is None:
