@@ -333,7 +333,7 @@ def test_an_anonymous_speaker_is_offered_no_identifying_field(
 
 
 def test_only_an_admin_reveals_a_speaker_or_loosens_a_recording_policy_after_a_plain_warning(
-    new_context: ContextFactory, server: RunningServer
+    new_context: ContextFactory, server: RunningServer, tmp_path: Path
 ) -> None:
     demo = Demo.load(server)
     hidden = next(s for s in demo.data["speakers"] if s["anonymous"])
@@ -349,6 +349,21 @@ def test_only_an_admin_reveals_a_speaker_or_loosens_a_recording_policy_after_a_p
     recording = editor_page.get_by_label("Recording")
     expect(recording.locator("option")).to_have_text(["Not recorded", "Off the record (no recording, no quotes)"])
     expect(editor_page.get_by_role("button", name=re.compile("^Make it"))).to_have_count(0)
+
+    # A file that would make them public is refused, and the check says which entry and why.
+    programme = httpx.get(f"{server.url}/api/programme", timeout=10).json()
+    stale = next(s for s in programme["speakers"] if s["id"] == hidden["id"])
+    stale.update(anonymous=False, name="Real Name Zorblax")
+    file = tmp_path / "stale.json"
+    file.write_text(json.dumps(programme))
+    editor_page.goto("/admin/import")
+    editor_page.get_by_label("Programme file").set_input_files(file)
+    editor_page.get_by_role("button", name="Check the file").click()
+    report = editor_page.get_by_role("region", name="What the import changes")
+    expect(report.get_by_role("alert")).to_contain_text("would reveal an anonymous speaker")
+    expect(report.get_by_role("alert")).to_contain_text(f"{hidden['name']} ({hidden['id']})")
+    expect(report).not_to_contain_text("Zorblax")
+    expect(editor_page.get_by_role("button", name="Import", exact=True)).to_have_count(0)
 
     page = new_context(server, viewport=DESKTOP).new_page()
     sign_in(page, organiser(server, "admin"), f"/admin/speakers/{hidden['id']}")
