@@ -232,7 +232,7 @@ class ProgrammeService:
         if alerted and self._on_alert is not None:
             self._on_alert()
 
-    # -- loosening, on purpose ---------------------------------------------------------------
+    # -- anonymity and recording policies: the history, and loosening on purpose --------------
 
     async def forget_former_names(self) -> None:
         """Rewrite history entries that still name an anonymous speaker otherwise (kept by older versions)."""
