@@ -169,6 +169,7 @@ def create_app(settings: Settings) -> Litestar:
         app.state.programme = ProgrammeService(
             db, on_write=feed.written, on_alert=outbox.wake, alert_delay=settings.alert_delay_seconds
         )
+        await app.state.programme.forget_former_names()
         app.state.auth = AuthService(db)
         app.state.console = ConsoleService(db, limiter)
         app.state.trust_proxy = settings.trust_proxy
@@ -193,8 +194,10 @@ def create_app(settings: Settings) -> Litestar:
             programme.AdminEventController,
             sessions.SessionController,
             sessions.AdminSessionController,
+            sessions.AdminRecordingController,
             speakers.SpeakerController,
             speakers.AdminSpeakerController,
+            speakers.AdminRevealController,
             rooms.RoomController,
             rooms.AdminRoomController,
             tracks.TrackController,

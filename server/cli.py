@@ -234,6 +234,7 @@ def _describe_import(report: ImportReport) -> str:
     """Per kind: how many entities are (or would be) added, changed and removed, and which."""
     lines = []
     for kind in report.kinds:
+        lines += [f"refused {kind.kind} {item.label} ({item.id}): {item.reason}" for item in kind.refused]
         if not (kind.added or kind.changed or kind.removed):
             continue
         removed = "cancelled" if kind.kind == "session" and report.missing == "cancel" else "deleted"

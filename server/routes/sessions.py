@@ -8,7 +8,7 @@ from litestar.params import FromPath, JSONBody
 from server.routes.deps import ActorDep, FeedDep, ProgrammeDep, requires
 from server.routes.openapi import ORGANISER, ORGANISER_SECURITY, errors
 from server.routes.responses import raw_json
-from server.schemas.programme import Session, SessionUpdate
+from server.schemas.programme import RecordingChange, Session, SessionUpdate
 from server.services.auth import Permission
 
 
@@ -48,3 +48,25 @@ class AdminSessionController(Controller):
     @delete("/{session_id:str}", summary="Delete a session", responses=errors(*ORGANISER, 404))
     async def delete_session(self, session_id: FromPath[str], programme: ProgrammeDep, actor: ActorDep) -> None:
         await programme.delete("session", session_id, actor=actor)
+
+
+class AdminRecordingController(Controller):
+    path = "/api/admin/sessions"
+    tags = ["admin"]
+    security = ORGANISER_SECURITY
+    guards = [requires(Permission.LOOSEN_PRIVACY)]
+
+    @post(
+        "/{session_id:str}/recording",
+        status_code=200,
+        summary="Set a session's recording policy, less strict too (admins only)",
+        description=(
+            "Edits and imports may only make a policy stricter (public < no-recording < off-the-record); "
+            "making it less strict is this deliberate step, noted in the history."
+        ),
+        responses=errors(*ORGANISER, 400, 404, 413),
+    )
+    async def set_recording(
+        self, session_id: FromPath[str], data: JSONBody[RecordingChange], programme: ProgrammeDep, actor: ActorDep
+    ) -> Session:
+        return await programme.set_recording(session_id, data.recording, actor=actor)

@@ -36,7 +36,12 @@ class AdminSpeakerController(Controller):
         created: Speaker = await programme.create("speaker", data, actor=actor)
         return created
 
-    @patch("/{speaker_id:str}", summary="Change some fields of a speaker", responses=errors(*ORGANISER, 400, 404, 413))
+    @patch(
+        "/{speaker_id:str}",
+        summary="Change some fields of a speaker",
+        description="An anonymous speaker stays anonymous: `anonymous: false` is refused with 409 (an admin reveals).",
+        responses=errors(*ORGANISER, 400, 404, 409, 413),
+    )
     async def update_speaker(
         self, speaker_id: FromPath[str], data: JSONBody[SpeakerUpdate], programme: ProgrammeDep, actor: ActorDep
     ) -> Speaker:
@@ -46,3 +51,24 @@ class AdminSpeakerController(Controller):
     @delete("/{speaker_id:str}", summary="Delete a speaker", responses=errors(*ORGANISER, 404))
     async def delete_speaker(self, speaker_id: FromPath[str], programme: ProgrammeDep, actor: ActorDep) -> None:
         await programme.delete("speaker", speaker_id, actor=actor)
+
+
+class AdminRevealController(Controller):
+    path = "/api/admin/speakers"
+    tags = ["admin"]
+    security = ORGANISER_SECURITY
+    guards = [requires(Permission.LOOSEN_PRIVACY)]
+
+    @post(
+        "/{speaker_id:str}/reveal",
+        status_code=200,
+        summary="Reveal an anonymous speaker (admins only)",
+        description=(
+            "The speaker stops being anonymous: their pseudonym is shown as a public name until an editor "
+            "changes it, and an organisation, role, country, photo and links may be added. No edit or import "
+            "can do this; the history notes it under the pseudonym."
+        ),
+        responses=errors(*ORGANISER, 404),
+    )
+    async def reveal_speaker(self, speaker_id: FromPath[str], programme: ProgrammeDep, actor: ActorDep) -> Speaker:
+        return await programme.reveal_speaker(speaker_id, actor=actor)

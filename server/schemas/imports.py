@@ -18,13 +18,28 @@ class ImportItem(Base, kw_only=True):
     label: str
 
 
+class ImportRefusal(Base, kw_only=True):
+    """An entry of the file that would reveal an anonymous speaker or loosen a session's recording policy.
+
+    ``label`` is the stored name or title (an anonymous speaker's pseudonym), never a name from the file.
+    """
+
+    id: str
+    label: str
+    reason: str
+
+
 class ImportKind(Base, kw_only=True):
-    """The changes to one kind. ``removed`` holds sessions cancelled (missing=cancel) or entities deleted."""
+    """The changes to one kind. ``removed`` holds sessions cancelled (missing=cancel) or entities deleted.
+
+    ``refused`` lists entries a real import refuses the whole file for (a dry run lists them and goes on).
+    """
 
     kind: ImportKindName
     added: list[ImportItem] = []
     changed: list[ImportItem] = []
     removed: list[ImportItem] = []
+    refused: list[ImportRefusal] = []
 
 
 class ImportReport(Base, kw_only=True):
@@ -36,4 +51,12 @@ class ImportReport(Base, kw_only=True):
     kinds: list[ImportKind]
 
 
-__all__ = ["ImportFormat", "ImportItem", "ImportKind", "ImportKindName", "ImportReport", "MissingPolicy"]
+__all__ = [
+    "ImportFormat",
+    "ImportItem",
+    "ImportKind",
+    "ImportKindName",
+    "ImportRefusal",
+    "ImportReport",
+    "MissingPolicy",
+]

@@ -219,6 +219,12 @@ class SessionUpdate(Base, kw_only=True):
     translations: dict[LanguageCode, SessionTranslation] | UnsetType = UNSET
 
 
+class RecordingChange(Base, kw_only=True):
+    """An admin's decision about a session's recording policy, stricter or less strict."""
+
+    recording: Recording
+
+
 class Programme(Base, kw_only=True):
     """The whole programme in one document, as of ``cursor``."""
 
@@ -261,6 +267,7 @@ __all__ = [
     "Link",
     "Programme",
     "ProgrammeImport",
+    "RecordingChange",
     "Room",
     "RoomUpdate",
     "Session",

@@ -30,6 +30,8 @@ class Permission(StrEnum):
     PROGRAMME = "programme"
     ANNOUNCE = "announce"
     ORGANISERS = "organisers"
+    #: Revealing an anonymous speaker, loosening a session's recording policy: admins only.
+    LOOSEN_PRIVACY = "loosen-privacy"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -8,9 +8,12 @@ What an import does, kind by kind:
   the speakers of the same session.
 - From a frab or C3VOC file only the fields those formats carry are taken; a stored entity keeps
   the rest (venue, accessibility, translations, stream links, pronouns, …). An anonymous speaker
-  stays exactly as stored: a file never renames, reveals or un-anonymises them. A session stored
-  as off the record stays off the record; one whose languages include the file's single language
-  keeps its list. A stored event keeps its acronym.
+  stays exactly as stored when the file gives their pseudonym; a file that names them otherwise is
+  refused. A session stored as off the record stays so when the file opts it out of recording; one
+  whose languages include the file's single language keeps its list. A stored event keeps its acronym.
+- No file reveals an anonymous speaker or makes a recording policy less strict (in any format, and
+  for speakers and sessions deleted since): a dry run lists such entries as ``refused``, a real
+  import refuses the whole file (409 naming their ids) and writes nothing.
 - Sessions the file does not mention are cancelled (``missing="cancel"``) or deleted
   (``missing="delete"``); with ``delete`` also every stored speaker, room, track and format that
   the file does not mention and no remaining session uses. Nothing else is ever removed.
@@ -31,7 +34,8 @@ import msgspec
 from server.errors import Invalid, KumpulError
 from server.interchange.detect import Parsed, parse
 from server.interchange.frab_common import DEFAULT_COLOUR
-from server.schemas.imports import ImportItem, ImportKind, ImportKindName, ImportReport, MissingPolicy
+from server.interchange.timetable import acronym, derived_uuid
+from server.schemas.imports import ImportItem, ImportKind, ImportKindName, ImportRefusal, ImportReport, MissingPolicy
 from server.schemas.programme import ProgrammeImport, Session
 from server.services import kinds
 from server.services.kinds import EVENT_DECODER, EVENT_ID, KINDS
@@ -41,9 +45,9 @@ from server.services.programme import (
     check_event,
     describe_update,
     explicit_fields,
-    forget_former_identity,
 )
-from server.storage import history
+from server.services.safety import Loosening, forget_former_names, reveal_refused
+from server.storage import history, privacy
 from server.storage import programme as store
 
 #: Called with (done, total) as the import goes along; for a progress bar.
@@ -64,6 +68,8 @@ class _Stored:
 
     raw: dict[str, dict[str, bytes]]
     decoded: dict[str, dict[str, Any]]
+    #: How private each speaker and session must stay, by ``(kind, id)``, deleted ones included.
+    floors: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -71,9 +77,15 @@ class _Outcome:
     kinds: dict[str, ImportKind] = field(default_factory=lambda: {kind: ImportKind(kind=kind) for kind in _ORDER})
     last_seq: int = 0
     alerted: bool = False
+    #: The file's entries that would loosen anonymity or a recording policy, with where they are.
+    refusals: list[tuple[str, Loosening]] = field(default_factory=list)
 
     def note(self, kind: str, bucket: str, entity_id: str, label: str) -> None:
         getattr(self.kinds[kind], bucket).append(ImportItem(id=entity_id, label=label))
+
+    def refuse(self, kind: str, where: str, label: str, error: Loosening) -> None:
+        self.kinds[kind].refused.append(ImportRefusal(id=error.entity_id, label=label, reason=error.detail))
+        self.refusals.append((where, error))
 
     def count(self) -> int:
         return sum(len(k.added) + len(k.changed) + len(k.removed) for k in self.kinds.values())
@@ -88,12 +100,16 @@ class _Index:
     def __init__(self, stored: _Stored) -> None:
         self.ids = {kind: set(entities) for kind, entities in stored.decoded.items()}
         self.guids = {session.guid: session.id for session in stored.decoded["session"].values() if session.guid}
+        self.floors = stored.floors
 
     async def exists(self, kind: str, entity_id: str) -> bool:
         return entity_id in self.ids.get(kind, set())
 
     async def guid_owner(self, guid: str) -> str | None:
         return self.guids.get(guid)
+
+    async def floor(self, kind: str, entity_id: str) -> int:
+        return self.floors.get((kind, entity_id), 0)
 
     def put(self, kind: str, entity: Any, before: Any) -> None:
         self.ids[kind].add(entity.id)
@@ -169,6 +185,8 @@ class ImportService:
                 programme = _resolved(parsed.programme, stored) if parsed.carried is not None else parsed.programme
                 writer = _Writer(self.programme, conn, parsed, stored, outcome, actor, progress)
                 await writer.write(programme, missing)
+                if outcome.refusals and not dry_run:
+                    raise _refused(outcome.refusals)
                 if dry_run:
                     raise _DryRun
         except _DryRun:
@@ -181,8 +199,24 @@ class ImportService:
         return report
 
 
+def _refused(refusals: list[tuple[str, Loosening]]) -> Loosening:
+    """The refusal of a whole file for the entries that would loosen anonymity or a recording policy."""
+    listed = "; ".join(f"{where}: {error.detail}" for where, error in refusals[:5])
+    more = f"; and {len(refusals) - 5} more" if len(refusals) > 5 else ""
+    first_where, first = refusals[0]
+    return Loosening(
+        f"nothing was imported: {len(refusals)} entr{'y' if len(refusals) == 1 else 'ies'} of the file would reveal"
+        f" an anonymous speaker or loosen a recording policy. Remove {'it' if len(refusals) == 1 else 'them'} from"
+        f" the file, or have an admin do that on purpose first. {listed}{more}",
+        kind=first.kind,
+        entity_id=first.entity_id,
+        field=f"{first_where}.{first.field}" if first.field else first_where,
+    )
+
+
 async def _load(conn: aiosqlite.Connection) -> _Stored:
     stored = _Stored(raw={kind: {} for kind in _ORDER}, decoded={kind: {} for kind in _ORDER})
+    stored.floors = await privacy.floors(conn)
     for kind, data in await store.all_entities(conn):
         if kind == "event":
             stored.raw[kind][EVENT_ID] = data
@@ -240,11 +274,18 @@ def _session_ids(sessions: list[Session], stored: dict[str, Session]) -> dict[st
 
 
 def _speaker_ids(programme: ProgrammeImport, session_ids: dict[str, str], stored: _Stored) -> dict[str, str]:
-    """File id -> stored id for speakers: the same id, else a speaker of the same name in the same session."""
+    """File id -> stored id for speakers: the same id, the id Kumpul exported them with, else a speaker of the
+    same name in the same session."""
     stored_speakers = stored.decoded["speaker"]
     names = {speaker.id: speaker.name.strip().casefold() for speaker in programme.speakers}
     mapping = {speaker.id: speaker.id for speaker in programme.speakers if speaker.id in stored_speakers}
     claimed = set(mapping.values())
+    exported = _exported_speaker_ids(stored)
+    for speaker in programme.speakers:
+        target = exported.get(speaker.id)
+        if speaker.id not in mapping and target is not None and target not in claimed:
+            mapping[speaker.id] = target
+            claimed.add(target)
     for session in programme.sessions:
         before = stored.decoded["session"].get(session_ids[session.id])
         if before is None:
@@ -265,6 +306,21 @@ def _speaker_ids(programme: ProgrammeImport, session_ids: dict[str, str], stored
             mapping[speaker.id] = candidate
             claimed.add(candidate)
     return mapping
+
+
+def _exported_speaker_ids(stored: _Stored) -> dict[str, str]:
+    """The id a speaker exported by Kumpul gets when the frab or C3VOC file is imported -> their stored id.
+
+    Kumpul's exports give a (not anonymous) speaker a guid made from the event's acronym and their id,
+    so a file exported before a speaker became anonymous, or was deleted while anonymous, still finds
+    them (and their privacy floor) rather than adding them again under the name they had.
+    """
+    event = stored.decoded["event"].get(EVENT_ID)
+    if event is None:
+        return {}
+    short = acronym(event)
+    speaker_ids = set(stored.decoded["speaker"]) | {sid for kind, sid in stored.floors if kind == "speaker"}
+    return {f"spk-{derived_uuid(short, 'speaker', sid).lower()}": sid for sid in speaker_ids}
 
 
 def _resolved(programme: ProgrammeImport, stored: _Stored) -> ProgrammeImport:
@@ -341,6 +397,9 @@ class _Writer:
         if before is None:
             return item, set()
         if kind == "speaker" and before.anonymous:
+            # The format cannot say a speaker is anonymous: a pseudonym is kept, another name is refused.
+            if item.name.strip().casefold() != before.name.strip().casefold():
+                raise reveal_refused(before.id)
             return before, set()
         keep = self.parsed.keep_if_empty.get(kind, frozenset())
         changes = {
@@ -349,7 +408,9 @@ class _Writer:
             if not (name in keep and _is_empty(kind, name, getattr(item, name)))
         }
         if kind == "session":
-            if before.recording == "off-the-record":
+            # A file that opts a session out of recording cannot say "off the record": that stays. A file
+            # that says "public" is refused for an opted-out session (ProgrammeService.validated).
+            if before.recording == "off-the-record" and item.recording == "no-recording":
                 changes.pop("recording", None)
             # frab carries one language per event: one the stored list already has leaves the list alone.
             if len(item.languages) <= 1 and before.languages and set(item.languages) <= set(before.languages):
@@ -368,13 +429,14 @@ class _Writer:
         label = kinds.label(entity)
         if before is None:
             await history.record(self.conn, self.actor, "created", kind, entity_id, label)
+            await forget_former_names(self.conn, entity)
             self.outcome.note(kind, "added", entity_id, label)
             return
         if kind == "event":
             await history.record(self.conn, self.actor, "updated", kind, entity_id, label)
         else:
             await history.record(self.conn, self.actor, *describe_update(kind, before, entity))
-            await forget_former_identity(self.conn, before, entity)
+        await forget_former_names(self.conn, entity)
         cancelled = isinstance(entity, Session) and before.status != entity.status == "cancelled"
         self.outcome.note(kind, "removed" if cancelled else "changed", entity_id, label)
         if isinstance(entity, Session) and await self.service.queue_alerts(self.conn, before, entity, seq):
@@ -417,11 +479,18 @@ class _Writer:
                     raise Invalid(f"{where}: the id {item.id!r} appears twice", field=f"{where}.id")
                 seen.add(item.id)
                 before = self.stored.decoded[kind].get(item.id)
-                entity, explicit = self._merged(kind, before, item)
                 try:
+                    entity, explicit = self._merged(kind, before, item)
                     entity = await self.service.validated(
                         self.conn, kind, entity, explicit=explicit, references=self.index
                     )
+                except Loosening as error:
+                    # Listed, and the whole file refused unless this is a dry run; the entry is left as stored.
+                    label = kinds.label(before) if before is not None else (item.title if kind == "session" else "")
+                    self.outcome.refuse(kind, f"{where}", label or item.id, error)
+                    self.index.ids[kind].add(item.id)
+                    self._step()
+                    continue
                 except KumpulError as error:
                     path = f"{where}.{error.field}" if error.field else where
                     raise type(error)(f"{where} ({item.id}): {error.detail}", field=path) from None

@@ -18,10 +18,10 @@ import msgspec
 from msgspec import UNSET
 
 from server.errors import Conflict, Invalid, NotFound
-from server.schemas.programme import Event, ProgrammeImport, Session, Speaker
-from server.services import kinds
+from server.schemas.programme import Event, ProgrammeImport, Recording, Session, Speaker
+from server.services import kinds, safety
 from server.services.kinds import EVENT_DECODER, EVENT_ID, KINDS, KindSpec
-from server.storage import history
+from server.storage import history, privacy
 from server.storage import programme as store
 from server.storage import push as push_store
 from server.storage.db import Database
@@ -29,8 +29,6 @@ from server.storage.db import Database
 #: Speaker fields that an anonymous speaker must never expose.
 ANONYMOUS_HIDDEN = ("organisation", "role", "country", "photo_url", "links")
 _CAMEL = {"photo_url": "photoUrl", "room_id": "roomId", "track_id": "trackId", "speaker_ids": "speakerIds"}
-#: A speaker's fields as the history names them.
-_SPEAKER_FIELDS = frozenset(_CAMEL.get(field, field) for field in Speaker.__struct_fields__)
 
 #: For each kind, the session field that refers to it.
 _REFERRING_FIELD = {"room": "roomId", "track": "trackId", "format": "format", "speaker": "speakerIds"}
@@ -127,6 +125,7 @@ class ProgrammeService:
             entity = await self.validated(conn, kind, entity, explicit=explicit_fields(entity))
             seq = await store.put_entity(conn, kind, entity.id, kinds.encode(entity))
             await history.record(conn, actor, "created", kind, entity.id, kinds.label(entity))
+            await safety.forget_former_names(conn, entity)
         await self._on_write(seq)
         return entity
 
@@ -151,7 +150,7 @@ class ProgrammeService:
                 return entity
             seq = await store.put_entity(conn, kind, entity_id, data)
             await history.record(conn, actor, *describe_update(kind, before, entity))
-            await forget_former_identity(conn, before, entity)
+            await safety.forget_former_names(conn, entity)
             alerted = isinstance(entity, Session) and await self.queue_alerts(conn, before, entity, seq)
         await self._on_write(seq)
         if alerted and self._on_alert is not None:
@@ -233,6 +232,57 @@ class ProgrammeService:
         if alerted and self._on_alert is not None:
             self._on_alert()
 
+    # -- anonymity and recording policies: the history, and loosening on purpose --------------
+
+    async def forget_former_names(self) -> None:
+        """Rewrite history entries that still name an anonymous speaker otherwise (kept by older versions)."""
+        async with self.db.write() as conn:
+            await safety.forget_every_former_name(conn)
+
+    async def reveal_speaker(self, speaker_id: str, *, actor: str = SYSTEM) -> Speaker:
+        """Make an anonymous speaker public: an admin's decision, never a side effect of another write.
+
+        The speaker keeps their pseudonym as their name until an editor changes it; the history notes
+        the reveal under the pseudonym, and its earlier entries keep naming them by it.
+
+        Raises:
+            NotFound: No such speaker.
+        """
+        async with self.db.write() as conn:
+            stored = await store.get_entity(conn, "speaker", speaker_id)
+            if stored is None:
+                raise NotFound(f"no speaker with id {speaker_id!r}")
+            before: Speaker = KINDS["speaker"].decoder.decode(stored)
+            await privacy.lower_floor(conn, "speaker", speaker_id, 0)
+            if not before.anonymous:
+                return before
+            speaker = msgspec.structs.replace(before, anonymous=False)
+            seq = await store.put_entity(conn, "speaker", speaker_id, kinds.encode(speaker))
+            await history.record(conn, actor, "revealed", "speaker", speaker_id, speaker.name)
+        await self._on_write(seq)
+        return speaker
+
+    async def set_recording(self, session_id: str, recording: Recording, *, actor: str = SYSTEM) -> Session:
+        """Set a session's recording policy, less strict too: an admin's decision, never a side effect.
+
+        Raises:
+            NotFound: No such session.
+        """
+        async with self.db.write() as conn:
+            stored = await store.get_entity(conn, "session", session_id)
+            if stored is None:
+                raise NotFound(f"no session with id {session_id!r}")
+            before: Session = KINDS["session"].decoder.decode(stored)
+            await privacy.lower_floor(conn, "session", session_id, safety.RECORDING_LEVEL[recording])
+            if before.recording == recording:
+                return before
+            session = msgspec.structs.replace(before, recording=recording)
+            seq = await store.put_entity(conn, "session", session_id, kinds.encode(session))
+            summary = f"{kinds.label(session)}: recording {before.recording} -> {recording}"
+            await history.record(conn, actor, "recording-changed", "session", session_id, summary)
+        await self._on_write(seq)
+        return session
+
     # -- rules -------------------------------------------------------------------------------
 
     async def validated(
@@ -244,7 +294,8 @@ class ProgrammeService:
         explicit: set[str],
         references: References | None = None,
     ) -> Any:
-        """``entity`` as it may be stored: anonymous speakers stripped, sessions checked against the store.
+        """``entity`` as it may be stored: never less private than before, anonymous speakers stripped, sessions
+        checked against the store.
 
         Args:
             conn: The write connection, so references written earlier in the transaction count.
@@ -257,11 +308,15 @@ class ProgrammeService:
         Raises:
             Invalid: A broken rule (see :meth:`create`).
             Conflict: A session's guid belongs to another session.
+            Loosening: An anonymous speaker made public, or a recording policy made less strict.
         """
+        references = references or StoredReferences(conn)
+        if isinstance(entity, Speaker | Session):
+            safety.refuse_loosening(entity, await references.floor(kind, entity.id))
         if isinstance(entity, Speaker):
             return _anonymised(entity, explicit)
         if isinstance(entity, Session):
-            return await _checked_session(references or StoredReferences(conn), entity)
+            return await _checked_session(references, entity)
         return entity
 
 
@@ -271,21 +326,6 @@ def describe_update(kind: str, before: Any, after: Any) -> tuple[str, str, str, 
     cancelled = isinstance(after, Session) and before.status != after.status == "cancelled"
     action = "cancelled" if cancelled else "updated"
     return action, kind, after.id, f"{kinds.label(after)}: {', '.join(changed)}"
-
-
-async def forget_former_identity(conn: aiosqlite.Connection, before: Any, after: Any) -> None:
-    """When a speaker becomes anonymous, the history stops naming them by the name they had.
-
-    The history's summaries start with the entity's name (``Siti Rahayu`` or ``Siti Rahayu: bio,
-    organisation``); a speaker's entries are rewritten to the pseudonym, keeping the changed fields.
-    Call it in the transaction that stores ``after``.
-    """
-    if not (isinstance(after, Speaker) and after.anonymous and not before.anonymous):
-        return
-    for entry in await history.entries_about(conn, "speaker", after.id):
-        _, _, fields = entry.summary.rpartition(": ")
-        named = fields and all(field in _SPEAKER_FIELDS for field in fields.split(", "))
-        await history.set_summary(conn, entry.id, f"{after.name}: {fields}" if named else after.name)
 
 
 def explicit_fields(entity: msgspec.Struct) -> set[str]:
@@ -337,6 +377,10 @@ class References(Protocol):
         """The id of the session that holds ``guid``, if any."""
         ...
 
+    async def floor(self, kind: str, entity_id: str) -> int:
+        """How private the speaker or session ``entity_id`` must stay (:mod:`server.storage.privacy`)."""
+        ...
+
 
 class StoredReferences:
     """:class:`References` answered by the database, on the given connection."""
@@ -349,6 +393,9 @@ class StoredReferences:
 
     async def guid_owner(self, guid: str) -> str | None:
         return await store.guid_owner(self.conn, guid)
+
+    async def floor(self, kind: str, entity_id: str) -> int:
+        return await privacy.floor(self.conn, kind, entity_id)
 
 
 async def _checked_session(references: References, session: Session) -> Session:

@@ -332,6 +332,67 @@ def test_an_anonymous_speaker_is_offered_no_identifying_field(
     assert (stored["name"], stored["anonymous"], stored["organisation"], stored["links"]) == ("Mawar", True, "", [])
 
 
+def test_only_an_admin_reveals_a_speaker_or_loosens_a_recording_policy_after_a_plain_warning(
+    new_context: ContextFactory, server: RunningServer, tmp_path: Path
+) -> None:
+    demo = Demo.load(server)
+    hidden = next(s for s in demo.data["speakers"] if s["anonymous"])
+    session = next(s for s in demo.data["sessions"] if s["recording"] == "no-recording")
+
+    # An editor cannot make an anonymous speaker public, nor offer a session a looser policy.
+    editor_page = new_context(server, viewport=DESKTOP).new_page()
+    sign_in(editor_page, organiser(server, "editor"), f"/admin/speakers/{hidden['id']}")
+    expect(editor_page.get_by_label("Anonymous speaker")).to_be_disabled()
+    expect(editor_page.get_by_text("Only an admin can reveal")).to_be_visible()
+    expect(editor_page.get_by_role("button", name="Reveal speaker…")).to_have_count(0)
+    editor_page.goto(f"/admin/sessions/{session['id']}")
+    recording = editor_page.get_by_label("Recording")
+    expect(recording.locator("option")).to_have_text(["Not recorded", "Off the record (no recording, no quotes)"])
+    expect(editor_page.get_by_role("button", name=re.compile("^Make it"))).to_have_count(0)
+
+    # A file that would make them public is refused, and the check says which entry and why.
+    programme = httpx.get(f"{server.url}/api/programme", timeout=10).json()
+    stale = next(s for s in programme["speakers"] if s["id"] == hidden["id"])
+    stale.update(anonymous=False, name="Real Name Zorblax")
+    file = tmp_path / "stale.json"
+    file.write_text(json.dumps(programme))
+    editor_page.goto("/admin/import")
+    editor_page.get_by_label("Programme file").set_input_files(file)
+    editor_page.get_by_role("button", name="Check the file").click()
+    report = editor_page.get_by_role("region", name="What the import changes")
+    expect(report.get_by_role("alert")).to_contain_text("would reveal an anonymous speaker")
+    expect(report.get_by_role("alert")).to_contain_text(f"{hidden['name']} ({hidden['id']})")
+    expect(report).not_to_contain_text("Zorblax")
+    expect(editor_page.get_by_role("button", name="Import", exact=True)).to_have_count(0)
+
+    page = new_context(server, viewport=DESKTOP).new_page()
+    sign_in(page, organiser(server, "admin"), f"/admin/speakers/{hidden['id']}")
+    page.get_by_role("button", name="Reveal speaker…").click()
+    dialog = page.get_by_role("dialog", name=f"Reveal {hidden['name']}?")
+    expect(dialog).to_contain_text("will no longer be anonymous")
+    expect(dialog).to_contain_text("Only do this if the speaker has asked for it")
+    expect(dialog.get_by_role("button", name="Go back")).to_be_focused()
+    page.keyboard.press("Escape")
+    assert httpx.get(f"{server.url}/api/speakers/{hidden['id']}", timeout=10).json()["anonymous"] is True
+    page.get_by_role("button", name="Reveal speaker…").click()
+    dialog.get_by_role("button", name="Reveal speaker").click()
+    saved(page, "is no longer anonymous")
+    assert httpx.get(f"{server.url}/api/speakers/{hidden['id']}", timeout=10).json()["anonymous"] is False
+    expect(page.get_by_label("Anonymous speaker")).not_to_be_checked()
+
+    page.goto(f"/admin/sessions/{session['id']}")
+    page.get_by_role("button", name="Make it “Recorded and shared”…").click()
+    dialog = page.get_by_role("dialog", name=f"Loosen the recording policy of “{session['title']}”?")
+    expect(dialog).to_contain_text("people may record, quote or share what is said")
+    dialog.get_by_role("button", name="Loosen the policy").click()
+    saved(page, "The recording policy is now")
+    assert stored_session(server, session["id"])["recording"] == "public"
+    headers = {"Authorization": f"Bearer {admin_token(server)}"}
+    history = httpx.get(f"{server.url}/api/admin/history", headers=headers, timeout=10).json()
+    actions = {entry["action"] for entry in history}
+    assert {"revealed", "recording-changed"} <= actions
+
+
 def test_an_import_shows_what_would_change_before_it_writes(
     new_context: ContextFactory, server: RunningServer, tmp_path: Path
 ) -> None:

@@ -83,6 +83,8 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("POST", "/api/admin/speakers"): EDITOR,
     ("PATCH", "/api/admin/speakers/{speaker_id:str}"): EDITOR,
     ("DELETE", "/api/admin/speakers/{speaker_id:str}"): EDITOR,
+    ("POST", "/api/admin/speakers/{speaker_id:str}/reveal"): ADMIN,
+    ("POST", "/api/admin/sessions/{session_id:str}/recording"): ADMIN,
     ("POST", "/api/admin/rooms"): EDITOR,
     ("PATCH", "/api/admin/rooms/{room_id:str}"): EDITOR,
     ("DELETE", "/api/admin/rooms/{room_id:str}"): EDITOR,
@@ -367,6 +369,12 @@ REQUESTS: dict[tuple[str, str], Send] = {
     ),
     ("DELETE", "/api/admin/speakers/{speaker_id:str}"): created(
         "DELETE", "/api/admin/speakers/{id}", fresh("speakers", {})
+    ),
+    ("POST", "/api/admin/speakers/{speaker_id:str}/reveal"): created(
+        "POST", "/api/admin/speakers/{id}/reveal", fresh("speakers", {"anonymous": True})
+    ),
+    ("POST", "/api/admin/sessions/{session_id:str}/recording"): write(
+        "POST", "/api/admin/sessions/{session}/recording", {"recording": "public"}
     ),
     ("POST", "/api/admin/rooms"): write("POST", "/api/admin/rooms", {"name": "Added"}),
     ("PATCH", "/api/admin/rooms/{room_id:str}"): write("PATCH", "/api/admin/rooms/{room}", {"floor": "2"}),

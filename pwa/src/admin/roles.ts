@@ -27,6 +27,11 @@ export function may(role: string, area: Area): boolean {
   return areasFor(role).includes(area);
 }
 
+/** Whether a role may reveal an anonymous speaker or loosen a recording policy (never a side effect of an edit). */
+export function mayLoosenPrivacy(role: string): boolean {
+  return role === "admin";
+}
+
 /** What a role is for, in one line (shown beside the organiser's name and when adding one). */
 export const ROLE_TEXT: Record<Role, string> = {
   admin: "Admin: everything, including organisers",

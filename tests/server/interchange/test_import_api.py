@@ -282,13 +282,21 @@ async def test_what_the_console_set_survives_a_reimport(empty_client: Client, to
     assert (await empty_client.patch(f"/api/admin/rooms/{room['id']}", json=patch, headers=headers)).is_success
     shelters = await session_titled(empty_client, "Listening to survivors: lessons from the shelters")
     speaker_id = shelters["speakerIds"][0]
+    real_name = (await empty_client.get(f"/api/speakers/{speaker_id}")).json()["name"]
     anonymous = {"anonymous": True, "name": "Seng", "pronouns": "she/her"}
     assert (await empty_client.patch(f"/api/admin/speakers/{speaker_id}", json=anonymous, headers=headers)).is_success
     off = {"recording": "off-the-record", "streamUrl": "https://stream.example.org/main", "languages": ["th", "en"]}
     assert (await empty_client.patch(f"/api/admin/sessions/{shelters['id']}", json=off, headers=headers)).is_success
     cursor = await cursor_of(empty_client)
 
-    assert nothing_changed(await upload(empty_client, tokens, read("schedule.xml")))
+    # The file still names the speaker as they were known: it is refused until it gives their pseudonym.
+    refused = await empty_client.post("/api/admin/import", content=read("schedule.xml"), headers=headers)
+    assert refused.status_code == 409
+    assert speaker_id in refused.json()["detail"]
+    assert real_name.casefold() not in refused.text.casefold()
+    assert await cursor_of(empty_client) == cursor
+    pseudonymous = read("schedule.xml").replace(real_name.encode(), b"Seng")
+    assert nothing_changed(await upload(empty_client, tokens, pseudonymous))
     assert await cursor_of(empty_client) == cursor
     assert (await empty_client.get(f"/api/rooms/{room['id']}")).json()["floor"] == "Level 2"
     speaker = (await empty_client.get(f"/api/speakers/{speaker_id}")).json()

@@ -18,7 +18,7 @@ export interface ImportReport {
   format: string;
   dryRun: boolean;
   missing: "cancel" | "delete";
-  kinds: { kind: string; added: Item[]; changed: Item[]; removed: Item[] }[];
+  kinds: { kind: string; added: Item[]; changed: Item[]; removed: Item[]; refused?: (Item & { reason: string })[] }[];
 }
 
 type Missing = "cancel" | "delete";
@@ -32,6 +32,11 @@ const FORMATS: Record<string, string> = {
 /** Run the import (`dryRun` only reports) with the file's bytes as they are. */
 export function runImport(file: Blob, dryRun: boolean, missing: Missing): Promise<ImportReport> {
   return request<ImportReport>("POST", `/api/admin/import?dryRun=${dryRun}&missing=${missing}`, { body: file, contentType: "application/octet-stream" });
+}
+
+/** The entries a real import refuses the whole file for: they would reveal a speaker or loosen a recording policy. */
+export function refusals(report: ImportReport): (Item & { reason: string })[] {
+  return report.kinds.flatMap((kind) => kind.refused ?? []);
 }
 
 /** Whether importing the file would change anything. */
@@ -59,13 +64,29 @@ function Group({ title, items }: { title: string; items: Item[] }) {
 
 export function Report({ report, headingId, children }: { report: ImportReport; headingId: string; children?: ComponentChildren }) {
   const changed = report.kinds.filter((kind) => kind.added.length || kind.changed.length || kind.removed.length);
+  const refused = refusals(report);
   return (
     <section class="card import-report" aria-labelledby={headingId}>
       <h2 id={headingId} tabIndex={-1}>
         {report.dryRun ? s.importReport : s.importDone}
       </h2>
       <p class="muted">{s.importFormat(FORMATS[report.format] ?? report.format)}</p>
-      {changed.length === 0 && <p>{s.importNothing}</p>}
+      {refused.length > 0 && (
+        <div class="notice notice-info" role="alert">
+          <h3>
+            {s.importRefusedEntries} ({refused.length})
+          </h3>
+          <p>{s.importRefusedHelp}</p>
+          <ul>
+            {refused.map((item) => (
+              <li key={item.id}>
+                {item.label} <span class="muted">({item.id})</span>: {item.reason}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {changed.length === 0 && refused.length === 0 && <p>{s.importNothing}</p>}
       {changed.map((kind) => (
         <section key={kind.kind} class="import-kind" aria-labelledby={`${headingId}-${kind.kind}`}>
           <h3 id={`${headingId}-${kind.kind}`}>
@@ -216,7 +237,7 @@ export function ImportView() {
       )}
       {report && (
         <Report report={report} headingId="import-report-title">
-          {hasChanges(report) && (
+          {hasChanges(report) && refusals(report).length === 0 && (
             <div class="form-actions">
               <button type="button" class="button button-primary" disabled={busy !== null} onClick={() => void commit()}>
                 {busy === "import" ? s.importing : s.importDo}

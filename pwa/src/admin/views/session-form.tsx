@@ -2,12 +2,15 @@
 
 import { useEffect, useRef, useState } from "preact/hooks";
 
-import type { Session } from "../../shared/types";
+import type { Recording, Session } from "../../shared/types";
 import { ApiError } from "../api";
+import { auth } from "../auth";
 import { SESSION_DEFAULTS, SESSION_FIELDS, sessionBody, sessionDraft, type SessionDraft } from "../drafts";
 import { cancelSession, deleteEntity, saveEntity } from "../entities";
 import { errorsFrom } from "../fields";
+import { editMaySet, looserThan, RECORDINGS, setRecording } from "../privacy";
 import { programme, sessionById, warningsBySession, zone } from "../programme";
+import { mayLoosenPrivacy } from "../roles";
 import { editPath, navigate, requestFocus } from "../router";
 import { s } from "../strings";
 import { confirmAction } from "../ui/dialog";
@@ -19,6 +22,10 @@ import { ProgrammeGate } from "./programme-gate";
 import { WarningList } from "./sessions";
 
 const FORM = "session";
+
+function recordingLabel(recording: Recording): string {
+  return recording === "off-the-record" ? s.recordingOff : recording === "no-recording" ? s.recordingNone : s.recordingPublic;
+}
 
 const languageNames = (() => {
   try {
@@ -239,7 +246,26 @@ function SessionForm({ id, stored }: { id: string | null; stored: Session | null
     }
   };
 
+  const loosen = async (to: Recording) => {
+    if (!stored) return;
+    const ok = await confirmAction({
+      title: s.loosenTitle(stored.title),
+      text: s.loosenText(recordingLabel(stored.recording ?? "public"), recordingLabel(to)),
+      confirm: s.loosenConfirm,
+    });
+    if (!ok) return;
+    try {
+      await setRecording(stored.id, to);
+      setDraft((current) => ({ ...current, recording: to }));
+      announce(s.loosened(recordingLabel(to)));
+    } catch (error) {
+      refuse({ fields: {}, general: [error instanceof ApiError ? error.detail : String(error)] });
+    }
+  };
+
   const options = <T extends { id: string; name: string }>(items: readonly T[]) => items.map((item) => ({ value: item.id, label: item.name }));
+  const storedRecording = stored?.recording ?? (stored ? "public" : undefined);
+  const admin = auth.value.state === "signedIn" && mayLoosenPrivacy(auth.value.organiser.role);
 
   return (
     <form ref={form} class="entity-form" noValidate onSubmit={(event) => void submit(event)}>
@@ -282,13 +308,19 @@ function SessionForm({ id, stored }: { id: string | null; stored: Session | null
             label={s.fieldRecording}
             value={draft.recording}
             onValue={(value) => set("recording")(value as SessionDraft["recording"])}
-            options={[
-              { value: "public", label: s.recordingPublic },
-              { value: "no-recording", label: s.recordingNone },
-              { value: "off-the-record", label: s.recordingOff },
-            ]}
+            options={RECORDINGS.filter((recording) => editMaySet(storedRecording, recording)).map((recording) => ({ value: recording, label: recordingLabel(recording) }))}
+            {...(storedRecording && storedRecording !== "public" ? { hint: s.recordingSticky } : {})}
             error={errors.fields["recording"]}
           />
+          {admin && storedRecording && looserThan(storedRecording).length > 0 && (
+            <div class="field">
+              {looserThan(storedRecording).map((to) => (
+                <button type="button" class="button button-small" key={to} onClick={() => void loosen(to)}>
+                  {s.loosenRecording(recordingLabel(to))}
+                </button>
+              ))}
+            </div>
+          )}
           <SelectField
             form={FORM}
             name="status"

@@ -1,10 +1,18 @@
 /** Speakers: the list, and the form whose "anonymous" switch takes away every identifying field. */
 
 import type { Speaker } from "../../shared/types";
+import { ApiError } from "../api";
+import { auth } from "../auth";
 import { ANONYMOUS_HIDDEN, holdsIdentifyingFields, SPEAKER_DEFAULTS, SPEAKER_FIELDS, speakerBody, speakerDraft, type SpeakerDraft } from "../drafts";
+import { revealSpeaker } from "../privacy";
 import { programme } from "../programme";
+import { mayLoosenPrivacy } from "../roles";
 import { s } from "../strings";
+import { confirmAction } from "../ui/dialog";
+import { announce } from "../ui/status";
 import { describe, FieldError, Fieldset, TextArea, TextField } from "../ui/fields";
+import { useState } from "preact/hooks";
+
 import { EntityFormPage, type FormState } from "./entity-form";
 import { EntityList, usage } from "./entity-list";
 
@@ -67,8 +75,25 @@ function LinksField({ state }: { state: FormState<SpeakerDraft> }) {
 }
 
 function SpeakerFields({ state, stored }: { state: FormState<SpeakerDraft>; stored: Speaker | null }) {
-  const { draft, set, errors } = state;
+  const { draft, set, setDraft, errors } = state;
   const anonymous = draft.anonymous;
+  const [failure, setFailure] = useState<string | null>(null);
+  // Once stored as anonymous, only an admin's deliberate reveal makes a speaker public again.
+  const sticky = Boolean(stored?.anonymous);
+  const admin = auth.value.state === "signedIn" && mayLoosenPrivacy(auth.value.organiser.role);
+  const reveal = async () => {
+    if (!stored) return;
+    const ok = await confirmAction({ title: s.revealTitle(stored.name), text: s.revealText(stored.name), confirm: s.revealConfirm });
+    if (!ok) return;
+    try {
+      await revealSpeaker(stored.id);
+      setFailure(null);
+      setDraft((current) => ({ ...current, anonymous: false }));
+      announce(s.revealed(stored.name));
+    } catch (error) {
+      setFailure(error instanceof ApiError ? error.detail : String(error));
+    }
+  };
   return (
     <>
       <div class="field field-check">
@@ -78,14 +103,25 @@ function SpeakerFields({ state, stored }: { state: FormState<SpeakerDraft>; stor
             id={`${FORM}-anonymous`}
             name="anonymous"
             checked={anonymous}
+            disabled={sticky && anonymous}
             aria-describedby={`${FORM}-anonymous-hint`}
             onChange={(event) => set("anonymous")(event.currentTarget.checked)}
           />
           <span>{s.fieldAnonymous}</span>
         </label>
         <p class="field-hint" id={`${FORM}-anonymous-hint`}>
-          {s.anonymousHint}
+          {sticky && anonymous ? s.anonymousSticky : s.anonymousHint}
         </p>
+        {sticky && anonymous && admin && (
+          <button type="button" class="button button-small" onClick={() => void reveal()}>
+            {s.revealSpeaker}
+          </button>
+        )}
+        {failure && (
+          <p class="field-error" role="alert">
+            {failure}
+          </p>
+        )}
       </div>
       {anonymous && (
         <div class="notice notice-info" role="note">
