@@ -19,6 +19,8 @@ class FakeServer {
   seq = 0;
   requests: { url: string; method: string; auth: string | null; body: unknown }[] = [];
   refuse: Record<string, { status: number; detail: string }> = {};
+  /** Once set, cursors are `<epoch>.<seq>` as the real server's (older servers sent the sequence alone). */
+  epoch: string | null = null;
 
   fetch: Fetch = async (url, init) => {
     const body = init?.body ? JSON.parse(String(init.body)) : undefined;
@@ -32,7 +34,9 @@ class FakeServer {
   };
 
   private sync(request: SyncRequestBody): SyncResponseBody {
-    const since = request.cursor === null ? 0 : Number(request.cursor);
+    const [epoch, seq] = request.cursor?.includes(".") ? request.cursor.split(".") : [this.epoch, request.cursor ?? "0"];
+    const resend = request.cursor !== null && (epoch !== this.epoch || Number(seq) > this.seq);
+    const since = resend ? 0 : Number(seq);
     const replies: SyncResponseBody["docs"] = [];
     for (const sent of request.docs) {
       const entry = this.docs.get(sent.id) ?? { doc: new Y.Doc(), seq: 0 };
@@ -48,7 +52,25 @@ class FakeServer {
     for (const [id, entry] of this.docs) {
       if (!sentIds.has(id) && entry.seq > since) replies.push({ id, update: toBase64(Y.encodeStateAsUpdate(entry.doc)) });
     }
-    return { cursor: String(this.seq), docs: replies };
+    const cursor = this.epoch ? `${this.epoch}.${this.seq}` : String(this.seq);
+    return resend ? { cursor, docs: replies, resend } : { cursor, docs: replies };
+  }
+
+  /** The documents as they are now, as a backup holds them. */
+  backup(): { docs: Map<string, Uint8Array>; seq: number } {
+    return { docs: new Map([...this.docs].map(([id, entry]) => [id, Y.encodeStateAsUpdate(entry.doc)])), seq: this.seq };
+  }
+
+  /** Replace everything with a backup: a new epoch, the backup's sequence, and nothing written since. */
+  restore(backup: { docs: Map<string, Uint8Array>; seq: number }, epoch: string): void {
+    this.docs = new Map();
+    for (const [id, state] of backup.docs) {
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, state);
+      this.docs.set(id, { doc, seq: backup.seq });
+    }
+    this.seq = backup.seq;
+    this.epoch = epoch;
   }
 
   /** Another device of the attendee changes a document on the server. */
@@ -225,6 +247,38 @@ describe("the private sync round trip", () => {
     docs.editNote(big, null, (doc) => doc.getText("body").delete(0, 11));
     await docs.flush();
     expect(needsSync((await (await db()).get("docs", big))!)).toBe(true);
+  });
+
+  it("after a restore, sends every document whole, so the server lacks nothing this device synced", async () => {
+    server.epoch = "e1e1e1e1e1e1";
+    const docs = new PrivateDocs();
+    const before = "note:0b0b0b0b-0000-4000-8000-0000000000b1";
+    const after = "note:0b0b0b0b-0000-4000-8000-0000000000b2";
+    docs.editNote(before, null, (doc) => doc.getText("body").insert(0, "Synced before the backup."));
+    await docs.flush();
+    await setPrivate("wantIdentity", true);
+    await syncPrivateDocs({ fetch: server.fetch });
+    const backup = server.backup();
+    docs.editNote(after, null, (doc) => doc.getText("body").insert(0, "Synced after the backup."));
+    await docs.flush();
+    await syncPrivateDocs({ fetch: server.fetch });
+    server.restore(backup, "0a0a0a0a0a0a");
+    const other = "note:0b0b0b0b-0000-4000-8000-0000000000b3";
+    server.edit(other, (doc) => doc.getText("body").insert(0, "Written on the laptop after the restore."));
+
+    const result = await syncPrivateDocs({ fetch: server.fetch });
+    expect(result.received).toContain(other);
+    const [asked, resent] = server.syncRequests().slice(-2);
+    expect(asked!.docs).toEqual([]);
+    expect(resent!.cursor).toMatch(/^0a0a0a0a0a0a\./);
+    expect(resent!.docs.map((doc) => doc.id).sort()).toEqual([before, after, other].sort());
+    expect(server.docs.get(after)!.doc.getText("body").toString()).toBe("Synced after the backup.");
+    expect((await stored(other)).getText("body").toString()).toBe("Written on the laptop after the restore.");
+    expect((await listDocRecords()).filter(needsSync)).toEqual([]);
+
+    // Once is enough: the next round trip sends nothing again.
+    await syncPrivateDocs({ fetch: server.fetch });
+    expect(server.syncRequests().at(-1)!.docs).toEqual([]);
   });
 
   it("never sends a note over 100 KB of text", async () => {
