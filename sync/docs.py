@@ -62,11 +62,13 @@ class SyncResponse(msgspec.Struct, frozen=True, rename="camel"):
         docs: What the client lacks.
         resend: The server's documents do not continue the history the client's cursor names (a restored or
             recreated database): the client sends every document it holds, whole, in its next requests.
+        more: More documents changed than one answer carries: the client syncs again at once with ``cursor``.
     """
 
     cursor: str
     docs: list[DocPatch]
     resend: bool = False
+    more: bool = False
 
 
 def check_doc_id(doc_id: str) -> None:

@@ -42,6 +42,8 @@ MAX_PROFILE_BYTES = 512 * 1024
 MAX_DOCUMENTS = 2000
 #: What all of one attendee's documents may take together, unless the settings say otherwise.
 DEFAULT_QUOTA_BYTES = 5 * 1024 * 1024
+#: Documents changed elsewhere that one answer carries at most (more: the client asks again at once); at least one.
+MAX_REPLY_BYTES = 1024 * 1024
 #: How often a sync merges again when another device of the same attendee changed its documents meanwhile.
 MERGE_ATTEMPTS = 5
 SYNC_LIMIT = Limit("sync requests for one attendee", per_minute=120, burst=30)
@@ -115,11 +117,31 @@ class PrivateSyncService:
             )
 
         replies = [DocPatch(item.doc_id, item.missing) for item in merged if item.missing != _EMPTY_UPDATE]
-        sent = set(ids)
-        async with self.db.read() as conn:
-            changed = await store.docs_changed_between(conn, attendee.id, since, cursor)
-        replies += [DocPatch(doc.doc_id, doc.state) for doc in changed if doc.doc_id not in sent]
-        return SyncResponse(cursor=f"{epoch}.{cursor}", docs=replies, resend=resend)
+        changed, until = await self._changed_elsewhere(attendee.id, set(ids), since, cursor)
+        replies += changed
+        return SyncResponse(cursor=f"{epoch}.{until}", docs=replies, resend=resend, more=until < cursor)
+
+    async def _changed_elsewhere(
+        self, attendee_id: str, sent: set[str], since: int, cursor: int
+    ) -> tuple[list[DocPatch], int]:
+        """The documents not sent that changed in ``(since, cursor]``, oldest first, up to the reply budget.
+
+        Returns:
+            The documents, and the sequence they bring the client up to (``cursor`` when all of them fit).
+        """
+        async with self.db.snapshot() as conn:
+            changed = await store.doc_sizes_changed_between(conn, attendee_id, since, cursor)
+            chosen: list[str] = []
+            total, until = 0, cursor
+            for doc_id, seq, size in changed:
+                if chosen and total + size > MAX_REPLY_BYTES:
+                    until = seq - 1
+                    break
+                if doc_id not in sent:
+                    chosen.append(doc_id)
+                    total += size
+            states = await store.get_docs(conn, attendee_id, chosen)
+        return [DocPatch(doc_id, states[doc_id].state) for doc_id in chosen if doc_id in states], until
 
     async def _commit(
         self, conn: aiosqlite.Connection, attendee_id: str, stored: dict[str, StoredDoc], merged: list[_Merged]

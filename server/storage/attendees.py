@@ -118,13 +118,15 @@ async def stored_bytes(conn: aiosqlite.Connection, attendee_id: str) -> int:
     return int(row[0]) if row else 0
 
 
-async def docs_changed_between(conn: aiosqlite.Connection, attendee_id: str, after: int, until: int) -> list[StoredDoc]:
-    """The documents whose last change is after the sequence ``after`` and at most ``until``, oldest first."""
+async def doc_sizes_changed_between(
+    conn: aiosqlite.Connection, attendee_id: str, after: int, until: int
+) -> list[tuple[str, int, int]]:
+    """``(doc_id, seq, size)`` of the documents whose last change is in ``(after, until]``, oldest first."""
     async with conn.execute(
-        "SELECT doc_id, state, seq FROM documents WHERE attendee_id = ? AND seq > ? AND seq <= ? ORDER BY seq",
+        "SELECT doc_id, seq, length(state) FROM documents WHERE attendee_id = ? AND seq > ? AND seq <= ? ORDER BY seq",
         (attendee_id, after, until),
     ) as cur:
-        return [StoredDoc(row[0], row[1], row[2]) for row in await cur.fetchall()]
+        return [(row[0], int(row[1]), int(row[2])) for row in await cur.fetchall()]
 
 
 async def count_docs(conn: aiosqlite.Connection, attendee_id: str) -> int:

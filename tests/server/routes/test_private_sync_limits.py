@@ -212,3 +212,28 @@ async def test_two_devices_merging_the_same_note_at_once_lose_no_word(empty_clie
 
 def _request(device: Device) -> SyncRequest:
     return msgspec.json.decode(msgspec.json.encode(device.request_body()), type=SyncRequest)
+
+
+async def test_answers_are_bounded_and_a_new_device_gets_everything_over_several(empty_client: AppClient) -> None:
+    phone = await new_device(empty_client)
+    notes = [note_id() for _ in range(8)]
+    for start in range(0, len(notes), 2):
+        for note in notes[start : start + 2]:
+            stuff(phone, note, 200_000)
+        await sync(empty_client, phone)
+
+    laptop = await_same_attendee(phone)
+    answers = []
+    while True:
+        response = await post(empty_client, laptop)
+        assert response.status_code == 200, response.text
+        answers.append(response.json())
+        laptop.receive(answers[-1])
+        if not answers[-1]["more"]:
+            break
+    assert len(answers) > 1
+    for answer in answers:
+        assert sum(len(base64.b64decode(doc["update"])) for doc in answer["docs"]) <= 1024 * 1024
+    assert sorted(doc_id for doc_id in laptop.docs) == sorted(notes)
+    for note in notes:
+        assert dict(laptop.doc(note).get("attachments", type=Map)) == dict(phone.doc(note).get("attachments", type=Map))
