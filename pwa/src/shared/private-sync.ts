@@ -7,7 +7,8 @@
  * server's known state vector), merges what comes back into the stored state in one transaction
  * with the new cursor, and refuses nothing the user wrote: a note the server refuses (413) stays
  * on the device, marked, and the other documents still sync. When the server says `resend` (its
- * database was restored from a backup), every document is sent again whole in the same run.
+ * database was restored from a backup), every document is sent again whole in the same run; when it
+ * says `more` (an answer carries at most about 1 MB), the run asks again until it has everything.
  */
 
 import { Doc, applyUpdate, diffUpdate, encodeStateVectorFromUpdate, mergeUpdates } from "yjs";
@@ -17,6 +18,8 @@ import type { Fetch } from "./http";
 import { ApiError, IdentityLostError, MAX_NOTE_TEXT_BYTES, apiRequest, ensureIdentity, fromBase64, toBase64 } from "./private-api";
 import { getIdentity, getPrivate, needsSync, setPrivate } from "./private-store";
 
+/** At most this many follow-up round trips for answers that say `more` (5 MB of documents take about 5). */
+const MORE_ROUNDS = 50;
 /** Requests stay well under the body limit: base64 grows bytes by a third. */
 const BATCH_BYTES = 600 * 1024;
 const LOCK = "kumpul-private-sync";
@@ -37,6 +40,8 @@ export interface SyncResponseBody {
   docs: { id: string; update: string }[];
   /** The server's copy does not continue this device's history (a restore): send every document whole. */
   resend?: boolean;
+  /** More changed documents than one answer carries: sync again at once with the new cursor. */
+  more?: boolean;
 }
 
 export interface PrivateSyncOptions {
@@ -253,6 +258,7 @@ export async function syncPrivateDocs(options: PrivateSyncOptions = {}): Promise
     const queue = batches(await pendingDocs(result));
     let attempts = 0;
     let resent = false;
+    let followUps = 0;
     while (queue.length > 0) {
       const batch = queue.shift()!;
       attempts += 1;
@@ -299,6 +305,10 @@ export async function syncPrivateDocs(options: PrivateSyncOptions = {}): Promise
         await markAllUnsent();
         queue.length = 0;
         queue.push(...batches(await pendingDocs(result)));
+      }
+      if (response.more && queue.length === 0 && followUps < MORE_ROUNDS) {
+        followUps += 1;
+        queue.push([]);
       }
     }
     return result;

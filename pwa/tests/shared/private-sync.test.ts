@@ -19,6 +19,8 @@ class FakeServer {
   seq = 0;
   requests: { url: string; method: string; auth: string | null; body: unknown }[] = [];
   refuse: Record<string, { status: number; detail: string }> = {};
+  /** Most documents changed elsewhere in one answer (the real server counts bytes). */
+  pageSize = Infinity;
   /** Once set, cursors are `<epoch>.<seq>` as the real server's (older servers sent the sequence alone). */
   epoch: string | null = null;
 
@@ -49,11 +51,16 @@ class FakeServer {
       if (toBase64(missing) !== "AAA=") replies.push({ id: sent.id, update: toBase64(missing) });
     }
     const sentIds = new Set(request.docs.map((doc) => doc.id));
-    for (const [id, entry] of this.docs) {
-      if (!sentIds.has(id) && entry.seq > since) replies.push({ id, update: toBase64(Y.encodeStateAsUpdate(entry.doc)) });
-    }
-    const cursor = this.epoch ? `${this.epoch}.${this.seq}` : String(this.seq);
-    return resend ? { cursor, docs: replies, resend } : { cursor, docs: replies };
+    const changed = [...this.docs].filter(([id, entry]) => !sentIds.has(id) && entry.seq > since).sort((a, b) => a[1].seq - b[1].seq);
+    const page = changed.slice(0, this.pageSize);
+    for (const [id, entry] of page) replies.push({ id, update: toBase64(Y.encodeStateAsUpdate(entry.doc)) });
+    const more = page.length < changed.length;
+    const until = more ? page[page.length - 1]![1].seq : this.seq;
+    const cursor = this.epoch ? `${this.epoch}.${until}` : String(until);
+    const answer: SyncResponseBody = { cursor, docs: replies };
+    if (resend) answer.resend = true;
+    if (more) answer.more = true;
+    return answer;
   }
 
   /** The documents as they are now, as a backup holds them. */
@@ -279,6 +286,24 @@ describe("the private sync round trip", () => {
     // Once is enough: the next round trip sends nothing again.
     await syncPrivateDocs({ fetch: server.fetch });
     expect(server.syncRequests().at(-1)!.docs).toEqual([]);
+  });
+
+  it("asks again at once while the server says there is more", async () => {
+    const docs = new PrivateDocs();
+    docs.editNote("note:0b0b0b0b-0000-4000-8000-0000000000c0", null, (doc) => doc.getText("body").insert(0, "mine"));
+    await docs.flush();
+    await setPrivate("wantIdentity", true);
+    await syncPrivateDocs({ fetch: server.fetch });
+    const others = [1, 2, 3, 4, 5].map((n) => `note:0b0b0b0b-0000-4000-8000-0000000000c${n}`);
+    for (const id of others) server.edit(id, (doc) => doc.getText("body").insert(0, `from the laptop ${id}`));
+    server.pageSize = 2;
+    const before = server.syncRequests().length;
+
+    const result = await syncPrivateDocs({ fetch: server.fetch });
+    expect(server.syncRequests().length - before).toBe(3);
+    expect(result.received.sort()).toEqual([...others].sort());
+    for (const id of others) expect((await stored(id)).getText("body").toString()).toBe(`from the laptop ${id}`);
+    expect(await getPrivate("cursor")).toBe(String(server.seq));
   });
 
   it("never sends a note over 100 KB of text", async () => {
