@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,9 +17,10 @@ from pycrdt import Doc, Map, Text
 
 from server.app import create_app
 from server.errors import Unauthorized
+from server.services import private_sync
 from server.services.private_sync import MAX_NOTE_BYTES
 from server.settings import Settings, settings_from_env
-from sync import SyncRequest
+from sync import SyncRequest, merge
 from tests.asgi import AppClient, app_client
 from tests.sync_devices import Device, b64
 
@@ -237,3 +239,22 @@ async def test_answers_are_bounded_and_a_new_device_gets_everything_over_several
     assert sorted(doc_id for doc_id in laptop.docs) == sorted(notes)
     for note in notes:
         assert dict(laptop.doc(note).get("attachments", type=Map)) == dict(phone.doc(note).get("attachments", type=Map))
+
+
+async def test_merging_runs_in_a_worker_thread_while_the_write_lock_is_free(
+    empty_client: AppClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another attendee's write never waits for this merge: it happens off the event loop and outside the lock."""
+    db = empty_client.app.state.db
+    seen: list[tuple[bool, bool]] = []
+
+    def watched_merge(state: bytes | None, update: bytes) -> bytes:
+        seen.append((db._write_lock.locked(), threading.current_thread() is threading.main_thread()))
+        return merge(state, update)
+
+    monkeypatch.setattr(private_sync, "merge", watched_merge)
+    phone = await new_device(empty_client)
+    note = note_id()
+    stuff(phone, note, 200_000)
+    await sync(empty_client, phone)
+    assert seen == [(False, False)]
