@@ -219,6 +219,26 @@ def sync_rows(doc: dict[str, Any]) -> list[Row]:
     ]
 
 
+def abuse_rows(doc: dict[str, Any]) -> list[Row]:
+    attendees = dig(doc, "attendees")
+    alone, noisy = dig(doc, "phases", "alone"), dig(doc, "phases", "noisy")
+    ratio = dig(doc, "p99_ratio")
+    return [
+        (
+            f"noisy neighbour: {number(attendees)} others' small edits alone, p50 / p99",
+            f"{number(alone['p50_ms'])} / {number(alone['p99_ms'])} ms",
+            NO_TARGET,
+            None,
+        ),
+        (
+            "noisy neighbour: beside one attendee hammering 5 MB, p50 / p99",
+            f"{number(noisy['p50_ms'])} / {number(noisy['p99_ms'])} ms ({ratio:g}x)",
+            "p99 ≤ 2x alone",
+            ratio is not None and ratio <= 2,
+        ),
+    ]
+
+
 BENCHMARKS: list[tuple[str, Callable[[Any], list[Row]]]] = [
     ("programme", programme_rows),
     ("storm", storm_rows),
@@ -227,6 +247,7 @@ BENCHMARKS: list[tuple[str, Callable[[Any], list[Row]]]] = [
     ("wire", wire_rows),
     ("pwa", pwa_rows),
     ("sync", sync_rows),
+    ("abuse", abuse_rows),
 ]
 
 

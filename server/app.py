@@ -174,7 +174,7 @@ def create_app(settings: Settings) -> Litestar:
         app.state.console = ConsoleService(db, limiter)
         app.state.trust_proxy = settings.trust_proxy
         app.state.attendees = AttendeeService(db, limiter)
-        app.state.private_sync = PrivateSyncService(db, limiter)
+        app.state.private_sync = PrivateSyncService(db, limiter, quota_bytes=settings.attendee_quota_bytes)
         app.state.push = PushSubscriptionService(db, limiter, allow_insecure_loopback=settings.allow_insecure_push)
         app.state.pwa_dir = settings.pwa_dir
         try:

@@ -1,4 +1,4 @@
-"""The ``kumpul`` command: serve, manage organisers, import programmes, back up."""
+"""The ``kumpul`` command: serve, manage organisers, import programmes, back up and restore."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from server.services.importer import ImportService, entities_written
 from server.services.programme import SYSTEM, ProgrammeService
 from server.services.ratelimit import RateLimiter
 from server.settings import settings_from_env
-from server.storage.backup import DATABASE_MEMBER, KEY_MEMBER, BackupError, backup
+from server.storage.backup import DATABASE_MEMBER, KEY_MEMBER, BackupError, backup, restore
 from server.storage.db import Database, storage_full, transient
 from server.storage.programme import get_entity
 from server.storage.purge import AttendeeData, Reclaimed, count_attendee_data, purge_attendees
@@ -129,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("path", type=Path, help="the tar file to write (see docs/operations.md to restore it)")
     backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
     _add_db_option(backup)
+
+    restore = commands.add_parser(
+        "restore", help="restore a backup as the database --db (never over an existing one) with its VAPID key"
+    )
+    restore.add_argument("backup", type=Path, help="a tar file written by kumpul backup")
+    _add_db_option(restore)
     return parser
 
 
@@ -307,9 +313,21 @@ def _backup(db_path: Path, args: argparse.Namespace) -> int:
     size = f"{report.database_bytes:,} bytes, schema {report.schema_version}"
     print(f"wrote {report.path}: {DATABASE_MEMBER} ({size}) {key}")
     print(
-        f"to restore: stop the server, tar -xf {report.path} -C <data folder>, start it (docs/operations.md)",
+        f"to restore: kumpul restore {report.path} --db <new database path> (docs/operations.md)",
         file=sys.stderr,
     )
+    return 0
+
+
+def _restore(db_path: Path, args: argparse.Namespace) -> int:
+    """``kumpul restore BACKUP``: put the backup in place as ``db_path``, say what was written."""
+    try:
+        report = restore(args.backup, db_path)
+    except BackupError as error:
+        raise Invalid(str(error)) from None
+    key = f"with {KEY_MEMBER}" if report.key_restored else f"without writing {KEY_MEMBER}"
+    print(f"restored {args.backup} as {report.db_path} (schema {report.schema_version}) {key}")
+    print(f"start the server on it: kumpul serve --db {report.db_path}", file=sys.stderr)
     return 0
 
 
@@ -364,6 +382,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _purge(db_path, args)
         if args.command == "backup":
             return _backup(db_path, args)
+        if args.command == "restore":
+            return _restore(db_path, args)
     except KumpulError as error:
         print(f"kumpul: {error.detail}", file=sys.stderr)
         return 1

@@ -28,6 +28,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         alert_delay_seconds: How long edits to one session are gathered into one alert.
         trust_proxy: A reverse proxy in front sets ``X-Forwarded-Proto`` and ``X-Forwarded-For``; believe
             them (for the console cookie's ``Secure`` flag and per-address sign-in limits).
+        attendee_quota_bytes: What all of one attendee's private documents may take together (their stored
+            states); a sync that would go over it gets 413.
     """
 
     db_path: Path = DEFAULT_DB
@@ -42,6 +44,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     release_push_claims: bool = True
     alert_delay_seconds: float = 60.0
     trust_proxy: bool = False
+    attendee_quota_bytes: int = 5 * 1024 * 1024
 
 
 def db_path_from_env(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -67,4 +70,13 @@ def settings_from_env(db: str | os.PathLike[str] | None = None) -> Settings:
         overrides["alert_delay_seconds"] = float(delay)
     if os.environ.get("KUMPUL_TRUST_PROXY") == "1":
         overrides["trust_proxy"] = True
+    if quota := os.environ.get("KUMPUL_ATTENDEE_QUOTA_BYTES"):
+        overrides["attendee_quota_bytes"] = _positive_int("KUMPUL_ATTENDEE_QUOTA_BYTES", quota)
     return msgspec.structs.replace(Settings(db_path=db_path_from_env(db)), **overrides)
+
+
+def _positive_int(name: str, value: str) -> int:
+    """An environment variable that must be a whole number above zero."""
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name} must be a whole number of bytes above zero, not {value!r}")
+    return int(value)

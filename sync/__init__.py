@@ -17,6 +17,7 @@ from sync.docs import (
     missing_for,
     new_note_id,
     note_text_bytes,
+    private_since,
 )
 from sync.errors import ChangeError, CursorError, DocumentError, StaleCursorError, SyncError
 from sync.feed import COLLECTIONS, KINDS, Change, ChangesPage, apply_changes, build_snapshot, sort_collection
@@ -46,5 +47,6 @@ __all__ = [
     "missing_for",
     "new_note_id",
     "note_text_bytes",
+    "private_since",
     "sort_collection",
 ]

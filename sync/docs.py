@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import msgspec
 from pycrdt import Doc, Map, Text
 
+from sync.cursor import Cursor
 from sync.errors import DocumentError
 
 PROFILE = "profile"
 NOTE_PREFIX = "note:"
+#: A cursor of a client from before the epoch was added to private cursors: the sequence alone.
+_OLD_CURSOR = re.compile(r"^[0-9]{1,18}$")
 _NOTE_ID = re.compile(r"^note:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -50,10 +55,20 @@ class DocPatch(msgspec.Struct, frozen=True, rename="camel"):
 
 
 class SyncResponse(msgspec.Struct, frozen=True, rename="camel"):
-    """What the client lacks, and the cursor to send next time."""
+    """What the client lacks, and the cursor to send next time.
+
+    Attributes:
+        cursor: Send it with the next request (``<epoch>.<seq>``).
+        docs: What the client lacks.
+        resend: The server's documents do not continue the history the client's cursor names (a restored or
+            recreated database): the client sends every document it holds, whole, in its next requests.
+        more: More documents changed than one answer carries: the client syncs again at once with ``cursor``.
+    """
 
     cursor: str
     docs: list[DocPatch]
+    resend: bool = False
+    more: bool = False
 
 
 def check_doc_id(doc_id: str) -> None:
@@ -72,10 +87,31 @@ def new_note_id() -> str:
     return f"{NOTE_PREFIX}{uuid.uuid4()}"
 
 
+@contextmanager
+def _crdt_core(what: str) -> Iterator[None]:
+    """Turn what the CRDT core raises on bad bytes into :class:`DocumentError` saying ``what`` was wrong.
+
+    pycrdt raises plain exceptions for undecodable bytes; bytes that decode but contradict the document can make
+    the Rust core panic, which arrives as ``pyo3_runtime.PanicException``, a ``BaseException``. Other
+    ``BaseException``s (cancellation, interrupts) pass through untouched.
+    """
+    try:
+        yield
+    except DocumentError:
+        raise
+    except Exception as error:
+        raise DocumentError(f"{what}: {error}") from None
+    except BaseException as error:
+        if type(error).__name__ != "PanicException":
+            raise
+        raise DocumentError(f"{what}: the CRDT core cannot apply it ({error})") from None
+
+
 def _load(state: bytes | None) -> Doc[Any]:
     doc: Doc[Any] = Doc()
     if state:
-        doc.apply_update(state)
+        with _crdt_core("the stored state cannot be read"):
+            doc.apply_update(state)
     return doc
 
 
@@ -83,15 +119,13 @@ def merge(state: bytes | None, update: bytes) -> bytes:
     """The stored state after applying a client's update, as one compacted Yjs update.
 
     Raises:
-        DocumentError: The update is not a Yjs update.
+        DocumentError: The update is not a Yjs update, or one the CRDT core cannot apply to ``state``.
     """
     doc = _load(state)
-    if update:
-        try:
+    with _crdt_core("not a Yjs update"):
+        if update:
             doc.apply_update(update)
-        except Exception as error:  # pycrdt raises plain exceptions for undecodable bytes
-            raise DocumentError(f"not a Yjs update: {error}") from None
-    merged: bytes = doc.get_update()
+        merged: bytes = doc.get_update()
     return merged
 
 
@@ -102,19 +136,22 @@ def missing_for(state: bytes, state_vector: bytes) -> bytes:
         DocumentError: The state vector cannot be decoded.
     """
     doc = _load(state)
-    try:
+    with _crdt_core("not a Yjs state vector"):
         diff: bytes = doc.get_update(state_vector) if state_vector else doc.get_update()
-    except Exception as error:  # pycrdt raises plain exceptions for undecodable bytes
-        raise DocumentError(f"not a Yjs state vector: {error}") from None
     return diff
 
 
 def note_text_bytes(state: bytes) -> int:
-    """UTF-8 size of a note's title and body, the measure of the note size limit."""
+    """UTF-8 size of a note's title and body, the measure of the note size limit.
+
+    Raises:
+        DocumentError: ``title`` or ``body`` is not a Y.Text.
+    """
     doc = _load(state)
-    title = doc.get("title", type=Text)
-    body = doc.get("body", type=Text)
-    return len(str(title).encode()) + len(str(body).encode())
+    with _crdt_core("not a note"):
+        title = doc.get("title", type=Text)
+        body = doc.get("body", type=Text)
+        return len(str(title).encode()) + len(str(body).encode())
 
 
 def bookmarked(profile_state: bytes) -> set[str]:
@@ -122,3 +159,33 @@ def bookmarked(profile_state: bytes) -> set[str]:
     doc = _load(profile_state)
     bookmarks = doc.get("bookmarks", type=Map)
     return {session_id for session_id, value in bookmarks.items() if value}
+
+
+def private_since(cursor: str | None, *, epoch: str, seq: int) -> tuple[int, bool]:
+    """Where a private sync starts, from the cursor a client sent.
+
+    A cursor is ``<epoch>.<seq>`` (see :class:`sync.Cursor`): the database's epoch and the attendee's document
+    sequence. Clients from before the epoch was added send the sequence alone, which is still accepted.
+
+    Args:
+        cursor: What the client sent; None on its first sync.
+        epoch: The current database's epoch.
+        seq: The attendee's newest document sequence.
+
+    Returns:
+        The sequence after which changed documents are sent, and whether the client must send every document it
+        holds: its cursor comes from another history (a restored or recreated database, or a sequence this
+        server never reached), so the server may lack what the client had already synced.
+
+    Raises:
+        CursorError: ``cursor`` is not a cursor.
+    """
+    if cursor is None:
+        return 0, False
+    if _OLD_CURSOR.match(cursor):
+        since = int(cursor)
+        return (since, False) if since <= seq else (0, True)
+    held = Cursor.decode(cursor)
+    if held.epoch != epoch or held.seq > seq:
+        return 0, True
+    return held.seq, False

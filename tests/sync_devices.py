@@ -52,4 +52,5 @@ class Device:
         for patch in body["docs"]:
             self.doc(patch["id"]).apply_update(base64.b64decode(patch["update"]))
         self.cursor = body["cursor"]
-        self.changed.clear()
+        # The server's copy does not continue this device's history (a restore): send everything it holds.
+        self.changed = set(self.docs) if body.get("resend") else set()

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 from datetime import datetime
 from typing import Literal
 
+import brotli
 import msgspec
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import JSONBody
 from msgspec import UNSET, UnsetType
 
 from server.routes.deps import AttendeeDep, AttendeesDep, PrivateSyncDep, attendee_required, client_address
 from server.routes.openapi import ATTENDEE, errors
+from server.routes.responses import negotiate_encoding, raw_json
 from server.schemas.base import Base, LanguageCode
 from server.services.attendees import Attendee
 from sync import SyncRequest, SyncResponse
+
+_encoder = msgspec.json.Encoder()
 
 
 class Credentials(msgspec.Struct, rename="camel"):
@@ -157,6 +163,8 @@ class PrivateSyncController(Controller):
         ),
         status_code=200,
         responses=errors(*ATTENDEE, 400, 413, 429),
+        # Encoded and compressed in a worker thread below: an answer may carry a megabyte of documents.
+        opt={"skip_compression": True},
     )
     async def sync_documents(
         self,
@@ -164,5 +172,21 @@ class PrivateSyncController(Controller):
         data: JSONBody[SyncRequest],
         me: AttendeeDep,
         private_sync: PrivateSyncDep,
-    ) -> SyncResponse:
-        return await private_sync.sync(me, data, client_address(request))
+    ) -> Response[SyncResponse]:
+        answer = await private_sync.sync(me, data, client_address(request))
+        encoding = negotiate_encoding(request.headers.get("accept-encoding"))
+        body = await asyncio.to_thread(_encode_answer, answer, encoding)
+        headers = {"Vary": "Accept-Encoding"}
+        if encoding != "identity":
+            headers["Content-Encoding"] = encoding
+        return raw_json(body, headers=headers)  # type: ignore[return-value]
+
+
+def _encode_answer(answer: SyncResponse, encoding: str) -> bytes:
+    """A sync answer as JSON in ``encoding``: CPU work for large answers, kept off the event loop."""
+    body = _encoder.encode(answer)
+    if encoding == "br":
+        return brotli.compress(body, quality=4)
+    if encoding == "gzip":
+        return gzip.compress(body, compresslevel=6, mtime=0)
+    return body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import aiosqlite
@@ -92,23 +93,40 @@ async def purge_link_codes(conn: aiosqlite.Connection, now: str) -> None:
 
 async def get_docs(conn: aiosqlite.Connection, attendee_id: str, doc_ids: list[str]) -> dict[str, StoredDoc]:
     """The stored documents among ``doc_ids``."""
-    found: dict[str, StoredDoc] = {}
-    for doc_id in doc_ids:
-        async with conn.execute(
-            "SELECT state, seq FROM documents WHERE attendee_id = ? AND doc_id = ?", (attendee_id, doc_id)
-        ) as cur:
-            row = await cur.fetchone()
-        if row is not None:
-            found[doc_id] = StoredDoc(doc_id, row[0], row[1])
-    return found
-
-
-async def docs_changed_since(conn: aiosqlite.Connection, attendee_id: str, seq: int) -> list[StoredDoc]:
     async with conn.execute(
-        "SELECT doc_id, state, seq FROM documents WHERE attendee_id = ? AND seq > ? ORDER BY seq",
-        (attendee_id, seq),
+        "SELECT doc_id, state, seq FROM documents WHERE attendee_id = ? AND doc_id IN (SELECT value FROM json_each(?))",
+        (attendee_id, json.dumps(doc_ids)),
     ) as cur:
-        return [StoredDoc(row[0], row[1], row[2]) for row in await cur.fetchall()]
+        return {row[0]: StoredDoc(row[0], row[1], row[2]) for row in await cur.fetchall()}
+
+
+async def doc_versions(conn: aiosqlite.Connection, attendee_id: str, doc_ids: list[str]) -> dict[str, int]:
+    """The sequence of the last change of each stored document among ``doc_ids`` (absent ones are left out)."""
+    async with conn.execute(
+        "SELECT doc_id, seq FROM documents WHERE attendee_id = ? AND doc_id IN (SELECT value FROM json_each(?))",
+        (attendee_id, json.dumps(doc_ids)),
+    ) as cur:
+        return {row[0]: int(row[1]) for row in await cur.fetchall()}
+
+
+async def stored_bytes(conn: aiosqlite.Connection, attendee_id: str) -> int:
+    """The size of every stored state of the attendee's documents, the measure of their quota."""
+    async with conn.execute(
+        "SELECT coalesce(sum(length(state)), 0) FROM documents WHERE attendee_id = ?", (attendee_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def doc_sizes_changed_between(
+    conn: aiosqlite.Connection, attendee_id: str, after: int, until: int
+) -> list[tuple[str, int, int]]:
+    """``(doc_id, seq, size)`` of the documents whose last change is in ``(after, until]``, oldest first."""
+    async with conn.execute(
+        "SELECT doc_id, seq, length(state) FROM documents WHERE attendee_id = ? AND seq > ? AND seq <= ? ORDER BY seq",
+        (attendee_id, after, until),
+    ) as cur:
+        return [(row[0], int(row[1]), int(row[2])) for row in await cur.fetchall()]
 
 
 async def count_docs(conn: aiosqlite.Connection, attendee_id: str) -> int:
@@ -117,19 +135,20 @@ async def count_docs(conn: aiosqlite.Connection, attendee_id: str) -> int:
     return int(row[0]) if row else 0
 
 
-async def next_doc_seq(conn: aiosqlite.Connection, attendee_id: str) -> int:
+async def next_doc_seq(conn: aiosqlite.Connection, attendee_id: str) -> int | None:
+    """Take the attendee's next document sequence; None when the attendee no longer exists (erased)."""
     async with conn.execute(
         "UPDATE attendees SET doc_seq = doc_seq + 1 WHERE id = ? RETURNING doc_seq", (attendee_id,)
     ) as cur:
         row = await cur.fetchone()
-    assert row is not None
-    return int(row[0])
+    return int(row[0]) if row else None
 
 
-async def doc_seq(conn: aiosqlite.Connection, attendee_id: str) -> int:
+async def doc_seq(conn: aiosqlite.Connection, attendee_id: str) -> int | None:
+    """The attendee's last document sequence; None when the attendee no longer exists (erased)."""
     async with conn.execute("SELECT doc_seq FROM attendees WHERE id = ?", (attendee_id,)) as cur:
         row = await cur.fetchone()
-    return int(row[0]) if row else 0
+    return int(row[0]) if row else None
 
 
 async def put_doc(conn: aiosqlite.Connection, attendee_id: str, doc_id: str, state: bytes, seq: int) -> None:

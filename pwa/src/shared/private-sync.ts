@@ -6,7 +6,9 @@
  * Sends every document changed here since the server last acknowledged it (the diff against the
  * server's known state vector), merges what comes back into the stored state in one transaction
  * with the new cursor, and refuses nothing the user wrote: a note the server refuses (413) stays
- * on the device, marked, and the other documents still sync.
+ * on the device, marked, and the other documents still sync. When the server says `resend` (its
+ * database was restored from a backup), every document is sent again whole in the same run; when it
+ * says `more` (an answer carries at most about 1 MB), the run asks again until it has everything.
  */
 
 import { Doc, applyUpdate, diffUpdate, encodeStateVectorFromUpdate, mergeUpdates } from "yjs";
@@ -16,6 +18,8 @@ import type { Fetch } from "./http";
 import { ApiError, IdentityLostError, MAX_NOTE_TEXT_BYTES, apiRequest, ensureIdentity, fromBase64, toBase64 } from "./private-api";
 import { getIdentity, getPrivate, needsSync, setPrivate } from "./private-store";
 
+/** At most this many follow-up round trips for answers that say `more` (5 MB of documents take about 5). */
+const MORE_ROUNDS = 50;
 /** Requests stay well under the body limit: base64 grows bytes by a third. */
 const BATCH_BYTES = 600 * 1024;
 const LOCK = "kumpul-private-sync";
@@ -34,6 +38,10 @@ export interface SyncRequestBody {
 export interface SyncResponseBody {
   cursor: string;
   docs: { id: string; update: string }[];
+  /** The server's copy does not continue this device's history (a restore): send every document whole. */
+  resend?: boolean;
+  /** More changed documents than one answer carries: sync again at once with the new cursor. */
+  more?: boolean;
 }
 
 export interface PrivateSyncOptions {
@@ -195,6 +203,36 @@ async function store(sent: Outgoing[], response: SyncResponseBody): Promise<stri
   return received;
 }
 
+/**
+ * Forget what the server was known to hold: every document counts as unsent, and is sent whole
+ * (no synced state vector to diff against). A revision below the document's own makes it pending.
+ */
+async function markAllUnsent(): Promise<void> {
+  const database = await db();
+  const tx = database.transaction("docs", "readwrite");
+  for (const record of await tx.store.getAll()) {
+    await tx.store.put({ ...record, syncedRev: Math.min(record.syncedRev, record.rev - 1), syncedVector: null });
+  }
+  await tx.done;
+}
+
+/** The documents to send now; notes over the text limit are marked refused and left out. */
+async function pendingDocs(result: PrivateSyncResult): Promise<Outgoing[]> {
+  const records = await (await db()).getAll("docs");
+  const pending: Outgoing[] = [];
+  for (const record of records) {
+    if (!needsSync(record)) continue;
+    if (record.id !== "profile" && record.textBytes > MAX_NOTE_TEXT_BYTES) {
+      const reason = `note over ${MAX_NOTE_TEXT_BYTES / 1024} KB`;
+      if (record.refused?.rev !== record.rev) await refuse([record], reason);
+      if (!result.refused.some((item) => item.id === record.id)) result.refused.push({ id: record.id, reason });
+      continue;
+    }
+    pending.push(outgoing(record));
+  }
+  return pending;
+}
+
 /** The reason inside a 413 that names one document, if it does. */
 function refusedDoc(error: ApiError, batch: Outgoing[]): Outgoing | undefined {
   return batch.find((item) => error.detail.includes(item.record.id));
@@ -217,20 +255,10 @@ export async function syncPrivateDocs(options: PrivateSyncOptions = {}): Promise
       if (!(await getPrivate("wantIdentity"))) return { ...result, skipped: true };
       identity = await ensureIdentity(options);
     }
-    const records = await (await db()).getAll("docs");
-    const pending: Outgoing[] = [];
-    for (const record of records) {
-      if (!needsSync(record)) continue;
-      if (record.id !== "profile" && record.textBytes > MAX_NOTE_TEXT_BYTES) {
-        const reason = `note over ${MAX_NOTE_TEXT_BYTES / 1024} KB`;
-        if (record.refused?.rev !== record.rev) await refuse([record], reason);
-        result.refused.push({ id: record.id, reason });
-        continue;
-      }
-      pending.push(outgoing(record));
-    }
-    const queue = batches(pending);
+    const queue = batches(await pendingDocs(result));
     let attempts = 0;
+    let resent = false;
+    let followUps = 0;
     while (queue.length > 0) {
       const batch = queue.shift()!;
       attempts += 1;
@@ -271,6 +299,17 @@ export async function syncPrivateDocs(options: PrivateSyncOptions = {}): Promise
       }
       result.sent.push(...batch.map((item) => item.record.id));
       result.received.push(...(await store(batch, response)));
+      if (response.resend && !resent) {
+        // The server was restored: it may lack what this device synced before, so send everything, once.
+        resent = true;
+        await markAllUnsent();
+        queue.length = 0;
+        queue.push(...batches(await pendingDocs(result)));
+      }
+      if (response.more && queue.length === 0 && followUps < MORE_ROUNDS) {
+        followUps += 1;
+        queue.push([]);
+      }
     }
     return result;
   });

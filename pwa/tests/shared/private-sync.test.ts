@@ -19,6 +19,10 @@ class FakeServer {
   seq = 0;
   requests: { url: string; method: string; auth: string | null; body: unknown }[] = [];
   refuse: Record<string, { status: number; detail: string }> = {};
+  /** Most documents changed elsewhere in one answer (the real server counts bytes). */
+  pageSize = Infinity;
+  /** Once set, cursors are `<epoch>.<seq>` as the real server's (older servers sent the sequence alone). */
+  epoch: string | null = null;
 
   fetch: Fetch = async (url, init) => {
     const body = init?.body ? JSON.parse(String(init.body)) : undefined;
@@ -32,7 +36,9 @@ class FakeServer {
   };
 
   private sync(request: SyncRequestBody): SyncResponseBody {
-    const since = request.cursor === null ? 0 : Number(request.cursor);
+    const [epoch, seq] = request.cursor?.includes(".") ? request.cursor.split(".") : [this.epoch, request.cursor ?? "0"];
+    const resend = request.cursor !== null && (epoch !== this.epoch || Number(seq) > this.seq);
+    const since = resend ? 0 : Number(seq);
     const replies: SyncResponseBody["docs"] = [];
     for (const sent of request.docs) {
       const entry = this.docs.get(sent.id) ?? { doc: new Y.Doc(), seq: 0 };
@@ -45,10 +51,33 @@ class FakeServer {
       if (toBase64(missing) !== "AAA=") replies.push({ id: sent.id, update: toBase64(missing) });
     }
     const sentIds = new Set(request.docs.map((doc) => doc.id));
-    for (const [id, entry] of this.docs) {
-      if (!sentIds.has(id) && entry.seq > since) replies.push({ id, update: toBase64(Y.encodeStateAsUpdate(entry.doc)) });
+    const changed = [...this.docs].filter(([id, entry]) => !sentIds.has(id) && entry.seq > since).sort((a, b) => a[1].seq - b[1].seq);
+    const page = changed.slice(0, this.pageSize);
+    for (const [id, entry] of page) replies.push({ id, update: toBase64(Y.encodeStateAsUpdate(entry.doc)) });
+    const more = page.length < changed.length;
+    const until = more ? page[page.length - 1]![1].seq : this.seq;
+    const cursor = this.epoch ? `${this.epoch}.${until}` : String(until);
+    const answer: SyncResponseBody = { cursor, docs: replies };
+    if (resend) answer.resend = true;
+    if (more) answer.more = true;
+    return answer;
+  }
+
+  /** The documents as they are now, as a backup holds them. */
+  backup(): { docs: Map<string, Uint8Array>; seq: number } {
+    return { docs: new Map([...this.docs].map(([id, entry]) => [id, Y.encodeStateAsUpdate(entry.doc)])), seq: this.seq };
+  }
+
+  /** Replace everything with a backup: a new epoch, the backup's sequence, and nothing written since. */
+  restore(backup: { docs: Map<string, Uint8Array>; seq: number }, epoch: string): void {
+    this.docs = new Map();
+    for (const [id, state] of backup.docs) {
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, state);
+      this.docs.set(id, { doc, seq: backup.seq });
     }
-    return { cursor: String(this.seq), docs: replies };
+    this.seq = backup.seq;
+    this.epoch = epoch;
   }
 
   /** Another device of the attendee changes a document on the server. */
@@ -225,6 +254,56 @@ describe("the private sync round trip", () => {
     docs.editNote(big, null, (doc) => doc.getText("body").delete(0, 11));
     await docs.flush();
     expect(needsSync((await (await db()).get("docs", big))!)).toBe(true);
+  });
+
+  it("after a restore, sends every document whole, so the server lacks nothing this device synced", async () => {
+    server.epoch = "e1e1e1e1e1e1";
+    const docs = new PrivateDocs();
+    const before = "note:0b0b0b0b-0000-4000-8000-0000000000b1";
+    const after = "note:0b0b0b0b-0000-4000-8000-0000000000b2";
+    docs.editNote(before, null, (doc) => doc.getText("body").insert(0, "Synced before the backup."));
+    await docs.flush();
+    await setPrivate("wantIdentity", true);
+    await syncPrivateDocs({ fetch: server.fetch });
+    const backup = server.backup();
+    docs.editNote(after, null, (doc) => doc.getText("body").insert(0, "Synced after the backup."));
+    await docs.flush();
+    await syncPrivateDocs({ fetch: server.fetch });
+    server.restore(backup, "0a0a0a0a0a0a");
+    const other = "note:0b0b0b0b-0000-4000-8000-0000000000b3";
+    server.edit(other, (doc) => doc.getText("body").insert(0, "Written on the laptop after the restore."));
+
+    const result = await syncPrivateDocs({ fetch: server.fetch });
+    expect(result.received).toContain(other);
+    const [asked, resent] = server.syncRequests().slice(-2);
+    expect(asked!.docs).toEqual([]);
+    expect(resent!.cursor).toMatch(/^0a0a0a0a0a0a\./);
+    expect(resent!.docs.map((doc) => doc.id).sort()).toEqual([before, after, other].sort());
+    expect(server.docs.get(after)!.doc.getText("body").toString()).toBe("Synced after the backup.");
+    expect((await stored(other)).getText("body").toString()).toBe("Written on the laptop after the restore.");
+    expect((await listDocRecords()).filter(needsSync)).toEqual([]);
+
+    // Once is enough: the next round trip sends nothing again.
+    await syncPrivateDocs({ fetch: server.fetch });
+    expect(server.syncRequests().at(-1)!.docs).toEqual([]);
+  });
+
+  it("asks again at once while the server says there is more", async () => {
+    const docs = new PrivateDocs();
+    docs.editNote("note:0b0b0b0b-0000-4000-8000-0000000000c0", null, (doc) => doc.getText("body").insert(0, "mine"));
+    await docs.flush();
+    await setPrivate("wantIdentity", true);
+    await syncPrivateDocs({ fetch: server.fetch });
+    const others = [1, 2, 3, 4, 5].map((n) => `note:0b0b0b0b-0000-4000-8000-0000000000c${n}`);
+    for (const id of others) server.edit(id, (doc) => doc.getText("body").insert(0, `from the laptop ${id}`));
+    server.pageSize = 2;
+    const before = server.syncRequests().length;
+
+    const result = await syncPrivateDocs({ fetch: server.fetch });
+    expect(server.syncRequests().length - before).toBe(3);
+    expect(result.received.sort()).toEqual([...others].sort());
+    for (const id of others) expect((await stored(id)).getText("body").toString()).toBe(`from the laptop ${id}`);
+    expect(await getPrivate("cursor")).toBe(String(server.seq));
   });
 
   it("never sends a note over 100 KB of text", async () => {
