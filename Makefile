@@ -33,10 +33,12 @@ $(SERVE_STAMP): pyproject.toml $(SERVE_LOCK)
 $(STAMP): pyproject.toml $(DEV_LOCK)
 	$(call install_locked,$(DEV_LOCK))
 
-# Refresh the lock on purpose: the newest releases within pyproject.toml's ranges, for every Python
-# Kumpul supports. The serving set is held to the same versions as the full one. Then run `make test`
-# and record what changed in CHANGELOG.md.
-UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes --upgrade
+# Re-resolve the lock for every Python Kumpul supports after pyproject.toml or requirements/*.in changed,
+# keeping every pin that still fits; `make lock UPGRADE=1` moves everything to the newest releases within
+# the ranges. The serving set is held to the same versions as the full one. Then run `make test` and
+# record what changed in CHANGELOG.md.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	$(if $(filter-out 0,$(UPGRADE)),--upgrade)
 lock: $(STAMP)
 	$(UV_COMPILE) pyproject.toml requirements/build.in requirements/tools.in --extra test --extra bench \
 		-o $(DEV_LOCK)
