@@ -18,8 +18,16 @@ Resolver = Callable[[str], Awaitable[list[str]]]
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 _INTERNAL_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain", ".home.arpa")
-#: IPv6 ranges that carry an IPv4 address in their last 32 bits: IPv4-compatible (deprecated) and NAT64.
-_EMBEDDING_IPV4 = (ipaddress.IPv6Network("::/96"), ipaddress.IPv6Network("64:ff9b::/96"))
+#: IPv6 ranges that carry an IPv4 address in their last 32 bits: IPv4-compatible (deprecated), IPv4-translated
+#: (``::ffff:0:a.b.c.d``, RFC 2765 / SIIT, which Python 3.11's tables call global) and NAT64.
+_EMBEDDING_IPV4 = (
+    ipaddress.IPv6Network("::/96"),
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),
+    ipaddress.IPv6Network("64:ff9b::/96"),
+)
+#: IETF protocol assignments (RFC 6890): Python 3.11 calls 192.0.0.9 and 192.0.0.10 global, but no push service
+#: lives there; the whole block is refused.
+_IETF_PROTOCOL = ipaddress.IPv4Network("192.0.0.0/24")
 #: NAT64 prefixes an operator picks for their own network (RFC 8215): they lead wherever that network goes.
 _LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
 #: A label that makes a host an IPv4 address to browsers and to ``inet_aton``: decimal, octal or hex.
@@ -36,6 +44,8 @@ def _is_public(address: IPAddress) -> bool:
             embedded = ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
         if embedded is not None:
             return _is_public(embedded)
+    elif address in _IETF_PROTOCOL:
+        return False
     return address.is_global and not address.is_multicast
 
 

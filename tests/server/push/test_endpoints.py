@@ -51,6 +51,14 @@ PRIVATE = [
     "https://[fc00::1]/push",
     "https://[fd12:3456:789a::1]/push",
     "https://[::ffff:10.0.0.1]/push",
+    "https://[::ffff:0:10.0.0.1]/push",  # IPv4-translated (RFC 6052 / SIIT), missing from Python 3.11's tables
+    "https://[::ffff:0:a00:1]/push",
+    "https://[::ffff:0:127.0.0.1]/push",
+    "https://192.0.0.1/push",  # IETF protocol assignments (192.0.0.0/24): 3.11 calls .9 and .10 global
+    "https://192.0.0.9/push",
+    "https://192.0.0.10/push",
+    "https://192.0.0.170/push",
+    "https://[::ffff:192.0.0.9]/push",
     "https://[64:ff9b::a00:1]/push",
     "https://[64:ff9b:1::808:808]/push",
     "https://198.18.0.1/push",
@@ -65,6 +73,7 @@ PRIVATE = [
 LINK_LOCAL = [
     "https://169.254.169.254/latest/meta-data",
     "https://[::ffff:169.254.169.254]/latest/meta-data",
+    "https://[::ffff:0:169.254.169.254]/latest/meta-data",
     "https://[fe80::1]/push",
     "https://[fe80::1%25eth0]/push",
 ]
