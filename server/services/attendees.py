@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
 import msgspec
 
-from server.errors import Invalid, NotFound, TooManyRequests, Unauthorized
+from server.errors import Invalid, NotFound, Unauthorized
 from server.services.auth import bearer_token, hash_token, new_token
 from server.services.ratelimit import Limit, RateLimiter
 from server.storage import attendees as store
@@ -108,13 +107,12 @@ class AttendeeService:
             Invalid: The code is unknown, used or expired.
             TooManyRequests: Too many wrong codes from this address.
         """
-        self.limiter.check(REDEEM_LIMIT, address)
+        # Counted before it is evaluated, so concurrent guesses cannot all pass while the first are being checked;
+        # a right code gives its token back.
+        self.limiter.hit(REDEEM_LIMIT, address)
         async with self.db.write() as conn:
             attendee_id = await store.redeem_link_code(conn, hash_token(normalise_code(code)), _iso(datetime.now(UTC)))
             if attendee_id is None:
-                # Racing guesses may find the bucket empty here; the answer is still that the code is wrong.
-                with contextlib.suppress(TooManyRequests):
-                    self.limiter.hit(REDEEM_LIMIT, address)
                 raise Invalid(
                     "this link code is not valid: codes work once and for 10 minutes; make a new one on your"
                     " other device",
@@ -122,6 +120,7 @@ class AttendeeService:
                 )
             token = new_token("kpa")
             await store.add_token(conn, attendee_id, hash_token(token))
+        self.limiter.refund(REDEEM_LIMIT, address)
         return attendee_id, token
 
     async def erase(self, attendee: AttendeeRow) -> None:

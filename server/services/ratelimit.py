@@ -57,13 +57,17 @@ class RateLimiter:
             self._forget_full(now)
         self._buckets[(limit.name, key)] = (tokens - 1.0, now)
 
-    def check(self, limit: Limit, key: str) -> None:
-        """Refuse as :meth:`hit` would, but take nothing: for limits that only count failures (wrong guesses).
+    def refund(self, limit: Limit, key: str) -> None:
+        """Give back a token :meth:`hit` took, for limits that count only failures (wrong guesses).
 
-        Raises:
-            TooManyRequests: The bucket is empty.
+        Such an attempt is counted *before* it is evaluated (a burst of concurrent guesses then finds the
+        bucket empty at once, instead of all passing a check while the first are still being evaluated); one
+        that turns out right gets its token back.
         """
-        self._refuse_if_empty(limit, key, self.clock())
+        bucket = self._buckets.get((limit.name, key))
+        if bucket is not None:
+            tokens, stamp = bucket
+            self._buckets[(limit.name, key)] = (min(float(limit.burst), tokens + 1.0), stamp)
 
     def _refuse_if_empty(self, limit: Limit, key: str, now: float) -> float:
         """The tokens in the bucket of ``key`` now, refilled since it was last used."""

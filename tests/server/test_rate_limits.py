@@ -6,10 +6,12 @@ is limited per name and per address; tests/server/routes/test_console.py covers 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import msgspec
@@ -21,6 +23,7 @@ from server.services.private_sync import SYNC_BY_ADDRESS, SYNC_LIMIT
 from server.services.push import SUBSCRIBE_BY_ADDRESS, SUBSCRIBE_BY_ATTENDEE
 from server.services.ratelimit import Limit, RateLimiter
 from server.settings import Settings
+from server.storage import attendees as attendees_store
 from tests.asgi import AppClient, app_client
 from tests.push_service import BrowserSubscription
 
@@ -227,3 +230,34 @@ async def test_ipv6_clients_count_per_64(app: AppClient) -> None:
     assert statuses == [400] * REDEEM_LIMIT.burst + [429], "hopping addresses inside one /64 dodges nothing"
     async with from_address(app, "2001:db8:5:8::1") as neighbour:
         assert (await neighbour.post("/api/attendees/link", json={"code": "DDDDD-99999"})).status_code == 400
+
+
+async def test_a_burst_of_concurrent_wrong_codes_is_held_to_the_limit(
+    app: AppClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Guesses are counted before they are checked: a burst sent at once gets no more checks than the limit allows."""
+    evaluated = 0
+    redeem = attendees_store.redeem_link_code
+
+    async def counted(*args: Any, **kwargs: Any) -> str | None:
+        nonlocal evaluated
+        evaluated += 1
+        return await redeem(*args, **kwargs)
+
+    monkeypatch.setattr(attendees_store, "redeem_link_code", counted)
+    async with from_address(app, VENUE) as web:
+        burst = await asyncio.gather(
+            *(web.post("/api/attendees/link", json={"code": f"EEEEE-{n:05d}"}) for n in range(200))
+        )
+    statuses = sorted(response.status_code for response in burst)
+    assert statuses == [400] * REDEEM_LIMIT.burst + [429] * (200 - REDEEM_LIMIT.burst)
+    assert evaluated == REDEEM_LIMIT.burst
+
+
+async def test_a_right_code_in_a_burst_does_not_use_up_a_guess(app: AppClient) -> None:
+    async with from_address(app, VENUE) as web:
+        codes = [(await link_code(web, await new_attendee(web), 0)).json()["code"] for _ in range(REDEEM_LIMIT.burst)]
+        linked = await asyncio.gather(*(web.post("/api/attendees/link", json={"code": code}) for code in codes))
+        assert [response.status_code for response in linked] == [201] * REDEEM_LIMIT.burst
+        wrong = [await web.post("/api/attendees/link", json={"code": f"FFFFF-{n:05d}"}) for n in range(2)]
+        assert [response.status_code for response in wrong] == [400, 400]
