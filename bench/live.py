@@ -226,7 +226,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the fan-out against a fresh server with the demo."""
     args = parse_args(argv)
     limit = need_sockets(args.connections)
-    with served(args.kumpul, nofile=limit, extra_args=serve_args(args)) as server:
+    # Every connection comes from this one machine: let one address hold them all (the server caps streams per
+    # address, 1,500 by default).
+    env = {"KUMPUL_LIVE_MAX_PER_ADDRESS": str(args.connections + 100)}
+    with served(args.kumpul, nofile=limit, extra_args=serve_args(args), env=env) as server:
         token = server.organiser("live", "announcer")
         figures = asyncio.run(run(server, token, args))
     print_summary(figures)

@@ -30,6 +30,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             them (for the console cookie's ``Secure`` flag and per-address sign-in limits).
         attendee_quota_bytes: What all of one attendee's private documents may take together (their stored
             states); a sync that would go over it gets 413.
+        live_max_per_address: Open ``/api/live`` streams one address may hold in one worker (429 past it).
+        live_max_total: Open ``/api/live`` streams one worker holds at most (503 past it); None derives it from
+            the worker's file-descriptor limit, leaving headroom.
     """
 
     db_path: Path = DEFAULT_DB
@@ -45,6 +48,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     alert_delay_seconds: float = 60.0
     trust_proxy: bool = False
     attendee_quota_bytes: int = 5 * 1024 * 1024
+    live_max_per_address: int = 1500
+    live_max_total: int | None = None
 
 
 def db_path_from_env(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -72,6 +77,10 @@ def settings_from_env(db: str | os.PathLike[str] | None = None) -> Settings:
         overrides["trust_proxy"] = True
     if quota := os.environ.get("KUMPUL_ATTENDEE_QUOTA_BYTES"):
         overrides["attendee_quota_bytes"] = _positive_int("KUMPUL_ATTENDEE_QUOTA_BYTES", quota)
+    if per_address := os.environ.get("KUMPUL_LIVE_MAX_PER_ADDRESS"):
+        overrides["live_max_per_address"] = _positive_count("KUMPUL_LIVE_MAX_PER_ADDRESS", per_address)
+    if total := os.environ.get("KUMPUL_LIVE_MAX_TOTAL"):
+        overrides["live_max_total"] = _positive_count("KUMPUL_LIVE_MAX_TOTAL", total)
     return msgspec.structs.replace(Settings(db_path=db_path_from_env(db)), **overrides)
 
 
@@ -79,4 +88,11 @@ def _positive_int(name: str, value: str) -> int:
     """An environment variable that must be a whole number above zero."""
     if not value.isdigit() or int(value) < 1:
         raise ValueError(f"{name} must be a whole number of bytes above zero, not {value!r}")
+    return int(value)
+
+
+def _positive_count(name: str, value: str) -> int:
+    """An environment variable that counts something: a whole number above zero."""
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name} must be a whole number above zero, not {value!r}")
     return int(value)

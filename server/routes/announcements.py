@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -132,22 +133,28 @@ class LiveController(Controller):
         summary="Server-Sent Events for open apps",
         description=(
             "`announcement` (the announcement JSON), `retracted` ({id}) and `programme` ({cursor}: pull "
-            "/api/changes) events; each event's id is a programme cursor, so `Last-Event-ID` resumes."
+            "/api/changes) events; each event's id is a programme cursor, so `Last-Event-ID` resumes. Open "
+            "streams are capped per address (429) and per server process (503); both carry `Retry-After`."
         ),
         opt={"skip_compression": True},
         media_type="text/event-stream",
+        responses=errors(429, 503),
     )
     async def live(self, request: Request, live: LiveDep, feed: FeedDep) -> ServerSentEvent:  # type: ignore[type-arg]
-        queue = live.connect()
-        current = feed.cursor
-        resume: Cursor | None = None
+        connection = live.connect(client_address(request))
         try:
-            candidate = Cursor.decode(request.headers.get("last-event-id", ""))
-            if candidate.epoch == feed.state.epoch and feed.state.floor <= candidate.seq < feed.state.seq:
-                resume = candidate
-        except CursorError:
-            resume = None
-        backlog = await live.events_since(resume, current) if resume else []
+            current = feed.cursor
+            resume: Cursor | None = None
+            try:
+                candidate = Cursor.decode(request.headers.get("last-event-id", ""))
+                if candidate.epoch == feed.state.epoch and feed.state.floor <= candidate.seq < feed.state.seq:
+                    resume = candidate
+            except CursorError:
+                resume = None
+            backlog = await live.events_since(resume, current) if resume else []
+        except BaseException:
+            live.disconnect(connection)
+            raise
 
         async def stream() -> AsyncIterator[ServerSentEventMessage]:
             try:
@@ -156,7 +163,7 @@ class LiveController(Controller):
                     yield ServerSentEventMessage(event=missed.event, data=missed.data, id=missed.id)
                 while True:
                     try:
-                        event = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                        event = await asyncio.wait_for(connection.queue.get(), KEEPALIVE_SECONDS)
                     except TimeoutError:
                         yield ServerSentEventMessage(comment="keep-alive")
                         continue
@@ -164,6 +171,10 @@ class LiveController(Controller):
                         return
                     yield ServerSentEventMessage(event=event.event, data=event.data, id=event.id)
             finally:
-                live.disconnect(queue)
+                live.disconnect(connection)
 
-        return ServerSentEvent(stream(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        events = stream()
+        # A stream whose response never starts (the client left first) is never iterated, so its ``finally``
+        # never runs: its slot is given back when the generator is dropped.
+        weakref.finalize(events, live.disconnect, connection)
+        return ServerSentEvent(events, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -33,6 +33,7 @@ MEANINGS: dict[int, str] = {
     410: "The cursor is older than the kept deletions: fetch /api/programme again",
     413: "The request body, or a document in it, is over its size limit, named in `detail`",
     429: "Over the rate limit named in `detail`; `Retry-After` says in how many seconds to try again",
+    503: "The server is at a capacity named in `detail`; `Retry-After` says in how many seconds to try again",
 }
 
 #: Both ways an organiser may authenticate: a bearer token, or the console's cookie (with ``X-CSRF-Token`` to change).

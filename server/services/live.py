@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+import resource
+from dataclasses import dataclass, field
 
 import msgspec
 
+from server.errors import TooManyRequests
 from server.storage import programme as programme_store
 from server.storage.db import Database
 from sync import Cursor
@@ -15,6 +17,44 @@ from sync import Cursor
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 256
+#: Streams one address may hold open in one worker: a venue of 500 behind one NAT, each with a phone and a laptop
+#: open, and room to spare for reconnects that overlap the streams they replace (``Settings.live_max_per_address``).
+MAX_PER_ADDRESS = 1500
+#: File descriptors kept free for everything else a worker does (the listening socket, SQLite files, push
+#: connections, ordinary requests): a quarter of the limit, and never fewer than this.
+MIN_HEADROOM = 256
+#: No more streams than this in one worker, however high the descriptor limit: each is also one of the requests
+#: granian lets a worker hold at once (``MAX_OPEN_REQUESTS_PER_WORKER`` in :mod:`server.serving`, 20,000), and the
+#: rest stay for the requests that come and go.
+MAX_TOTAL_CEILING = 16_000
+#: What a refused client is told to wait, in seconds, before it opens a stream again.
+RETRY_AFTER_SECONDS = 30
+
+
+def default_max_total() -> int:
+    """How many streams a worker holds open by default: its file-descriptor limit less headroom.
+
+    Read when the app is built, after :mod:`server.serving` has raised the soft limit to the hard one.
+    """
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return MAX_TOTAL_CEILING
+    headroom = max(MIN_HEADROOM, soft // 4)
+    return max(1, min(MAX_TOTAL_CEILING, soft - headroom))
+
+
+class LiveFull(TooManyRequests):
+    """Every live stream this worker may hold is open: 503, with ``Retry-After``."""
+
+    status_code = 503
+
+
+@dataclass(eq=False, slots=True)
+class Connection:
+    """One open stream: its queue of events, and the address it counts against."""
+
+    address: str
+    queue: asyncio.Queue[LiveEvent | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,48 +71,92 @@ class LiveHub:
 
     Programme changes arrive through :meth:`programme_changed` (a feed listener), whichever
     process made them, so announcements posted from the command line reach open apps too.
+
+    Each stream holds a socket, so open streams are capped per address and in total: past the caps a client is
+    refused at once (429 or 503 with ``Retry-After``) and the worker keeps descriptors for everything else.
+
+    Args:
+        db: The database.
+        seen: The programme sequence already published.
+        max_per_address: Streams one address may hold open (``KUMPUL_LIVE_MAX_PER_ADDRESS``).
+        max_total: Streams this worker holds open at most (``KUMPUL_LIVE_MAX_TOTAL``); None derives it from the
+            file-descriptor limit (:func:`default_max_total`).
     """
 
-    def __init__(self, db: Database, seen: int) -> None:
+    def __init__(
+        self, db: Database, seen: int, *, max_per_address: int = MAX_PER_ADDRESS, max_total: int | None = None
+    ) -> None:
         self.db = db
-        self._queues: set[asyncio.Queue[LiveEvent | None]] = set()
+        self.max_per_address = max_per_address
+        self.max_total = default_max_total() if max_total is None else max_total
+        self._connections: set[Connection] = set()
+        self._per_address: dict[str, int] = {}
         self._seen = seen
         self._publishing = asyncio.Lock()
         self._closed = False
 
     @property
     def connections(self) -> int:
-        return len(self._queues)
+        return len(self._connections)
 
-    def connect(self) -> asyncio.Queue[LiveEvent | None]:
-        queue: asyncio.Queue[LiveEvent | None] = asyncio.Queue(QUEUE_SIZE)
+    def connect(self, address: str) -> Connection:
+        """Open a stream for a client at ``address`` (its rate-limit key).
+
+        Raises:
+            TooManyRequests: The address holds ``max_per_address`` streams already (429).
+            LiveFull: The worker holds ``max_total`` streams already (503).
+        """
+        connection = Connection(address)
         if self._closed:
-            queue.put_nowait(None)  # shutting down: the stream ends at once, the app reconnects elsewhere
-        else:
-            self._queues.add(queue)
-        return queue
+            connection.queue.put_nowait(None)  # shutting down: the stream ends at once, the app reconnects elsewhere
+            return connection
+        held = self._per_address.get(address, 0)
+        if held >= self.max_per_address:
+            raise TooManyRequests(
+                f"too many live streams from one address: at most {self.max_per_address} at once;"
+                f" try again in {RETRY_AFTER_SECONDS} s",
+                retry_after=RETRY_AFTER_SECONDS,
+            )
+        if len(self._connections) >= self.max_total:
+            log.warning("live streams: all %d open; refusing more", self.max_total)
+            raise LiveFull(
+                f"the server holds as many live streams as it can ({self.max_total}); the programme and"
+                f" everything else still answer; try again in {RETRY_AFTER_SECONDS} s",
+                retry_after=RETRY_AFTER_SECONDS,
+            )
+        self._connections.add(connection)
+        self._per_address[address] = held + 1
+        return connection
 
-    def disconnect(self, queue: asyncio.Queue[LiveEvent | None]) -> None:
-        self._queues.discard(queue)
+    def disconnect(self, connection: Connection) -> None:
+        """Close a stream's slot; calling it again for the same stream does nothing."""
+        if connection not in self._connections:
+            return
+        self._connections.discard(connection)
+        left = self._per_address.get(connection.address, 1) - 1
+        if left > 0:
+            self._per_address[connection.address] = left
+        else:
+            self._per_address.pop(connection.address, None)
 
     def publish(self, event: LiveEvent) -> None:
         """Queue ``event`` for every connection; one too slow to keep up is closed (it reconnects)."""
-        for queue in list(self._queues):
+        for connection in list(self._connections):
             try:
-                queue.put_nowait(event)
+                connection.queue.put_nowait(event)
             except asyncio.QueueFull:
-                self._queues.discard(queue)
-                queue.get_nowait()
-                queue.put_nowait(None)
+                self.disconnect(connection)
+                connection.queue.get_nowait()
+                connection.queue.put_nowait(None)
 
     def close_all(self) -> None:
         """End every open stream, and any opened from now on: the server is stopping."""
         self._closed = True
-        for queue in list(self._queues):
-            self._queues.discard(queue)
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(None)
+        for connection in list(self._connections):
+            self.disconnect(connection)
+            if connection.queue.full():
+                connection.queue.get_nowait()
+            connection.queue.put_nowait(None)
 
     async def events_since(self, cursor: Cursor, current: str) -> list[LiveEvent]:
         """Announcements published or retracted after ``cursor``, then a poke with the current cursor."""
@@ -102,7 +186,7 @@ class LiveHub:
                 return
             since = Cursor(current.epoch, self._seen)
             self._seen = current.seq
-            if not self._queues:
+            if not self._connections:
                 return
             for event in await self.events_since(since, cursor):
                 self.publish(event)

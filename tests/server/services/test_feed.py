@@ -43,7 +43,7 @@ async def test_the_live_hub_publishes_each_change_once_and_in_order(tmp_path: Pa
             second = await store.put_entity(conn, "announcement", "ann-2", b'{"id":"ann-2","title":"Two"}')
             epoch = (await store.feed_state(conn)).epoch
         hub = LiveHub(db, 0)
-        queue = hub.connect()
+        queue = hub.connect("127.0.0.1").queue
         newer, older = f"{epoch}.{second}", f"{epoch}.{first}"
         # The watcher and a rebuild may both report the same write, or an older one late.
         await asyncio.gather(hub.programme_changed(newer), hub.programme_changed(newer), hub.programme_changed(older))
@@ -58,10 +58,10 @@ async def test_the_live_hub_publishes_each_change_once_and_in_order(tmp_path: Pa
 async def test_streams_opened_while_stopping_end_at_once(tmp_path: Path) -> None:
     async with Database(tmp_path / "kumpul.db", readers=1) as db:
         hub = LiveHub(db, 0)
-        open_stream = hub.connect()
+        open_stream = hub.connect("127.0.0.1").queue
         hub.close_all()
         assert open_stream.get_nowait() is None
-        assert hub.connect().get_nowait() is None, "a stream opened during shutdown ends at once"
+        assert hub.connect("127.0.0.1").queue.get_nowait() is None, "a stream opened during shutdown ends at once"
         assert hub.connections == 0
 
 
