@@ -4,21 +4,24 @@
  *
  * Open while the page is visible (or hidden for less than a minute) and the device is online.
  * The browser reconnects on its own and resumes with Last-Event-ID; when it gives up (or keeps
- * failing), the app reconnects with exponential backoff. The change feed stays the source of
- * truth: a stream missed while offline is caught up by the pull on reconnect.
+ * failing), the app reconnects with exponential backoff. A stream the server refuses (429 from
+ * one address, 503 when full) fails at once, and EventSource hides the answer: the app then asks
+ * once with fetch what the server said and waits at least its Retry-After, so a venue of phones
+ * does not hammer a full server. The change feed stays the source of truth: a stream missed while
+ * offline is caught up by the pull on reconnect.
  */
 
 import { signal } from "@preact/signals";
 
 import { db } from "../shared/db";
-import { backoffDelay } from "../shared/http";
+
 import type { Announcement } from "../shared/types";
 import { asAnnouncement, isBehind, isExpired, isForAttendee } from "./announce/model";
 import { audience, liveEntries } from "./announce/state";
+import { LIVE_URL, liveRetryDelay, MAX_RETRY_AFTER_MS, probeLive } from "./live-retry";
 import { navigate } from "./router";
 import { loaded, programme, syncNow, unreachable } from "./store";
 
-export const LIVE_URL = "/api/live";
 /** Close the stream after the page has been hidden this long. */
 const HIDDEN_CLOSE_MS = 60_000;
 /** Errors while the browser reconnects by itself before the app takes over with backoff. */
@@ -126,14 +129,24 @@ function open(): void {
     browserRetries += 1;
     // CONNECTING: the browser retries by itself (and resumes with Last-Event-ID); let it, a few times.
     if (stream.readyState === EventSource.CONNECTING && browserRetries <= MAX_BROWSER_RETRIES) return;
+    const refused = stream.readyState === EventSource.CLOSED;
     close();
-    const delay = backoffDelay(failures, { baseMs: 3_000, maxMs: 120_000 });
-    failures += 1;
-    retryTimer = setTimeout(() => {
-      retryTimer = null;
-      open();
-    }, delay);
+    void retryLater(refused);
   });
+}
+
+/** Open the stream again after a pause; when the server refused it, no sooner than it asked. */
+async function retryLater(refused: boolean): Promise<void> {
+  const attempt = failures;
+  failures += 1;
+  // Holds the place while the server is asked, so nothing else opens the stream meanwhile.
+  retryTimer = setTimeout(() => undefined, MAX_RETRY_AFTER_MS);
+  const answer = refused ? await probeLive() : null;
+  if (retryTimer) clearTimeout(retryTimer);
+  retryTimer = setTimeout(() => {
+    retryTimer = null;
+    open();
+  }, liveRetryDelay(attempt, answer?.retryAfter ?? null));
 }
 
 function onVisibility(): void {
