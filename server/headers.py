@@ -17,6 +17,10 @@ The content security policy depends on what the response is:
   policy; the document they show is served at ``/schema/openapi.json``.
 - A ``304 Not Modified`` carries no policy: its headers update the stored response's, whose policy is the right one.
 
+Responses that hold one person's data or a secret (:func:`is_private`: the organisers' API, an attendee's own
+resources and tokens, link codes, push subscriptions, calendar feeds) also carry ``Cache-Control: no-store``,
+replacing whatever the route said, errors included: no browser cache, proxy or shared device keeps a copy.
+
 One source of truth: routes do not set these headers. A header a response already carries is never replaced or
 duplicated, so a route that needs a more specific value (another policy, say) sets it itself and keeps it.
 """
@@ -60,6 +64,21 @@ _RESOURCE_POLICY = RESOURCE_POLICY.encode()
 _APP_TYPES = (b"text/html", b"text/javascript", b"application/javascript")
 
 
+#: Path prefixes of private responses: each matches itself and everything below it.
+PRIVATE_PREFIXES = ("/api/admin", "/api/attendees", "/api/me", "/api/calendar", "/api/push/subscriptions")
+_CACHE_CONTROL = b"cache-control"
+_NO_STORE = (_CACHE_CONTROL, b"no-store")
+
+
+def is_private(path: str) -> bool:
+    """Whether responses to ``path`` are one person's (or carry a secret) and must never be stored.
+
+    Classified by path rather than by route, so every answer on these paths is covered, refusals and errors
+    included; tests/server/test_security_headers.py checks that every route taking credentials falls here.
+    """
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in PRIVATE_PREFIXES)
+
+
 def is_https(scope: Scope, *, trust_proxy: bool) -> bool:
     """Whether the browser reached the server over https: the connection's scheme, or a trusted proxy's word."""
     if scope.get("scheme") == "https":
@@ -100,6 +119,9 @@ def add_security_headers(message: Message, scope: Scope, *, trust_proxy: bool) -
     if message["type"] != "http.response.start":
         return
     present = list(message.get("headers") or ())
+    if is_private(scope.get("path", "")):
+        present = [header for header in present if header[0].lower() != _CACHE_CONTROL]
+        present.append(_NO_STORE)
     names = {name.lower() for name, _ in present}
     content_type = next((value for name, value in present if name.lower() == b"content-type"), None)
     extra = security_headers(scope, content_type, message["status"], trust_proxy=trust_proxy)

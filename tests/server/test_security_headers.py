@@ -15,6 +15,7 @@ from litestar import Litestar, Response, get
 from litestar.routes import HTTPRoute
 
 from server.app import MAX_BODY_BYTES, create_app
+from server.headers import is_private
 from server.settings import Settings
 from tests.asgi import AppClient, app_client, http_scope
 from tests.conftest import Tokens
@@ -191,6 +192,10 @@ async def test_every_route_and_method_answers_with_the_security_headers(client: 
         assert status < 500, f"{method} {path} failed: {status}"
         page = headers.get("content-type", "").startswith(("text/html", "text/javascript"))
         assert_secured(headers, page=page, what=f"{method} {path} ({status})")
+        if is_private(path.partition("?")[0]):
+            assert headers.get_list("cache-control") == ["no-store"], f"{method} {path} ({status}) may be stored"
+        else:
+            assert "no-store" not in headers.get("cache-control", ""), f"{method} {path} is public"
         answered[f"{method} {path}"] = status
     # The walk reached the handlers, not only the router: reads of the programme and the stream answered 200.
     assert answered["GET /api/programme"] == 200
@@ -198,6 +203,33 @@ async def test_every_route_and_method_answers_with_the_security_headers(client: 
     assert answered["GET /api/live"] == 200
     assert answered[f"GET /api/calendar/{values['filename']}"] == 200
     assert answered["GET /healthz"] == 200
+
+
+def taken_credentials(route: HTTPRoute) -> bool:
+    """Whether a route checks credentials (a guard) or says it takes them (OpenAPI security)."""
+    return any(handler.resolve_guards() or handler.resolve_security() for handler in route.route_handlers)
+
+
+#: Private routes that take no credentials: they hand out a secret (a new attendee's token, a linked device's
+#: token) or are reached through one (a calendar feed's secret address).
+SECRET_WITHOUT_CREDENTIALS = {"/api/attendees", "/api/attendees/link", "/api/calendar/{filename:str}"}
+
+
+def test_every_route_that_takes_credentials_or_hands_out_a_secret_is_private(client: Client) -> None:
+    routes = [route for route in client.app.routes if isinstance(route, HTTPRoute)]
+    private = {route.path for route in routes if taken_credentials(route)} | SECRET_WITHOUT_CREDENTIALS
+    assert private - {route.path for route in routes} == set(), "a route named here is gone"
+    assert sorted(path for path in private if not is_private(path)) == []
+    assert {"/api/admin/me", "/api/me/sync", "/api/attendees/me", "/api/attendees/me/link-code"} <= private
+    assert [path for path in ("/api/programme", "/api/push/key", "/admin", "/api/administer") if is_private(path)] == []
+
+
+async def test_private_answers_replace_the_routes_own_cache_control(client: Client, tokens: Tokens) -> None:
+    values, _ = await path_values(client, tokens)
+    feed = await client.get(f"/api/calendar/{values['filename']}")
+    assert feed.status_code == 200
+    assert feed.headers.get_list("cache-control") == ["no-store"]
+    assert (await client.get("/api/admin/me")).headers.get_list("cache-control") == ["no-store"], "a 401 too"
 
 
 async def test_the_programme_revalidated_keeps_its_stored_policy(client: Client) -> None:
