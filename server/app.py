@@ -215,6 +215,7 @@ def create_app(settings: Settings) -> Litestar:
             announcements.LiveController,
             console_routes.ConsoleController,
             console_routes.OrganiserController,
+            console_routes.OrganiserTokenController,
             console_routes.HistoryController,
             console_routes.WarningsController,
             import_routes.AdminImportController,

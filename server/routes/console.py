@@ -19,7 +19,9 @@ from server.schemas.console import (
     OrganiserCreated,
     OrganiserListItem,
     OrganiserRef,
+    OrganiserToken,
     PasswordChange,
+    PasswordReset,
     ScheduleWarning,
     SignIn,
 )
@@ -176,17 +178,46 @@ class OrganiserController(Controller):
     @post(
         "/{organiser_id:int}/password-reset",
         status_code=200,
-        summary="Give an organiser a new one-time password; their sign-ins end (admin)",
-        responses=errors(*ORGANISER, 404),
+        summary="Give an organiser a new one-time password; their sign-ins end and their API token is revoked (admin)",
+        description=(
+            'Send `{"revokeToken": false}` to keep their API token working; without a body it is revoked, and '
+            "they (once signed in) or an admin issue a new one with POST /api/admin/organisers/{id}/token."
+        ),
+        responses=errors(*ORGANISER, 400, 404, 413),
     )
     async def reset_password(
         self,
         request: Request,  # type: ignore[type-arg]
         organiser_id: FromPath[RowIdParam],
         console: ConsoleDep,
+        data: JSONBody[PasswordReset | None] = None,
     ) -> OneTimePassword:
         actor: Organiser = request.state.organiser
-        return OneTimePassword(one_time_password=await console.reset_password(organiser_id, actor=actor.name))
+        revoke = data.revoke_token if data is not None else True
+        password = await console.reset_password(organiser_id, actor=actor.name, revoke_token=revoke)
+        return OneTimePassword(one_time_password=password, token_revoked=revoke)
+
+
+class OrganiserTokenController(Controller):
+    path = "/api/admin/organisers/{organiser_id:int}/token"
+    tags = ["console"]
+    security = ORGANISER_SECURITY
+    guards = [requires(None)]
+
+    @post(
+        "/",
+        status_code=200,
+        summary="Issue a new API token; the previous one stops working (admin, or the organiser themselves)",
+        responses=errors(*ORGANISER, 404),
+    )
+    async def issue_token(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        organiser_id: FromPath[RowIdParam],
+        console: ConsoleDep,
+    ) -> OrganiserToken:
+        organiser, token = await console.issue_token(organiser_id, by=request.state.organiser)
+        return OrganiserToken(organiser=organiser, token=token)
 
 
 class HistoryController(Controller):

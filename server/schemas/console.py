@@ -43,11 +43,16 @@ class PasswordChange(Base, kw_only=True):
 
 
 class OrganiserListItem(Base, kw_only=True):
+    """An organiser: ``tokenIssuedAt`` is null once their API token was revoked; ``tokenLastUsedAt`` is to the
+    minute, null when the current token was never used."""
+
     id: RowId
     name: str
     role: RoleName
     created_at: str
     has_password: bool
+    token_issued_at: str | None
+    token_last_used_at: str | None
 
 
 class OrganiserCreate(Base, kw_only=True):
@@ -64,9 +69,24 @@ class OrganiserCreated(Base, kw_only=True):
 
 
 class OneTimePassword(Base, kw_only=True):
-    """A fresh one-time password; the organiser chooses their own at the next sign-in."""
+    """A fresh one-time password; the organiser chooses their own at the next sign-in. ``tokenRevoked`` says
+    whether their API token stopped working too."""
 
     one_time_password: str
+    token_revoked: bool
+
+
+class PasswordReset(Base, kw_only=True):
+    """``POST /api/admin/organisers/{id}/password-reset``: also revoke the API token unless told not to."""
+
+    revoke_token: bool = True
+
+
+class OrganiserToken(Base, kw_only=True):
+    """A new API token, shown only here, once; the organiser's previous token stopped working."""
+
+    organiser: OrganiserRef
+    token: str
 
 
 class HistoryEntry(Base, kw_only=True):

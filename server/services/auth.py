@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
+import sqlite3
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import aiosqlite
@@ -16,6 +19,11 @@ from server.storage import console as console_store
 from server.storage import organisers
 from server.storage.db import Database
 
+log = logging.getLogger(__name__)
+
+#: How precisely an organiser token's last use is kept: at most one write per token this often, so a script
+#: polling with its token does not take the write lock on every request.
+TOKEN_USE_PRECISION = timedelta(minutes=1)
 #: What a console session whose organiser still holds a one-time password is told everywhere else.
 FIRST_SIGN_IN_ONLY = "set your own password first"
 
@@ -98,6 +106,9 @@ class AuthService:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        #: When this process last recorded each token's use (monotonic seconds, by token hash): concurrent
+        #: requests with one token, all seeing the stored time as stale, still write it once.
+        self._marked: dict[bytes, float] = {}
 
     async def add_organiser(self, name: str, role: Role) -> tuple[Organiser, str]:
         """Create an organiser and return it with its new token (shown once, stored hashed).
@@ -124,11 +135,27 @@ class AuthService:
             raise Unauthorized(
                 "this needs an organiser: send `Authorization: Bearer TOKEN`, or sign in to the console at /admin"
             )
+        token_hash = hash_token(token)
         async with self.db.read() as conn:
-            row = await organisers.organiser_by_token_hash(conn, hash_token(token))
+            row = await organisers.organiser_by_token_hash(conn, token_hash)
         if row is None:
-            raise Unauthorized("the organiser token is not valid")
+            raise Unauthorized("the organiser token is not valid (it may have been replaced or revoked)")
+        now = datetime.now(UTC)
+        stale = console_store.timestamp(now - TOKEN_USE_PRECISION)
+        if row.token_last_used_at is None or row.token_last_used_at < stale:
+            marked = self._marked.get(token_hash)
+            if marked is None or time.monotonic() - marked >= TOKEN_USE_PRECISION.total_seconds():
+                self._marked[token_hash] = time.monotonic()
+                await self._mark_used(row.id, console_store.timestamp(now), stale)
         return Organiser(row.id, row.name, Role(row.role))
+
+    async def _mark_used(self, organiser_id: int, now: str, stale: str) -> None:
+        """Record a token's use; a busy or full database only loses the record, never the request."""
+        try:
+            async with self.db.write() as conn:
+                await organisers.mark_token_used(conn, organiser_id, now, stale)
+        except sqlite3.OperationalError as exc:
+            log.warning("could not record an organiser token's use: %s", exc)
 
     async def identify(
         self, *, authorization: str | None, console_token: str | None, csrf_token: str | None, unsafe: bool

@@ -17,9 +17,9 @@ import aiosqlite
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from server.errors import Conflict, Invalid, NotFound, Unauthorized
+from server.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from server.schemas.console import HistoryEntry, OrganiserListItem, OrganiserRef
-from server.services.auth import Caller, Organiser, Role, hash_token, new_token
+from server.services.auth import Caller, Organiser, Permission, Role, hash_token, new_token
 from server.services.ratelimit import Limit, RateLimiter
 from server.storage import console as store
 from server.storage import history as history_store
@@ -201,6 +201,8 @@ class ConsoleService:
                 role=Role(row.role).value,
                 created_at=row.created_at,
                 has_password=row.has_password,
+                token_issued_at=row.token_issued_at,
+                token_last_used_at=row.token_last_used_at,
             )
             for row in rows
         ]
@@ -246,8 +248,14 @@ class ConsoleService:
                 conn, by.name, "deleted", "organiser", str(organiser_id), f"{row.name} ({row.role})"
             )
 
-    async def reset_password(self, organiser_id: int, *, actor: str) -> str:
-        """Give an organiser a new one-time password; their console sessions end.
+    async def reset_password(self, organiser_id: int, *, actor: str, revoke_token: bool = True) -> str:
+        """Give an organiser a new one-time password; their console sessions end and known devices are forgotten.
+
+        Args:
+            organiser_id: Whose password.
+            actor: Who resets it, for the history.
+            revoke_token: Also revoke their API token (a reset usually means the account is not safe); they or an
+                admin issue a new one with :meth:`issue_token`.
 
         Returns:
             The one-time password, shown once.
@@ -263,8 +271,37 @@ class ConsoleService:
                 raise NotFound(f"no organiser with id {organiser_id}")
             await store.set_password(conn, organiser_id, password_hash, must_change=True)
             await store.delete_sessions_of(conn, organiser_id)
+            await store.forget_devices(conn, organiser_id)
             await history_store.record(conn, actor, "password-reset", "organiser", str(organiser_id), row.name)
+            if revoke_token:
+                await organisers.replace_token(conn, organiser_id, hash_token(new_token("kpo")), None)
+                await history_store.record(conn, actor, "token-revoked", "organiser", str(organiser_id), row.name)
         return password
+
+    async def issue_token(self, organiser_id: int, *, by: Organiser) -> tuple[OrganiserRef, str]:
+        """A new API token for an organiser; their previous one (or a revoked one) stops working at once.
+
+        Args:
+            organiser_id: Whose token.
+            by: Who asks: an admin, or the organiser themselves.
+
+        Returns:
+            The organiser and the new token, shown once (stored hashed).
+
+        Raises:
+            Forbidden: ``by`` is neither an admin nor the organiser.
+            NotFound: No such organiser.
+        """
+        if organiser_id != by.id and not by.can(Permission.ORGANISERS):
+            raise Forbidden("only an admin, or the organiser themselves, may issue their API token")
+        token = new_token("kpo")
+        async with self.db.write() as conn:
+            row = await organisers.organiser_by_id(conn, organiser_id)
+            if row is None:
+                raise NotFound(f"no organiser with id {organiser_id}")
+            await organisers.replace_token(conn, organiser_id, hash_token(token), store.timestamp(datetime.now(UTC)))
+            await history_store.record(conn, by.name, "token-issued", "organiser", str(organiser_id), row.name)
+        return _ref(Organiser(row.id, row.name, Role(row.role))), token
 
     # -- history --------------------------------------------------------------------------------
 

@@ -115,3 +115,8 @@ async def purge_expired(conn: aiosqlite.Connection, now: str) -> int:
     """Drop sessions that have ended; returns how many."""
     cur = await conn.execute("DELETE FROM console_sessions WHERE expires_at <= ?", (now,))
     return cur.rowcount
+
+
+async def forget_devices(conn: aiosqlite.Connection, organiser_id: int) -> None:
+    """Forget every browser the organiser signed in from (their sign-in attempts are strangers' again)."""
+    await conn.execute("DELETE FROM console_devices WHERE organiser_id = ?", (organiser_id,))

@@ -113,6 +113,8 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("POST", "/api/admin/organisers"): ADMIN,
     ("DELETE", "/api/admin/organisers/{organiser_id:int}"): ADMIN,
     ("POST", "/api/admin/organisers/{organiser_id:int}/password-reset"): ADMIN,
+    # another organiser's token (their own: tests/server/routes/test_console.py)
+    ("POST", "/api/admin/organisers/{organiser_id:int}/token"): ADMIN,
     # attendees: anyone may become one; the rest needs the attendee's token
     ("POST", "/api/attendees"): PUBLIC,
     ("POST", "/api/attendees/link"): PUBLIC,
@@ -327,6 +329,11 @@ async def reset_password(scene: Scene, web: httpx.AsyncClient, auth: dict[str, s
     return await web.post(f"/api/admin/organisers/{organiser_id}/password-reset", headers=auth)
 
 
+async def issue_token(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
+    organiser_id, _, _ = await scene.organiser()
+    return await web.post(f"/api/admin/organisers/{organiser_id}/token", headers=auth)
+
+
 REQUESTS: dict[tuple[str, str], Send] = {
     ("GET", "/healthz"): get("/healthz"),
     ("GET", "/api/event"): get("/api/event"),
@@ -416,6 +423,7 @@ REQUESTS: dict[tuple[str, str], Send] = {
     ),
     ("DELETE", "/api/admin/organisers/{organiser_id:int}"): delete_organiser,
     ("POST", "/api/admin/organisers/{organiser_id:int}/password-reset"): reset_password,
+    ("POST", "/api/admin/organisers/{organiser_id:int}/token"): issue_token,
     ("POST", "/api/attendees"): write("POST", "/api/attendees"),
     ("POST", "/api/attendees/link"): link,
     ("GET", "/api/attendees/me"): get("/api/attendees/me"),

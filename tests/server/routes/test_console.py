@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import sqlite3
 import time
@@ -21,6 +22,7 @@ from server.services.auth import Organiser, Role
 from server.services.console import DUMMY_HASH, ConsoleService
 from server.services.ratelimit import RateLimiter
 from server.settings import Settings
+from server.storage import organisers as organisers_store
 from tests.asgi import AppClient, app_client
 from tests.conftest import Tokens
 
@@ -451,7 +453,10 @@ async def test_admin_manages_organisers(client: Client) -> None:
             ("Ayu", "admin", True),
             ("Budi", "announcer", True),
         ]
-        assert all(set(o) == {"id", "name", "role", "createdAt", "hasPassword"} for o in listed)
+        assert all(
+            set(o) == {"id", "name", "role", "createdAt", "hasPassword", "tokenIssuedAt", "tokenLastUsedAt"}
+            for o in listed
+        )
         assert (
             await client.get("/api/admin/history", headers={"Authorization": f"Bearer {body['token']}"})
         ).status_code == 200
@@ -462,8 +467,13 @@ async def test_admin_manages_organisers(client: Client) -> None:
         assert bad.status_code == 400
         assert "role" in bad.text
 
-        reset = await web.post(f"/api/admin/organisers/{body['organiser']['id']}/password-reset", headers=csrf)
+        reset = await web.post(
+            f"/api/admin/organisers/{body['organiser']['id']}/password-reset",
+            json={"revokeToken": False},
+            headers=csrf,
+        )
         assert reset.status_code == 200
+        assert reset.json()["tokenRevoked"] is False
         fresh = reset.json()["oneTimePassword"]
         assert fresh != body["oneTimePassword"]
         async with browser(client) as budi:
@@ -620,3 +630,94 @@ async def test_warnings_for_room_and_speaker_clashes(client: Client, tokens: Tok
     await client.patch(f"/api/admin/sessions/{clash}", json={"status": "cancelled"}, headers=tokens.header("editor"))
     after = (await client.get("/api/admin/warnings", headers=tokens.header("editor"))).json()
     assert [w["kind"] for w in after if set(w["sessionIds"]) & ours] == ["speaker-double-booked"]
+
+
+# -- API tokens --------------------------------------------------------------------------------
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def listed(client: Client, admin_token: str, organiser_id: int) -> dict[str, Any]:
+    organisers = (await client.get("/api/admin/organisers", headers=bearer(admin_token))).json()
+    found: dict[str, Any] = next(o for o in organisers if o["id"] == organiser_id)
+    return found
+
+
+async def test_a_password_reset_revokes_the_organisers_token(client: Client) -> None:
+    admin = await make_organiser(client, "admin")
+    editor = await make_organiser(client, "editor")
+    assert (await client.get("/api/admin/warnings", headers=bearer(editor.token))).status_code == 200
+    reset = await client.post(f"/api/admin/organisers/{editor.id}/password-reset", headers=bearer(admin.token))
+    assert reset.status_code == 200
+    assert reset.json()["tokenRevoked"] is True
+    refused = await client.get("/api/admin/warnings", headers=bearer(editor.token))
+    assert refused.status_code == 401
+    assert "replaced or revoked" in refused.json()["detail"]
+    assert (await listed(client, admin.token, editor.id))["tokenIssuedAt"] is None
+    history = (await client.get("/api/admin/history", headers=bearer(admin.token))).json()
+    assert [h["action"] for h in history if h["kind"] == "organiser"][:2] == ["token-revoked", "password-reset"]
+
+
+async def test_an_admin_issues_a_new_token_and_the_old_one_stops(client: Client) -> None:
+    admin = await make_organiser(client, "admin")
+    editor = await make_organiser(client, "editor")
+    issued = await client.post(f"/api/admin/organisers/{editor.id}/token", headers=bearer(admin.token))
+    assert issued.status_code == 200, issued.text
+    body = issued.json()
+    assert body["organiser"] == {"id": editor.id, "name": editor.name, "role": "editor"}
+    assert body["token"].startswith("kpo_")
+    assert body["token"] != editor.token
+    assert (await client.get("/api/admin/warnings", headers=bearer(editor.token))).status_code == 401
+    assert (await client.get("/api/admin/warnings", headers=bearer(body["token"]))).status_code == 200
+    assert (await listed(client, admin.token, editor.id))["tokenIssuedAt"] is not None
+
+
+async def test_an_organiser_reissues_their_own_token_but_nobody_elses(client: Client) -> None:
+    editor = await make_organiser(client, "editor")
+    announcer = await make_organiser(client, "announcer")
+    own = await client.post(f"/api/admin/organisers/{editor.id}/token", headers=bearer(editor.token))
+    assert own.status_code == 200
+    fresh = own.json()["token"]
+    assert (await client.get("/api/admin/warnings", headers=bearer(editor.token))).status_code == 401
+    other = await client.post(f"/api/admin/organisers/{announcer.id}/token", headers=bearer(fresh))
+    assert other.status_code == 403
+    assert "admin, or the organiser themselves" in other.json()["detail"]
+    assert (await client.get("/api/admin/history", headers=bearer(announcer.token))).status_code == 200, "unchanged"
+    missing = await client.post("/api/admin/organisers/999999/token", headers=bearer(fresh))
+    assert missing.status_code == 403, "no hint whether another organiser exists"
+
+
+async def test_a_console_session_reissues_its_token_after_a_reset(client: Client) -> None:
+    admin = await make_organiser(client, "admin")
+    editor = await make_organiser(client, "editor")
+    reset = await client.post(f"/api/admin/organisers/{editor.id}/password-reset", headers=bearer(admin.token))
+    async with browser(client) as web:
+        csrf = await signed_in(web, Made(editor.id, editor.name, editor.token, reset.json()["oneTimePassword"]))
+        issued = await web.post(f"/api/admin/organisers/{editor.id}/token", headers=csrf)
+        assert issued.status_code == 200
+    assert (await client.get("/api/admin/warnings", headers=bearer(issued.json()["token"]))).status_code == 200
+
+
+async def test_the_console_sees_when_a_token_was_last_used_written_once_a_minute(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = await make_organiser(client, "admin")
+    editor = await make_organiser(client, "editor")
+    assert (await listed(client, admin.token, editor.id))["tokenLastUsedAt"] is None
+    writes: list[int] = []
+    mark = organisers_store.mark_token_used
+
+    async def counted(conn: Any, organiser_id: int, *args: Any) -> None:
+        writes.append(organiser_id)
+        await mark(conn, organiser_id, *args)
+
+    monkeypatch.setattr(organisers_store, "mark_token_used", counted)
+    burst = await asyncio.gather(*(client.get("/api/admin/warnings", headers=bearer(editor.token)) for _ in range(20)))
+    assert {response.status_code for response in burst} == {200}
+    for _ in range(5):
+        assert (await client.get("/api/admin/warnings", headers=bearer(editor.token))).status_code == 200
+    used = (await listed(client, admin.token, editor.id))["tokenLastUsedAt"]
+    assert used is not None
+    assert writes.count(editor.id) == 1, "twenty-five uses within a minute: one write"

@@ -1,4 +1,7 @@
-/** Organisers (admins only): who may use the console, adding one (token and one-time password shown once), resets, removal. */
+/**
+ * Organisers (admins only): who may use the console, adding one (token and one-time password shown once),
+ * resets (which revoke the API token too), new API tokens, when each token was last used, removal.
+ */
 
 import { useEffect, useRef, useState } from "preact/hooks";
 
@@ -20,12 +23,26 @@ export interface OrganiserRow {
   role: Role;
   createdAt: string;
   hasPassword: boolean;
+  /** Null once the token was revoked. */
+  tokenIssuedAt: string | null;
+  /** To the minute; null when the current token was never used. */
+  tokenLastUsedAt: string | null;
 }
 
 interface Credentials {
   title: string;
   token?: string;
-  oneTimePassword: string;
+  oneTimePassword?: string;
+}
+
+function TokenUse({ row, tz }: { row: OrganiserRow; tz: string }) {
+  if (row.tokenIssuedAt === null) return <>{s.tokenRevoked}</>;
+  if (row.tokenLastUsedAt === null) return <>{s.tokenNeverUsed}</>;
+  return (
+    <time dateTime={row.tokenLastUsedAt} title={formatExact(row.tokenLastUsedAt, tz)}>
+      {relativeTime(row.tokenLastUsedAt, Date.now())}
+    </time>
+  );
 }
 
 function CopyField({ label, value, id }: { label: string; value: string; id: string }) {
@@ -68,7 +85,7 @@ function CredentialsPanel({ credentials, onDone }: { credentials: Credentials; o
       </h2>
       <p>{s.credentialsOnce}</p>
       {credentials.token && <CopyField id="credential-token" label={s.apiToken} value={credentials.token} />}
-      <CopyField id="credential-password" label={s.oneTimePassword} value={credentials.oneTimePassword} />
+      {credentials.oneTimePassword && <CopyField id="credential-password" label={s.oneTimePassword} value={credentials.oneTimePassword} />}
       <button type="button" class="button" onClick={onDone}>
         {s.done}
       </button>
@@ -157,6 +174,19 @@ export function OrganisersView() {
     }
   };
 
+  const newToken = async (row: OrganiserRow) => {
+    const ok = await confirmAction({ title: s.confirmTokenTitle(row.name), text: s.confirmTokenText, confirm: s.newToken });
+    if (!ok) return;
+    try {
+      const result = await post<{ token: string }>(`/api/admin/organisers/${row.id}/token`);
+      setProblem(null);
+      setCredentials({ title: s.tokenIssued(row.name), token: result.token });
+      void load();
+    } catch (error) {
+      setProblem(error instanceof ApiError ? error.detail : String(error));
+    }
+  };
+
   const remove = async (row: OrganiserRow) => {
     const ok = await confirmAction({ title: s.confirmRemoveTitle(row.name), text: s.confirmRemoveText, confirm: s.remove });
     if (!ok) return;
@@ -202,6 +232,7 @@ export function OrganisersView() {
                 <th scope="col">{s.colRole}</th>
                 <th scope="col">{s.colPassword}</th>
                 <th scope="col">{s.colAdded}</th>
+                <th scope="col">{s.colTokenUsed}</th>
                 <th scope="col">
                   <span class="visually-hidden">{s.colActions}</span>
                 </th>
@@ -223,7 +254,13 @@ export function OrganisersView() {
                         {relativeTime(row.createdAt, Date.now())}
                       </time>
                     </td>
+                    <td>
+                      <TokenUse row={row} tz={tz} />
+                    </td>
                     <td class="row-actions">
+                      <button type="button" class="button button-small" aria-label={s.newTokenNamed(row.name)} onClick={() => void newToken(row)}>
+                        {s.newToken}
+                      </button>
                       {!self && (
                         <>
                           <button type="button" class="button button-small" aria-label={s.resetPasswordNamed(row.name)} onClick={() => void reset(row)}>
