@@ -11,6 +11,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
+from server.errors import Invalid
 from server.routes.deps import ActorDep, AnnouncementsDep, FeedDep, LiveDep, PushDep, client_address, requires
 from server.routes.openapi import ATTENDEE, ORGANISER, ORGANISER_SECURITY, errors, json_document
 from server.schemas.announcements import (
@@ -20,9 +21,11 @@ from server.schemas.announcements import (
     Delivery,
     PushKey,
     PushSubscriptionIn,
+    PushSubscriptionRef,
 )
 from server.services.attendees import AttendeeService
 from server.services.auth import Organiser, Permission
+from server.storage.attendees import AttendeeRow
 from sync import Cursor, CursorError
 
 KEEPALIVE_SECONDS = 15.0
@@ -96,12 +99,13 @@ class PushController(Controller):
         summary="Subscribe this device to Web Push (the same endpoint again updates it)",
         description=(
             "Send the attendee token to receive announcements for their bookmarked sessions. The endpoint must be "
-            "an https URL of a public push service."
+            "an https URL of a public push service. A known endpoint changes only with the attendee token it was "
+            "made with or its own `keys.auth` (403 otherwise)."
         ),
         security=[{}, {"bearer": []}],
         responses={
             **json_document(dict[str, str], "The endpoint was known already: its keys and settings are updated"),
-            **errors(*ATTENDEE, 400, 413, 429),
+            **errors(*ATTENDEE, 400, 403, 413, 429),
         },
     )
     async def subscribe(
@@ -110,18 +114,51 @@ class PushController(Controller):
         data: JSONBody[PushSubscriptionIn],
         push: PushDep,
     ) -> Response[dict[str, str]]:
-        attendee = None
-        if request.headers.get("authorization"):
-            attendees: AttendeeService = request.app.state.attendees
-            attendee = await attendees.attendee_for(request.headers.get("authorization"))
-        created = await push.subscribe(data, attendee, client_address(request))
+        created = await push.subscribe(data, await _attendee(request), client_address(request))
         return Response({"status": "subscribed" if created else "updated"}, status_code=201 if created else 200)
 
-    @delete("/subscriptions", summary="Unsubscribe a device by its endpoint", responses=errors(404))
+    @delete(
+        "/subscriptions",
+        summary="Unsubscribe a device: its endpoint and auth secret in the body (or the owner's attendee token)",
+        description=(
+            "The subscription is forgotten only for its owner: send its `auth` secret (the browser's `keys.auth`) "
+            "or the attendee token it was made with. The old form `?endpoint=` (no body) works only with that "
+            "token."
+        ),
+        security=[{}, {"bearer": []}],
+        responses=errors(*ATTENDEE, 400, 403, 404, 413),
+    )
     async def unsubscribe(
-        self, push: PushDep, endpoint: Annotated[str, Parameter(description="The subscription's endpoint URL")]
+        self,
+        request: Request,  # type: ignore[type-arg]
+        push: PushDep,
+        data: JSONBody[PushSubscriptionRef | None] = None,
+        endpoint: Annotated[
+            str | None,
+            Parameter(
+                description="Old installed apps: the endpoint in the query (needs the owner's attendee token)",
+                max_length=2048,
+            ),
+        ] = None,
     ) -> None:
-        await push.unsubscribe(endpoint)
+        if data is None and endpoint is None:
+            raise Invalid('send the subscription as JSON: {"endpoint": …, "auth": …}', field="endpoint")
+        if data is not None and endpoint is not None:
+            raise Invalid("send the endpoint in the body only, not in the query too", field="endpoint")
+        attendee = await _attendee(request)
+        if data is not None:
+            await push.unsubscribe(data.endpoint, attendee, data.auth)
+        else:
+            assert endpoint is not None
+            await push.unsubscribe(endpoint, attendee, None)
+
+
+async def _attendee(request: Request) -> AttendeeRow | None:  # type: ignore[type-arg]
+    """The attendee whose token the request carries; None without one (401 for a token that is not valid)."""
+    if not request.headers.get("authorization"):
+        return None
+    attendees: AttendeeService = request.app.state.attendees
+    return await attendees.attendee_for(request.headers.get("authorization"))
 
 
 class LiveController(Controller):

@@ -71,18 +71,30 @@ class Delivery(Base, kw_only=True):
     pending: int
 
 
+PushAuth = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{16,32}={0,2}$", description="base64url auth secret")]
+PushEndpoint = Annotated[str, Meta(max_length=2048)]
+
+
 class SubscriptionKeys(Base, kw_only=True):
     p256dh: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{80,100}={0,2}$", description="base64url P-256 point")]
-    auth: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{16,32}={0,2}$", description="base64url auth secret")]
+    auth: PushAuth
 
 
 class PushSubscriptionIn(Base, kw_only=True):
     """A browser's PushSubscription, plus what this device wants to hear about."""
 
-    endpoint: Annotated[str, Meta(max_length=2048)]
+    endpoint: PushEndpoint
     keys: SubscriptionKeys
     participation: Participation | None = None
     alert_sessions: Annotated[list[Id], Meta(max_length=500)] = []
+
+
+class PushSubscriptionRef(Base, kw_only=True):
+    """``DELETE /api/push/subscriptions``: the endpoint, and the subscription's auth secret (``keys.auth``) to
+    prove it is this device's; the owner's attendee token may be sent instead."""
+
+    endpoint: PushEndpoint
+    auth: PushAuth | None = None
 
 
 class PushKey(Base, kw_only=True):

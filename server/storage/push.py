@@ -30,6 +30,22 @@ class OutboxRow:
     subscription: SubscriptionRow
 
 
+@dataclass(frozen=True, slots=True)
+class SubscriptionOwner:
+    """Who may change a stored subscription: its attendee (None when made without a token), or whoever holds its
+    auth secret (the browser that made it)."""
+
+    attendee_id: str | None
+    auth: str
+
+
+async def subscription_owner(conn: aiosqlite.Connection, endpoint: str) -> SubscriptionOwner | None:
+    """The owner of the subscription with ``endpoint``, or None when there is none."""
+    async with conn.execute("SELECT attendee_id, auth FROM push_subscriptions WHERE endpoint = ?", (endpoint,)) as cur:
+        row = await cur.fetchone()
+    return SubscriptionOwner(row[0], row[1]) if row else None
+
+
 async def upsert_subscription(
     conn: aiosqlite.Connection,
     endpoint: str,

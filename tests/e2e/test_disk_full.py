@@ -181,7 +181,12 @@ def every_write(world: World) -> list[tuple[str, Callable[[], httpx.Response]]]:
         ("POST push", call("POST", "/api/push/subscriptions", json=world.newcomer.as_json(), headers={})),
         (
             "DELETE push",
-            call("DELETE", "/api/push/subscriptions", params={"endpoint": world.unsubscribable.endpoint}, headers={}),
+            call(
+                "DELETE",
+                "/api/push/subscriptions",
+                json={"endpoint": world.unsubscribable.endpoint, "auth": world.unsubscribable.auth},
+                headers={},
+            ),
         ),
         ("POST announcement", call("POST", "/api/admin/announcements", json={"title": "Dinner at 19:00"})),
         ("PATCH announcement", call("PATCH", f"/api/admin/announcements/{world.correctable}", json={"body": "Hall C"})),

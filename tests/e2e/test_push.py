@@ -273,9 +273,10 @@ def test_push_endpoints_inside_the_network_are_refused(push_server: RunningServe
 def test_unsubscribe(push_server: RunningServer, service: PushService) -> None:
     sub = service.subscribe()
     subscribe(push_server, sub)
-    response = httpx.delete(f"{push_server.url}/api/push/subscriptions", params={"endpoint": sub.endpoint})
+    forget = {"endpoint": sub.endpoint, "auth": sub.auth}
+    response = httpx.request("DELETE", f"{push_server.url}/api/push/subscriptions", json=forget)
     assert response.status_code == 204
-    again = httpx.delete(f"{push_server.url}/api/push/subscriptions", params={"endpoint": sub.endpoint})
+    again = httpx.request("DELETE", f"{push_server.url}/api/push/subscriptions", json=forget)
     assert again.status_code == 404
     token = push_server.organiser_token("announcer")
     record = announce(push_server, token)

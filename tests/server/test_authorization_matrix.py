@@ -128,7 +128,7 @@ EXPECTED: dict[tuple[str, str], Access] = {
     # secret addresses: the calendar key, the push endpoint
     ("GET", "/api/calendar/{filename:str}"): PUBLIC,
     ("POST", "/api/push/subscriptions"): DEVICE,
-    ("DELETE", "/api/push/subscriptions"): PUBLIC,
+    ("DELETE", "/api/push/subscriptions"): DEVICE,
     # the PWA and the API's documentation
     ("GET", "/"): PUBLIC,
     ("GET", "/{path:path}"): PUBLIC,
@@ -285,7 +285,10 @@ async def subscribe(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) 
 async def unsubscribe(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
     body = push_body()
     assert (await scene.client.post("/api/push/subscriptions", json=body)).status_code == 201
-    return await web.delete("/api/push/subscriptions", params={"endpoint": body["endpoint"]}, headers=auth)
+    # The subscription's own browser: its endpoint and auth secret (tests/server/routes/test_push_subscriptions.py
+    # covers who else may).
+    forget = {"endpoint": body["endpoint"], "auth": body["keys"]["auth"]}
+    return await web.request("DELETE", "/api/push/subscriptions", json=forget, headers=auth)
 
 
 async def live(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:

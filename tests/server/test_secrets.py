@@ -202,7 +202,8 @@ async def test_no_secret_reaches_any_log_line(
         async with asyncio.timeout(30):  # a guard against a hang, not a measurement
             while service.delivered < 1:  # noqa: ASYNC110 -- the push service runs in a thread of its own
                 await asyncio.sleep(0.02)
-        assert (await client.delete("/api/push/subscriptions", params={"endpoint": device.endpoint})).status_code == 204
+        forget = {"endpoint": device.endpoint, "auth": device.auth}
+        assert (await client.request("DELETE", "/api/push/subscriptions", json=forget)).status_code == 204
         assert (await client.delete("/api/attendees/me", headers=auth)).status_code == 204
     # The test's own HTTP client logs each URL it requests (calendar feed keys are in URLs); the server uses none.
     lines = [

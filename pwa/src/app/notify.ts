@@ -137,10 +137,10 @@ export async function turnOff(): Promise<void> {
   try {
     const subscription = await currentSubscription();
     if (subscription) {
-      const endpoint = subscription.endpoint;
+      const json = subscriptionJson(subscription);
       await subscription.unsubscribe();
       // The browser no longer delivers; if the server cannot be told now, it learns on its next send (410).
-      await forgetSubscription(endpoint).catch((error: unknown) => console.warn("Kumpul will be forgotten by the server later", error));
+      if (json) await forgetSubscription(json).catch((error: unknown) => console.warn("Kumpul will be forgotten by the server later", error));
     }
     await savePushSettings(null);
   } finally {

@@ -80,8 +80,12 @@ export async function registerSubscription(subscription: SubscriptionJson, setti
   await send("POST", SUBSCRIPTIONS_URL, body, await attendeeToken());
 }
 
-export async function forgetSubscription(endpoint: string): Promise<void> {
-  await send("DELETE", `${SUBSCRIPTIONS_URL}?endpoint=${encodeURIComponent(endpoint)}`);
+/**
+ * Forget a subscription on the server. Its endpoint goes in the body, never the URL (URLs end up in logs),
+ * with its auth secret, which proves to the server that this device made it; the attendee's token too.
+ */
+export async function forgetSubscription(subscription: SubscriptionJson): Promise<void> {
+  await send("DELETE", SUBSCRIPTIONS_URL, { endpoint: subscription.endpoint, auth: subscription.keys.auth }, await attendeeToken());
 }
 
 /** A browser PushSubscription as JSON, or null when it lacks its keys. */

@@ -94,5 +94,6 @@ export async function resubscribe(
   const settings = await loadPushSettings();
   await registerSubscription(json, settings);
   await savePushSettings(settings);
-  if (old && old.endpoint !== json.endpoint) await forgetSubscription(old.endpoint).catch(() => undefined);
+  const previous = old ? subscriptionJson(old) : null;
+  if (previous && previous.endpoint !== json.endpoint) await forgetSubscription(previous).catch(() => undefined);
 }

@@ -133,7 +133,8 @@ describe("resubscribe", () => {
         url: "/api/push/subscriptions",
         body: { endpoint: "https://push.example/new", keys: { p256dh: "p".repeat(87), auth: "a".repeat(22) }, alertSessions: [] },
       },
-      { method: "DELETE", url: `/api/push/subscriptions?endpoint=${encodeURIComponent("https://push.example/old")}`, body: null },
+      // The endpoint in the body, never the URL, with the auth secret that proves the subscription is this device's.
+      { method: "DELETE", url: "/api/push/subscriptions", body: { endpoint: "https://push.example/old", auth: "a".repeat(22) } },
     ]);
   });
 });
