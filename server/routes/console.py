@@ -26,11 +26,14 @@ from server.schemas.console import (
     SignIn,
 )
 from server.services.auth import Caller, Organiser, Permission, Role
-from server.services.console import SESSION_LIFETIME
+from server.services.console import DEVICE_LIFETIME, SESSION_LIFETIME
 from server.services.warnings import programme_warnings
 
 #: The cookie reaches only the admin API, never the attendee API or the pages.
 COOKIE_PATH = "/api/admin"
+#: A browser that signed in before: sent only to sign-in, where it spares its owner strangers' limits.
+DEVICE_COOKIE = "kumpul_device"
+DEVICE_COOKIE_PATH = "/api/admin/login"
 MAX_HISTORY_LIMIT = 200
 
 
@@ -54,12 +57,20 @@ def _info(organiser: Organiser, csrf_token: str, must_change_password: bool) -> 
     )
 
 
-def _set_cookie(response: Response[object], request: Request, value: str, max_age: int) -> None:  # type: ignore[type-arg]
+def _set_cookie(
+    response: Response[object],
+    request: Request,  # type: ignore[type-arg]
+    value: str,
+    max_age: int,
+    *,
+    name: str = CONSOLE_COOKIE,
+    path: str = COOKIE_PATH,
+) -> None:
     response.set_cookie(
-        CONSOLE_COOKIE,
+        name,
         value,
         max_age=max_age,
-        path=COOKIE_PATH,
+        path=path,
         httponly=True,
         secure=_is_https(request),
         samesite="strict",
@@ -76,8 +87,10 @@ class ConsoleController(Controller):
         summary="Sign in to the console",
         description=(
             "Sets the HttpOnly cookie `kumpul_console` (12 hours). Requests with it that change something "
-            "must send the returned `csrfToken` as `X-CSRF-Token`. A wrong name or password is one 401; "
-            "too many attempts from one address or for one name get 429 with Retry-After."
+            "must send the returned `csrfToken` as `X-CSRF-Token`, and the HttpOnly cookie `kumpul_device` "
+            "(30 days, sent only here) marks this browser as one that signed in before. A wrong name or password "
+            "is one 401; too many attempts from one browser or address, or for one name from new browsers, get "
+            "429 with Retry-After."
         ),
         responses=errors(400, 401, 413, 429),
     )
@@ -87,9 +100,19 @@ class ConsoleController(Controller):
         data: JSONBody[SignIn],
         console: ConsoleDep,
     ) -> Response[ConsoleSessionInfo]:
-        signed = await console.sign_in(data.name, data.password, client_address(request))
+        signed = await console.sign_in(
+            data.name, data.password, client_address(request), request.cookies.get(DEVICE_COOKIE)
+        )
         response = Response(_info(signed.organiser, signed.csrf_token, signed.must_change_password))
         _set_cookie(response, request, signed.cookie_token, int(SESSION_LIFETIME.total_seconds()))  # type: ignore[arg-type]
+        _set_cookie(
+            response,  # type: ignore[arg-type]
+            request,
+            signed.device_token,
+            int(DEVICE_LIFETIME.total_seconds()),
+            name=DEVICE_COOKIE,
+            path=DEVICE_COOKIE_PATH,
+        )
         return response
 
     @get(

@@ -4,6 +4,24 @@ Passwords are hashed with argon2 in a worker thread (a hash takes tens of millis
 A sign-in starts a session whose random token lives in an HttpOnly cookie and is stored hashed, with
 a CSRF token that the session's changing requests must echo. New organisers and password resets get
 a one-time password that must be replaced at the first sign-in.
+
+Sign-in attempts are limited so that guessing is slow and yet a stranger cannot keep an organiser out:
+
+- A browser that signed in before holds a long-lived device cookie (its token stored hashed, per organiser).
+  Its attempts for that organiser count only against the device's own budget (:data:`SIGN_IN_BY_DEVICE`);
+  nobody else's guesses touch it, and guessing with it needs the cookie, which needs the password.
+- From an address the organiser signed in from in the last 30 days (a known address), attempts count only
+  against that address's budget (:data:`SIGN_IN_BY_ADDRESS`), so strangers elsewhere cannot use it up.
+- Every other attempt (an unknown browser at an unknown address: every guesser) counts against the address
+  and against one budget per name shared by all such attempts (:data:`SIGN_IN_BY_NAME`): at most 10 at once and
+  then one every 3 s per server process, whatever the number of addresses. Past it the answer is 429 with the
+  ``Retry-After`` of the next free slot, at once: requests are not held open to pace them, which would cost a
+  connection per waiting guess. Unknown names have the same budget, so the answers tell nothing about which names
+  exist.
+
+An organiser under attack signs in from a browser they used before, or from their usual network, at once; only a
+new browser on a new network waits for a slot. Counts live in each server process's memory: with several workers
+each has its budget (two workers: one guess a second for a name at most).
 """
 
 from __future__ import annotations
@@ -33,7 +51,14 @@ MIN_PASSWORD_LENGTH = 10
 WRONG_CREDENTIALS = "name or password is wrong"
 #: Ten tries at once, then one every six seconds: enough for typos, far too few for guessing.
 SIGN_IN_BY_ADDRESS = Limit("sign-in attempts from this address", per_minute=10, burst=10)
-SIGN_IN_BY_NAME = Limit("sign-in attempts for this name", per_minute=10, burst=10)
+#: Attempts for one name from browsers and addresses it never signed in from, all together.
+SIGN_IN_BY_NAME = Limit("sign-in attempts for this name from new browsers", per_minute=20, burst=10)
+#: A browser that signed in before (its device cookie): for typos, never shared with strangers.
+SIGN_IN_BY_DEVICE = Limit("sign-in attempts from this browser", per_minute=10, burst=10)
+#: How long a browser and an address stay known after their last sign-in.
+DEVICE_LIFETIME = timedelta(days=30)
+#: Browsers remembered per organiser; the least recently used are forgotten.
+DEVICES_KEPT = 20
 PASSWORD_CHECKS = Limit("password checks", per_minute=10, burst=10)
 #: One-time passwords: lower-case letters and digits without 0/o, 1/l/i, read out or typed from paper.
 OTP_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
@@ -59,12 +84,14 @@ class SignedIn:
         cookie_token: The session's secret for the cookie; only its hash is stored.
         csrf_token: What the session's changing requests must send as ``X-CSRF-Token``.
         must_change_password: They signed in with a one-time password.
+        device_token: The browser's device cookie from now on (the one it sent, when that was this organiser's).
     """
 
     organiser: Organiser
     cookie_token: str
     csrf_token: str
     must_change_password: bool
+    device_token: str
 
 
 def _ref(organiser: Organiser) -> OrganiserRef:
@@ -109,17 +136,37 @@ class ConsoleService:
 
     # -- sign-in --------------------------------------------------------------------------------
 
-    async def sign_in(self, name: str, password: str, address: str) -> SignedIn:
+    async def sign_in(self, name: str, password: str, address: str, device_token: str | None = None) -> SignedIn:
         """Check a name and password and start a console session.
 
+        Args:
+            name: The organiser's name.
+            password: Their password.
+            address: The client's rate-limit key (:func:`server.routes.deps.client_address`).
+            device_token: The browser's device cookie, if it sent one.
+
         Raises:
-            TooManyRequests: Too many attempts from this address or for this name.
+            TooManyRequests: Too many attempts from this browser, this address or (from new browsers) for this name.
             Unauthorized: Unknown name, no password set, or a wrong password (one message for all).
         """
-        self._limiter.hit(SIGN_IN_BY_ADDRESS, address)
-        self._limiter.hit(SIGN_IN_BY_NAME, name.casefold())
+        now = datetime.now(UTC)
+        device_hash = hash_token(device_token) if device_token else None
         async with self.db.read() as conn:
             found = await store.credentials_by_name(conn, name)
+            known_device = bool(found and device_hash and await store.device_known(conn, device_hash, found.id))
+            known_address = bool(
+                found
+                and not known_device
+                and await store.address_known(conn, found.id, address, store.timestamp(now - DEVICE_LIFETIME))
+            )
+        # Counted before the password is checked, so a burst of concurrent guesses is held to the budgets.
+        if known_device:
+            assert device_hash is not None
+            self._limiter.hit(SIGN_IN_BY_DEVICE, device_hash.hex())
+        else:
+            self._limiter.hit(SIGN_IN_BY_ADDRESS, address)
+            if not known_address:
+                self._limiter.hit(SIGN_IN_BY_NAME, name.casefold())
         stored = found.password_hash if found else None
         # Always check a hash, a dummy one for unknown names, so the time taken tells nothing.
         matches = await self._verify(stored, password)
@@ -129,10 +176,12 @@ class ConsoleService:
         rehashed = await self._hash(password) if self._hasher.check_needs_rehash(stored) else None
         cookie_token = secrets.token_urlsafe(32)
         csrf_token = secrets.token_urlsafe(32)
-        now = datetime.now(UTC)
+        if not known_device or device_token is None:
+            device_token = secrets.token_urlsafe(32)
         try:
             async with self.db.write() as conn:
                 await store.purge_expired(conn, store.timestamp(now))
+                await store.forget_stale_devices(conn, store.timestamp(now - DEVICE_LIFETIME))
                 if rehashed is not None:
                     await store.rehash_password(conn, found.id, stored, rehashed)
                 await store.add_session(
@@ -143,11 +192,14 @@ class ConsoleService:
                     store.timestamp(now),
                     store.timestamp(now + SESSION_LIFETIME),
                 )
+                await store.remember_device(
+                    conn, hash_token(device_token), found.id, address, store.timestamp(now), keep=DEVICES_KEPT
+                )
         except aiosqlite.IntegrityError:
             # The organiser was deleted while their password was being checked.
             raise Unauthorized(WRONG_CREDENTIALS) from None
         organiser = Organiser(found.id, found.name, Role(found.role))
-        return SignedIn(organiser, cookie_token, csrf_token, found.must_change_password)
+        return SignedIn(organiser, cookie_token, csrf_token, found.must_change_password, device_token)
 
     async def sign_out(self, caller: Caller) -> None:
         """End the caller's console session (nothing to do for a bearer token)."""

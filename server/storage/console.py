@@ -120,3 +120,43 @@ async def purge_expired(conn: aiosqlite.Connection, now: str) -> int:
 async def forget_devices(conn: aiosqlite.Connection, organiser_id: int) -> None:
     """Forget every browser the organiser signed in from (their sign-in attempts are strangers' again)."""
     await conn.execute("DELETE FROM console_devices WHERE organiser_id = ?", (organiser_id,))
+
+
+async def device_known(conn: aiosqlite.Connection, token_hash: bytes, organiser_id: int) -> bool:
+    """Whether the device cookie whose token hashes to ``token_hash`` is one of the organiser's."""
+    async with conn.execute(
+        "SELECT 1 FROM console_devices WHERE token_hash = ? AND organiser_id = ?", (token_hash, organiser_id)
+    ) as cur:
+        return await cur.fetchone() is not None
+
+
+async def address_known(conn: aiosqlite.Connection, organiser_id: int, address: str, since: str) -> bool:
+    """Whether the organiser signed in from ``address`` (a rate-limit key) at ``since`` or later."""
+    async with conn.execute(
+        "SELECT 1 FROM console_devices WHERE organiser_id = ? AND address = ? AND last_used_at >= ? LIMIT 1",
+        (organiser_id, address, since),
+    ) as cur:
+        return await cur.fetchone() is not None
+
+
+async def remember_device(
+    conn: aiosqlite.Connection, token_hash: bytes, organiser_id: int, address: str, now: str, *, keep: int
+) -> None:
+    """Record a sign-in from a device (its cookie token's hash) at ``address``; only the ``keep`` most recently
+    used devices of the organiser are remembered."""
+    await conn.execute(
+        "INSERT INTO console_devices (token_hash, organiser_id, address, created_at, last_used_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (token_hash) DO UPDATE SET address = excluded.address,"
+        " last_used_at = excluded.last_used_at WHERE console_devices.organiser_id = excluded.organiser_id",
+        (token_hash, organiser_id, address, now, now),
+    )
+    await conn.execute(
+        "DELETE FROM console_devices WHERE organiser_id = ? AND token_hash NOT IN"
+        " (SELECT token_hash FROM console_devices WHERE organiser_id = ? ORDER BY last_used_at DESC LIMIT ?)",
+        (organiser_id, organiser_id, keep),
+    )
+
+
+async def forget_stale_devices(conn: aiosqlite.Connection, before: str) -> None:
+    """Forget devices unused since ``before``."""
+    await conn.execute("DELETE FROM console_devices WHERE last_used_at < ?", (before,))

@@ -401,6 +401,93 @@ async def test_sign_in_attempts_are_limited_per_name(client: Client) -> None:
         assert (await sign_in(web, "Someone else", "wrong password")).status_code == 401
 
 
+class Clock:
+    """The limiter's clock, moved by the test: nothing refills unless the test says time passed."""
+
+    def __init__(self, client: Client) -> None:
+        self.now = time.monotonic()
+        limiter: RateLimiter = client.app.state.limiter
+        limiter.clock = lambda: self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+async def test_a_stranger_guessing_from_rotating_addresses_cannot_keep_the_organiser_out(client: Client) -> None:
+    """Four wrong guesses every six seconds from ever new addresses, for over a minute: the name's budget for new
+    browsers is spent, yet the organiser signs in from their browser anywhere, and from their usual network."""
+    clock = Clock(client)
+    made = await make_organiser(client, "editor")
+    async with browser(client, address="198.51.100.20") as laptop:
+        await signed_in(laptop, made)
+        assert laptop.cookies.get("kumpul_device")
+        refused = 0
+        for second in range(0, 78, 6):
+            for guess in range(4):
+                async with browser(client, address=f"203.0.113.{second + guess}") as guesser:
+                    answer = await sign_in(guesser, made.name, f"guess {second} {guess}")
+                    assert answer.status_code in (401, 429)
+                    refused += answer.status_code == 429
+            # The organiser, from their own browser on another network, at any moment of the attack.
+            laptop.cookies.delete("kumpul_console")
+            transport = httpx.ASGITransport(app=client.app, client=(f"192.0.2.{second}", 123))  # type: ignore[arg-type]
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://testserver.local", cookies=laptop.cookies
+            ) as travelling:
+                assert (await sign_in(travelling, made.name, NEW_PASSWORD)).status_code == 200, second
+            clock.advance(6)
+        assert refused > 0, "the guesser did run out of budget"
+    # A new browser on the organiser's usual network gets in too.
+    async with browser(client, address="198.51.100.20") as new_browser:
+        assert (await sign_in(new_browser, made.name, NEW_PASSWORD)).status_code == 200
+
+
+async def test_guessing_one_name_from_many_addresses_stays_under_one_a_second(client: Client) -> None:
+    clock = Clock(client)
+    made = await make_organiser(client, "editor")
+    checked = 0
+    for second in range(60):
+        for guess in range(5):  # five addresses, each guessing once a second
+            async with browser(client, address=f"203.0.{second}.{guess}") as guesser:
+                answer = await sign_in(guesser, made.name, f"guess {second} {guess}")
+                if answer.status_code == 429:
+                    assert int(answer.headers["Retry-After"]) >= 1
+                    assert "too many sign-in attempts for this name" in answer.json()["detail"]
+                else:
+                    assert answer.status_code == 401
+                    checked += 1
+        clock.advance(1)
+    assert checked <= 10 + 20, "a burst of ten, then twenty a minute"
+    assert checked < 60, "slower than one a second"
+
+
+async def test_one_organisers_browser_does_not_spare_another_name_from_the_limit(client: Client) -> None:
+    Clock(client)
+    dewi = await make_organiser(client, "editor", "Dewi")
+    budi = await make_organiser(client, "editor", "Budi")
+    async with browser(client, address="198.51.100.30") as laptop:
+        await signed_in(laptop, dewi)
+        statuses = []
+        for attempt in range(12):
+            async with browser(client, address=f"203.0.113.{attempt}") as elsewhere:
+                # Dewi's device cookie, guessing Budi's password from other addresses.
+                elsewhere.cookies.set("kumpul_device", laptop.cookies["kumpul_device"], path="/api/admin/login")
+                statuses.append((await sign_in(elsewhere, budi.name, f"guess {attempt}")).status_code)
+    assert statuses == [401] * 10 + [429] * 2
+
+
+async def test_the_device_cookie_is_httponly_and_sent_only_to_sign_in(client: Client) -> None:
+    made = await make_organiser(client, "editor")
+    async with browser(client) as web:
+        response = await sign_in(web, made.name, made.one_time_password)
+    [header] = [h for h in response.headers.get_list("set-cookie") if h.startswith("kumpul_device=")]
+    attributes = {part.strip().partition("=")[0].lower(): part.strip().partition("=")[2] for part in header.split(";")}
+    assert attributes["path"] == "/api/admin/login"
+    assert "httponly" in attributes
+    assert attributes["samesite"].lower() == "strict"
+    assert int(attributes["max-age"]) == 30 * 24 * 3600
+
+
 # -- sessions end ------------------------------------------------------------------------------
 
 
