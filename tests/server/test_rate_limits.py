@@ -90,7 +90,9 @@ async def link_code(web: httpx.AsyncClient, auth: dict[str, str], _: int) -> htt
 
 
 async def subscribe(web: httpx.AsyncClient, auth: dict[str, str], attempt: int) -> httpx.Response:
-    return await web.post("/api/push/subscriptions", json=subscription_body(f"own-{attempt}"), headers=auth)
+    # Each attendee's own devices: an endpoint belongs to the attendee who subscribed it first.
+    device = f"own-{auth['Authorization'][-12:]}-{attempt}"
+    return await web.post("/api/push/subscriptions", json=subscription_body(device), headers=auth)
 
 
 async def calendar(web: httpx.AsyncClient, auth: dict[str, str], _: int) -> httpx.Response:
