@@ -10,7 +10,8 @@ Sign-in attempts are limited so that guessing is slow and yet a stranger cannot 
 - A browser that signed in before holds a long-lived device cookie (its token stored hashed, per organiser).
   Its attempts for that organiser count only against the device's own budget (:data:`SIGN_IN_BY_DEVICE`);
   nobody else's guesses touch it, and guessing with it needs the cookie, which needs the password.
-- From an address the organiser signed in from in the last 30 days (a known address), attempts count only
+- From an address the organiser signed in from in the last 30 days (a known address, remembered in this
+  process's memory only, like the counts: no IP address is written to the database), attempts count only
   against that address's budget (:data:`SIGN_IN_BY_ADDRESS`), so strangers elsewhere cannot use it up.
 - Every other attempt (an unknown browser at an unknown address: every guesser) counts against the address
   and against one budget per name shared by all such attempts (:data:`SIGN_IN_BY_NAME`): at most 10 at once and
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -57,7 +59,7 @@ SIGN_IN_BY_NAME = Limit("sign-in attempts for this name from new browsers", per_
 SIGN_IN_BY_DEVICE = Limit("sign-in attempts from this browser", per_minute=10, burst=10)
 #: How long a browser and an address stay known after their last sign-in.
 DEVICE_LIFETIME = timedelta(days=30)
-#: Browsers remembered per organiser; the least recently used are forgotten.
+#: Browsers, and addresses, remembered per organiser; the least recently used are forgotten.
 DEVICES_KEPT = 20
 PASSWORD_CHECKS = Limit("password checks", per_minute=10, burst=10)
 #: One-time passwords: lower-case letters and digits without 0/o, 1/l/i, read out or typed from paper.
@@ -111,6 +113,8 @@ class ConsoleService:
         self.db = db
         self._limiter = limiter
         self._hasher = hasher or PasswordHasher()
+        #: Per organiser id, the addresses they signed in from, with when (monotonic seconds), newest last.
+        self._known_addresses: dict[int, dict[str, float]] = {}
         # With other parameters than the defaults, the dummy is made at the first unknown name.
         self._dummy_hash: str | None = None if self._hasher.check_needs_rehash(DUMMY_HASH) else DUMMY_HASH
 
@@ -154,11 +158,7 @@ class ConsoleService:
         async with self.db.read() as conn:
             found = await store.credentials_by_name(conn, name)
             known_device = bool(found and device_hash and await store.device_known(conn, device_hash, found.id))
-            known_address = bool(
-                found
-                and not known_device
-                and await store.address_known(conn, found.id, address, store.timestamp(now - DEVICE_LIFETIME))
-            )
+        known_address = found is not None and self._address_known(found.id, address)
         # Counted before the password is checked, so a burst of concurrent guesses is held to the budgets.
         if known_device:
             assert device_hash is not None
@@ -193,13 +193,25 @@ class ConsoleService:
                     store.timestamp(now + SESSION_LIFETIME),
                 )
                 await store.remember_device(
-                    conn, hash_token(device_token), found.id, address, store.timestamp(now), keep=DEVICES_KEPT
+                    conn, hash_token(device_token), found.id, store.timestamp(now), keep=DEVICES_KEPT
                 )
         except aiosqlite.IntegrityError:
             # The organiser was deleted while their password was being checked.
             raise Unauthorized(WRONG_CREDENTIALS) from None
+        self._remember_address(found.id, address)
         organiser = Organiser(found.id, found.name, Role(found.role))
         return SignedIn(organiser, cookie_token, csrf_token, found.must_change_password, device_token)
+
+    def _address_known(self, organiser_id: int, address: str) -> bool:
+        seen = self._known_addresses.get(organiser_id, {}).get(address)
+        return seen is not None and time.monotonic() - seen < DEVICE_LIFETIME.total_seconds()
+
+    def _remember_address(self, organiser_id: int, address: str) -> None:
+        addresses = self._known_addresses.setdefault(organiser_id, {})
+        addresses.pop(address, None)
+        addresses[address] = time.monotonic()
+        while len(addresses) > DEVICES_KEPT:
+            del addresses[next(iter(addresses))]
 
     async def sign_out(self, caller: Caller) -> None:
         """End the caller's console session (nothing to do for a bearer token)."""
@@ -324,6 +336,7 @@ class ConsoleService:
             await store.set_password(conn, organiser_id, password_hash, must_change=True)
             await store.delete_sessions_of(conn, organiser_id)
             await store.forget_devices(conn, organiser_id)
+            self._known_addresses.pop(organiser_id, None)
             await history_store.record(conn, actor, "password-reset", "organiser", str(organiser_id), row.name)
             if revoke_token:
                 await organisers.replace_token(conn, organiser_id, hash_token(new_token("kpo")), None)

@@ -130,25 +130,16 @@ async def device_known(conn: aiosqlite.Connection, token_hash: bytes, organiser_
         return await cur.fetchone() is not None
 
 
-async def address_known(conn: aiosqlite.Connection, organiser_id: int, address: str, since: str) -> bool:
-    """Whether the organiser signed in from ``address`` (a rate-limit key) at ``since`` or later."""
-    async with conn.execute(
-        "SELECT 1 FROM console_devices WHERE organiser_id = ? AND address = ? AND last_used_at >= ? LIMIT 1",
-        (organiser_id, address, since),
-    ) as cur:
-        return await cur.fetchone() is not None
-
-
 async def remember_device(
-    conn: aiosqlite.Connection, token_hash: bytes, organiser_id: int, address: str, now: str, *, keep: int
+    conn: aiosqlite.Connection, token_hash: bytes, organiser_id: int, now: str, *, keep: int
 ) -> None:
-    """Record a sign-in from a device (its cookie token's hash) at ``address``; only the ``keep`` most recently
-    used devices of the organiser are remembered."""
+    """Record a sign-in from a device (its cookie token's hash); only the ``keep`` most recently used devices of the
+    organiser are remembered."""
     await conn.execute(
-        "INSERT INTO console_devices (token_hash, organiser_id, address, created_at, last_used_at)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (token_hash) DO UPDATE SET address = excluded.address,"
-        " last_used_at = excluded.last_used_at WHERE console_devices.organiser_id = excluded.organiser_id",
-        (token_hash, organiser_id, address, now, now),
+        "INSERT INTO console_devices (token_hash, organiser_id, created_at, last_used_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (token_hash) DO UPDATE SET last_used_at = excluded.last_used_at"
+        " WHERE console_devices.organiser_id = excluded.organiser_id",
+        (token_hash, organiser_id, now, now),
     )
     await conn.execute(
         "DELETE FROM console_devices WHERE organiser_id = ? AND token_hash NOT IN"

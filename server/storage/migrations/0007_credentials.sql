@@ -8,12 +8,11 @@ UPDATE organisers SET token_issued_at = created_at;
 -- When the token last authenticated a request: written at most once a minute per token.
 ALTER TABLE organisers ADD COLUMN token_last_used_at TEXT;
 
--- A browser that signed in to the console: the random token of its long-lived device cookie, stored hashed,
--- and the address it last signed in from. Its attempts are paced apart from strangers' guesses at the name.
+-- A browser that signed in to the console: the random token of its long-lived device cookie, stored hashed.
+-- Its sign-in attempts are counted apart from strangers' guesses at the name. No IP address is stored.
 CREATE TABLE console_devices (
     token_hash BLOB PRIMARY KEY,
     organiser_id INTEGER NOT NULL REFERENCES organisers (id) ON DELETE CASCADE,
-    address TEXT NOT NULL,
     created_at TEXT NOT NULL,
     last_used_at TEXT NOT NULL
 ) STRICT;
