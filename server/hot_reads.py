@@ -7,6 +7,11 @@ straight from the ASGI scope. Anything else about them (a malformed or stale cur
 repeated parameter) goes through the documented route handlers in :mod:`server.routes.programme`, which give the
 same answers for the plain form and the error answers for the rest; ``tests/server/test_hot_reads.py`` holds the
 two paths to the same bytes and headers.
+
+It also holds each ``/api/live`` request's place among the open streams for exactly as long as the request runs:
+the route takes the place (:meth:`server.services.live.LiveHub.connect`) and leaves it in the scope, and the place
+is given back when the request ends, however it ends (the stream ended, the client left mid-event or before the
+response started).
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ from litestar.enums import ScopeType
 
 from server.routes.responses import etag_matches, etag_with_encoding, negotiate_encoding
 from server.services.feed import MAX_CHANGES_LIMIT
+from server.services.live import LIVE_PATH, live_places
 
 if TYPE_CHECKING:
     from litestar.types import Message, Receive, Scope, Send
 
     from server.services.feed import Encoded, FeedService
+    from server.services.live import LiveHub
 
 Headers = list[tuple[bytes, bytes]]
 #: Status, headers and body of a response.
@@ -45,6 +52,9 @@ class KumpulApp(Litestar):
     hot_reads = True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        if scope["type"] == ScopeType.HTTP and scope["path"].rstrip("/") == LIVE_PATH:
+            await self._live(scope, receive, send)
+            return
         if self.hot_reads and scope["type"] == ScopeType.HTTP and scope.get("method") == "GET":
             path = scope["path"]
             answer: _Answer | None = None
@@ -59,6 +69,15 @@ class KumpulApp(Litestar):
                 await self._send(scope, send, *answer)
                 return
         await super().__call__(scope, receive, send)
+
+    async def _live(self, scope: Scope, receive: Receive, send: Send) -> None:
+        held = live_places(scope)
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            live: LiveHub = self.state.live
+            for connection in held:
+                live.disconnect(connection)
 
     async def _programme(self, scope: Scope) -> _Answer:
         feed: FeedService = self.state.feed

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import weakref
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -25,6 +24,7 @@ from server.schemas.announcements import (
 )
 from server.services.attendees import AttendeeService
 from server.services.auth import Organiser, Permission
+from server.services.live import live_places
 from server.storage.attendees import AttendeeRow
 from sync import Cursor, CursorError
 
@@ -179,19 +179,16 @@ class LiveController(Controller):
     )
     async def live(self, request: Request, live: LiveDep, feed: FeedDep) -> ServerSentEvent:  # type: ignore[type-arg]
         connection = live.connect(client_address(request))
+        live_places(request.scope).append(connection)  # given back when the request ends, however it ends
+        current = feed.cursor
+        resume: Cursor | None = None
         try:
-            current = feed.cursor
-            resume: Cursor | None = None
-            try:
-                candidate = Cursor.decode(request.headers.get("last-event-id", ""))
-                if candidate.epoch == feed.state.epoch and feed.state.floor <= candidate.seq < feed.state.seq:
-                    resume = candidate
-            except CursorError:
-                resume = None
-            backlog = await live.events_since(resume, current) if resume else []
-        except BaseException:
-            live.disconnect(connection)
-            raise
+            candidate = Cursor.decode(request.headers.get("last-event-id", ""))
+            if candidate.epoch == feed.state.epoch and feed.state.floor <= candidate.seq < feed.state.seq:
+                resume = candidate
+        except CursorError:
+            resume = None
+        backlog = await live.events_since(resume, current) if resume else []
 
         async def stream() -> AsyncIterator[ServerSentEventMessage]:
             try:
@@ -210,8 +207,4 @@ class LiveController(Controller):
             finally:
                 live.disconnect(connection)
 
-        events = stream()
-        # A stream whose response never starts (the client left first) is never iterated, so its ``finally``
-        # never runs: its slot is given back when the generator is dropped.
-        weakref.finalize(events, live.disconnect, connection)
-        return ServerSentEvent(events, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return ServerSentEvent(stream(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import resource
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 
@@ -14,9 +15,15 @@ from server.storage import programme as programme_store
 from server.storage.db import Database
 from sync import Cursor
 
+if TYPE_CHECKING:
+    from litestar.types import Scope
+
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 256
+LIVE_PATH = "/api/live"
+#: The scope key under which a live request's places are kept until the request ends.
+_PLACES = "kumpul.live_places"
 #: Streams one address may hold open in one worker: a venue of 500 behind one NAT, each with a phone and a laptop
 #: open, and room to spare for reconnects that overlap the streams they replace (``Settings.live_max_per_address``).
 MAX_PER_ADDRESS = 1500
@@ -41,6 +48,13 @@ def default_max_total() -> int:
         return MAX_TOTAL_CEILING
     headroom = max(MIN_HEADROOM, soft // 4)
     return max(1, min(MAX_TOTAL_CEILING, soft - headroom))
+
+
+def live_places(scope: Scope) -> list[Connection]:
+    """The streams a request holds (none, or the one it opened): the app gives them back when the request ends."""
+    extra = cast(dict[str, Any], scope)
+    places: list[Connection] = extra.setdefault(_PLACES, [])
+    return places
 
 
 class LiveFull(TooManyRequests):
