@@ -81,7 +81,7 @@ class KumpulApp(Litestar):
                 return None
             limit = int(text)
         feed: FeedService = self.state.feed
-        page = await feed.changes(query["since"], limit)
+        page = await feed.changes(query["since"], limit, query.get("atLeast"))
         encoding = page.encoding(negotiate_encoding(_header(scope, b"accept-encoding")))
         return _encoded([_NO_CACHE, _VARY], page, encoding)
 

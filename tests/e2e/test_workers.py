@@ -391,6 +391,22 @@ def test_every_worker_serves_the_same_change_feed(
         assert current == {"changes": [], "cursor": newest, "more": False}
 
 
+def test_the_change_feed_right_after_a_poke_has_the_change_whichever_worker_answers(
+    conns: dict[int, http.client.HTTPConnection], admin: dict[str, str]
+) -> None:
+    """An app told of a change (the poke's cursor) gets it at once, even from a worker whose watcher is behind."""
+    workers = list(conns.values())
+    for move in range(20):
+        writer = workers[move % len(workers)]
+        before = json.loads(request(writer, "GET", "/api/programme").body)["cursor"]
+        edit_a_session(writer, admin, f"Keynote, move {move}")
+        poked = json.loads(request(writer, "GET", "/api/programme").body)["cursor"]
+        for conn in workers:  # at once, as the app does on hearing the poke
+            page = json.loads(request(conn, "GET", f"/api/changes?since={before}&atLeast={poked}").body)
+            assert page["cursor"] == poked, f"move {move}: a worker answered as if nothing had changed"
+            assert [change["data"]["title"] for change in page["changes"]] == [f"Keynote, move {move}"]
+
+
 async def _schedule(db_path: Path, send_at: datetime) -> str:
     async with Database(db_path, readers=1) as db:
         service = AnnouncementService(db, on_write=lambda _: asyncio.sleep(0), wake_outbox=lambda: None)
