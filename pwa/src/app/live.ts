@@ -16,7 +16,7 @@ import type { Announcement } from "../shared/types";
 import { asAnnouncement, isBehind, isExpired, isForAttendee } from "./announce/model";
 import { audience, liveEntries } from "./announce/state";
 import { navigate } from "./router";
-import { loaded, programme, syncNow, unreachable } from "./store";
+import { heardLive, loaded, programme, syncNow, unreachable } from "./store";
 
 export const LIVE_URL = "/api/live";
 /** Close the stream after the page has been hidden this long. */
@@ -53,7 +53,7 @@ function data(event: Event): unknown {
 async function pullTo(cursor: string): Promise<void> {
   if (!loaded.value) return;
   for (let round = 0; round < 2 && isBehind(programme.value?.cursor, cursor); round++) {
-    await syncNow();
+    await syncNow(cursor);
     if (unreachable.value) return;
   }
 }
@@ -96,7 +96,9 @@ function onCursor(event: Event): void {
     liveOpen.value = true;
     document.documentElement.dataset["live"] = "open";
   }
-  if (typeof cursor === "string") void pullTo(cursor);
+  if (typeof cursor !== "string") return;
+  heardLive(cursor);
+  void pullTo(cursor);
 }
 
 function close(): void {

@@ -18,6 +18,7 @@ export const en = {
   offline: "Offline",
   syncing: "Syncing…",
   notYetDownloaded: "Not downloaded yet",
+  changesWaiting: "Changes waiting to load",
   updatedJustNow: "Updated just now",
   updatedMinutesAgo: (n: number) => plural(n, "Updated 1 minute ago", "Updated {n} minutes ago"),
   updatedHoursAgo: (n: number) => plural(n, "Updated 1 hour ago", "Updated {n} hours ago"),

@@ -17,6 +17,7 @@ export const id: Messages = {
   offline: "Tidak terhubung",
   syncing: "Menyinkronkan…",
   notYetDownloaded: "Belum diunduh",
+  changesWaiting: "Ada perubahan yang belum dimuat",
   updatedJustNow: "Diperbarui baru saja",
   updatedMinutesAgo: (n) => `Diperbarui ${n} menit lalu`,
   updatedHoursAgo: (n) => `Diperbarui ${n} jam lalu`,

@@ -17,6 +17,7 @@ export const th: Messages = {
   offline: "ออฟไลน์",
   syncing: "กำลังซิงค์…",
   notYetDownloaded: "ยังไม่ได้ดาวน์โหลด",
+  changesWaiting: "มีการเปลี่ยนแปลงที่ยังไม่ได้โหลด",
   updatedJustNow: "อัปเดตเมื่อสักครู่",
   updatedMinutesAgo: (n) => `อัปเดตเมื่อ ${n} นาทีที่แล้ว`,
   updatedHoursAgo: (n) => `อัปเดตเมื่อ ${n} ชั่วโมงที่แล้ว`,

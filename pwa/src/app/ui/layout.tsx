@@ -8,7 +8,7 @@ import { route } from "../router";
 import { applyUpdate, dismissNotice, notice } from "../sw-bridge";
 import { unreadCount } from "../announce/state";
 import { NotesIcon } from "../notes/lazy";
-import { connection, model, now, syncedAt } from "../store";
+import { behind, connection, heardAt, model, now } from "../store";
 import { updatedText, zoneName } from "../time";
 import {
   BookmarkIcon,
@@ -29,11 +29,11 @@ function StatusIndicator() {
   const state = connection.value;
   const label = state === "syncing" ? messages.syncing : state === "online" ? messages.online : messages.offline;
   return (
-    <p class={`status status-${state}`} role="status">
+    <p class={`status status-${state}`} role="status" data-behind={behind.value ? "" : undefined}>
       <span class="status-dot" aria-hidden="true" />
       <span class="status-state">{label}</span>
       <span class="status-updated" aria-live="off">
-        {updatedText(messages, syncedAt.value, now.value)}
+        {updatedText(messages, heardAt.value, now.value, behind.value)}
       </span>
     </p>
   );
