@@ -62,7 +62,7 @@ class KumpulApp(Litestar):
 
     async def _programme(self, scope: Scope) -> _Answer:
         feed: FeedService = self.state.feed
-        encoded = await feed.programme()
+        encoded = await feed.programme(_header(scope, b"if-none-match"))
         encoding = encoded.body.encoding(negotiate_encoding(_header(scope, b"accept-encoding")))
         headers: Headers = [_NO_CACHE, _VARY, (b"etag", etag_with_encoding(encoded.etag, encoding).encode())]
         if etag_matches(_header(scope, b"if-none-match"), encoded.etag):

@@ -44,7 +44,7 @@ class ProgrammeController(Controller):
         responses=not_modified(),
     )
     async def get_programme(self, request: Request, feed: FeedDep) -> Response[Programme]:  # type: ignore[type-arg]
-        encoded = await feed.programme()
+        encoded = await feed.programme(request.headers.get("if-none-match"))
         encoding = encoded.body.encoding(negotiate_encoding(request.headers.get("accept-encoding")))
         headers = {**CACHE_HEADERS, "ETag": etag_with_encoding(encoded.etag, encoding)}
         if etag_matches(request.headers.get("if-none-match"), encoded.etag):

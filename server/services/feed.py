@@ -34,6 +34,8 @@ MAX_CHANGES_LIMIT = 1000
 _PAGE_CACHE_SIZE = 256
 #: Smaller bodies are sent uncompressed: a few bytes saved are not worth a compression per request.
 MIN_COMPRESSED_BYTES = 512
+#: ETags of an If-None-Match looked at for a copy newer than this worker's: a client holds one or two.
+_MAX_ETAGS = 8
 
 _decoder = msgspec.json.Decoder(dict[str, Any])
 _encoder = msgspec.json.Encoder()
@@ -156,8 +158,16 @@ class FeedService:
         if moved:
             await self._notify()
 
-    async def programme(self) -> EncodedProgramme:
-        """The programme at the current cursor, built at most once per cursor."""
+    async def programme(self, revalidating: str | None = None) -> EncodedProgramme:
+        """The programme at the current cursor, built at most once per cursor.
+
+        Args:
+            revalidating: The request's ``If-None-Match``. A copy newer than this worker knows (another worker
+                served it) makes the worker read where the feed stands first, so it never answers a revalidation
+                with an older programme than the one the client holds.
+        """
+        if revalidating and self._newer_copy(revalidating):
+            await self.catch_up()
         cached = self._cache
         if cached is not None and cached.seq == self.state.seq:
             return cached
@@ -175,6 +185,21 @@ class FeedService:
             # and stay silent, so tell the listeners (the live hub) here, or open apps would miss that write.
             await self._notify()
         return built
+
+    def _newer_copy(self, if_none_match: str) -> bool:
+        """Whether ``if_none_match`` names a programme ETag of this database ahead of this worker's cursor."""
+        prefix = f"p{REPRESENTATION_VERSION}-"
+        for candidate in if_none_match.split(",")[:_MAX_ETAGS]:
+            text = candidate.strip().removeprefix("W/").strip('"').removesuffix("-gzip").removesuffix("-br")
+            if not text.startswith(prefix):
+                continue
+            try:
+                cursor = Cursor.decode(text.removeprefix(prefix))
+            except CursorError:
+                continue
+            if cursor.epoch == self.state.epoch and cursor.seq > self.state.seq:
+                return True
+        return False
 
     async def collection(self, key: str) -> bytes:
         """The JSON list of one collection (``sessions``, ``speakers``, …) in snapshot order."""

@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from server.errors import Invalid
-from server.services.feed import FeedService
+from server.services.feed import FeedService, etag_for
 from server.services.live import LiveHub
 from server.storage import programme as store
 from server.storage.db import Database
@@ -155,5 +155,25 @@ async def test_a_malformed_poke_cursor_is_refused_by_name(tmp_path: Path) -> Non
             with pytest.raises(Invalid) as raised:
                 await feed.changes(feed.cursor, 500, at_least="soon")
             assert raised.value.field == "atLeast"
+        finally:
+            await feed.stop()
+
+
+async def test_a_revalidation_with_a_newer_copy_than_this_worker_knows_is_not_answered_with_an_older_one(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "kumpul.db"
+    async with Database(path, readers=1) as mine, Database(path, readers=1) as other:
+        feed = FeedService(mine, retention=timedelta(days=30), poll_seconds=3600)
+        await feed.start()
+        try:
+            assert (await feed.programme()).seq == 0
+            async with other.write() as conn:
+                seq = await store.put_entity(conn, "room", "hall-b", b'{"id":"hall-b","name":"Hall B"}')
+                newer = f"{(await store.feed_state(conn)).epoch}.{seq}"
+            # The client got this copy (gzip) from the other worker and revalidates it here.
+            held = etag_for(newer)[:-1] + '-gzip"'
+            served = await feed.programme(f'W/"unrelated", {held}')
+            assert served.cursor == newer, "the worker reads the newer programme instead of serving its older one"
         finally:
             await feed.stop()
