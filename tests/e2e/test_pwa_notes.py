@@ -373,3 +373,15 @@ def test_notes_views_are_accessible_and_photographed_on_phone_and_desktop(
             assert width <= viewport["width"], f"{name} scrolls sideways at {viewport['width']} px"
         assert browsing.foreign_requests() == []
     assert not problems, "\n".join(problems)
+
+
+def test_the_notes_list_shows_a_note_as_it_reads_not_its_markdown(
+    new_context: ContextFactory, server: RunningServer
+) -> None:
+    demo = Demo.load(server)
+    session = demo.find(day=0, format="working-group")
+    page = new_context(server).new_page()
+    open_session(page, session)
+    write_note(page, "**Bitung** shelter: ask _Ibu Sari_ about [the hotline](https://example.org/hotline)")
+    open_my_notes(page)
+    expect(main(page).locator(".note-preview")).to_have_text("Bitung shelter: ask Ibu Sari about the hotline")
