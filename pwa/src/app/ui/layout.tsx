@@ -123,16 +123,20 @@ function MainNav() {
   );
 }
 
+/** How long "Ready to work offline" stays: long enough to read, short enough not to be in the way. */
+export const READY_NOTICE_MS = 4_000;
+
 function Notices() {
   const messages = t.value;
   const current = notice.value;
   useEffect(() => {
     if (current !== "ready") return;
-    const timer = setTimeout(dismissNotice, 10_000);
+    const timer = setTimeout(dismissNotice, READY_NOTICE_MS);
     return () => clearTimeout(timer);
   }, [current]);
+  // The brief "ready" note sits over the header on phones, clear of the content and the tab bar.
   return (
-    <div class="notices" role="status">
+    <div class={current === "ready" ? "notices notices-brief" : "notices"} role="status">
       {current === "ready" && (
         <div class="toast">
           <CheckIcon />
