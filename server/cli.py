@@ -14,7 +14,7 @@ from typing import TextIO
 import msgspec
 
 from server import serving
-from server.demo import demo_programme
+from server.demo import demo_programme, today_at_the_event
 from server.errors import Invalid, KumpulError
 from server.schemas.announcements import AnnouncementCreate
 from server.schemas.imports import ImportReport
@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_whole_number(0, 65535), default=8000, help="port to listen on (default 8000)")
     serve.add_argument("--demo", action="store_true", help="load the demo conference into an empty database")
+    serve.add_argument(
+        "--demo-dates",
+        choices=["today", "original"],
+        default="today",
+        help="with --demo: move the demo so that today is its second day (default), or keep its 2024 dates",
+    )
     serve.add_argument(
         "--workers",
         type=_whole_number(1, MAX_WORKERS),
@@ -148,8 +154,13 @@ async def _with_services(db_path: Path) -> tuple[Database, ProgrammeService, Aut
     return db, ProgrammeService(db, on_write=_no_listener), AuthService(db)
 
 
-async def load_demo_if_empty(db_path: Path) -> bool:
+async def load_demo_if_empty(db_path: Path, *, dates: str = "original") -> bool:
     """Import the demo conference unless the database already holds an event.
+
+    Args:
+        db_path: The database.
+        dates: ``today`` moves the demo by whole days so that it is on its second day today; ``original`` keeps
+            its 2024 dates.
 
     Returns:
         True when the demo was loaded.
@@ -159,7 +170,7 @@ async def load_demo_if_empty(db_path: Path) -> bool:
         async with db.read() as conn:
             if await get_entity(conn, "event", "event") is not None:
                 return False
-        await programme.import_programme(demo_programme())
+        await programme.import_programme(demo_programme(today_at_the_event() if dates == "today" else None))
         return True
     finally:
         await db.close()
@@ -337,7 +348,7 @@ def _serve(args: argparse.Namespace) -> int:
     if workers < 1:
         raise Invalid("--workers must be at least 1", field="workers")
     asyncio.run(serving.prepare(settings))
-    if args.demo and asyncio.run(load_demo_if_empty(settings.db_path)):
+    if args.demo and asyncio.run(load_demo_if_empty(settings.db_path, dates=args.demo_dates)):
         print(f"loaded the demo conference into {settings.db_path}", file=sys.stderr)
     processes = f"{workers} worker process{'es' if workers > 1 else ''}"
     where = f"http://{args.host}:{args.port}"

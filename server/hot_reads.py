@@ -81,7 +81,7 @@ class KumpulApp(Litestar):
 
     async def _programme(self, scope: Scope) -> _Answer:
         feed: FeedService = self.state.feed
-        encoded = await feed.programme()
+        encoded = await feed.programme(_header(scope, b"if-none-match"))
         encoding = encoded.body.encoding(negotiate_encoding(_header(scope, b"accept-encoding")))
         headers: Headers = [_NO_CACHE, _VARY, (b"etag", etag_with_encoding(encoded.etag, encoding).encode())]
         if etag_matches(_header(scope, b"if-none-match"), encoded.etag):
@@ -100,7 +100,7 @@ class KumpulApp(Litestar):
                 return None
             limit = int(text)
         feed: FeedService = self.state.feed
-        page = await feed.changes(query["since"], limit)
+        page = await feed.changes(query["since"], limit, query.get("atLeast"))
         encoding = page.encoding(negotiate_encoding(_header(scope, b"accept-encoding")))
         return _encoded([_NO_CACHE, _VARY], page, encoding)
 

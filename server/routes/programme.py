@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Request, Response, get, put
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, Parameter, QueryParameter
 
 from server.routes.deps import ActorDep, FeedDep, ProgrammeDep, requires
 from server.routes.openapi import ORGANISER, ORGANISER_SECURITY, errors, not_modified
@@ -44,7 +44,7 @@ class ProgrammeController(Controller):
         responses=not_modified(),
     )
     async def get_programme(self, request: Request, feed: FeedDep) -> Response[Programme]:  # type: ignore[type-arg]
-        encoded = await feed.programme()
+        encoded = await feed.programme(request.headers.get("if-none-match"))
         encoding = encoded.body.encoding(negotiate_encoding(request.headers.get("accept-encoding")))
         headers = {**CACHE_HEADERS, "ETag": etag_with_encoding(encoded.etag, encoding)}
         if etag_matches(request.headers.get("if-none-match"), encoded.etag):
@@ -57,7 +57,9 @@ class ProgrammeController(Controller):
         description=(
             "Upserts (the whole entity in `data`) and tombstones (`deleted: true`) after `since`, in change "
             "order. Send the returned `cursor` next time; `more` says another page follows at once. "
-            "410 when the cursor is older than the kept deletions: fetch /api/programme again."
+            "410 when the cursor is older than the kept deletions: fetch /api/programme again. "
+            "After a live `programme` event, send its `cursor` as `atLeast`: whichever server answers then "
+            "includes the change that caused the event."
         ),
         opt={"skip_compression": True},
         responses=errors(400, 410),
@@ -68,8 +70,12 @@ class ProgrammeController(Controller):
         feed: FeedDep,
         since: Annotated[str, Parameter(description="The `cursor` of a previous programme or changes response")],
         limit: Annotated[int, Parameter(ge=1, le=MAX_CHANGES_LIMIT, description="Most records in one page")] = 500,
+        at_least: Annotated[
+            str | None,
+            QueryParameter(name="atLeast", description="The `cursor` of a live `programme` event the client heard"),
+        ] = None,
     ) -> Response[ChangesPage]:
-        page = await feed.changes(since, limit)
+        page = await feed.changes(since, limit, at_least)
         return encoded_json(request, page, {"Cache-Control": "no-cache"})  # type: ignore[return-value]
 
 

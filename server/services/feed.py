@@ -34,6 +34,8 @@ MAX_CHANGES_LIMIT = 1000
 _PAGE_CACHE_SIZE = 256
 #: Smaller bodies are sent uncompressed: a few bytes saved are not worth a compression per request.
 MIN_COMPRESSED_BYTES = 512
+#: ETags of an If-None-Match looked at for a copy newer than this worker's: a client holds one or two.
+_MAX_ETAGS = 8
 
 _decoder = msgspec.json.Decoder(dict[str, Any])
 _encoder = msgspec.json.Encoder()
@@ -141,8 +143,31 @@ class FeedService:
             self.state = FeedState(self.state.epoch, seq, self.state.floor)
             await self._notify()
 
-    async def programme(self) -> EncodedProgramme:
-        """The programme at the current cursor, built at most once per cursor."""
+    async def catch_up(self) -> None:
+        """Read where the feed stands now, without waiting for the watcher, and tell the listeners if it moved."""
+        async with self.db.read() as conn:
+            state = await store.feed_state(conn)
+        await self._moved_to(state)
+
+    async def _moved_to(self, state: FeedState) -> None:
+        """Take ``state`` read from the database as the feed's; tell the listeners when the sequence moved."""
+        if state.seq == self.state.seq and state.floor == self.state.floor and state.epoch == self.state.epoch:
+            return
+        moved = state.seq > self.state.seq
+        self.state = FeedState(state.epoch, max(state.seq, self.state.seq), state.floor)
+        if moved:
+            await self._notify()
+
+    async def programme(self, revalidating: str | None = None) -> EncodedProgramme:
+        """The programme at the current cursor, built at most once per cursor.
+
+        Args:
+            revalidating: The request's ``If-None-Match``. A copy newer than this worker knows (another worker
+                served it) makes the worker read where the feed stands first, so it never answers a revalidation
+                with an older programme than the one the client holds.
+        """
+        if revalidating and self._newer_copy(revalidating):
+            await self.catch_up()
         cached = self._cache
         if cached is not None and cached.seq == self.state.seq:
             return cached
@@ -161,24 +186,61 @@ class FeedService:
             await self._notify()
         return built
 
+    def _newer_copy(self, if_none_match: str) -> bool:
+        """Whether ``if_none_match`` names a programme ETag of this database ahead of this worker's cursor."""
+        prefix = f"p{REPRESENTATION_VERSION}-"
+        for candidate in if_none_match.split(",")[:_MAX_ETAGS]:
+            text = candidate.strip().removeprefix("W/").strip('"').removesuffix("-gzip").removesuffix("-br")
+            if not text.startswith(prefix):
+                continue
+            try:
+                cursor = Cursor.decode(text.removeprefix(prefix))
+            except CursorError:
+                continue
+            if cursor.epoch == self.state.epoch and cursor.seq > self.state.seq:
+                return True
+        return False
+
     async def collection(self, key: str) -> bytes:
         """The JSON list of one collection (``sessions``, ``speakers``, …) in snapshot order."""
         encoded = await self.programme()
         return _encoder.encode(encoded.snapshot[key])
 
-    async def changes(self, since: str, limit: int) -> Encoded:
+    async def changes(self, since: str, limit: int, at_least: str | None = None) -> Encoded:
         """The JSON of one page of changes after ``since``.
 
+        With several workers, a client can hear of a write (a live poke, or a cursor from another worker)
+        before this worker's watcher has noticed it. A ``since`` ahead of what this worker knows, or an
+        ``at_least`` cursor (the one the poke carried) ahead of it, makes the worker read where the feed
+        stands before answering, so it never answers "nothing new" about a change the client knows exists.
+
+        Args:
+            since: The client's cursor.
+            limit: Most records in the page.
+            at_least: A cursor the client knows the feed has reached (from a live poke), or None.
+
         Raises:
-            Invalid: ``since`` is not a cursor, or ``limit`` is out of range.
+            Invalid: ``since`` or ``at_least`` is not a cursor, or ``limit`` is out of range.
             Gone: The cursor is too old or from another database; the client refetches the programme.
         """
         try:
             cursor = Cursor.decode(since)
         except CursorError as error:
             raise Invalid(str(error), field="since") from None
+        known = cursor
+        if at_least is not None:
+            try:
+                known = Cursor.decode(at_least)
+            except CursorError as error:
+                raise Invalid(str(error), field="atLeast") from None
         if not 1 <= limit <= MAX_CHANGES_LIMIT:
             raise Invalid(f"limit must be between 1 and {MAX_CHANGES_LIMIT}", field="limit")
+        if (
+            cursor.epoch == self.state.epoch
+            and known.epoch == cursor.epoch
+            and max(cursor.seq, known.seq) > self.state.seq
+        ):
+            await self.catch_up()
         state = self.state
         if cursor.epoch == state.epoch and cursor.seq == state.seq and state.seq >= state.floor:
             current = self._up_to_date
@@ -302,11 +364,7 @@ class FeedService:
             except Exception:
                 log.exception("could not check the database for changes")
                 continue
-            if state.seq != self.state.seq or state.floor != self.state.floor:
-                moved = state.seq > self.state.seq
-                self.state = FeedState(state.epoch, max(state.seq, self.state.seq), state.floor)
-                if moved:
-                    await self._notify()
+            await self._moved_to(state)
 
 
 def _compress(body: bytes) -> tuple[bytes, bytes]:

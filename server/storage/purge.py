@@ -1,7 +1,7 @@
 """After the event: every attendee's data removed in one transaction, and the space it used wiped.
 
 What goes: attendees with their device tokens, link codes, private documents (notes, agenda,
-ratings, read state) and calendar keys; every push subscription (with or without an attendee) and
+read state) and calendar keys; every push subscription (with or without an attendee) and
 every queued or sent push message. What stays: the programme, announcements, organisers, console
 sign-ins and the history.
 

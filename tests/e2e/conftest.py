@@ -65,6 +65,9 @@ def start_server(db: Path, *extra: str, env: dict[str, str] | None = None, port:
     port = port or free_port()
     # One worker process unless a test asks for more: it starts fastest and keeps the tests' servers small.
     workers = () if "--workers" in extra else ("--workers", "1")
+    # The demo on its 2024 dates unless a test asks otherwise: the browser tests set the page's clock to them.
+    if "--demo" in extra and "--demo-dates" not in extra:
+        extra = (*extra, "--demo-dates", "original")
     with db.with_suffix(".log").open("ab") as log:
         process = ServerProcess(
             [*KUMPUL, "serve", "--port", str(port), "--db", str(db), *workers, *extra],

@@ -169,3 +169,42 @@ def test_nothing_moves_for_people_who_ask_for_reduced_motion(
         expect(page.get_by_role("heading", level=1, name=view.heading, exact=True)).to_be_visible()
         moving += [f"{view.name}: {found}" for found in page.evaluate(_MOVING)]
     assert not moving, "animations despite prefers-reduced-motion:\n" + "\n".join(sorted(set(moving)))
+
+
+_FOCUSED = """() => {
+    const element = document.activeElement;
+    const nav = document.querySelector("nav.main-nav");
+    if (!element || element === document.body || !nav) return null;
+    const rect = element.getBoundingClientRect();
+    const label = (element.textContent || element.getAttribute("aria-label") || "").trim().slice(0, 60);
+    return {
+        name: `${element.tagName.toLowerCase()} ${label}`,
+        top: rect.top,
+        bottom: rect.bottom,
+        inNav: nav.contains(element),
+        navTop: nav.getBoundingClientRect().top,
+    };
+}"""
+
+
+def test_what_tab_focuses_is_never_hidden_under_the_tab_bar(
+    new_context: ContextFactory, shared_server: RunningServer
+) -> None:
+    """WCAG 2.4.11 on a phone: walk a long page with Tab; every focused element shows above the fixed tab bar."""
+    page = new_context(shared_server).new_page()  # 360x740
+    page.goto("/programme")
+    expect(page.get_by_role("heading", level=1, name="Programme")).to_be_visible()
+    expect(main(page).get_by_role("link").first).to_be_visible()
+    hidden: list[str] = []
+    below_the_fold = 0
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(_FOCUSED)
+        if focused is None or focused["inNav"]:
+            continue
+        if focused["top"] > 740 / 2:
+            below_the_fold += 1
+        if focused["bottom"] > focused["navTop"]:
+            hidden.append(f"{focused['name']}: bottom {focused['bottom']:.0f} > tab bar {focused['navTop']:.0f}")
+    assert below_the_fold > 0, "the walk reached the lower half of the screen, where the tab bar could hide things"
+    assert hidden == [], "focused elements under the tab bar:\n" + "\n".join(hidden)

@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import FloatRect, expect
 
 from tests.e2e.conftest import (
     PWA_INDEX,
@@ -106,3 +106,29 @@ def test_a_new_version_is_offered_and_applied_on_reload(
     assert page.evaluate("navigator.serviceWorker.getRegistration().then((r) => !r.waiting && !!r.active)")
     assert page.evaluate("navigator.serviceWorker.controller.scriptURL") == first
     expect(page.get_by_text("Update available")).to_have_count(0)
+
+
+def _overlap(a: FloatRect | None, b: FloatRect | None) -> bool:
+    assert a is not None
+    assert b is not None
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
+def test_ready_to_work_offline_is_brief_and_covers_neither_the_content_nor_the_tab_bar(
+    new_context: ContextFactory, shared_server: RunningServer
+) -> None:
+    page = new_context(shared_server).new_page()
+    page.goto("/")
+    expect(h1(page, "Now & next")).to_be_visible()
+    toast = page.locator(".toast").filter(has_text="Ready to work offline")
+    expect(toast).to_be_visible(timeout=15_000)
+    box = toast.bounding_box()
+    assert not _overlap(box, page.get_by_role("navigation", name="Main").bounding_box()), "the tab bar stays free"
+    assert not _overlap(box, page.get_by_role("main").bounding_box()), "the content stays free"
+    # It goes by itself after a few seconds (it said so ten seconds long before), or at once when dismissed.
+    expect(toast).to_have_count(0, timeout=6_000)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -373,3 +374,24 @@ def test_notes_views_are_accessible_and_photographed_on_phone_and_desktop(
             assert width <= viewport["width"], f"{name} scrolls sideways at {viewport['width']} px"
         assert browsing.foreign_requests() == []
     assert not problems, "\n".join(problems)
+
+
+def test_the_notes_list_shows_a_note_as_it_reads_not_its_markdown(
+    new_context: ContextFactory, server: RunningServer
+) -> None:
+    demo = Demo.load(server)
+    session = demo.find(day=0, format="working-group")
+    page = new_context(server).new_page()
+    open_session(page, session)
+    write_note(page, "**Bitung** shelter: ask _Ibu Sari_ about [the hotline](https://example.org/hotline)")
+    open_my_notes(page)
+    expect(main(page).locator(".note-preview")).to_have_text("Bitung shelter: ask Ibu Sari about the hotline")
+
+
+def test_the_link_code_countdown_holds_on_a_phone_whose_clock_is_an_hour_ahead(
+    new_context: ContextFactory, server: RunningServer
+) -> None:
+    page = new_context(server, at=datetime.now(UTC) + timedelta(hours=1)).new_page()
+    page.goto("/")
+    show_link_code(page)  # "Expires in 10:00" or 9:xx: the server's ten minutes, not "expired"
+    expect(main(page).get_by_text("This code has expired")).to_have_count(0)

@@ -344,3 +344,12 @@ def test_announcements_are_newest_first_with_urgent_ones_pinned_and_unread_marke
     text = content.inner_text()
     order = ["Hall B is closed", "Wifi is back", "Lunch is served", "Shuttle buses leave"]
     assert sorted(order, key=text.index) == order, text
+
+
+@pytest.mark.parametrize("path", ["/sessions/%E0%A4%A", "/speakers/%ZZ"])
+def test_an_address_with_a_broken_percent_escape_shows_not_found_not_a_blank_page(page: Page, path: str) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(path)
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("not found", re.IGNORECASE))
+    assert errors == [], "the page shows its not-found view without an uncaught error"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 
-from tests.e2e.conftest import RunningServer
+from tests.e2e.conftest import RunningServer, start_server, stop_server
 
 
 def test_serves_the_demo_conference(server: RunningServer) -> None:
@@ -70,3 +72,26 @@ def test_restart_keeps_everything(server: RunningServer) -> None:
         assert httpx.get(f"{again.url}/api/sessions/{session['id']}").json()["title"] == "Survives a restart"
     finally:
         stop_server(again)
+
+
+def test_the_demo_is_on_its_second_day_today_unless_its_original_dates_are_asked_for(tmp_path: Path) -> None:
+    running = start_server(tmp_path / "today.db", "--demo", "--demo-dates", "today")
+    try:
+        zone = ZoneInfo(httpx.get(f"{running.url}/api/event", timeout=10).json()["timeZone"])
+        before = datetime.now(zone).date()
+        programme = httpx.get(f"{running.url}/api/programme", timeout=10).json()
+        today = {before, datetime.now(zone).date()}  # the same day, unless the test ran across midnight
+    finally:
+        stop_server(running)
+    first = date.fromisoformat(programme["event"]["startDate"])
+    assert first + timedelta(days=1) in today, "a newcomer finds the conference running: today is its second day"
+    starts = [datetime.fromisoformat(s["start"]).astimezone(zone) for s in programme["sessions"]]
+    assert {start.date() for start in starts} == {first, first + timedelta(days=1), first + timedelta(days=2)}
+    assert min(start.time() for start in starts).isoformat() == "07:30:00", "sessions keep their local times"
+
+    running = start_server(tmp_path / "original.db", "--demo", "--demo-dates", "original")
+    try:
+        event = httpx.get(f"{running.url}/api/event", timeout=10).json()
+    finally:
+        stop_server(running)
+    assert (event["startDate"], event["endDate"]) == ("2024-07-23", "2024-07-25")

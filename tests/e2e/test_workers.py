@@ -391,6 +391,40 @@ def test_every_worker_serves_the_same_change_feed(
         assert current == {"changes": [], "cursor": newest, "more": False}
 
 
+def _pull_everywhere(workers: list[http.client.HTTPConnection], before: str, poked: str, title: str) -> None:
+    for conn in workers:  # at once, as the app does on hearing the poke
+        page = json.loads(request(conn, "GET", f"/api/changes?since={before}&atLeast={poked}").body)
+        assert page["cursor"] == poked, f"{title}: a worker answered as if nothing had changed"
+        assert [change["data"]["title"] for change in page["changes"]] == [title]
+
+
+def _revalidate_everywhere(workers: list[http.client.HTTPConnection], etag: str, title: str) -> None:
+    for conn in workers:  # a copy from the worker that wrote revalidates on every worker, never goes back
+        revalidated = request(conn, "GET", "/api/programme", {"If-None-Match": etag})
+        assert revalidated.status == 304, f"{title}: a worker answered with its older programme"
+
+
+def test_the_change_feed_right_after_a_poke_has_the_change_whichever_worker_answers(
+    conns: dict[int, http.client.HTTPConnection], admin: dict[str, str]
+) -> None:
+    """An app told of a change (the poke's cursor) gets it at once, even from a worker whose watcher is behind."""
+    workers = list(conns.values())
+    for move in range(20):
+        writer = workers[move % len(workers)]
+        title = f"Keynote, move {move}"
+        before = json.loads(request(writer, "GET", "/api/programme").body)["cursor"]
+        edit_a_session(writer, admin, title)
+        etag = request(writer, "GET", "/api/programme", {"Accept-Encoding": "gzip"}).headers["etag"]
+        poked = json.loads(request(writer, "GET", "/api/programme").body)["cursor"]
+        # Whichever check comes first finds the other workers behind: take turns, so both are tested that way.
+        if move // len(workers) % 2:
+            _pull_everywhere(workers, before, poked, title)
+            _revalidate_everywhere(workers, etag, title)
+        else:
+            _revalidate_everywhere(workers, etag, title)
+            _pull_everywhere(workers, before, poked, title)
+
+
 async def _schedule(db_path: Path, send_at: datetime) -> str:
     async with Database(db_path, readers=1) as db:
         service = AnnouncementService(db, on_write=lambda _: asyncio.sleep(0), wake_outbox=lambda: None)

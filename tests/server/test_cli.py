@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from server.app import create_app
+from server.cli import build_parser
 from server.demo import demo_bytes
 from server.settings import Settings
 from tests.asgi import app_client
@@ -239,3 +240,9 @@ def test_serve_refuses_numbers_out_of_range_naming_the_option(tmp_path: Path) ->
         assert result.returncode == 2, result.stderr
         assert "Traceback" not in result.stderr
         assert f"argument {option}: expected a whole number {problem}, got {value!r}" in result.stderr
+
+
+def test_the_demo_runs_today_unless_asked_for_its_original_dates() -> None:
+    parser = build_parser()
+    assert parser.parse_args(["serve", "--demo"]).demo_dates == "today"
+    assert parser.parse_args(["serve", "--demo", "--demo-dates", "original"]).demo_dates == "original"

@@ -73,6 +73,10 @@ async def test_both_paths_answer_every_form_of_the_two_reads_alike(client: AppCl
         ("/api/changes?since=not-a-cursor", {}),
         (f"/api/changes?since={epoch}.999999", {}),
         ("/api/changes?since=0123456789ab.1", {}),
+        (f"/api/changes?since={quote(current)}&atLeast={quote(current)}", {}),
+        (f"/api/changes?since={quote(stale)}&atLeast={quote(current)}", {"Accept-Encoding": "gzip"}),
+        (f"/api/changes?since={quote(current)}&atLeast={epoch}.999999", {}),
+        (f"/api/changes?since={quote(current)}&atLeast=soon", {}),
     ]
     handled = await _answers(client, requests, hot=False)
     direct = await _answers(client, requests, hot=True)
@@ -111,3 +115,10 @@ async def test_an_edit_is_in_the_next_direct_read(client: AppClient, tokens: Tok
     assert after.headers["etag"] != before.headers["etag"]
     changes = (await client.get("/api/changes", params={"since": before.json()["cursor"]})).json()["changes"]
     assert [change["data"]["capacity"] for change in changes] == [7]
+
+
+async def test_a_malformed_poke_cursor_is_refused_naming_it(client: AppClient, cursors: tuple[str, str]) -> None:
+    _, current = cursors
+    answer = await client.get(f"/api/changes?since={quote(current)}&atLeast=soon")
+    assert answer.status_code == 400
+    assert "atLeast" in answer.text

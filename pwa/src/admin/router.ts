@@ -2,6 +2,7 @@
 
 import { computed, signal } from "@preact/signals";
 
+import { followedLink, pathSegments } from "../shared/routing";
 import type { Area } from "./roles";
 
 /** The programme kinds the editor lists and edits. */
@@ -26,13 +27,8 @@ function isKind(value: string | undefined): value is Kind {
 
 /** The route of a path; "new" as an id opens an empty form. */
 export function parseRoute(path: string): Route {
-  if (path !== BASE && !path.startsWith(`${BASE}/`)) return { name: "notFound" };
-  let parts: string[];
-  try {
-    parts = path.slice(BASE.length).split("/").filter(Boolean).map(decodeURIComponent);
-  } catch {
-    return { name: "notFound" };
-  }
+  const parts = pathSegments(path, BASE);
+  if (parts === null) return { name: "notFound" };
   const [first, second, ...rest] = parts;
   if (rest.length) return { name: "notFound" };
   if (first === undefined) return { name: "home" };
@@ -111,9 +107,8 @@ export function navigate(to: string, { replace = false } = {}): void {
 /** Same-origin links to /admin/… are handled here; everything else loads normally. */
 export function startRouter(): void {
   document.addEventListener("click", (event) => {
-    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-    const anchor = (event.target as Element | null)?.closest?.("a");
-    if (!anchor || anchor.target || anchor.hasAttribute("download") || anchor.origin !== window.location.origin) return;
+    const anchor = followedLink(event);
+    if (!anchor) return;
     if (anchor.pathname !== BASE && !anchor.pathname.startsWith(`${BASE}/`)) return;
     if (anchor.hash && anchor.pathname === window.location.pathname) return;
     event.preventDefault();

@@ -20,7 +20,7 @@ import { asAnnouncement, isBehind, isExpired, isForAttendee } from "./announce/m
 import { audience, liveEntries } from "./announce/state";
 import { LIVE_URL, liveRetryDelay, MAX_RETRY_AFTER_MS, probeLive } from "./live-retry";
 import { navigate } from "./router";
-import { loaded, programme, syncNow, unreachable } from "./store";
+import { heardLive, loaded, programme, syncNow, unreachable } from "./store";
 
 /** Close the stream after the page has been hidden this long. */
 const HIDDEN_CLOSE_MS = 60_000;
@@ -56,7 +56,7 @@ function data(event: Event): unknown {
 async function pullTo(cursor: string): Promise<void> {
   if (!loaded.value) return;
   for (let round = 0; round < 2 && isBehind(programme.value?.cursor, cursor); round++) {
-    await syncNow();
+    await syncNow(cursor);
     if (unreachable.value) return;
   }
 }
@@ -99,7 +99,9 @@ function onCursor(event: Event): void {
     liveOpen.value = true;
     document.documentElement.dataset["live"] = "open";
   }
-  if (typeof cursor === "string") void pullTo(cursor);
+  if (typeof cursor !== "string") return;
+  heardLive(cursor);
+  void pullTo(cursor);
 }
 
 function close(): void {

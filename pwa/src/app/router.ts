@@ -2,6 +2,8 @@
 
 import { computed, signal } from "@preact/signals";
 
+import { followedLink, pathSegments } from "../shared/routing";
+
 export type Route =
   | { name: "now" }
   | { name: "programme" }
@@ -22,7 +24,8 @@ export const location = signal({ path: window.location.pathname, search: window.
 export const navigated = signal(0);
 
 export function parseRoute(path: string): Route {
-  const parts = path.replace(/\/+$/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  const parts = pathSegments(path);
+  if (parts === null) return { name: "notFound" };
   const [first, second, ...rest] = parts;
   if (rest.length > 0) return { name: "notFound" };
   if (first === undefined) return { name: "now" };
@@ -74,17 +77,15 @@ export function navigate(url: string, { replace = false } = {}): void {
   }
 }
 
+/** Links to the server's own pages (API, schema, health) and to the console load normally; the rest are the app's. */
 function isAppLink(anchor: HTMLAnchorElement): boolean {
-  if (anchor.target && anchor.target !== "_self") return false;
-  if (anchor.hasAttribute("download") || anchor.origin !== window.location.origin) return false;
-  return !/^\/(api|schema|healthz)(\/|$)/.test(anchor.pathname);
+  return !/^\/(api|schema|healthz|admin)(\/|$)/.test(anchor.pathname);
 }
 
 /** Handle clicks on same-origin links inside the app without a page load. */
 export function startRouter(): void {
   document.addEventListener("click", (event) => {
-    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-    const anchor = (event.target as Element | null)?.closest?.("a");
+    const anchor = followedLink(event);
     if (!anchor || !isAppLink(anchor)) return;
     // A jump within the page (the skip link): the browser moves focus itself.
     if (anchor.hash && anchor.pathname === window.location.pathname && anchor.search === window.location.search) return;

@@ -9,6 +9,7 @@ import * as db from "../shared/db";
 import { timeoutFor } from "../shared/http";
 import { syncProgramme } from "../shared/sync";
 import type { Programme } from "../shared/types";
+import { isBehind } from "./announce/model";
 import { buildModel } from "./model";
 import { bookmarks, privateServerReached, startPrivate, togglePrivateBookmark } from "./notes/state";
 import { deviceZone, useLocalTime } from "./prefs";
@@ -43,6 +44,21 @@ export const connection = computed<"syncing" | "online" | "offline">(() =>
 
 const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel("kumpul") : null;
 let loop: SyncLoop | null = null;
+/** The cursor of the last live poke not yet reached: sent along so any server answers with the change. */
+const poked = signal<string | undefined>(undefined);
+/** When the live stream last told the app where the programme stands (its hello, or a poke). */
+const liveHeardAt = signal<number | null>(null);
+/** The app knows of a change it has not loaded yet (a live poke ahead of the stored programme). */
+export const behind = computed(() => poked.value !== undefined && isBehind(programme.value?.cursor, poked.value));
+/**
+ * When the app last heard from the server that its copy was current: the last successful pull, or the
+ * live stream's last word when it is more recent and nothing it announced is still missing.
+ */
+export const heardAt = computed(() => {
+  const pulled = syncedAt.value;
+  const live = behind.value ? null : liveHeardAt.value;
+  return live !== null && (pulled === null || live > pulled) ? live : pulled;
+});
 
 async function readProgramme(): Promise<void> {
   const [stored, at] = await Promise.all([db.getProgramme(), db.getSyncedAt()]);
@@ -56,7 +72,8 @@ async function runSync(attempt: number): Promise<void> {
   syncing.value = true;
   const shown = setTimeout(() => (slowSync.value = syncing.value), 600);
   try {
-    const outcome = await syncProgramme({ timeoutMs: timeoutFor(attempt) });
+    const atLeast = poked.value;
+    const outcome = await syncProgramme({ timeoutMs: timeoutFor(attempt), atLeast });
     if (outcome !== "current" || !programme.value) {
       await readProgramme();
       channel?.postMessage("programme");
@@ -64,6 +81,7 @@ async function runSync(attempt: number): Promise<void> {
       syncedAt.value = await db.getSyncedAt();
     }
     batch(() => {
+      if (atLeast && poked.value === atLeast && !isBehind(programme.value?.cursor, atLeast)) poked.value = undefined;
       unreachable.value = false;
       online.value = true;
     });
@@ -78,9 +96,22 @@ async function runSync(attempt: number): Promise<void> {
   }
 }
 
-/** Sync now, outside the schedule (the "check now" button, coming back online). */
-export function syncNow(): Promise<void> {
+/**
+ * Sync now, outside the schedule (the "check now" button, coming back online, a live poke).
+ *
+ * @param atLeast The cursor a live poke carried: the feed has reached at least that far.
+ */
+export function syncNow(atLeast?: string): Promise<void> {
+  if (atLeast && isBehind(programme.value?.cursor, atLeast)) poked.value = atLeast;
   return loop?.trigger() ?? Promise.resolve();
+}
+
+/** The live stream told the app the programme's cursor (its hello or a poke). */
+export function heardLive(cursor: string): void {
+  batch(() => {
+    if (isBehind(programme.value?.cursor, cursor)) poked.value = cursor;
+    liveHeardAt.value = Date.now();
+  });
 }
 
 /** Read the device's copy, then keep it current in the background. */

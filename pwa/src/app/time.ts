@@ -78,8 +78,12 @@ export function formatStamp(moment: number | string | Date, locale: string): str
   return format(locale, { dateStyle: "medium", timeStyle: "short", hourCycle: "h23" }).format(toDate(moment));
 }
 
-/** "Updated just now", "Updated 4 minutes ago", … for the moment the programme was last current. */
-export function updatedText(messages: Messages, at: number | null, current: number): string {
+/**
+ * "Updated just now", "Updated 4 minutes ago", … for the moment the app last heard from the server that its
+ * programme was current; "Changes waiting" while it knows of a change it has not loaded yet (`behind`).
+ */
+export function updatedText(messages: Messages, at: number | null, current: number, behind = false): string {
+  if (behind) return messages.changesWaiting;
   if (at === null) return messages.notYetDownloaded;
   const minutes = Math.floor(Math.max(0, current - at) / 60_000);
   if (minutes < 1) return messages.updatedJustNow;

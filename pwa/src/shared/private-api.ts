@@ -36,11 +36,13 @@ export interface ApiOptions {
   timeoutMs?: number;
   token?: string | null;
   body?: unknown;
+  /** Called with a successful response's headers (the server's `Date`, for one). */
+  onHeaders?: (headers: Headers) => void;
 }
 
 /** One JSON request to the server's own origin. */
 export async function apiRequest<T>(method: string, url: string, options: ApiOptions = {}): Promise<T> {
-  const { fetch: doFetch = (input, init) => fetch(input, init), timeoutMs = REQUEST_TIMEOUT_MS, token, body } = options;
+  const { fetch: doFetch = (input, init) => fetch(input, init), timeoutMs = REQUEST_TIMEOUT_MS, token, body, onHeaders } = options;
   const headers: Record<string, string> = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -63,6 +65,7 @@ export async function apiRequest<T>(method: string, url: string, options: ApiOpt
       const retryAfter = Number(response.headers.get("Retry-After"));
       throw new ApiError(response.status, url, detail, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : null);
     }
+    onHeaders?.(response.headers);
     if (response.status === 204) return undefined as T;
     const text = await response.text();
     return (text ? JSON.parse(text) : undefined) as T;
@@ -84,10 +87,35 @@ export interface LinkCode {
   expiresAt: string;
 }
 
+/** A link code as shown: how long it stays valid counts from when it arrived, on no device's clock. */
+export interface ShownLinkCode extends LinkCode {
+  /** Milliseconds the code stays valid after it arrived, by the server's clock. */
+  validForMs: number;
+}
+
+/**
+ * How long a code that expires at `expiresAt` (the server's clock) stays valid, measured from the
+ * server's `Date` header of the response that brought it, so a device clock that is off (a phone set
+ * an hour ahead, or to another zone's time by hand) neither expires the code at once nor shows hours.
+ * Without a usable `Date`, the device's clock is all there is.
+ */
+export function validFor(expiresAt: string, serverDate: string | null, deviceNow: number): number {
+  const expires = Date.parse(expiresAt);
+  const sent = serverDate ? Date.parse(serverDate) : Number.NaN;
+  return Math.max(0, expires - (Number.isNaN(sent) ? deviceNow : sent));
+}
+
 /** A single-use code (10 minutes) that gives another device this attendee. */
-export async function createLinkCode(options: ApiOptions = {}): Promise<LinkCode> {
+export async function createLinkCode(options: ApiOptions = {}): Promise<ShownLinkCode> {
   const identity = await ensureIdentity(options);
-  return apiRequest<LinkCode>("POST", "/api/attendees/me/link-code", { ...options, token: identity.token, body: {} });
+  let serverDate: string | null = null;
+  const created = await apiRequest<LinkCode>("POST", "/api/attendees/me/link-code", {
+    ...options,
+    token: identity.token,
+    body: {},
+    onHeaders: (headers) => (serverDate = headers.get("Date")),
+  });
+  return { ...created, validForMs: validFor(created.expiresAt, serverDate, Date.now()) };
 }
 
 /** Become the attendee of another device; this device's documents are kept and sent up in full. */

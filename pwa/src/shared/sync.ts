@@ -22,6 +22,16 @@ export interface SyncOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   now?: () => number;
+  /**
+   * A cursor the feed is known to have reached (a live poke's): whichever server answers reads
+   * the database first if it has not seen that far yet, so the answer includes the poked change.
+   */
+  atLeast?: string;
+}
+
+export function changesUrl(since: string, atLeast?: string): string {
+  const url = `${CHANGES_URL}?since=${encodeURIComponent(since)}`;
+  return atLeast ? `${url}&atLeast=${encodeURIComponent(atLeast)}` : url;
 }
 
 /** Download the whole programme and store it in place of what the device had. */
@@ -49,7 +59,7 @@ export async function syncProgramme(options: SyncOptions = {}): Promise<SyncOutc
   for (let page = 0; page < MAX_PAGES; page++) {
     let result: ChangesPage;
     try {
-      result = await getJson<ChangesPage>(`${CHANGES_URL}?since=${encodeURIComponent(since)}`, options);
+      result = await getJson<ChangesPage>(changesUrl(since, options.atLeast), options);
     } catch (error) {
       if (error instanceof HttpError && (error.status === 410 || error.status === 400)) {
         await fetchSnapshot(options);

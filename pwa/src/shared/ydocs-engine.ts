@@ -1,5 +1,5 @@
 /**
- * The attendee's private documents, live in the page: `profile` (bookmarks, ratings, read
+ * The attendee's private documents, live in the page: `profile` (bookmarks, read
  * announcements, preferences) and one `note:<uuid>` per note, as Yjs documents.
  *
  * Every change made here is saved to IndexedDB (debounced while typing, at once when the page

@@ -26,6 +26,14 @@ describe("messages", () => {
     expect(same).toEqual([]);
   });
 
+  it("promise to erase only what the app keeps (it has no ratings)", () => {
+    const ratings = { en: /rating/i, id: /penilaian/i, th: /คะแนน/ };
+    for (const { code } of LANGUAGES) {
+      const all = Object.values(MESSAGES[code]).filter((text) => typeof text === "string").join("\n");
+      expect(all).not.toMatch(ratings[code]);
+    }
+  });
+
   it("count in English with singular and plural", () => {
     expect(MESSAGES.en.sessionsCount(1)).toBe("1 session");
     expect(MESSAGES.en.sessionsCount(12)).toBe("12 sessions");

@@ -47,4 +47,9 @@ describe("time formatting", () => {
     expect(updatedText(en, at, at + 7 * 60_000)).toBe("Updated 7 minutes ago");
     expect(updatedText(en, at, at + 3 * 3_600_000)).toBe("Updated 3 hours ago");
   });
+
+  it("says changes are waiting, not that it is up to date, while it knows of a change it has not loaded", () => {
+    const at = Date.UTC(2024, 6, 23, 9);
+    expect(updatedText(en, at, at + 1_000, true)).toBe("Changes waiting to load");
+  });
 });

@@ -52,6 +52,17 @@ describe("syncProgramme", () => {
     expect(stored.sessions.map((item) => [item.id, item.roomId])).toEqual([["late", "room-b"]]);
   });
 
+  it("sends a live poke's cursor along, on every page, so whichever server answers includes the change", async () => {
+    await putProgramme(smallProgramme("aaaaaaaaaaaa.10"));
+    const moved = { ...session("late", "2024-07-23T11:00:00+08:00", "2024-07-23T12:00:00+08:00"), roomId: "room-b" };
+    const { asked, fetch } = server({
+      "/api/changes?since=aaaaaaaaaaaa.10&atLeast=aaaaaaaaaaaa.11": page([{ type: "session", id: "late", seq: 11, data: moved }], "aaaaaaaaaaaa.11"),
+    });
+    expect(await syncProgramme({ fetch, atLeast: "aaaaaaaaaaaa.11" })).toBe("changes");
+    expect(asked).toEqual(["/api/changes?since=aaaaaaaaaaaa.10&atLeast=aaaaaaaaaaaa.11"]);
+    expect((await getProgramme())!.cursor).toBe("aaaaaaaaaaaa.11");
+  });
+
   it("reports nothing new when the feed is empty", async () => {
     await putProgramme(smallProgramme("aaaaaaaaaaaa.10"));
     const { fetch } = server({ "/api/changes?since=aaaaaaaaaaaa.10": page([], "aaaaaaaaaaaa.10") });

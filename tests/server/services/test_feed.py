@@ -6,7 +6,11 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from server.services.feed import FeedService
+import msgspec
+import pytest
+
+from server.errors import Invalid
+from server.services.feed import FeedService, etag_for
 from server.services.live import LiveHub
 from server.storage import programme as store
 from server.storage.db import Database
@@ -90,5 +94,86 @@ async def test_a_storm_of_requests_for_one_stale_page_reads_the_database_once(tm
             assert len({page.identity for page in pages}) == 1
             assert b'"id":"hall-b"' in pages[0].identity
             assert b'"id":"hall-a"' not in pages[0].identity
+        finally:
+            await feed.stop()
+
+
+async def test_a_worker_that_has_not_seen_a_poked_write_reads_it_before_answering(tmp_path: Path) -> None:
+    """A poke's cursor makes a worker whose watcher is behind answer with the change, not "nothing new"."""
+    path = tmp_path / "kumpul.db"
+    async with Database(path, readers=1) as mine, Database(path, readers=1) as other:
+        # This worker's watcher would not look again during the test: it is behind the other worker's write.
+        feed = FeedService(mine, retention=timedelta(days=30), poll_seconds=3600)
+        await feed.start()
+        heard: list[str] = []
+
+        async def listener(cursor: str) -> None:
+            heard.append(cursor)
+
+        feed.subscribe(listener)
+        try:
+            before = feed.cursor
+            async with other.write() as conn:
+                seq = await store.put_entity(conn, "room", "hall-b", b'{"id":"hall-b","name":"Hall B"}')
+                poked = f"{(await store.feed_state(conn)).epoch}.{seq}"
+            page = msgspec.json.decode((await feed.changes(before, 500, at_least=poked)).identity)
+            assert [change["id"] for change in page["changes"]] == ["hall-b"]
+            assert page["cursor"] == poked
+            assert heard == [poked], "this worker's own live apps hear of the write too"
+            current = msgspec.json.decode((await feed.changes(poked, 500)).identity)
+            assert current == {"changes": [], "cursor": poked, "more": False}
+        finally:
+            await feed.stop()
+
+
+async def test_a_cursor_from_a_worker_further_ahead_moves_this_worker_on(tmp_path: Path) -> None:
+    path = tmp_path / "kumpul.db"
+    async with Database(path, readers=1) as mine, Database(path, readers=1) as other:
+        feed = FeedService(mine, retention=timedelta(days=30), poll_seconds=3600)
+        await feed.start()
+        try:
+            async with other.write() as conn:
+                first = await store.put_entity(conn, "room", "hall-a", b'{"id":"hall-a","name":"Hall A"}')
+                epoch = (await store.feed_state(conn)).epoch
+            # The app got this cursor from the other worker; then a second write lands there.
+            page = msgspec.json.decode((await feed.changes(f"{epoch}.{first}", 500)).identity)
+            assert page == {"changes": [], "cursor": f"{epoch}.{first}", "more": False}
+            assert feed.cursor == f"{epoch}.{first}", "this worker now knows where the feed stands"
+            async with other.write() as conn:
+                second = await store.put_entity(conn, "room", "hall-b", b'{"id":"hall-b","name":"Hall B"}')
+            page = msgspec.json.decode((await feed.changes(f"{epoch}.{first}", 500, f"{epoch}.{second}")).identity)
+            assert [change["id"] for change in page["changes"]] == ["hall-b"]
+        finally:
+            await feed.stop()
+
+
+async def test_a_malformed_poke_cursor_is_refused_by_name(tmp_path: Path) -> None:
+    async with Database(tmp_path / "kumpul.db", readers=1) as db:
+        feed = FeedService(db, retention=timedelta(days=30), poll_seconds=3600)
+        await feed.start()
+        try:
+            with pytest.raises(Invalid) as raised:
+                await feed.changes(feed.cursor, 500, at_least="soon")
+            assert raised.value.field == "atLeast"
+        finally:
+            await feed.stop()
+
+
+async def test_a_revalidation_with_a_newer_copy_than_this_worker_knows_is_not_answered_with_an_older_one(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "kumpul.db"
+    async with Database(path, readers=1) as mine, Database(path, readers=1) as other:
+        feed = FeedService(mine, retention=timedelta(days=30), poll_seconds=3600)
+        await feed.start()
+        try:
+            assert (await feed.programme()).seq == 0
+            async with other.write() as conn:
+                seq = await store.put_entity(conn, "room", "hall-b", b'{"id":"hall-b","name":"Hall B"}')
+                newer = f"{(await store.feed_state(conn)).epoch}.{seq}"
+            # The client got this copy (gzip) from the other worker and revalidates it here.
+            held = etag_for(newer)[:-1] + '-gzip"'
+            served = await feed.programme(f'W/"unrelated", {held}')
+            assert served.cursor == newer, "the worker reads the newer programme instead of serving its older one"
         finally:
             await feed.stop()

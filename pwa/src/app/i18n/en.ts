@@ -18,6 +18,7 @@ export const en = {
   offline: "Offline",
   syncing: "Syncing…",
   notYetDownloaded: "Not downloaded yet",
+  changesWaiting: "Changes waiting to load",
   updatedJustNow: "Updated just now",
   updatedMinutesAgo: (n: number) => plural(n, "Updated 1 minute ago", "Updated {n} minutes ago"),
   updatedHoursAgo: (n: number) => plural(n, "Updated 1 hour ago", "Updated {n} hours ago"),
@@ -237,7 +238,7 @@ export const en = {
   "device.exportNone": "There are no notes to export yet.",
   "device.eraseTitle": "Erase my data",
   "device.eraseExplain":
-    "This erases your notes, your agenda, your ratings and which announcements you have read, on the server and on this device. Your other linked devices stop syncing; what they show stays on them until you erase it there too. The conference programme stays.",
+    "This erases your notes, your agenda and which announcements you have read, on the server and on this device. Your other linked devices stop syncing; what they show stays on them until you erase it there too. The conference programme stays.",
   "device.eraseQuestion": "Erase all your data?",
   "device.eraseConfirm": "Erase everything",
   "device.erased": "Your data is erased from the server and from this device.",

@@ -17,6 +17,7 @@ export const id: Messages = {
   offline: "Tidak terhubung",
   syncing: "Menyinkronkan…",
   notYetDownloaded: "Belum diunduh",
+  changesWaiting: "Ada perubahan yang belum dimuat",
   updatedJustNow: "Diperbarui baru saja",
   updatedMinutesAgo: (n) => `Diperbarui ${n} menit lalu`,
   updatedHoursAgo: (n) => `Diperbarui ${n} jam lalu`,
@@ -238,7 +239,7 @@ export const id: Messages = {
   "device.exportNone": "Belum ada catatan untuk diekspor.",
   "device.eraseTitle": "Hapus data saya",
   "device.eraseExplain":
-    "Ini menghapus catatan, agenda, penilaian, dan tanda pengumuman yang sudah Anda baca, di server dan di perangkat ini. Perangkat tertaut Anda yang lain berhenti menyinkronkan; isinya tetap ada di sana sampai Anda menghapusnya di sana juga. Program konferensi tetap ada.",
+    "Ini menghapus catatan, agenda, dan tanda pengumuman yang sudah Anda baca, di server dan di perangkat ini. Perangkat tertaut Anda yang lain berhenti menyinkronkan; isinya tetap ada di sana sampai Anda menghapusnya di sana juga. Program konferensi tetap ada.",
   "device.eraseQuestion": "Hapus semua data Anda?",
   "device.eraseConfirm": "Hapus semuanya",
   "device.erased": "Data Anda telah dihapus dari server dan dari perangkat ini.",

@@ -28,6 +28,34 @@ export interface ExportOptions {
   written: (createdAt: number) => string;
 }
 
+/**
+ * The plain text a note's Markdown reads as, for one-line previews: `**Bitung** port, see [the map](https://…)`
+ * reads "Bitung port, see the map". Marks are dropped, their words kept; line structure is not.
+ */
+export function plainText(markdown: string): string {
+  return markdown
+    .split("\n")
+    .map((line) =>
+      line
+        .replace(/^\s{0,3}(?:#{1,6}\s+|>\s?)+/, "") // headings, quotes
+        .replace(/^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?/, "") // list items, task boxes
+        .replace(/^\s*(?:[-*_]\s*){3,}$/, "") // rules
+        .replace(/^\s*(?:```|~~~).*$/, ""), // code fences
+    )
+    .join("\n")
+    .replace(/!\[([^\]]*)\]\([^)]*\)/g, "$1") // images: their alt text
+    .replace(/\[([^\]]+)\]\([^)]*\)/g, "$1") // links: their text
+    .replace(/<((?:https?:\/\/|mailto:)[^>\s]+)>/g, "$1") // autolinks
+    .replace(/`+([^`]+)`+/g, "$1")
+    .replace(/(\*\*|__)(?=\S)([\s\S]*?\S)\1/g, "$2")
+    .replace(/~~(?=\S)([\s\S]*?\S)~~/g, "$1")
+    .replace(/(^|[^\w*])\*(?=\S)([^*]*?\S)\*(?!\w)/g, "$1$2")
+    .replace(/(^|[^\w])_(?=\S)([^_]*?\S)_(?!\w)/g, "$1$2")
+    .replace(/\\([\\`*_{}[\]()#+\-.!~>])/g, "$1") // escaped marks
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
 /** One line of heading text: no line breaks, no Markdown heading marks running into the text. */
 function headingText(text: string): string {
   return text.replace(/\s+/g, " ").trim();

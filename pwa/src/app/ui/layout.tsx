@@ -8,7 +8,7 @@ import { route } from "../router";
 import { applyUpdate, dismissNotice, notice } from "../sw-bridge";
 import { unreadCount } from "../announce/state";
 import { NotesIcon } from "../notes/lazy";
-import { connection, model, now, syncedAt } from "../store";
+import { behind, connection, heardAt, model, now } from "../store";
 import { updatedText, zoneName } from "../time";
 import {
   BookmarkIcon,
@@ -29,11 +29,11 @@ function StatusIndicator() {
   const state = connection.value;
   const label = state === "syncing" ? messages.syncing : state === "online" ? messages.online : messages.offline;
   return (
-    <p class={`status status-${state}`} role="status">
+    <p class={`status status-${state}`} role="status" data-behind={behind.value ? "" : undefined}>
       <span class="status-dot" aria-hidden="true" />
       <span class="status-state">{label}</span>
       <span class="status-updated" aria-live="off">
-        {updatedText(messages, syncedAt.value, now.value)}
+        {updatedText(messages, heardAt.value, now.value, behind.value)}
       </span>
     </p>
   );
@@ -123,16 +123,20 @@ function MainNav() {
   );
 }
 
+/** How long "Ready to work offline" stays: long enough to read, short enough not to be in the way. */
+export const READY_NOTICE_MS = 4_000;
+
 function Notices() {
   const messages = t.value;
   const current = notice.value;
   useEffect(() => {
     if (current !== "ready") return;
-    const timer = setTimeout(dismissNotice, 10_000);
+    const timer = setTimeout(dismissNotice, READY_NOTICE_MS);
     return () => clearTimeout(timer);
   }, [current]);
+  // The brief "ready" note sits over the header on phones, clear of the content and the tab bar.
   return (
-    <div class="notices" role="status">
+    <div class={current === "ready" ? "notices notices-brief" : "notices"} role="status">
       {current === "ready" && (
         <div class="toast">
           <CheckIcon />

@@ -10,7 +10,7 @@ import {
   groupCode,
   linkWithCode,
   normaliseCode,
-  type LinkCode,
+  type ShownLinkCode,
 } from "../../shared/private-api";
 import { clearPrivateData } from "../../shared/private-store";
 import { privateDocs, privateDocsNow } from "../../shared/ydocs";
@@ -67,10 +67,12 @@ function QrCode({ text, label }: { text: string; label: string }) {
 
 function LinkAnother() {
   const messages = t.value;
-  const [code, setCode] = useState<LinkCode | null>(null);
+  const [code, setCode] = useState<ShownLinkCode | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [clock, setClock] = useState(Date.now());
+  // The countdown runs on the monotonic clock from the code's arrival, not on the device's date and time.
+  const [clock, setClock] = useState(performance.now());
+  const [deadline, setDeadline] = useState(0);
   const shownRef = useRef<HTMLParagraphElement>(null);
   useEffect(() => {
     // The button that was pressed is gone: take focus (and the eyes) to the code.
@@ -79,10 +81,10 @@ function LinkAnother() {
   }, [code]);
   useEffect(() => {
     if (!code) return;
-    const timer = setInterval(() => setClock(Date.now()), 1000);
+    const timer = setInterval(() => setClock(performance.now()), 1000);
     return () => clearInterval(timer);
   }, [code]);
-  const left = code ? Date.parse(code.expiresAt) - clock : 0;
+  const left = code ? deadline - clock : 0;
   const expired = code !== null && left <= 0;
 
   async function show(): Promise<void> {
@@ -90,8 +92,10 @@ function LinkAnother() {
     setError(null);
     try {
       const created = await createLinkCode();
+      const arrived = performance.now();
       setCode(created);
-      setClock(Date.now());
+      setDeadline(arrived + created.validForMs);
+      setClock(arrived);
       // What this device holds goes to the server first, so the other device finds it there.
       void resumePrivateSync().catch(() => undefined);
     } catch (caught) {

@@ -11,7 +11,7 @@ import { lang, locale, t } from "../prefs";
 import { navigate } from "../router";
 import { displayZone, model } from "../store";
 import { formatDayShort, dayKey, formatStamp, formatTimeRange } from "../time";
-import { byStart } from "../notes/markdown";
+import { byStart, plainText } from "../notes/markdown";
 import { docsReady, noteStatus } from "../notes/state";
 import {
   BoundText,
@@ -34,8 +34,9 @@ export function sessionWhen(session: Session, zone: string, localeName: string):
   return `${day}, ${formatTimeRange(session.start, session.end, zone, localeName)}`;
 }
 
+/** The start of a note's text as it reads, without its Markdown marks. */
 function preview(text: string): string {
-  const flat = text.replace(/\s+/g, " ").trim();
+  const flat = plainText(text);
   return flat.length > 140 ? `${flat.slice(0, 139)}…` : flat;
 }
 
@@ -45,6 +46,7 @@ function hasText(note: NoteInfo): boolean {
 
 function NoteCard({ note, title, when, titleLang }: { note: NoteInfo; title: string; when: string; titleLang?: string | undefined }) {
   const status = noteStatus(note.id);
+  const text = preview(note.body);
   return (
     <li class="card note-card">
       <h3 class="card-title">
@@ -53,7 +55,7 @@ function NoteCard({ note, title, when, titleLang }: { note: NoteInfo; title: str
         </a>
       </h3>
       <p class="card-meta">{when}</p>
-      {note.body.trim() && <p class="note-preview">{preview(note.body)}</p>}
+      {text && <p class="note-preview">{text}</p>}
       {status && (
         <p class={`note-status note-status-${status}`}>
           <span class="note-status-dot" aria-hidden="true" />

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { exportFileName, notesToMarkdown, type ExportNote } from "../../../src/app/notes/markdown";
+import { exportFileName, notesToMarkdown, plainText, type ExportNote } from "../../../src/app/notes/markdown";
 
 const sessions: Record<string, { title: string; start: string; when: string }> = {
   early: { title: "Opening plenary", start: "2024-07-23T08:30:00+08:00", when: "Tue 23 Jul, 08:30–10:00 GMT+8" },
@@ -61,5 +61,19 @@ describe("notesToMarkdown", () => {
 
   it("names the file by the day", () => {
     expect(exportFileName(new Date(2024, 6, 23, 10))).toBe("kumpul-notes-2024-07-23.md");
+  });
+});
+
+describe("a note's plain text, for the notes list", () => {
+  it("drops Markdown marks and keeps the words", () => {
+    expect(plainText("**Bitung** port: ask _Ibu Sari_ about the ~~old~~ new *shelter*")).toBe("Bitung port: ask Ibu Sari about the old new shelter");
+    expect(plainText("# Follow up\n\n- [ ] call `KPAI`\n- see [the map](https://example.org/map)\n> quoted")).toBe(
+      "Follow up call KPAI see the map quoted",
+    );
+    expect(plainText("1. first\n2) second\n\n---\n![venue](x.png)")).toBe("first second venue");
+  });
+
+  it("leaves text that only looks like marks", () => {
+    expect(plainText("snake_case_name and 2 * 3 * 4 and a\\*b")).toBe("snake_case_name and 2 * 3 * 4 and a*b");
   });
 });
