@@ -14,7 +14,7 @@ import zoneinfo
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 from urllib.parse import urljoin
 
@@ -441,7 +441,9 @@ class _Builder:
             end = parse_moment(event.end, event.at("end"), self.zone)
             end_spot = event.at("end")
         elif event.duration:
-            end = start + parse_duration(event.duration, event.at("duration"))
+            # In UTC: adding to a local time would add to the wall clock, an hour off across a DST change.
+            length = parse_duration(event.duration, event.at("duration"))
+            end = (start.astimezone(UTC) + length).astimezone(start.tzinfo)
             end_spot = event.at("duration")
         else:
             raise event.at("duration").fail("an event needs a duration (HH:MM)")
