@@ -116,7 +116,8 @@ async def test_edge_cases_validate_and_keep_their_text(client: Client, tokens: T
     assert sessions[ids["cancelled"]]["guid"] not in events
     assert events[sessions[ids["thai"]]["guid"]]["title"] == THAI_TITLE
     bunga = events[sessions[ids["thai"]]["guid"]]["persons"][0]
-    assert set(bunga) == {"name", "id"} and bunga["name"] == "Bunga"
+    assert set(bunga) == {"name", "id"}
+    assert bunga["name"] == "Bunga"
     assert events[sessions[ids["indonesian"]]["guid"]]["track"] == ""
     assert events[sessions[ids["indonesian"]]["guid"]]["do_not_record"] is True
     assert events[no_track["guid"]]["track"] == ""
