@@ -89,7 +89,8 @@ def _schedule(document: Any) -> RawSchedule:
         room = _object(value, where)
         capacity = room.get("capacity")
         whole = int(capacity) if isinstance(capacity, int | float) and not isinstance(capacity, bool) else None
-        raw.rooms.append(RawRoom(_string(room, "name", where, required=True) or "", _at(where), whole))
+        name = _string(room, "name", where, required=True) or ""
+        raw.rooms.append(RawRoom(name, _at(where), whole, _string(room, "guid", where)))
     for index, value in enumerate(_array(conference.get("days"), f"{path}.days")):
         _day(_object(value, f"{path}.days[{index}]"), f"{path}.days[{index}]", raw)
     return raw

@@ -10,6 +10,7 @@ service matches them against what is stored.
 from __future__ import annotations
 
 import re
+import uuid
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from server.services.kinds import slug
 #: keeps its acronym: frab's must be a lower-case slug, Kumpul's is what people read.
 CARRIED: dict[str, frozenset[str]] = {
     "event": frozenset({"name", "time_zone", "start_date", "end_date", "url", "venue_name"}),
-    "room": frozenset({"name", "position", "capacity"}),
+    "room": frozenset({"name", "guid", "position", "capacity"}),
     "track": frozenset({"name", "colour", "position"}),
     "format": frozenset({"name"}),
     "speaker": frozenset({"name", "bio", "photo_url"}),
@@ -58,7 +59,7 @@ CARRIED: dict[str, frozenset[str]] = {
 #: have no biography, a conference no URL, a track no colour.
 KEEP_IF_EMPTY: dict[str, frozenset[str]] = {
     "event": frozenset({"url", "venue_name"}),
-    "room": frozenset({"capacity"}),
+    "room": frozenset({"capacity", "guid"}),
     "track": frozenset({"colour"}),
     "speaker": frozenset({"bio", "photo_url"}),
     "session": frozenset({"tags"}),
@@ -127,6 +128,7 @@ class RawRoom:
     name: str
     spot: Spot
     capacity: int | None = None
+    guid: str | None = None
 
 
 @dataclass(slots=True)
@@ -296,6 +298,14 @@ def _https(url: str | None, base_url: str | None) -> str | None:
     return url if re.match(r"^https://[^\s]+$", url) and len(url) <= 2048 else None
 
 
+def _uuid(text: str | None) -> str:
+    """``text`` as a lower-case UUID, or empty when it is none."""
+    try:
+        return str(uuid.UUID((text or "").strip()))
+    except ValueError:
+        return ""
+
+
 def _checked(entity: _S, locate: Callable[[str], Spot], keys: dict[str, str]) -> _S:
     """``entity`` validated against its Struct's constraints; a problem names its source spot.
 
@@ -362,14 +372,17 @@ class _Builder:
         self.sessions: list[Session] = []
         self.session_spots: dict[str, Spot] = {}
 
-    def room(self, name: str, spot: Spot, capacity: int | None = None) -> str:
+    def room(self, name: str, spot: Spot, capacity: int | None = None, guid: str | None = None) -> str:
         key = name.strip().casefold()
+        guid = _uuid(guid)
         if key not in self.rooms:
             if not name.strip():
                 raise spot.fail("a room needs a name")
             room_id = self.ids.claim("room", _named_id("room-", name, "room"))
-            room = Room(id=room_id, name=name.strip(), capacity=capacity, position=len(self.rooms))
+            room = Room(id=room_id, name=name.strip(), guid=guid, capacity=capacity, position=len(self.rooms))
             self.rooms[key] = _checked(room, spot.child, {"name": "name", "capacity": "capacity"})
+        elif guid and not self.rooms[key].guid:
+            self.rooms[key] = msgspec.structs.replace(self.rooms[key], guid=guid)
         return self.rooms[key].id
 
     def track(self, name: str, spot: Spot, colour: str | None = None, wanted: str | None = None) -> str:
@@ -533,12 +546,16 @@ def build(raw: RawSchedule) -> ProgrammeImport:
     for track in raw.tracks:
         builder.track(track.name, track.spot, track.colour, track.slug)
     for room in raw.rooms:
-        builder.room(room.name, room.spot, room.capacity)
+        builder.room(room.name, room.spot, room.capacity, room.guid)
     for event in raw.events:
         builder.session(event)
+    guids = Counter(room.guid for room in builder.rooms.values() if room.guid)
+    rooms = [  # a guid that names several rooms (pretalx's demo has one) tells them apart from nothing
+        msgspec.structs.replace(room, guid="") if guids[room.guid] > 1 else room for room in builder.rooms.values()
+    ]
     return ProgrammeImport(
         event=builder.event(),
-        rooms=list(builder.rooms.values()),
+        rooms=rooms,
         tracks=list(builder.tracks.values()),
         formats=list(builder.formats.values()),
         speakers=list(builder.speakers.values()),

@@ -109,7 +109,7 @@ class _Reader:
             name = (room.get("name") or "").strip()
             if not name:
                 raise room_spot.fail("a <room> needs a name attribute")
-            raw.rooms.append(RawRoom(name, room_spot))
+            raw.rooms.append(RawRoom(name, room_spot, guid=room.get("guid")))
             for event in _children(room, "event"):
                 raw.events.append(self.event(event, name, day_date, day_start))
 

@@ -330,9 +330,17 @@ def _room_infos(rooms: list[Room], short: str) -> tuple[RoomInfo, ...]:
     names = [clean(room.name) for room in rooms]
     repeated = {name for name in names if names.count(name) > 1}
     return tuple(
-        RoomInfo(room, f"{name} ({room.id})" if name in repeated else name, derived_uuid(short, "room", room.id))
+        RoomInfo(room, f"{name} ({room.id})" if name in repeated else name, _room_guid(room, short))
         for room, name in zip(rooms, names, strict=True)
     )
+
+
+def _room_guid(room: Room, short: str) -> str:
+    """The room's UUID: the one its source gave it, else one derived from its id."""
+    try:
+        return str(uuid.UUID(room.guid))
+    except ValueError:
+        return derived_uuid(short, "room", room.id)
 
 
 def _numbers(sessions: list[Session]) -> dict[str, int]:

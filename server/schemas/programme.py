@@ -62,10 +62,15 @@ class RoomTranslation(Base, omit_defaults=True):
 
 
 class Room(Base, kw_only=True):
-    """A place where sessions happen, onsite or as a stream."""
+    """A place where sessions happen, onsite or as a stream.
+
+    ``guid`` is the room's UUID in the schedule it was imported from (pretalx and frab name rooms by one), so a
+    room renamed there stays the same room here; empty for rooms made in Kumpul.
+    """
 
     id: Id = ""
     name: Name
+    guid: Annotated[str, Meta(max_length=64)] = ""
     floor: ShortText = ""
     capacity: Count | None = None
     accessibility: Text = ""
