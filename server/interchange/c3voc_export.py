@@ -110,7 +110,7 @@ def _event(table: Timetable, slot: Slot) -> dict[str, Any]:
         "do_not_record": do_not_record(session),
         "persons": [_person(table, item) for item in slot.persons],
         "links": [{"url": url, "title": title} for title, url in slot.links],
-        "attachments": [],
+        "attachments": [{"url": item.url, "title": clean(item.title)} for item in session.attachments],
     }
 
 

@@ -153,13 +153,27 @@ def _event(event: dict[str, Any], path: str, room: str, day: date | None, day_st
                 id=_string(person, "id", where),
                 bio=_string(person, "biography", where),
                 avatar=_string(person, "avatar", where),
+                links=[("", url)] if (url := _string(person, "url", where)) else [],
             )
         )
+        raw.persons[-1].links += _references(person.get("links"), f"{where}.links")
+    raw.links = _references(event.get("links"), f"{path}.links")
+    raw.attachments = _references(event.get("attachments"), f"{path}.attachments")
     for index, tag in enumerate(_array(event.get("tags"), f"{path}.tags")):
         if not isinstance(tag, str):
             raise _at(f"{path}.tags[{index}]").fail(f"expected a string, got {_kind(tag)}")
         raw.tags.append(tag)
     return raw
+
+
+def _references(value: Any, path: str) -> list[tuple[str, str]]:
+    """``(title, url)`` of C3VOC references (links and attachments); a missing or null list is empty."""
+    found = []
+    for index, item in enumerate(_array(value, path)):
+        where = f"{path}[{index}]"
+        reference = _object(item, where)
+        found.append((_string(reference, "title", where) or "", _string(reference, "url", where, required=True) or ""))
+    return found
 
 
 def parse_document(document: Any) -> ProgrammeImport:

@@ -102,6 +102,9 @@ def _event(table: Timetable, parent: etree._Element, slot: Slot) -> None:
     links = etree.SubElement(element, "links")
     for title, url in slot.links:
         _text(links, "link", title).set("href", url)
+    attachments = etree.SubElement(element, "attachments")
+    for attachment in session.attachments:
+        _text(attachments, "attachment", clean(attachment.title)).set("href", attachment.url)
     _text(element, "url", slot.url)
 
 

@@ -163,6 +163,14 @@ class _Reader:
         raw.do_not_record = is_true(_text(_child(recording, "optout")) if recording is not None else None) or is_true(
             _text(_child(element, "do_not_record"))
         )
+        for kind, item in (("links", "link"), ("attachments", "attachment")):
+            holder = _child(element, kind)
+            found = (
+                [(_text(one) or "", one.get("href") or "") for one in _children(holder, item)]
+                if holder is not None
+                else []
+            )
+            getattr(raw, kind).extend(found)
         tags = _child(element, "tags")
         raw.tags = [_text(tag) or "" for tag in _children(tags, "tag")] if tags is not None else []
         return raw

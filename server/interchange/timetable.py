@@ -374,8 +374,10 @@ def _uuids(sessions: list[Session]) -> dict[str, str]:
 
 
 def _links(session: Session) -> tuple[tuple[str, str], ...]:
+    """The stream and interpretation channels, then the session's own links."""
     links = [("Live stream", session.stream_url)] if session.stream_url else []
     links += [(f"Interpretation ({lang})", url) for lang, url in sorted(session.interpretation.items())]
+    links += [(clean(link.title), link.url) for link in session.links]
     return tuple(links)
 
 

@@ -201,6 +201,10 @@ class Session(Base, kw_only=True):
     tags: list[Tag] = []
     status: SessionStatus = "scheduled"
     translations: dict[LanguageCode, SessionTranslation] = {}
+    #: Pages about the session (slides, a paper, a project site), as the source schedule lists them.
+    links: list[Link] = []
+    #: Files attached to the session (slides, handouts), by their address.
+    attachments: list[Link] = []
 
 
 class SessionUpdate(Base, kw_only=True):
@@ -222,6 +226,8 @@ class SessionUpdate(Base, kw_only=True):
     tags: list[Tag] | UnsetType = UNSET
     status: SessionStatus | UnsetType = UNSET
     translations: dict[LanguageCode, SessionTranslation] | UnsetType = UNSET
+    links: list[Link] | UnsetType = UNSET
+    attachments: list[Link] | UnsetType = UNSET
 
 
 class RecordingChange(Base, kw_only=True):

@@ -444,6 +444,9 @@ class _Writer:
             # frab carries one language per event: one the stored list already has leaves the list alone.
             if len(item.languages) <= 1 and before.languages and set(item.languages) <= set(before.languages):
                 changes.pop("languages", None)
+            # Kumpul's exports list the stream and interpretation channels among the links: they are not links.
+            channels = {before.stream_url, *before.interpretation.values()}
+            changes["links"] = [link for link in item.links if link.url not in channels]
         return msgspec.structs.replace(before, **changes), set()
 
     async def _put(self, kind: str, entity: Any, before: Any) -> None:
