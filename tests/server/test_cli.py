@@ -239,3 +239,11 @@ def test_serve_refuses_numbers_out_of_range_naming_the_option(tmp_path: Path) ->
         assert result.returncode == 2, result.stderr
         assert "Traceback" not in result.stderr
         assert f"argument {option}: expected a whole number {problem}, got {value!r}" in result.stderr
+
+
+def test_import_dry_run_on_a_missing_database_creates_none(tmp_path: Path) -> None:
+    db = tmp_path / "typo.db"
+    dry = run("import", str(IMPORT_DATA / "schedule.xml"), "--db", str(db), "--dry-run")
+    assert dry.returncode == 1
+    assert f"there is no database at {db}" in dry.stderr
+    assert list(tmp_path.iterdir()) == []
