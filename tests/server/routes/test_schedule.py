@@ -61,3 +61,10 @@ async def test_private_and_organiser_routes_send_no_cors_header(client: Client) 
     for response in responses:
         assert "access-control-allow-origin" not in response.headers, response.request.url
         assert "access-control-allow-credentials" not in response.headers
+
+
+async def test_head_on_the_live_stream_ends_after_its_headers(client: Client) -> None:
+    head = await client.head("/api/live")
+    assert head.status_code == 200
+    assert head.headers["content-type"].startswith("text/event-stream")
+    assert head.content == b""
