@@ -381,6 +381,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(announcement_id)
             return 0
         if args.command == "import":
+            if args.dry_run and not db_path.exists():
+                raise Invalid(
+                    f"there is no database at {db_path}: a dry run compares the file with one, and makes none"
+                )
             report = asyncio.run(_import(db_path, args))
             print(_describe_import(report), end="")
             written, source = entities_written(report), f"{args.file} ({report.format})"

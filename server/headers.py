@@ -21,6 +21,11 @@ Responses that hold one person's data or a secret (:func:`is_private`: the organ
 resources and tokens, link codes, push subscriptions, calendar feeds) also carry ``Cache-Control: no-store``,
 replacing whatever the route said, errors included: no browser cache, proxy or shared device keeps a copy.
 
+The public, credential-free reads in :data:`PUBLIC_READS` (the schedule exports and the programme) also carry
+``Access-Control-Allow-Origin: *``, so schedule viewers on other sites can read them. Nothing else does: not the
+private agenda feeds, not the attendee or organiser routes; and ``Access-Control-Allow-Credentials`` is never sent,
+so a browser never attaches cookies or credentials to such a read.
+
 One source of truth: routes do not set these headers. A header a response already carries is never replaced or
 duplicated, so a route that needs a more specific value (another policy, say) sets it itself and keeps it.
 """
@@ -49,7 +54,11 @@ PERMISSIONS_POLICY = (
 #: Two years; sent only over https, so a plain-http development server never pins a browser to https.
 HSTS = "max-age=63072000"
 
+#: Paths any origin may read: public, the same for everyone, and needing no credentials.
+PUBLIC_READS = frozenset({"/api/schedule.ics", "/api/schedule.xml", "/api/schedule.json", "/api/programme"})
+
 CSP = b"content-security-policy"
+_ANY_ORIGIN = (b"access-control-allow-origin", b"*")
 _COMMON: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
@@ -111,6 +120,8 @@ def security_headers(
         headers.append((CSP, _APP_POLICY if media_type in _APP_TYPES else _RESOURCE_POLICY))
     if is_https(scope, trust_proxy=trust_proxy):
         headers.append(_HSTS)
+    if scope.get("path") in PUBLIC_READS:
+        headers.append(_ANY_ORIGIN)
     return headers
 
 

@@ -12,10 +12,16 @@ It also holds each ``/api/live`` request's place among the open streams for exac
 the route takes the place (:meth:`server.services.live.LiveHub.connect`) and leaves it in the scope, and the place
 is given back when the request ends, however it ends (the stream ended, the client left mid-event or before the
 response started).
+
+``HEAD`` is answered for every ``GET`` resource in one place, here: the request runs as a ``GET`` and only the
+response's status and headers go out (``Content-Length`` stays that of the ``GET``), so the exports, feeds and
+the programme answer ``HEAD`` alike, and a streaming response is stopped after its headers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
@@ -52,6 +58,9 @@ class KumpulApp(Litestar):
     hot_reads = True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        if scope["type"] == ScopeType.HTTP and scope.get("method") == "HEAD":
+            await self._head(scope, receive, send)
+            return
         if scope["type"] == ScopeType.HTTP and scope["path"].rstrip("/") == LIVE_PATH:
             await self._live(scope, receive, send)
             return
@@ -78,6 +87,34 @@ class KumpulApp(Litestar):
             live: LiveHub = self.state.live
             for connection in held:
                 live.disconnect(connection)
+
+    async def _head(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer ``HEAD`` as the ``GET`` of the same resource would, without its body."""
+        streaming = asyncio.Event()
+        answered = False
+
+        async def headers_only(message: Message) -> None:
+            nonlocal answered
+            if answered:
+                return
+            if message["type"] == "http.response.start":
+                await send(message)
+            elif message["type"] == "http.response.body":
+                answered = True
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                if message.get("more_body", False):
+                    streaming.set()
+
+        get = asyncio.ensure_future(self({**scope, "method": "GET"}, receive, headers_only))  # type: ignore[arg-type]
+        stream = asyncio.ensure_future(streaming.wait())
+        await asyncio.wait({get, stream}, return_when=asyncio.FIRST_COMPLETED)
+        stream.cancel()
+        if not get.done():  # a stream (the live events) would go on for ever: its headers are the answer
+            get.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await get
+            return
+        get.result()
 
     async def _programme(self, scope: Scope) -> _Answer:
         feed: FeedService = self.state.feed

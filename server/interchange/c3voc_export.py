@@ -1,7 +1,10 @@
 """The programme as a C3VOC ``schedule.json`` (what pretalx and frab export as JSON).
 
 Valid against the C3VOC JSON schema (``tests/server/interchange/schedule.schema.json``).
-Cancelled sessions are left out; sessions that must not be recorded carry ``do_not_record``.
+Cancelled sessions are left out; sessions that must not be recorded carry ``do_not_record``. Text fields
+are strings, never null (down-frab-videos wraps them as text), and the document holds only keys the C3VOC
+tools' JSON-to-XML conversion knows, so the converted file is valid against the XSD too: no conference
+description and no ``end`` per event (the XML has a ``duration`` instead).
 """
 
 from __future__ import annotations
@@ -42,7 +45,6 @@ def schedule_document(table: Timetable) -> dict[str, Any]:
     conference: dict[str, Any] = {
         "acronym": table.acronym,
         "title": clean(event.name),
-        "description": clean(event.description),
         "start": event.start_date.isoformat(),
         "end": event.end_date.isoformat(),
         "daysCount": len(table.days),
@@ -93,31 +95,33 @@ def _event(table: Timetable, slot: Slot) -> dict[str, Any]:
         "id": slot.number,
         "date": slot.start.isoformat(),
         "start": slot.start_text,
-        "end": slot.end.isoformat(),
         "duration": slot.duration_text,
         "room": slot.room_name,
         "slug": slot.slug,
         "url": slot.url,
         "title": clean(session.title),
         "subtitle": clean(session.subtitle),
-        "track": clean(slot.track.name) if slot.track else None,
+        "track": clean(slot.track.name) if slot.track else "",
         "type": slot.format_name,
-        "language": slot.language,
+        "language": slot.language or "",
         "abstract": clean(session.abstract),
-        "description": slot.description or None,
+        "description": slot.description,
         "recording_license": "",
         "do_not_record": do_not_record(session),
         "persons": [_person(table, item) for item in slot.persons],
         "links": [{"url": url, "title": title} for title, url in slot.links],
-        "attachments": [],
+        "attachments": [{"url": item.url, "title": clean(item.title)} for item in session.attachments],
     }
 
 
 def _person(table: Timetable, item: Person) -> dict[str, Any]:
-    """pretalx's person form; an anonymous speaker is their pseudonym alone."""
+    """pretalx's person form with frab's integer ``id``; an anonymous speaker is their pseudonym and number alone."""
+    found: dict[str, Any] = {"name": item.name}
+    if item.number is not None:
+        found["id"] = item.number
     if item.anonymous:
-        return {"name": item.name}
-    found: dict[str, Any] = {"name": item.name, "guid": table.speaker_guid(item)}
+        return found
+    found["guid"] = table.speaker_guid(item)
     if item.bio:
         found["biography"] = item.bio
     if item.photo_url:

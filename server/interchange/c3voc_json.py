@@ -89,7 +89,8 @@ def _schedule(document: Any) -> RawSchedule:
         room = _object(value, where)
         capacity = room.get("capacity")
         whole = int(capacity) if isinstance(capacity, int | float) and not isinstance(capacity, bool) else None
-        raw.rooms.append(RawRoom(_string(room, "name", where, required=True) or "", _at(where), whole))
+        name = _string(room, "name", where, required=True) or ""
+        raw.rooms.append(RawRoom(name, _at(where), whole, _string(room, "guid", where)))
     for index, value in enumerate(_array(conference.get("days"), f"{path}.days")):
         _day(_object(value, f"{path}.days[{index}]"), f"{path}.days[{index}]", raw)
     return raw
@@ -152,13 +153,27 @@ def _event(event: dict[str, Any], path: str, room: str, day: date | None, day_st
                 id=_string(person, "id", where),
                 bio=_string(person, "biography", where),
                 avatar=_string(person, "avatar", where),
+                links=[("", url)] if (url := _string(person, "url", where)) else [],
             )
         )
+        raw.persons[-1].links += _references(person.get("links"), f"{where}.links")
+    raw.links = _references(event.get("links"), f"{path}.links")
+    raw.attachments = _references(event.get("attachments"), f"{path}.attachments")
     for index, tag in enumerate(_array(event.get("tags"), f"{path}.tags")):
         if not isinstance(tag, str):
             raise _at(f"{path}.tags[{index}]").fail(f"expected a string, got {_kind(tag)}")
         raw.tags.append(tag)
     return raw
+
+
+def _references(value: Any, path: str) -> list[tuple[str, str]]:
+    """``(title, url)`` of C3VOC references (links and attachments); a missing or null list is empty."""
+    found = []
+    for index, item in enumerate(_array(value, path)):
+        where = f"{path}[{index}]"
+        reference = _object(item, where)
+        found.append((_string(reference, "title", where) or "", _string(reference, "url", where, required=True) or ""))
+    return found
 
 
 def parse_document(document: Any) -> ProgrammeImport:

@@ -90,6 +90,13 @@ def _not_utf8(data: bytes) -> Invalid | None:
 def _json_error(data: bytes, error: msgspec.DecodeError) -> Invalid:
     message = str(error)
     match = _BYTE.search(message)
+    if match is None and "truncated" in message:
+        line, column = line_and_column(data, len(data))
+        return Invalid(
+            f"line {line}, column {column} (byte {len(data)}): the file is not valid JSON: it ends before the JSON"
+            " does (was it cut off?)",
+            field=f"line {line}",
+        )
     if match is None:
         return Invalid(f"the file is not valid JSON: {message}")
     line, column = line_and_column(data, int(match.group(1)))

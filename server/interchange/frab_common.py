@@ -10,19 +10,20 @@ service matches them against what is stored.
 from __future__ import annotations
 
 import re
+import uuid
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import msgspec
 
 from server.errors import Invalid
 from server.interchange.notices import NOT_RECORDED, OFF_THE_RECORD
-from server.schemas.programme import Event, Format, ProgrammeImport, Recording, Room, Session, Speaker, Track
+from server.schemas.programme import Event, Format, Link, ProgrammeImport, Recording, Room, Session, Speaker, Track
 from server.services.kinds import slug
 
 #: Per kind, the fields a frab-family file carries. On re-import the stored entity keeps every
@@ -30,10 +31,10 @@ from server.services.kinds import slug
 #: keeps its acronym: frab's must be a lower-case slug, Kumpul's is what people read.
 CARRIED: dict[str, frozenset[str]] = {
     "event": frozenset({"name", "time_zone", "start_date", "end_date", "url", "venue_name"}),
-    "room": frozenset({"name", "position", "capacity"}),
+    "room": frozenset({"name", "guid", "position", "capacity"}),
     "track": frozenset({"name", "colour", "position"}),
     "format": frozenset({"name"}),
-    "speaker": frozenset({"name", "bio", "photo_url"}),
+    "speaker": frozenset({"name", "bio", "photo_url", "links"}),
     "session": frozenset(
         {
             "guid",
@@ -51,6 +52,8 @@ CARRIED: dict[str, frozenset[str]] = {
             "recording",
             "tags",
             "status",
+            "links",
+            "attachments",
         }
     ),
 }
@@ -58,9 +61,9 @@ CARRIED: dict[str, frozenset[str]] = {
 #: have no biography, a conference no URL, a track no colour.
 KEEP_IF_EMPTY: dict[str, frozenset[str]] = {
     "event": frozenset({"url", "venue_name"}),
-    "room": frozenset({"capacity"}),
+    "room": frozenset({"capacity", "guid"}),
     "track": frozenset({"colour"}),
-    "speaker": frozenset({"bio", "photo_url"}),
+    "speaker": frozenset({"bio", "photo_url", "links"}),
     "session": frozenset({"tags"}),
 }
 DEFAULT_COLOUR = "#5b6770"
@@ -127,6 +130,7 @@ class RawRoom:
     name: str
     spot: Spot
     capacity: int | None = None
+    guid: str | None = None
 
 
 @dataclass(slots=True)
@@ -138,6 +142,8 @@ class RawPerson:
     id: str | None = None
     bio: str | None = None
     avatar: str | None = None
+    #: ``(title, url)`` of the person's pages: their ``url`` first, then their ``links``.
+    links: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -165,6 +171,9 @@ class RawEvent:
     do_not_record: bool = False
     persons: list[RawPerson] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    #: ``(title, url)`` of the event's links and attachments, as the file lists them.
+    links: list[tuple[str, str]] = field(default_factory=list)
+    attachments: list[tuple[str, str]] = field(default_factory=list)
 
     def at(self, key: str) -> Spot:
         """The spot of a source key, else of the event itself."""
@@ -296,6 +305,47 @@ def _https(url: str | None, base_url: str | None) -> str | None:
     return url if re.match(r"^https://[^\s]+$", url) and len(url) <= 2048 else None
 
 
+def _uuid(text: str | None) -> str:
+    """``text`` as a lower-case UUID, or empty when it is none."""
+    try:
+        return str(uuid.UUID((text or "").strip()))
+    except ValueError:
+        return ""
+
+
+#: A link written without its scheme: a host name with a dot, then a path or nothing.
+_BARE_HOST = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+(:\d+)?(/|$)", flags=re.IGNORECASE)
+#: A link's title when the file gives none, and the longest one kept (``ShortText``).
+_LINK_TITLE_MAX = 300
+
+
+def _links(items: list[tuple[str, str]], base_url: str | None) -> list[Link]:
+    """The http(s) links among ``items``, each address once; relative ones resolved against ``base_url``."""
+    found: list[Link] = []
+    seen: set[str] = set()
+    for title, url in items:
+        address = _web_url(url, base_url)
+        if address is None or address in seen:
+            continue
+        seen.add(address)
+        found.append(Link(title=(title.strip() or urlsplit(address).netloc)[:_LINK_TITLE_MAX], url=address))
+    return found
+
+
+def _web_url(url: str | None, base_url: str | None) -> str | None:
+    """An http or https URL; a path is resolved against ``base_url`` and a bare host name (``example.org/x``,
+    as frab users type them) gets ``https://``; anything else is dropped."""
+    if not url or not url.strip():
+        return None
+    url = url.strip()
+    if not re.match(r"^[a-z][a-z0-9+.-]*:", url, flags=re.IGNORECASE):
+        if _BARE_HOST.match(url):
+            url = f"https://{url}"
+        elif base_url:
+            url = urljoin(base_url, url)
+    return url if re.match(r"^https?://[^\s]+$", url) and len(url) <= 2048 else None
+
+
 def _checked(entity: _S, locate: Callable[[str], Spot], keys: dict[str, str]) -> _S:
     """``entity`` validated against its Struct's constraints; a problem names its source spot.
 
@@ -362,14 +412,17 @@ class _Builder:
         self.sessions: list[Session] = []
         self.session_spots: dict[str, Spot] = {}
 
-    def room(self, name: str, spot: Spot, capacity: int | None = None) -> str:
+    def room(self, name: str, spot: Spot, capacity: int | None = None, guid: str | None = None) -> str:
         key = name.strip().casefold()
+        guid = _uuid(guid)
         if key not in self.rooms:
             if not name.strip():
                 raise spot.fail("a room needs a name")
             room_id = self.ids.claim("room", _named_id("room-", name, "room"))
-            room = Room(id=room_id, name=name.strip(), capacity=capacity, position=len(self.rooms))
+            room = Room(id=room_id, name=name.strip(), guid=guid, capacity=capacity, position=len(self.rooms))
             self.rooms[key] = _checked(room, spot.child, {"name": "name", "capacity": "capacity"})
+        elif guid and not self.rooms[key].guid:
+            self.rooms[key] = msgspec.structs.replace(self.rooms[key], guid=guid)
         return self.rooms[key].id
 
     def track(self, name: str, spot: Spot, colour: str | None = None, wanted: str | None = None) -> str:
@@ -409,7 +462,8 @@ class _Builder:
         known = self.speakers.get(speaker_id)
         bio = (person.bio or "").strip() or (known.bio if known else "")
         photo = _https(person.avatar, self.raw.base_url) or (known.photo_url if known else None)
-        speaker = Speaker(id=speaker_id, name=person.name.strip(), bio=bio, photo_url=photo)
+        links = _links(person.links, self.raw.base_url) or (known.links if known else [])
+        speaker = Speaker(id=speaker_id, name=person.name.strip(), bio=bio, photo_url=photo, links=links)
         if known is None or speaker != known:
             keys = {"name": "name", "bio": "biography"}
             self.speakers[speaker_id] = _checked(speaker, person.spot.child, keys)
@@ -441,7 +495,9 @@ class _Builder:
             end = parse_moment(event.end, event.at("end"), self.zone)
             end_spot = event.at("end")
         elif event.duration:
-            end = start + parse_duration(event.duration, event.at("duration"))
+            # In UTC: adding to a local time would add to the wall clock, an hour off across a DST change.
+            length = parse_duration(event.duration, event.at("duration"))
+            end = (start.astimezone(UTC) + length).astimezone(start.tzinfo)
             end_spot = event.at("duration")
         else:
             raise event.at("duration").fail("an event needs a duration (HH:MM)")
@@ -473,6 +529,8 @@ class _Builder:
             speaker_ids=speaker_ids,
             recording=recording,
             tags=[tag.strip() for tag in event.tags if tag.strip()],
+            links=_links(event.links, self.raw.base_url),
+            attachments=_links(event.attachments, self.raw.base_url),
         )
         self.sessions.append(_checked(session, event.at, _SESSION_KEYS))
 
@@ -531,12 +589,16 @@ def build(raw: RawSchedule) -> ProgrammeImport:
     for track in raw.tracks:
         builder.track(track.name, track.spot, track.colour, track.slug)
     for room in raw.rooms:
-        builder.room(room.name, room.spot, room.capacity)
+        builder.room(room.name, room.spot, room.capacity, room.guid)
     for event in raw.events:
         builder.session(event)
+    guids = Counter(room.guid for room in builder.rooms.values() if room.guid)
+    rooms = [  # a guid that names several rooms (pretalx's demo has one) tells them apart from nothing
+        msgspec.structs.replace(room, guid="") if guids[room.guid] > 1 else room for room in builder.rooms.values()
+    ]
     return ProgrammeImport(
         event=builder.event(),
-        rooms=list(builder.rooms.values()),
+        rooms=rooms,
         tracks=list(builder.tracks.values()),
         formats=list(builder.formats.values()),
         speakers=list(builder.speakers.values()),

@@ -89,6 +89,8 @@ def _event(table: Timetable, parent: etree._Element, slot: Slot) -> None:
     persons = etree.SubElement(element, "persons")
     for item in slot.persons:
         person = _text(persons, "person", item.name)
+        if item.number is not None:  # frab clients key people on it: random, so anonymous speakers keep it
+            person.set("id", str(item.number))
         if not item.anonymous:  # an anonymous speaker is their pseudonym alone
             person.set("guid", table.speaker_guid(item))
     if slot.language:
@@ -100,6 +102,9 @@ def _event(table: Timetable, parent: etree._Element, slot: Slot) -> None:
     links = etree.SubElement(element, "links")
     for title, url in slot.links:
         _text(links, "link", title).set("href", url)
+    attachments = etree.SubElement(element, "attachments")
+    for attachment in session.attachments:
+        _text(attachments, "attachment", clean(attachment.title)).set("href", attachment.url)
     _text(element, "url", slot.url)
 
 

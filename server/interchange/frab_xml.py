@@ -29,6 +29,8 @@ from server.interchange.frab_common import (
 from server.schemas.programme import ProgrammeImport
 
 _TRAILING_POSITION = re.compile(r", line \d+, column \d+$")
+#: The advice for programmers that ends libxml2's messages about its limits (``, use XML_PARSE_HUGE option``).
+_ADVICE = re.compile(r",? (use|try) XML_PARSE_HUGE.*$")
 
 
 def _parser() -> etree.XMLParser:
@@ -109,7 +111,7 @@ class _Reader:
             name = (room.get("name") or "").strip()
             if not name:
                 raise room_spot.fail("a <room> needs a name attribute")
-            raw.rooms.append(RawRoom(name, room_spot))
+            raw.rooms.append(RawRoom(name, room_spot, guid=room.get("guid")))
             for event in _children(room, "event"):
                 raw.events.append(self.event(event, name, day_date, day_start))
 
@@ -163,6 +165,14 @@ class _Reader:
         raw.do_not_record = is_true(_text(_child(recording, "optout")) if recording is not None else None) or is_true(
             _text(_child(element, "do_not_record"))
         )
+        for kind, item in (("links", "link"), ("attachments", "attachment")):
+            holder = _child(element, kind)
+            found = (
+                [(_text(one) or "", one.get("href") or "") for one in _children(holder, item)]
+                if holder is not None
+                else []
+            )
+            getattr(raw, kind).extend(found)
         tags = _child(element, "tags")
         raw.tags = [_text(tag) or "" for tag in _children(tags, "tag")] if tags is not None else []
         return raw
@@ -202,10 +212,14 @@ def _syntax_error(error: etree.XMLSyntaxError) -> Invalid:
         # The parser's own limits (elements nested more than 256 deep, a text node over 10 MB): far past any
         # schedule. Its message ends with advice for programmers (XML_PARSE_HUGE) that is dropped.
         column = error.position[1] if error.position else 0
-        limit = message.split(", use ")[0]
-        detail = "elements are nested too deeply" if limit.startswith("Excessive depth") else "a limit is exceeded"
+        if "Text node too long" in message:
+            detail = "one text in it is longer than 10 MB, and a schedule's texts are far shorter"
+        elif message.startswith("Excessive depth"):
+            detail = f"elements are nested too deeply ({_ADVICE.sub('', message)})"
+        else:
+            detail = f"a limit is exceeded ({_ADVICE.sub('', message)})"
         return Invalid(
-            f"line {line}, column {column}: the XML is beyond what a schedule needs: {detail} ({limit})",
+            f"line {line}, column {column}: the XML is beyond what a schedule needs: {detail}",
             field=f"line {line}",
         )
     return Invalid(f"line {line}: the XML is not well-formed: {message}", field=f"line {line}")

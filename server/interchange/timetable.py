@@ -13,7 +13,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -47,11 +47,13 @@ class ScheduleSource:
         programme: The programme at one cursor.
         revisions: Revision and last change of each session, read in the same transaction.
         base_url: Where the attendee app is served, without a trailing slash (``https://host``).
+        speaker_numbers: Each speaker's integer id (frab's ``<person id>``), read in the same transaction.
     """
 
     programme: Programme
     revisions: Mapping[str, Revision]
     base_url: str
+    speaker_numbers: Mapping[str, int] = field(default_factory=dict)
 
     def session_url(self, session_id: str) -> str:
         """The session's page in the attendee app."""
@@ -65,23 +67,27 @@ class Person:
     id: str
     name: str
     anonymous: bool
+    #: The integer id frab clients key people on; None only when storage has none for the speaker.
+    number: int | None = None
     organisation: str = ""
     bio: str = ""
     photo_url: str | None = None
     links: tuple[Link, ...] = ()
 
 
-def person(speaker: Speaker) -> Person:
+def person(speaker: Speaker, number: int | None = None) -> Person:
     """A speaker for export: an anonymous speaker is their pseudonym and nothing else.
 
-    Storage erases an anonymous speaker's hidden fields already; exports do not rely on it.
+    Storage erases an anonymous speaker's hidden fields already; exports do not rely on it. ``number``
+    is the speaker's random integer id, which reveals nothing about them, so anonymous speakers keep it.
     """
     if speaker.anonymous:
-        return Person(speaker.id, clean(speaker.name), anonymous=True)
+        return Person(speaker.id, clean(speaker.name), anonymous=True, number=number)
     return Person(
         speaker.id,
         clean(speaker.name),
         anonymous=False,
+        number=number,
         organisation=clean(speaker.organisation),
         bio=clean(speaker.bio),
         photo_url=speaker.photo_url,
@@ -150,6 +156,15 @@ def derived_uuid(*parts: str) -> str:
     return str(uuid.uuid5(NAMESPACE, "/".join(parts)))
 
 
+def elapsed_minutes(start: datetime, end: datetime) -> int:
+    """The minutes that pass from ``start`` to ``end``.
+
+    Subtracting two datetimes of the same ``ZoneInfo`` gives the difference of their wall clocks, which is an
+    hour off across a daylight-saving change; in UTC it is the real length.
+    """
+    return int((end.astimezone(UTC) - start.astimezone(UTC)).total_seconds()) // 60
+
+
 def hours_minutes(minutes: int) -> str:
     """A duration or time of day as ``HH:MM``."""
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
@@ -181,8 +196,8 @@ class Slot:
 
     @property
     def duration_text(self) -> str:
-        """The length as ``HH:MM``."""
-        return hours_minutes(int((self.end - self.start).total_seconds()) // 60)
+        """The length as ``HH:MM``: the time that really passes, also across a daylight-saving change."""
+        return hours_minutes(elapsed_minutes(self.start, self.end))
 
     @property
     def description(self) -> str:
@@ -273,6 +288,7 @@ def build_timetable(source: ScheduleSource) -> Timetable:
     formats = {item.id: item.name for item in programme.formats}
     speakers = {speaker.id: speaker for speaker in programme.speakers}
     numbers = _numbers(sessions)
+    speaker_numbers = source.speaker_numbers
     guids = _uuids(sessions)
 
     slots: list[Slot] = []
@@ -288,7 +304,9 @@ def build_timetable(source: ScheduleSource) -> Timetable:
                 track=tracks.get(session.track_id) if session.track_id else None,
                 format_name=clean(formats.get(session.format, session.format)),
                 language=", ".join(session.languages) or None,
-                persons=tuple(person(speakers[sid]) for sid in session.speaker_ids if sid in speakers),
+                persons=tuple(
+                    person(speakers[sid], speaker_numbers.get(sid)) for sid in session.speaker_ids if sid in speakers
+                ),
                 start=session.start.astimezone(zone),
                 end=session.end.astimezone(zone),
                 url=source.session_url(session.id),
@@ -312,9 +330,17 @@ def _room_infos(rooms: list[Room], short: str) -> tuple[RoomInfo, ...]:
     names = [clean(room.name) for room in rooms]
     repeated = {name for name in names if names.count(name) > 1}
     return tuple(
-        RoomInfo(room, f"{name} ({room.id})" if name in repeated else name, derived_uuid(short, "room", room.id))
+        RoomInfo(room, f"{name} ({room.id})" if name in repeated else name, _room_guid(room, short))
         for room, name in zip(rooms, names, strict=True)
     )
+
+
+def _room_guid(room: Room, short: str) -> str:
+    """The room's UUID: the one its source gave it, else one derived from its id."""
+    try:
+        return str(uuid.UUID(room.guid))
+    except ValueError:
+        return derived_uuid(short, "room", room.id)
 
 
 def _numbers(sessions: list[Session]) -> dict[str, int]:
@@ -348,8 +374,10 @@ def _uuids(sessions: list[Session]) -> dict[str, str]:
 
 
 def _links(session: Session) -> tuple[tuple[str, str], ...]:
+    """The stream and interpretation channels, then the session's own links."""
     links = [("Live stream", session.stream_url)] if session.stream_url else []
     links += [(f"Interpretation ({lang})", url) for lang, url in sorted(session.interpretation.items())]
+    links += [(clean(link.title), link.url) for link in session.links]
     return tuple(links)
 
 
@@ -378,5 +406,5 @@ def _timeslot_minutes(slots: list[Slot]) -> int:
     divisor = 0
     for slot in slots:
         divisor = math.gcd(divisor, slot.start.hour * 60 + slot.start.minute)
-        divisor = math.gcd(divisor, int((slot.end - slot.start).total_seconds()) // 60)
+        divisor = math.gcd(divisor, elapsed_minutes(slot.start, slot.end))
     return min(divisor, 60) if divisor else 15

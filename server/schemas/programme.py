@@ -62,10 +62,15 @@ class RoomTranslation(Base, omit_defaults=True):
 
 
 class Room(Base, kw_only=True):
-    """A place where sessions happen, onsite or as a stream."""
+    """A place where sessions happen, onsite or as a stream.
+
+    ``guid`` is the room's UUID in the schedule it was imported from (pretalx and frab name rooms by one), so a
+    room renamed there stays the same room here; empty for rooms made in Kumpul.
+    """
 
     id: Id = ""
     name: Name
+    guid: Annotated[str, Meta(max_length=64)] = ""
     floor: ShortText = ""
     capacity: Count | None = None
     accessibility: Text = ""
@@ -196,6 +201,10 @@ class Session(Base, kw_only=True):
     tags: list[Tag] = []
     status: SessionStatus = "scheduled"
     translations: dict[LanguageCode, SessionTranslation] = {}
+    #: Pages about the session (slides, a paper, a project site), as the source schedule lists them.
+    links: list[Link] = []
+    #: Files attached to the session (slides, handouts), by their address.
+    attachments: list[Link] = []
 
 
 class SessionUpdate(Base, kw_only=True):
@@ -217,6 +226,8 @@ class SessionUpdate(Base, kw_only=True):
     tags: list[Tag] | UnsetType = UNSET
     status: SessionStatus | UnsetType = UNSET
     translations: dict[LanguageCode, SessionTranslation] | UnsetType = UNSET
+    links: list[Link] | UnsetType = UNSET
+    attachments: list[Link] | UnsetType = UNSET
 
 
 class RecordingChange(Base, kw_only=True):

@@ -53,11 +53,12 @@ class Export:
 
 @dataclass(frozen=True, slots=True)
 class _Loaded:
-    """The programme and the sessions' revisions at change sequence ``seq``."""
+    """The programme, the sessions' revisions and the speakers' numbers at change sequence ``seq``."""
 
     seq: int
     programme: Programme
     revisions: dict[str, Revision]
+    speaker_numbers: dict[str, int]
     renders: dict[tuple[Format, str], Export]
 
 
@@ -91,7 +92,7 @@ class ExportService:
             if cached is not None:
                 return cached
             media_type, render = FORMATS[fmt]
-            source = ScheduleSource(loaded.programme, loaded.revisions, base_url)
+            source = ScheduleSource(loaded.programme, loaded.revisions, base_url, loaded.speaker_numbers)
             try:
                 body = await asyncio.to_thread(render, source)
             except NoEvent as error:
@@ -107,7 +108,7 @@ class ExportService:
         loaded = await self._current()
         programme = loaded.programme
         name = f"{programme.event.name}: my agenda" if programme.event else "My agenda"
-        source = ScheduleSource(programme, loaded.revisions, base_url)
+        source = ScheduleSource(programme, loaded.revisions, base_url, loaded.speaker_numbers)
         body = await asyncio.to_thread(export_ics, source, name=name, only=frozenset(session_ids))
         return Export(Encoded(body), _etag("agenda", body), FORMATS["ics"][0], f"{_stem(programme)}-agenda.ics")
 
@@ -127,6 +128,7 @@ class ExportService:
             state = await store.feed_state(conn)
             rows = await store.all_entities(conn)
             revisions = await store.revisions(conn, "session")
+            numbers = await store.speaker_numbers(conn)
         cursor = Cursor(state.epoch, state.seq).encode()
         event: dict[str, Any] | None = None
         entities: list[tuple[str, dict[str, Any]]] = []
@@ -136,7 +138,7 @@ class ExportService:
             elif kind != "announcement":
                 entities.append((kind, _decoder.decode(data)))
         programme = msgspec.convert(build_snapshot(cursor, event, entities), Programme)
-        return _Loaded(state.seq, programme, revisions, {})
+        return _Loaded(state.seq, programme, revisions, numbers, {})
 
 
 def _stem(programme: Programme) -> str:

@@ -36,7 +36,7 @@ from server.interchange.detect import Parsed, parse
 from server.interchange.frab_common import DEFAULT_COLOUR
 from server.interchange.timetable import acronym, derived_uuid
 from server.schemas.imports import ImportItem, ImportKind, ImportKindName, ImportRefusal, ImportReport, MissingPolicy
-from server.schemas.programme import ProgrammeImport, Session
+from server.schemas.programme import ProgrammeImport, Room, Session
 from server.services import kinds
 from server.services.kinds import EVENT_DECODER, EVENT_ID, KINDS
 from server.services.programme import (
@@ -231,8 +231,15 @@ async def _load(conn: aiosqlite.Connection) -> _Stored:
 # -- matching a foreign file's ids to stored ones -------------------------------------------------
 
 
-def _claim_by_name(items: Iterable[Any], stored: dict[str, Any]) -> dict[str, str]:
-    """File id -> stored id for rooms, tracks and formats: same name (ignoring case), else the file's id."""
+def _claim_by_name(items: Iterable[Any], stored: dict[str, Any], guids: dict[str, str] | None = None) -> dict[str, str]:
+    """File id -> stored id for rooms, tracks and formats: same guid (rooms), same name (ignoring case), else the
+    file's id.
+
+    Args:
+        items: The file's entities.
+        stored: The stored entities of the kind, by id.
+        guids: Stored id by guid (rooms): a room renamed in the source keeps its guid, and stays the same room.
+    """
     items = list(items)
     by_name: dict[str, str] = {}
     for entity in stored.values():
@@ -240,6 +247,13 @@ def _claim_by_name(items: Iterable[Any], stored: dict[str, Any]) -> dict[str, st
     mapping: dict[str, str] = {}
     claimed: set[str] = set()
     for item in items:
+        match = (guids or {}).get(getattr(item, "guid", ""))
+        if match is not None and match not in claimed:
+            mapping[item.id] = match
+            claimed.add(match)
+    for item in items:
+        if item.id in mapping:
+            continue
         match = by_name.get(item.name.strip().casefold())
         if match is not None and match not in claimed:
             mapping[item.id] = match
@@ -323,9 +337,20 @@ def _exported_speaker_ids(stored: _Stored) -> dict[str, str]:
     return {f"spk-{derived_uuid(short, 'speaker', sid).lower()}": sid for sid in speaker_ids}
 
 
+def _exported_room_guids(stored: _Stored) -> dict[str, str]:
+    """The guid Kumpul's exports give a stored room (made from the event's acronym and the room's id) -> its id."""
+    event = stored.decoded["event"].get(EVENT_ID)
+    if event is None:
+        return {}
+    return {derived_uuid(acronym(event), "room", room_id): room_id for room_id in stored.decoded["room"]}
+
+
 def _resolved(programme: ProgrammeImport, stored: _Stored) -> ProgrammeImport:
     """``programme`` with its provisional ids replaced by the stored ids of the same entities."""
-    rooms = _claim_by_name(programme.rooms, stored.decoded["room"])
+    stored_rooms: dict[str, Room] = stored.decoded["room"]
+    exported = _exported_room_guids(stored)
+    guids = {**exported, **{room.guid: room.id for room in stored_rooms.values() if room.guid}}
+    rooms = _claim_by_name(programme.rooms, stored_rooms, guids)
     tracks = _claim_by_name(programme.tracks, stored.decoded["track"])
     formats = _claim_by_name(programme.formats, stored.decoded["format"])
     session_ids = _session_ids(programme.sessions, stored.decoded["session"])
@@ -333,7 +358,11 @@ def _resolved(programme: ProgrammeImport, stored: _Stored) -> ProgrammeImport:
     replace = msgspec.structs.replace
     return replace(
         programme,
-        rooms=[replace(room, id=rooms[room.id]) for room in programme.rooms],
+        # A guid Kumpul made up for its export is not the source's: the stored room keeps what it has.
+        rooms=[
+            replace(room, id=rooms[room.id], guid="" if room.guid in exported else room.guid)
+            for room in programme.rooms
+        ],
         tracks=[replace(track, id=tracks[track.id]) for track in programme.tracks],
         formats=[replace(fmt, id=formats[fmt.id]) for fmt in programme.formats],
         speakers=[replace(speaker, id=speakers[speaker.id]) for speaker in programme.speakers],
@@ -415,6 +444,9 @@ class _Writer:
             # frab carries one language per event: one the stored list already has leaves the list alone.
             if len(item.languages) <= 1 and before.languages and set(item.languages) <= set(before.languages):
                 changes.pop("languages", None)
+            # Kumpul's exports list the stream and interpretation channels among the links: they are not links.
+            channels = {before.stream_url, *before.interpretation.values()}
+            changes["links"] = [link for link in item.links if link.url not in channels]
         return msgspec.structs.replace(before, **changes), set()
 
     async def _put(self, kind: str, entity: Any, before: Any) -> None:

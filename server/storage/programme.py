@@ -157,3 +157,9 @@ async def guid_owner(conn: aiosqlite.Connection, guid: str) -> str | None:
     async with conn.execute("SELECT id FROM entities WHERE kind = 'session' AND data ->> '$.guid' = ?", (guid,)) as cur:
         row = await cur.fetchone()
     return row[0] if row else None
+
+
+async def speaker_numbers(conn: aiosqlite.Connection) -> dict[str, int]:
+    """The integer id of every speaker that was ever stored, by speaker id (frab's ``<person id>``)."""
+    async with conn.execute("SELECT id, number FROM speaker_numbers") as cur:
+        return {row[0]: row[1] for row in await cur.fetchall()}

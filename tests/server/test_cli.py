@@ -246,3 +246,11 @@ def test_the_demo_runs_today_unless_asked_for_its_original_dates() -> None:
     parser = build_parser()
     assert parser.parse_args(["serve", "--demo"]).demo_dates == "today"
     assert parser.parse_args(["serve", "--demo", "--demo-dates", "original"]).demo_dates == "original"
+
+
+def test_import_dry_run_on_a_missing_database_creates_none(tmp_path: Path) -> None:
+    db = tmp_path / "typo.db"
+    dry = run("import", str(IMPORT_DATA / "schedule.xml"), "--db", str(db), "--dry-run")
+    assert dry.returncode == 1
+    assert f"there is no database at {db}" in dry.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -58,10 +58,10 @@ def _check_formats(document: dict[str, Any]) -> None:
             assert datetime.fromisoformat(moment).tzinfo is not None, moment
     for event in json_events(document):
         uuid.UUID(event["guid"])
-        for moment in (event["date"], event["end"]):
-            assert datetime.fromisoformat(moment).tzinfo is not None, moment
+        assert datetime.fromisoformat(event["date"]).tzinfo is not None, event["date"]
         assert urlsplit(event["url"]).scheme in ("http", "https"), event["url"]
         for person in event["persons"]:
+            assert isinstance(person.get("id"), int), person
             if "guid" in person:
                 uuid.UUID(person["guid"])
 

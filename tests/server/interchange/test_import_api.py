@@ -330,3 +330,16 @@ async def test_kumpuls_own_export_matches_what_is_stored(client: Client, tokens:
         assert entry["removed"] == [], entry["kind"]
         if entry["kind"] != "session":
             assert entry["changed"] == [], entry["kind"]
+
+
+async def test_truncated_json_is_400_naming_where_it_ends(client: Client, tokens: Tokens) -> None:
+    before = await cursor_of(client)
+    whole = read("pretalx-democon.json")
+    cut = whole[: len(whole) // 2]
+    response = await client.post("/api/admin/import", content=cut, headers=tokens.header("editor"))
+    assert response.status_code == 400, response.text
+    line = cut.count(b"\n") + 1
+    column = len(cut) - (cut.rfind(b"\n") + 1) + 1
+    assert response.json()["detail"].startswith(f"line {line}, column {column} (byte {len(cut)}): ")
+    assert "ends before the JSON does" in response.json()["detail"]
+    assert await cursor_of(client) == before

@@ -371,3 +371,12 @@ def test_avatars_must_be_https() -> None:
 
     programme = parse(c3voc(avatars)).programme
     assert all(speaker.photo_url is None for speaker in programme.speakers)
+
+
+def test_a_50_mb_text_is_refused_in_plain_words() -> None:
+    data = read("schedule.xml").replace(b"<title>", b"<title>" + b"x" * (50 * 1024 * 1024), 1)
+    with pytest.raises(Invalid) as refused:
+        parse(data)
+    message = str(refused.value)
+    assert message.startswith("line 7, column ")
+    assert message.endswith("one text in it is longer than 10 MB, and a schedule's texts are far shorter")
