@@ -16,8 +16,9 @@ ExportsDep = NamedDependency[ExportService]
 
 #: Anyone may cache the public exports, but must ask again (a cheap 304) before reusing them.
 PUBLIC_CACHE = "no-cache"
-#: An agenda feed's address is a secret: nothing in between may keep a copy.
-PRIVATE_CACHE = "private, no-store"
+#: An agenda feed's address is a secret: nothing in between may keep a copy (server.headers enforces the same
+#: value on every private path; saying it here too keeps the route right on its own).
+PRIVATE_CACHE = "no-store"
 _FEED_SUFFIX = ".ics"
 
 
