@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,10 +18,12 @@ from server.storage import programme as store
 from server.storage.db import Database
 
 
-async def test_a_rebuild_that_finds_another_process_write_tells_the_listeners(tmp_path: Path) -> None:
+@contextlib.asynccontextmanager
+async def behind_worker(tmp_path: Path) -> AsyncIterator[tuple[FeedService, Database, list[str]]]:
+    """A worker's feed whose watcher would not look again during a test, another process's handle on the same
+    database, and the cursors this worker's live apps hear of."""
     path = tmp_path / "kumpul.db"
     async with Database(path, readers=1) as mine, Database(path, readers=1) as other:
-        # A watcher that would not look again during the test: only the rebuild can notice the other write.
         feed = FeedService(mine, retention=timedelta(days=30), poll_seconds=3600)
         await feed.start()
         heard: list[str] = []
@@ -29,14 +33,20 @@ async def test_a_rebuild_that_finds_another_process_write_tells_the_listeners(tm
 
         feed.subscribe(listener)
         try:
-            async with other.write() as conn:
-                await store.put_entity(conn, "room", "hall-b", b'{"id":"hall-b","name":"Hall B"}')
-            # The first request after the other write builds the programme and finds it one step ahead.
-            built = await feed.programme()
-            assert built.seq == 1
-            assert heard == [built.cursor], "the live hub hears of the write the rebuild found"
+            yield feed, other, heard
         finally:
             await feed.stop()
+
+
+async def test_a_rebuild_that_finds_another_process_write_tells_the_listeners(tmp_path: Path) -> None:
+    # The watcher would not look again during the test: only the rebuild can notice the other write.
+    async with behind_worker(tmp_path) as (feed, other, heard):
+        async with other.write() as conn:
+            await store.put_entity(conn, "room", "hall-b", b'{"id":"hall-b","name":"Hall B"}')
+        # The first request after the other write builds the programme and finds it one step ahead.
+        built = await feed.programme()
+        assert built.seq == 1
+        assert heard == [built.cursor], "the live hub hears of the write the rebuild found"
 
 
 async def test_the_live_hub_publishes_each_change_once_and_in_order(tmp_path: Path) -> None:
@@ -100,51 +110,33 @@ async def test_a_storm_of_requests_for_one_stale_page_reads_the_database_once(tm
 
 async def test_a_worker_that_has_not_seen_a_poked_write_reads_it_before_answering(tmp_path: Path) -> None:
     """A poke's cursor makes a worker whose watcher is behind answer with the change, not "nothing new"."""
-    path = tmp_path / "kumpul.db"
-    async with Database(path, readers=1) as mine, Database(path, readers=1) as other:
-        # This worker's watcher would not look again during the test: it is behind the other worker's write.
-        feed = FeedService(mine, retention=timedelta(days=30), poll_seconds=3600)
-        await feed.start()
-        heard: list[str] = []
-
-        async def listener(cursor: str) -> None:
-            heard.append(cursor)
-
-        feed.subscribe(listener)
-        try:
-            before = feed.cursor
-            async with other.write() as conn:
-                seq = await store.put_entity(conn, "room", "hall-b", b'{"id":"hall-b","name":"Hall B"}')
-                poked = f"{(await store.feed_state(conn)).epoch}.{seq}"
-            page = msgspec.json.decode((await feed.changes(before, 500, at_least=poked)).identity)
-            assert [change["id"] for change in page["changes"]] == ["hall-b"]
-            assert page["cursor"] == poked
-            assert heard == [poked], "this worker's own live apps hear of the write too"
-            current = msgspec.json.decode((await feed.changes(poked, 500)).identity)
-            assert current == {"changes": [], "cursor": poked, "more": False}
-        finally:
-            await feed.stop()
+    # This worker's watcher would not look again during the test: it is behind the other worker's write.
+    async with behind_worker(tmp_path) as (feed, other, heard):
+        before = feed.cursor
+        async with other.write() as conn:
+            seq = await store.put_entity(conn, "room", "hall-b", b'{"id":"hall-b","name":"Hall B"}')
+            poked = f"{(await store.feed_state(conn)).epoch}.{seq}"
+        page = msgspec.json.decode((await feed.changes(before, 500, at_least=poked)).identity)
+        assert [change["id"] for change in page["changes"]] == ["hall-b"]
+        assert page["cursor"] == poked
+        assert heard == [poked], "this worker's own live apps hear of the write too"
+        current = msgspec.json.decode((await feed.changes(poked, 500)).identity)
+        assert current == {"changes": [], "cursor": poked, "more": False}
 
 
 async def test_a_cursor_from_a_worker_further_ahead_moves_this_worker_on(tmp_path: Path) -> None:
-    path = tmp_path / "kumpul.db"
-    async with Database(path, readers=1) as mine, Database(path, readers=1) as other:
-        feed = FeedService(mine, retention=timedelta(days=30), poll_seconds=3600)
-        await feed.start()
-        try:
-            async with other.write() as conn:
-                first = await store.put_entity(conn, "room", "hall-a", b'{"id":"hall-a","name":"Hall A"}')
-                epoch = (await store.feed_state(conn)).epoch
-            # The app got this cursor from the other worker; then a second write lands there.
-            page = msgspec.json.decode((await feed.changes(f"{epoch}.{first}", 500)).identity)
-            assert page == {"changes": [], "cursor": f"{epoch}.{first}", "more": False}
-            assert feed.cursor == f"{epoch}.{first}", "this worker now knows where the feed stands"
-            async with other.write() as conn:
-                second = await store.put_entity(conn, "room", "hall-b", b'{"id":"hall-b","name":"Hall B"}')
-            page = msgspec.json.decode((await feed.changes(f"{epoch}.{first}", 500, f"{epoch}.{second}")).identity)
-            assert [change["id"] for change in page["changes"]] == ["hall-b"]
-        finally:
-            await feed.stop()
+    async with behind_worker(tmp_path) as (feed, other, _):
+        async with other.write() as conn:
+            first = await store.put_entity(conn, "room", "hall-a", b'{"id":"hall-a","name":"Hall A"}')
+            epoch = (await store.feed_state(conn)).epoch
+        # The app got this cursor from the other worker; then a second write lands there.
+        page = msgspec.json.decode((await feed.changes(f"{epoch}.{first}", 500)).identity)
+        assert page == {"changes": [], "cursor": f"{epoch}.{first}", "more": False}
+        assert feed.cursor == f"{epoch}.{first}", "this worker now knows where the feed stands"
+        async with other.write() as conn:
+            second = await store.put_entity(conn, "room", "hall-b", b'{"id":"hall-b","name":"Hall B"}')
+        page = msgspec.json.decode((await feed.changes(f"{epoch}.{first}", 500, f"{epoch}.{second}")).identity)
+        assert [change["id"] for change in page["changes"]] == ["hall-b"]
 
 
 async def test_a_malformed_poke_cursor_is_refused_by_name(tmp_path: Path) -> None:
@@ -162,18 +154,12 @@ async def test_a_malformed_poke_cursor_is_refused_by_name(tmp_path: Path) -> Non
 async def test_a_revalidation_with_a_newer_copy_than_this_worker_knows_is_not_answered_with_an_older_one(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "kumpul.db"
-    async with Database(path, readers=1) as mine, Database(path, readers=1) as other:
-        feed = FeedService(mine, retention=timedelta(days=30), poll_seconds=3600)
-        await feed.start()
-        try:
-            assert (await feed.programme()).seq == 0
-            async with other.write() as conn:
-                seq = await store.put_entity(conn, "room", "hall-b", b'{"id":"hall-b","name":"Hall B"}')
-                newer = f"{(await store.feed_state(conn)).epoch}.{seq}"
-            # The client got this copy (gzip) from the other worker and revalidates it here.
-            held = etag_for(newer)[:-1] + '-gzip"'
-            served = await feed.programme(f'W/"unrelated", {held}')
-            assert served.cursor == newer, "the worker reads the newer programme instead of serving its older one"
-        finally:
-            await feed.stop()
+    async with behind_worker(tmp_path) as (feed, other, _):
+        assert (await feed.programme()).seq == 0
+        async with other.write() as conn:
+            seq = await store.put_entity(conn, "room", "hall-b", b'{"id":"hall-b","name":"Hall B"}')
+            newer = f"{(await store.feed_state(conn)).epoch}.{seq}"
+        # The client got this copy (gzip) from the other worker and revalidates it here.
+        held = etag_for(newer)[:-1] + '-gzip"'
+        served = await feed.programme(f'W/"unrelated", {held}')
+        assert served.cursor == newer, "the worker reads the newer programme instead of serving its older one"
