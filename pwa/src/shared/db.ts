@@ -47,6 +47,14 @@ export interface DocRecord {
   /** The server refused this document at `rev` (413) for `reason`; retried once it changes. */
   refused: { rev: number; reason: string } | null;
   updatedAt: number;
+  /** Encrypted documents (notes, the private agenda): the last log version this device has applied. */
+  since?: number;
+  /** Entries in the server's log since its last snapshot, as far as this device saw them. */
+  logEntries?: number;
+  /** Encrypted bytes of those entries and that snapshot. */
+  logBytes?: number;
+  /** Entries arrived that this device could not decrypt (a key it lacks): ask for them again. */
+  unreadable?: boolean;
 }
 
 /** A document's whole state as this device changed it, waiting to be merged into its `DocRecord`. */
@@ -68,6 +76,34 @@ export interface PrivateMeta {
   bookmarksMigrated: boolean;
   /** The secret calendar feed of my agenda, for the attendee it was made for (the server shows it once). */
   calendarFeed: (CalendarFeed & { attendeeId: string }) | null;
+  /** The notebook keys this device holds (raw), by key id, and the current one. */
+  vault: VaultKeys | null;
+  /** The server has a notebook key this device does not hold: notes stay here until it is linked again. */
+  vaultLocked: boolean;
+  /** This device's key pair, name, and id at the server. */
+  device: DeviceMeta | null;
+  /** How many devices the attendee had at the last look (the warning about losing every device). */
+  linkedDevices: number;
+  /** Every identity this device held before the current one (erasing erases them all). */
+  formerIdentities: { attendeeId: string; token: string }[];
+  /** Ask the server for the keyring at the next sync (after a link brought only the current key). */
+  wantKeyring: boolean;
+}
+
+export interface VaultKeys {
+  keyId: number;
+  keys: Record<number, Uint8Array>;
+}
+
+export interface DeviceMeta {
+  id: string | null;
+  name: string;
+  /** ECDH P-256, not extractable. */
+  privateKey: CryptoKey;
+  /** The public key, raw (65 bytes). */
+  publicRaw: Uint8Array;
+  /** The key id its registered proof was made with (0: none registered). */
+  proofKeyId: number;
 }
 
 /** My agenda as a calendar feed: its http(s) address, and the same as `webcal:` for calendar apps. */

@@ -5,7 +5,9 @@
 
 import type { CalendarFeed } from "./db";
 import { HttpError, REQUEST_TIMEOUT_MS, withTimeout, type Fetch } from "./http";
-import { adoptIdentity, getIdentity, getPrivate, setPrivate, type Identity } from "./private-store";
+import { adoptIdentity, allIdentities, clearDocuments, getIdentity, getPrivate, setPrivate, type Identity } from "./private-store";
+import { adoptKey, deviceMeta, deviceRegistration, rememberDeviceId } from "./vault";
+import { deviceProof } from "./vault-crypto";
 
 /** The server's limit on a note's text (server/services/private_sync.py), checked here first. */
 export const MAX_NOTE_TEXT_BYTES = 100 * 1024;
@@ -77,9 +79,10 @@ export async function ensureIdentity(options: ApiOptions = {}): Promise<Identity
   const known = await getIdentity();
   if (known && !(await getPrivate("identityLost"))) return known;
   if (known) throw new IdentityLostError();
-  const created = await apiRequest<Identity>("POST", "/api/attendees", { ...options, body: {} });
+  const created = await apiRequest<Identity & { deviceId?: string }>("POST", "/api/attendees", { ...options, body: await deviceRegistration() });
   await adoptIdentity({ attendeeId: created.attendeeId, token: created.token });
-  return created;
+  await rememberDeviceId(created.deviceId);
+  return { attendeeId: created.attendeeId, token: created.token };
 }
 
 export interface LinkCode {
@@ -118,22 +121,57 @@ export async function createLinkCode(options: ApiOptions = {}): Promise<ShownLin
   return { ...created, validForMs: validFor(created.expiresAt, serverDate, Date.now()) };
 }
 
-/** Become the attendee of another device; this device's documents are kept and sent up in full. */
-export async function linkWithCode(code: string, options: ApiOptions = {}): Promise<Identity> {
-  const linked = await apiRequest<Identity>("POST", "/api/attendees/link", { ...options, body: { code } });
-  await adoptIdentity({ attendeeId: linked.attendeeId, token: linked.token });
-  return linked;
+/** Whose notebook a link code opens: its devices, and how many documents it holds (the code stays unused). */
+export interface LinkPreview {
+  devices: { name: string; linkedAt: string; lastSeenAt: string | null }[];
+  documents: number;
 }
 
-/** Erase the attendee on the server (a token that is already invalid counts as erased). */
+export async function previewLink(code: string, options: ApiOptions = {}): Promise<LinkPreview> {
+  return apiRequest<LinkPreview>("POST", "/api/attendees/link/preview", { ...options, body: { code: normaliseCode(code) } });
+}
+
+/**
+ * Become the attendee of another device, with the notebook key its link carried. With `keepDocs`
+ * this device's documents are sent into that notebook in full; without, they are dropped here
+ * (they stay with the identity left behind, synced there first by the caller, and remembered).
+ */
+export async function linkWithCode(
+  code: string,
+  key: { keyId: number; raw: Uint8Array },
+  keepDocs: boolean,
+  options: ApiOptions = {},
+): Promise<Identity> {
+  const device = await deviceMeta();
+  const proof = await deviceProof(key.raw, key.keyId, device.publicRaw);
+  const linked = await apiRequest<Identity & { deviceId?: string }>("POST", "/api/attendees/link", {
+    ...options,
+    body: { code: normaliseCode(code), ...(await deviceRegistration()), proof: toBase64(proof) },
+  });
+  if (!keepDocs) {
+    await clearDocuments();
+  }
+  await adoptIdentity({ attendeeId: linked.attendeeId, token: linked.token });
+  await adoptKey(key.keyId, key.raw);
+  const registered = await deviceMeta();
+  await setPrivate("device", { ...registered, id: linked.deviceId ?? null, proofKeyId: key.keyId });
+  // The link carried the current key only: the first sync asks for the keyring of older keys.
+  await setPrivate("wantKeyring", key.keyId > 1);
+  return { attendeeId: linked.attendeeId, token: linked.token };
+}
+
+/**
+ * Erase on the server every attendee this device ever was (a token that is already invalid counts
+ * as erased): the current one, and those left behind by linking.
+ */
 export async function eraseOnServer(options: ApiOptions = {}): Promise<void> {
-  const identity = await getIdentity();
-  if (!identity) return;
-  try {
-    await apiRequest<void>("DELETE", "/api/attendees/me", { ...options, token: identity.token });
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return;
-    throw error;
+  for (const identity of await allIdentities()) {
+    try {
+      await apiRequest<void>("DELETE", "/api/attendees/me", { ...options, token: identity.token });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) continue;
+      throw error;
+    }
   }
 }
 
