@@ -62,6 +62,20 @@ class FakeServer {
       this.devices.set("dev_1", { ...this.devices.get("dev_1"), ...body });
       return Response.json({ id: "dev_1", ...body });
     }
+    if (url === "/api/attendees/me/devices") {
+      return Response.json(
+        [...this.devices].map(([id, device]) => ({
+          id,
+          name: device.name ?? "",
+          linkedAt: "2026-12-01T10:00:00Z",
+          lastSeenAt: null,
+          current: id === "dev_1",
+          publicKey: device.publicKey ?? null,
+          proof: device.proof ?? null,
+          keyId: this.wrapped.has(id) ? this.keyId : null,
+        })),
+      );
+    }
     if (url === "/api/me/sync") {
       try {
         return Response.json(this.sync(body as SyncRequestBody));
@@ -501,5 +515,139 @@ describe("note ids", () => {
     expect(sessionNoteId("plenary-aml")).toBe(sessionNoteId("plenary-aml"));
     expect(sessionNoteId("plenary-aml")).not.toBe(sessionNoteId("plenary-aml2"));
     expect(sessionNoteId("x")).toMatch(/^note:[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
+
+describe("encrypted notes", () => {
+  async function firstSync(text = "first words"): Promise<{ docs: PrivateDocs; id: string }> {
+    const docs = new PrivateDocs();
+    const id = "note:0b0b0b0b-0000-4000-8000-0000000000e1";
+    docs.editNote(id, null, (doc) => doc.getText("body").insert(0, text));
+    await docs.flush();
+    await setPrivate("wantIdentity", true);
+    await syncPrivateDocs({ fetch: server.fetch });
+    return { docs, id };
+  }
+
+  it("a plaintext note from before encryption is merged, encrypted into its log, and gone from the server", async () => {
+    // Synced by the old protocol: the attendee exists, the note is plaintext on the server.
+    await setPrivate("identity", { attendeeId: "att_1", token: "kpa_secret" });
+    await setPrivate("cursor", "0");
+    const id = "note:0b0b0b0b-0000-4000-8000-0000000000f1";
+    server.edit(id, (doc) => doc.getText("body").insert(0, "recruiter named Ostrander"));
+    const docs = new PrivateDocs();
+    docs.editNote("note:0b0b0b0b-0000-4000-8000-0000000000f2", null, (doc) => doc.getText("body").insert(0, "only on this device"));
+    await docs.flush();
+
+    await syncPrivateDocs({ fetch: server.fetch });
+    expect(server.keyId).toBe(1);
+    expect(server.docs.has(id)).toBe(false);
+    expect((await server.read(id)).getText("body").toString()).toBe("recruiter named Ostrander");
+    expect((await server.read("note:0b0b0b0b-0000-4000-8000-0000000000f2")).getText("body").toString()).toBe("only on this device");
+    expect(server.everything()).not.toContain("Ostrander");
+    expect((await listDocRecords()).filter(needsSync)).toEqual([]);
+  });
+
+  it("a device without the key of an attendee that has one keeps its notes and sends none", async () => {
+    await setPrivate("identity", { attendeeId: "att_1", token: "kpa_secret" });
+    server.keyId = 1;
+    const docs = new PrivateDocs();
+    const id = "note:0b0b0b0b-0000-4000-8000-0000000000f3";
+    docs.editNote(id, null, (doc) => doc.getText("body").insert(0, "kept here"));
+    docs.setBookmark("plenary-aml", true);
+    await docs.flush();
+    await syncPrivateDocs({ fetch: server.fetch });
+    expect(await getPrivate("vaultLocked")).toBe(true);
+    expect(server.logs.size).toBe(0);
+    expect(server.docs.get("profile")!.doc.getMap("bookmarks").get("plenary-aml")).toBe(true);
+    expect((await stored(id)).getText("body").toString()).toBe("kept here");
+    await syncPrivateDocs({ fetch: server.fetch });
+    for (const request of server.syncRequests()) expect(request.logs).toEqual([]);
+  });
+
+  it("a frame changed on the server is not applied, and is asked for again", async () => {
+    const { id } = await firstSync("honest words");
+    await server.append(id, { keyId: 1, raw: (await deviceKeys()).get(1)! }, (doc) => doc.getText("title").insert(0, "injected"));
+    const entry = server.logs.get(id)!.entries.at(-1)!;
+    const frame = fromBase64(entry.frame);
+    frame[frame.length - 1]! ^= 1;
+    entry.frame = toBase64(frame);
+    await syncPrivateDocs({ fetch: server.fetch });
+    expect((await stored(id)).getText("title").toString()).toBe("");
+    const record = (await (await db()).get("docs", id))!;
+    expect(record.unreadable).toBe(true);
+    expect(record.since).toBe(1);
+    await syncPrivateDocs({ fetch: server.fetch });
+    expect(server.syncRequests().at(-1)!.logs).toEqual([{ id, since: 1 }]);
+  });
+
+  it("a key rotated by another device: 409, the new key from the answer, and the change sent again under it", async () => {
+    const { docs, id } = await firstSync("before the rotation");
+    const old = (await deviceKeys()).get(1)!;
+    // Another device revoked a third one: key 2, wrapped for this device, keyring with key 1.
+    const raw2 = crypto.getRandomValues(new Uint8Array(32));
+    const device = (await getPrivate("device"))!;
+    const { sealKeyring, wrapKey } = await import("../../src/shared/vault-crypto");
+    server.wrapped.set("dev_1", toBase64(await wrapKey(device.publicRaw, raw2, 2)));
+    server.keyring = toBase64(await sealKeyring(await importNotebookKey(raw2), 2, new Map([[1, old]]), toBase64));
+    server.keyId = 2;
+    await server.append(id, { keyId: 2, raw: raw2 }, (doc) => doc.getText("title").insert(0, "Rotated"));
+
+    docs.editNote(id, null, (doc) => doc.getText("body").insert(0, "After: "));
+    await docs.flush();
+    await syncPrivateDocs({ fetch: server.fetch });
+    const keys = await deviceKeys();
+    expect(keys.get(2)).toEqual(raw2);
+    expect(keys.get(1)).toEqual(old);
+    const last = server.logs.get(id)!.entries.at(-1)!;
+    expect(frameKeyId(fromBase64(last.frame))).toBe(2);
+    const read = await server.read(id, keys);
+    expect(read.getText("body").toString()).toBe("After: before the rotation");
+    expect(read.getText("title").toString()).toBe("Rotated");
+    // The key that was revoked with the third device cannot read what is written now.
+    await expect(server.read(id, new Map([[1, old]]))).rejects.toThrow(/no key 2/);
+  });
+
+  it("compacts a grown log into one snapshot, and an update appended meanwhile is kept", async () => {
+    const { docs, id } = await firstSync("x");
+    for (let i = 0; i < 34; i += 1) {
+      docs.editNote(id, null, (doc) => doc.getText("body").insert(doc.getText("body").length, ` edit${i}`));
+      await docs.flush();
+      await syncPrivateDocs({ fetch: server.fetch });
+    }
+    const snapshots = server.syncRequests().filter((request) => request.logs?.some((log) => log.snapshot));
+    expect(snapshots.length).toBeGreaterThanOrEqual(1);
+    const log = server.logs.get(id)!;
+    expect(log.entries[0]!.kind).toBe("snapshot");
+    expect(log.entries.length).toBeLessThan(10);
+    const body = (await server.read(id)).getText("body").toString();
+    expect(body).toContain("edit0 ");
+    expect(body).toContain("edit33");
+
+    // Another device appended while this device's snapshot (upTo its old version) was on its way.
+    await server.append(id, { keyId: 1, raw: (await deviceKeys()).get(1)! }, (doc) => doc.getText("title").insert(0, "from the laptop"));
+    const record = (await (await db()).get("docs", id))!;
+    await (await db()).put("docs", { ...record, logEntries: 40 });
+    docs.editNote(id, null, (doc) => doc.getText("body").insert(0, "late "));
+    await docs.flush();
+    await syncPrivateDocs({ fetch: server.fetch });
+    const read = await server.read(id);
+    expect(read.getText("title").toString()).toBe("from the laptop");
+    expect(read.getText("body").toString()).toMatch(/^late x edit0/);
+    expect((await stored(id)).getText("title").toString()).toBe("from the laptop");
+  });
+
+  it("a small edit to a 5 KB note costs under 1 KB on the wire", async () => {
+    const words = Array.from({ length: 800 }, (_, i) => `word${i}`).join(" ").slice(0, 5 * 1024);
+    const { docs, id } = await firstSync(words);
+    docs.editNote(id, null, (doc) => doc.getText("body").insert(2500, " small edit"));
+    await docs.flush();
+    const before = server.requests.length;
+    await syncPrivateDocs({ fetch: server.fetch });
+    const sent = server.requests.slice(before).filter((request) => request.url === "/api/me/sync");
+    expect(sent).toHaveLength(1);
+    const bytes = new TextEncoder().encode(JSON.stringify(sent[0]!.body)).length;
+    console.log(`request body for a small edit to a 5 KB note: ${bytes} bytes`);
+    expect(bytes).toBeLessThan(1024);
   });
 });
