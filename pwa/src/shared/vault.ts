@@ -254,3 +254,15 @@ export async function revokeDevice(identity: Identity, revoked: string, options:
   await registerDevice(identity, next, options);
   return next;
 }
+
+/** Give this device another name (shown in every device's list). */
+export async function renameDevice(identity: Identity, name: string, options: ApiOptions = {}): Promise<void> {
+  const vault = await loadVault();
+  if (vault) {
+    await registerDevice(identity, vault, options, name);
+    return;
+  }
+  const device = await deviceMeta();
+  await apiRequest("PATCH", "/api/attendees/me/device", { ...options, token: identity.token, body: { name } });
+  await setPrivate("device", { ...device, name });
+}

@@ -214,7 +214,7 @@ export const en = {
   "device.stateActive": "This device syncs your notes and agenda.",
   "device.linkTitle": "Link another device",
   "device.linkExplain":
-    "Show a code here. On the other device, open Info → Devices and data and type the code under “Use a code from another device”, or scan the QR code with its camera.",
+    "Show a code here, then scan the QR code with the other device's camera, or open the link shown under it on that device.",
   "device.showCode": "Show a link code",
   "device.newCode": "Show a new code",
   "device.codeCaption": "Link code",
@@ -223,7 +223,7 @@ export const en = {
   "device.expired": "This code has expired. Show a new one.",
   "device.useTitle": "Use a code from another device",
   "device.useExplain":
-    "On your other device, choose “Show a link code”, then type that code here. What is on this device is kept and joins the notes and agenda of the other device.",
+    "On your other device, choose “Show a link code”, then scan its QR code with this device, or paste the link shown under it here. You see whose notebook it is before anything happens.",
   "device.codeInput": "Link code",
   "device.codeHint": "Ten letters and digits, like ABCDE-23456",
   "device.link": "Link this device",
@@ -243,6 +243,47 @@ export const en = {
   "device.eraseConfirm": "Erase everything",
   "device.erased": "Your data is erased from the server and from this device.",
   "device.infoLink": "Devices and data: link another device, export or erase your notes",
+  "device.linkFull": "Or open this link on the other device:",
+  "device.linkUnlocked": "The QR code and the link carry the key to your notes; the code alone does not. Show them only to your own devices.",
+  "device.noKeyToShare": "This device cannot read your notes, so it cannot link another device. Link it again from a device that can.",
+  "device.codeOrLink": "Link code or link",
+  "device.codeOrLinkHint": "Paste the whole link from the other device, or scan its QR code",
+  "device.needsKey":
+    "A code typed by hand does not carry the key to your notes, so this device could not read them. Scan the QR code with this device's camera, or paste the whole link shown under it.",
+  "device.confirmTitle": "Link this device to this notebook?",
+  "device.confirmDevices": (count: number) => (count === 1 ? "This notebook belongs to 1 device:" : `This notebook belongs to ${count} devices:`),
+  "device.confirmDocuments": (count: number) => `It holds ${count} ${count === 1 ? "document" : "documents"}.`,
+  "device.deviceLine": (linked: string, seen: string) => `linked ${linked}, last seen ${seen}`,
+  "device.neverSeen": "never",
+  "device.confirmExplain":
+    "If you link, whoever has these devices reads everything you write on this device from now on. Link only if they are all your own devices. If you did not ask for this code yourself, don't link.",
+  "device.dontLink": "Don't link",
+  "device.linkAnyway": "Link this device",
+  "device.copyNotes": "Also copy the notes already on this device into that notebook",
+  "device.copyNotesHint": (count: number) =>
+    `This device holds ${count} ${count === 1 ? "note" : "notes"}. Unless you tick this, they are not copied: they stay in this device's current notebook on the server, which this device remembers (erasing erases it too), and leave this device.`,
+  "device.unsentNotes":
+    "Some notes on this device are not on the server yet, so they would be lost. Try again online, export them first, or tick the box to copy them.",
+  "device.notLinked": "Not linked. Nothing on this device was sent anywhere.",
+  "device.devicesTitle": "Linked devices",
+  "device.devicesExplain": "Every device that syncs your notes. Revoke one you lost or no longer use: it stops syncing at once and cannot read anything written afterwards.",
+  "device.thisDevice": "this device",
+  "device.notVerified": "not verified: gets no key to your notes",
+  "device.revoke": (name: string) => `Revoke ${name}`,
+  "device.revokeQuestion": (name: string) => `Revoke ${name}?`,
+  "device.revokeExplain":
+    "It stops syncing at once. Your notes get a new key, which the other devices receive; what is already on the revoked device stays readable there until it is erased.",
+  "device.revoked": (name: string) => `${name} is revoked.`,
+  "device.rename": "Name of this device",
+  "device.renameSave": "Save name",
+  "device.renamed": "Saved.",
+  "device.loading": "Loading devices…",
+  "device.loseAll":
+    "Only one device holds your notes. Nobody, not even the organisers, can recover them if you lose it: link a second device, or export your notes.",
+  "device.loseAllLink": "Link a second device",
+  "notes.locked":
+    "This device cannot read your notes on the server any more: they are now encrypted with a key it does not have. Link this device again to read your notes. Everything on this device is kept.",
+  "notes.lockedLink": "Link this device again",
 
   infoTitle: "Info",
   settings: "Settings",

@@ -215,7 +215,7 @@ export const id: Messages = {
   "device.stateActive": "Perangkat ini menyinkronkan catatan dan agenda Anda.",
   "device.linkTitle": "Tautkan perangkat lain",
   "device.linkExplain":
-    "Tampilkan kode di sini. Di perangkat lain, buka Info → Perangkat dan data lalu ketik kodenya di bawah “Gunakan kode dari perangkat lain”, atau pindai kode QR dengan kameranya.",
+    "Tampilkan kode di sini, lalu pindai kode QR dengan kamera perangkat lain, atau buka tautan yang tampil di bawahnya di perangkat itu.",
   "device.showCode": "Tampilkan kode tautan",
   "device.newCode": "Tampilkan kode baru",
   "device.codeCaption": "Kode tautan",
@@ -224,7 +224,7 @@ export const id: Messages = {
   "device.expired": "Kode ini sudah kedaluwarsa. Tampilkan kode baru.",
   "device.useTitle": "Gunakan kode dari perangkat lain",
   "device.useExplain":
-    "Di perangkat Anda yang lain, pilih “Tampilkan kode tautan”, lalu ketik kode itu di sini. Isi perangkat ini tetap ada dan bergabung dengan catatan dan agenda perangkat lain itu.",
+    "Di perangkat Anda yang lain, pilih “Tampilkan kode tautan”, lalu pindai kode QR-nya dengan perangkat ini, atau tempel tautan yang tampil di bawahnya di sini. Anda melihat milik siapa buku catatan itu sebelum apa pun terjadi.",
   "device.codeInput": "Kode tautan",
   "device.codeHint": "Sepuluh huruf dan angka, seperti ABCDE-23456",
   "device.link": "Tautkan perangkat ini",
@@ -244,6 +244,47 @@ export const id: Messages = {
   "device.eraseConfirm": "Hapus semuanya",
   "device.erased": "Data Anda telah dihapus dari server dan dari perangkat ini.",
   "device.infoLink": "Perangkat dan data: tautkan perangkat lain, ekspor atau hapus catatan Anda",
+  "device.linkFull": "Atau buka tautan ini di perangkat lain:",
+  "device.linkUnlocked": "Kode QR dan tautan membawa kunci catatan Anda; kodenya saja tidak. Tunjukkan hanya ke perangkat Anda sendiri.",
+  "device.noKeyToShare": "Perangkat ini tidak dapat membaca catatan Anda, jadi tidak dapat menautkan perangkat lain. Tautkan lagi dari perangkat yang bisa.",
+  "device.codeOrLink": "Kode tautan atau tautan",
+  "device.codeOrLinkHint": "Tempel seluruh tautan dari perangkat lain, atau pindai kode QR-nya",
+  "device.needsKey":
+    "Kode yang diketik tidak membawa kunci catatan Anda, jadi perangkat ini tidak dapat membacanya. Pindai kode QR dengan kamera perangkat ini, atau tempel seluruh tautan yang tampil di bawahnya.",
+  "device.confirmTitle": "Tautkan perangkat ini ke buku catatan ini?",
+  "device.confirmDevices": (count: number) => `Buku catatan ini milik ${count} perangkat:`,
+  "device.confirmDocuments": (count: number) => `Isinya ${count} dokumen.`,
+  "device.deviceLine": (linked: string, seen: string) => `ditautkan ${linked}, terakhir terlihat ${seen}`,
+  "device.neverSeen": "belum pernah",
+  "device.confirmExplain":
+    "Jika Anda menautkan, siapa pun yang memegang perangkat-perangkat ini membaca semua yang Anda tulis di perangkat ini mulai sekarang. Tautkan hanya jika semuanya perangkat Anda sendiri. Jika Anda tidak meminta kode ini sendiri, jangan tautkan.",
+  "device.dontLink": "Jangan tautkan",
+  "device.linkAnyway": "Tautkan perangkat ini",
+  "device.copyNotes": "Salin juga catatan yang sudah ada di perangkat ini ke buku catatan itu",
+  "device.copyNotesHint": (count: number) =>
+    `Perangkat ini menyimpan ${count} catatan. Kecuali Anda mencentang ini, catatan tidak disalin: catatan tetap di buku catatan perangkat ini saat ini di server, yang diingat perangkat ini (menghapus data juga menghapusnya), dan keluar dari perangkat ini.`,
+  "device.unsentNotes":
+    "Sebagian catatan di perangkat ini belum ada di server, jadi akan hilang. Coba lagi saat online, ekspor dulu, atau centang kotak untuk menyalinnya.",
+  "device.notLinked": "Tidak ditautkan. Tidak ada isi perangkat ini yang dikirim ke mana pun.",
+  "device.devicesTitle": "Perangkat tertaut",
+  "device.devicesExplain": "Setiap perangkat yang menyinkronkan catatan Anda. Cabut perangkat yang hilang atau tidak dipakai lagi: sinkronisasinya langsung berhenti dan tidak dapat membaca apa pun yang ditulis sesudahnya.",
+  "device.thisDevice": "perangkat ini",
+  "device.notVerified": "tidak terverifikasi: tidak menerima kunci catatan Anda",
+  "device.revoke": (name: string) => `Cabut ${name}`,
+  "device.revokeQuestion": (name: string) => `Cabut ${name}?`,
+  "device.revokeExplain":
+    "Sinkronisasinya langsung berhenti. Catatan Anda mendapat kunci baru, yang diterima perangkat lain; yang sudah ada di perangkat yang dicabut tetap terbaca di sana sampai dihapus.",
+  "device.revoked": (name: string) => `${name} sudah dicabut.`,
+  "device.rename": "Nama perangkat ini",
+  "device.renameSave": "Simpan nama",
+  "device.renamed": "Tersimpan.",
+  "device.loading": "Memuat perangkat…",
+  "device.loseAll":
+    "Hanya satu perangkat yang menyimpan catatan Anda. Tak seorang pun, bahkan panitia, dapat memulihkannya jika perangkat itu hilang: tautkan perangkat kedua, atau ekspor catatan Anda.",
+  "device.loseAllLink": "Tautkan perangkat kedua",
+  "notes.locked":
+    "Perangkat ini tidak dapat lagi membaca catatan Anda di server: catatan kini dienkripsi dengan kunci yang tidak dimilikinya. Tautkan perangkat ini lagi untuk membaca catatan Anda. Semua isi perangkat ini tetap disimpan.",
+  "notes.lockedLink": "Tautkan perangkat ini lagi",
 
   infoTitle: "Info",
   settings: "Pengaturan",

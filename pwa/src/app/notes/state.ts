@@ -24,6 +24,19 @@ export const identityState = signal<"none" | "active" | "lost">("none");
 export const privateReachable = signal(true);
 export const privateOnline = signal(typeof navigator === "undefined" ? true : navigator.onLine);
 export const lastPrivateSync = signal<number | null>(null);
+/** The attendee's notes are encrypted under a key this device does not hold: it must be linked again. */
+export const vaultLocked = signal(false);
+/** How many devices the attendee has, when known (one: losing it loses the notes). */
+export const linkedDevices = signal<number | null>(null);
+
+/** Read what the last sync learnt about keys and devices. */
+export async function refreshVaultState(): Promise<void> {
+  const [locked, count] = await Promise.all([getPrivate("vaultLocked"), getPrivate("linkedDevices")]);
+  batch(() => {
+    vaultLocked.value = locked === true;
+    linkedDevices.value = count ?? null;
+  });
+}
 
 export type NoteStatus = "local" | "syncing" | "synced" | "tooLong" | "offline";
 
@@ -81,6 +94,7 @@ async function runSync(): Promise<void> {
         lastPrivateSync.value = Date.now();
       });
     }
+    await refreshVaultState();
     const touched = new Set([...result.received, ...result.sent, ...result.refused.map((item) => item.id)]);
     if (touched.size > 0) await docs.reload([...touched]);
   } catch (error) {
@@ -168,6 +182,7 @@ export function startPrivate(): Promise<void> {
     docs.onSaved(() => requestPrivateSync(SYNC_AFTER_SAVE_MS));
     const [identity, lost] = await Promise.all([getIdentity(), getPrivate("identityLost")]);
     identityState.value = lost ? "lost" : identity ? "active" : "none";
+    await refreshVaultState();
     outbox = createOutbox({
       run: runSync,
       isOnline: () => navigator.onLine,

@@ -8,7 +8,7 @@ import { forgetIdentity } from "../../shared/private-store";
 import { privateDocsNow } from "../../shared/ydocs";
 import { t } from "../prefs";
 import { bindTextarea } from "./binding";
-import { docsVersion, identityState, noteStatus, resumePrivateSync, watchPrivate, type NoteStatus } from "./state";
+import { docsVersion, identityState, linkedDevices, noteStatus, resumePrivateSync, vaultLocked, watchPrivate, type NoteStatus } from "./state";
 import "./notes.css";
 
 export interface BoundTextareaProps {
@@ -131,6 +131,36 @@ export function IdentityLost() {
       >
         {messages["notes.startFresh"]}
       </button>
+    </div>
+  );
+}
+
+/** The notes are encrypted under a key this device lacks: say so, and where to link it again. */
+export function VaultLocked() {
+  const messages = t.value;
+  if (!vaultLocked.value) return null;
+  return (
+    <div class="callout callout-warn" role="note">
+      <p>{messages["notes.locked"]}</p>
+      <p>
+        <a href="/device#use-code">{messages["notes.lockedLink"]}</a>
+      </p>
+    </div>
+  );
+}
+
+/** Only one device holds the notes: losing it loses them. Offer a second device and the export. */
+export function LoseEveryDevice({ onDevicePage = false }: { onDevicePage?: boolean }) {
+  const messages = t.value;
+  if (identityState.value !== "active" || vaultLocked.value || (linkedDevices.value ?? 1) > 1) return null;
+  return (
+    <div class="callout" role="note">
+      <p>{messages["device.loseAll"]}</p>
+      {!onDevicePage && (
+        <p>
+          <a href="/device#link-another">{messages["device.loseAllLink"]}</a> · <a href="/device#export-notes">{messages["device.exportTitle"]}</a>
+        </p>
+      )}
     </div>
   );
 }
