@@ -651,3 +651,33 @@ describe("encrypted notes", () => {
     expect(bytes).toBeLessThan(1024);
   });
 });
+
+describe("the agenda kept from the server", () => {
+  it("moves the bookmarks into the encrypted agenda and back; the server sees them only while it may", async () => {
+    const docs = new PrivateDocs();
+    docs.setBookmark("plenary-aml", true);
+    docs.setBookmark("d1-workshop-safeguarding", true);
+    await docs.flush();
+    await setPrivate("wantIdentity", true);
+    await syncPrivateDocs({ fetch: server.fetch });
+    expect(server.docs.get("profile")!.doc.getMap("bookmarks").toJSON()).toEqual({ "plenary-aml": true, "d1-workshop-safeguarding": true });
+
+    docs.setAgendaOnServer(false);
+    docs.setBookmark("d2-panel", true);
+    await docs.flush();
+    expect(docs.agendaOnServer()).toBe(false);
+    expect(docs.bookmarks()).toEqual(new Set(["plenary-aml", "d1-workshop-safeguarding", "d2-panel"]));
+    await syncPrivateDocs({ fetch: server.fetch });
+    expect(server.docs.get("profile")!.doc.getMap("bookmarks").toJSON()).toEqual({});
+    expect(server.docs.get("profile")!.doc.getMap("prefs").get("agendaOnServer")).toBe(false);
+    expect(server.everything()).not.toContain("d2-panel");
+    expect((await server.read("agenda")).getMap("bookmarks").toJSON()).toEqual({ "plenary-aml": true, "d1-workshop-safeguarding": true, "d2-panel": true });
+
+    docs.setAgendaOnServer(true);
+    await docs.flush();
+    await syncPrivateDocs({ fetch: server.fetch });
+    expect(docs.bookmarks()).toEqual(new Set(["plenary-aml", "d1-workshop-safeguarding", "d2-panel"]));
+    expect(server.docs.get("profile")!.doc.getMap("bookmarks").toJSON()).toEqual({ "plenary-aml": true, "d1-workshop-safeguarding": true, "d2-panel": true });
+    expect((await server.read("agenda")).getMap("bookmarks").toJSON()).toEqual({});
+  });
+});

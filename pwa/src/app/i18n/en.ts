@@ -243,6 +243,13 @@ export const en = {
   "device.eraseConfirm": "Erase everything",
   "device.erased": "Your data is erased from the server and from this device.",
   "device.infoLink": "Devices and data: link another device, export or erase your notes",
+  "device.agendaTitle": "My agenda and the server",
+  "device.agendaSwitch": "Use my agenda on the server (calendar feed, change alerts, reminders)",
+  "device.agendaOn":
+    "On: the server can see which sessions you saved (never your notes), so it can alert you when they change, remind you, and serve your calendar feed.",
+  "device.agendaOff":
+    "Off: the sessions you saved are encrypted like your notes, and the server cannot see them. There is no calendar feed, and no change alerts or reminders for them.",
+  "calendar.agendaPrivate": "Your agenda is kept from the server, so there is no calendar feed.",
   "device.linkFull": "Or open this link on the other device:",
   "device.linkUnlocked": "The QR code and the link carry the key to your notes; the code alone does not. Show them only to your own devices.",
   "device.noKeyToShare": "This device cannot read your notes, so it cannot link another device. Link it again from a device that can.",

@@ -244,6 +244,13 @@ export const id: Messages = {
   "device.eraseConfirm": "Hapus semuanya",
   "device.erased": "Data Anda telah dihapus dari server dan dari perangkat ini.",
   "device.infoLink": "Perangkat dan data: tautkan perangkat lain, ekspor atau hapus catatan Anda",
+  "device.agendaTitle": "Agenda saya dan server",
+  "device.agendaSwitch": "Gunakan agenda saya di server (feed kalender, pemberitahuan perubahan, pengingat)",
+  "device.agendaOn":
+    "Aktif: server dapat melihat sesi yang Anda simpan (tidak pernah catatan Anda), agar dapat memberi tahu Anda saat sesi berubah, mengingatkan Anda, dan menyediakan feed kalender Anda.",
+  "device.agendaOff":
+    "Nonaktif: sesi yang Anda simpan dienkripsi seperti catatan Anda, dan server tidak dapat melihatnya. Tidak ada feed kalender, pemberitahuan perubahan, atau pengingat untuk sesi itu.",
+  "calendar.agendaPrivate": "Agenda Anda tidak dibagikan ke server, jadi tidak ada feed kalender.",
   "device.linkFull": "Atau buka tautan ini di perangkat lain:",
   "device.linkUnlocked": "Kode QR dan tautan membawa kunci catatan Anda; kodenya saja tidak. Tunjukkan hanya ke perangkat Anda sendiri.",
   "device.noKeyToShare": "Perangkat ini tidak dapat membaca catatan Anda, jadi tidak dapat menautkan perangkat lain. Tautkan lagi dari perangkat yang bisa.",

@@ -24,6 +24,8 @@ export const identityState = signal<"none" | "active" | "lost">("none");
 export const privateReachable = signal(true);
 export const privateOnline = signal(typeof navigator === "undefined" ? true : navigator.onLine);
 export const lastPrivateSync = signal<number | null>(null);
+/** The server may see the agenda (calendar feed, change alerts, reminders). */
+export const agendaOnServer = signal(true);
 /** The attendee's notes are encrypted under a key this device does not hold: it must be linked again. */
 export const vaultLocked = signal(false);
 /** How many devices the attendee has, when known (one: losing it loses the notes). */
@@ -67,6 +69,7 @@ function refresh(docs: PrivateDocs): void {
   const current = bookmarks.value;
   batch(() => {
     if (next.size !== current.size || [...next].some((id) => !current.has(id))) bookmarks.value = next;
+    agendaOnServer.value = docs.agendaOnServer();
     docsVersion.value += 1;
   });
 }
@@ -163,6 +166,22 @@ function afterFirstScreen(): Promise<void> {
   return new Promise((resolve) => {
     requestAnimationFrame(() => setTimeout(resolve, 0));
   });
+}
+
+/**
+ * Keep the agenda from the server (`false`: bookmarks move into the encrypted agenda, and the
+ * calendar feed is turned off) or give it back (`true`).
+ */
+export async function setAgendaOnServer(on: boolean): Promise<void> {
+  const docs = await privateDocs();
+  docs.setAgendaOnServer(on);
+  await docs.flush();
+  refresh(docs);
+  needIdentity();
+  if (!on && (await getIdentity())) {
+    const { deleteCalendarFeed } = await import("../../shared/private-api");
+    await deleteCalendarFeed().catch(() => undefined);
+  }
 }
 
 /** Load the documents once the first screen is there, move old bookmarks in, and start syncing. */

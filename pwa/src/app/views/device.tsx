@@ -29,7 +29,7 @@ import { displayZone, model } from "../store";
 import { formatStamp } from "../time";
 import { exportFileName, notesToMarkdown } from "../notes/markdown";
 import type { QrShape } from "../notes/qr";
-import { docsReady, identityState, refreshVaultState, resumePrivateSync } from "../notes/state";
+import { agendaOnServer, docsReady, identityState, refreshVaultState, resumePrivateSync, setAgendaOnServer } from "../notes/state";
 import { ConfirmDialog, IdentityLost, LoseEveryDevice, VaultLocked, useDocsVersion } from "../notes/ui";
 import { sessionWhen } from "./notes";
 
@@ -469,6 +469,35 @@ function LinkedDevices() {
   );
 }
 
+/** Whether the server may see my agenda: what it can see, in plain words, either way. */
+function AgendaPrivacy() {
+  const messages = t.value;
+  const [busy, setBusy] = useState(false);
+  const on = agendaOnServer.value;
+  return (
+    <section aria-labelledby="agenda-privacy">
+      <h2 id="agenda-privacy">{messages["device.agendaTitle"]}</h2>
+      <label class="field field-check">
+        <input
+          type="checkbox"
+          checked={on}
+          disabled={busy || !docsReady.value}
+          aria-describedby="agenda-privacy-hint"
+          onChange={(event) => {
+            const next = event.currentTarget.checked;
+            setBusy(true);
+            void setAgendaOnServer(next).finally(() => setBusy(false));
+          }}
+        />
+        <span>{messages["device.agendaSwitch"]}</span>
+      </label>
+      <p class="field-hint" id="agenda-privacy-hint">
+        {on ? messages["device.agendaOn"] : messages["device.agendaOff"]}
+      </p>
+    </section>
+  );
+}
+
 function ExportNotes() {
   const messages = t.value;
   const [empty, setEmpty] = useState(false);
@@ -586,6 +615,7 @@ export function DeviceContent() {
       <LinkAnother />
       <UseCode />
       <LinkedDevices />
+      <AgendaPrivacy />
       <ExportNotes />
       <EraseData />
     </>
