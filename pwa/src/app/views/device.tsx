@@ -304,11 +304,20 @@ function UseCode() {
           <p>{messages["device.confirmDocuments"](pending.preview.documents)}</p>
           <p class="callout callout-warn">{messages["device.confirmExplain"]}</p>
           {pending.notes > 0 && (
-            <label class="field field-check">
-              <input type="checkbox" checked={copyNotes} onChange={(event) => setCopyNotes(event.currentTarget.checked)} />
-              <span>{messages["device.copyNotes"]}</span>
-              <span class="field-hint muted block">{messages["device.copyNotesHint"](pending.notes)}</span>
-            </label>
+            <div class="field">
+              <label class="field-check">
+                <input
+                  type="checkbox"
+                  checked={copyNotes}
+                  aria-describedby="copy-notes-hint"
+                  onChange={(event) => setCopyNotes(event.currentTarget.checked)}
+                />
+                <span>{messages["device.copyNotes"]}</span>
+              </label>
+              <p class="field-hint muted" id="copy-notes-hint">
+                {messages["device.copyNotesHint"](pending.notes)}
+              </p>
+            </div>
           )}
           <div class="dialog-actions">
             <button type="button" class="button button-primary" ref={dontRef} onClick={dontLink} disabled={busy}>
