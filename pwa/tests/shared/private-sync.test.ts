@@ -5,10 +5,10 @@ import * as Y from "yjs";
 
 import { addBookmark, closeDb, db } from "../../src/shared/db";
 import type { Fetch } from "../../src/shared/http";
-import { IdentityLostError, fromBase64, groupCode, normaliseCode, toBase64 } from "../../src/shared/private-api";
+import { IdentityLostError, eraseOnServer, fromBase64, groupCode, linkWithCode, normaliseCode, toBase64 } from "../../src/shared/private-api";
 import { getIdentity, getPrivate, listDocRecords, needsSync, setPrivate } from "../../src/shared/private-store";
 import { syncPrivateDocs, type SyncRequestBody, type SyncResponseBody } from "../../src/shared/private-sync";
-import { frameKeyId, importNotebookKey, openFrame, sealFrame, vaultAad } from "../../src/shared/vault-crypto";
+import { frameKeyId, importNotebookKey, newRawKey, openFrame, sealFrame, vaultAad, verifyProof } from "../../src/shared/vault-crypto";
 import { PrivateDocs, sessionNoteId } from "../../src/shared/ydocs-engine";
 
 interface LogEntry {
@@ -50,6 +50,11 @@ class FakeServer {
       this.devices.set("dev_1", { name: body?.name, publicKey: body?.publicKey });
       return Response.json({ attendeeId: "att_1", token: "kpa_secret", deviceId: "dev_1" });
     }
+    if (url === "/api/attendees/link") {
+      this.devices.set("dev_1", { name: body?.name, publicKey: body?.publicKey, proof: body?.proof });
+      return Response.json({ attendeeId: "att_2", token: "kpa_linked", deviceId: "dev_1" });
+    }
+    if (url === "/api/attendees/me" && method === "DELETE") return new Response(null, { status: 204 });
     if (url === "/api/attendees/me/keys") {
       const keys = body as { keyId: number; previous: number; keyring: string | null; wrapped: { deviceId: string; key: string }[] };
       if (keys.previous !== this.keyId) return Response.json({ detail: "stale", keyId: this.keyId }, { status: 409 });
@@ -679,5 +684,50 @@ describe("the agenda kept from the server", () => {
     expect(docs.bookmarks()).toEqual(new Set(["plenary-aml", "d1-workshop-safeguarding", "d2-panel"]));
     expect(server.docs.get("profile")!.doc.getMap("bookmarks").toJSON()).toEqual({ "plenary-aml": true, "d1-workshop-safeguarding": true, "d2-panel": true });
     expect((await server.read("agenda")).getMap("bookmarks").toJSON()).toEqual({});
+  });
+});
+
+describe("linking", () => {
+  async function withNote(): Promise<string> {
+    const docs = new PrivateDocs();
+    const id = "note:0b0b0b0b-0000-4000-8000-0000000000d1";
+    docs.editNote(id, null, (doc) => doc.getText("body").insert(0, "the victim's statement"));
+    await docs.flush();
+    await setPrivate("wantIdentity", true);
+    await syncPrivateDocs({ fetch: server.fetch });
+    return id;
+  }
+
+  it("without the copy choice, leaves this device's notes with the identity it remembers, and sends none", async () => {
+    const id = await withNote();
+    const before = await getIdentity();
+    const raw = newRawKey();
+    await linkWithCode("abcde-23456", { keyId: 1, raw }, false, { fetch: server.fetch });
+    const link = server.requests.find((request) => request.url === "/api/attendees/link")!.body as Record<string, string>;
+    expect(link.code).toBe("ABCDE23456");
+    const device = (await getPrivate("device"))!;
+    expect(await verifyProof(new Map([[1, raw]]), device.publicRaw, fromBase64(link.proof!))).toBe(true);
+    expect(await getIdentity()).toEqual({ attendeeId: "att_2", token: "kpa_linked" });
+    expect(await getPrivate("formerIdentities")).toEqual([before]);
+    expect(await listDocRecords()).toEqual([]);
+    expect((await deviceKeys()).get(1)).toEqual(raw);
+    server.logs.clear();
+    await syncPrivateDocs({ fetch: server.fetch });
+    expect(server.logs.has(id)).toBe(false);
+
+    // Erasing reaches every identity this device held.
+    await eraseOnServer({ fetch: server.fetch });
+    const erased = server.requests.filter((request) => request.method === "DELETE").map((request) => request.auth);
+    expect(erased).toEqual(["Bearer kpa_secret", "Bearer kpa_linked"]);
+  });
+
+  it("with the copy choice, sends this device's notes into the new notebook under its key", async () => {
+    const id = await withNote();
+    const raw = newRawKey();
+    await linkWithCode("ABCDE23456", { keyId: 1, raw }, true, { fetch: server.fetch });
+    server.logs.clear();
+    await syncPrivateDocs({ fetch: server.fetch });
+    const read = await server.read(id, new Map([[1, raw]]));
+    expect(read.getText("body").toString()).toBe("the victim's statement");
   });
 });
