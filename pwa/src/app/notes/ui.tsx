@@ -1,7 +1,7 @@
 /** Pieces of the notes views: a textarea bound to a note, its sync status, a confirmation dialog. */
 
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useId, useRef, useState } from "preact/hooks";
 
 import { MAX_NOTE_TEXT_BYTES } from "../../shared/private-api";
 import { forgetIdentity } from "../../shared/private-store";
@@ -179,6 +179,8 @@ export interface ConfirmProps {
 /** A modal confirmation (native <dialog>: focus stays inside, Escape cancels). */
 export function ConfirmDialog({ open, title, confirm, onConfirm, onCancel, busy = false, children, danger = true }: ConfirmProps) {
   const ref = useRef<HTMLDialogElement>(null);
+  // More than one dialog on a page: each is named by its own heading.
+  const titleId = useId();
   const messages = t.value;
   useEffect(() => {
     const dialog = ref.current;
@@ -190,13 +192,13 @@ export function ConfirmDialog({ open, title, confirm, onConfirm, onCancel, busy 
     <dialog
       ref={ref}
       class="confirm-dialog"
-      aria-labelledby="confirm-title"
+      aria-labelledby={titleId}
       onCancel={(event) => {
         event.preventDefault();
         onCancel();
       }}
     >
-      <h2 id="confirm-title">{title}</h2>
+      <h2 id={titleId}>{title}</h2>
       {children}
       <div class="dialog-actions">
         <button type="button" class="button" onClick={onCancel} autoFocus>
