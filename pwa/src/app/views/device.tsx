@@ -342,7 +342,7 @@ function UseCode() {
               <span class="field-label">{messages["device.codeOrLink"]}</span>
               <input
                 type="text"
-                class="code-input"
+                class="link-input"
                 value={value}
                 onInput={(event) => setValue(event.currentTarget.value)}
                 autoComplete="off"
@@ -439,8 +439,10 @@ function LinkedDevices() {
         <ul class="device-list">
           {rows.map((row) => (
             <li key={row.id}>
-              <strong>{row.name || "?"}</strong>
-              {row.current && <span class="badge"> ({messages["device.thisDevice"]})</span>}
+              <span class="device-name">
+                <strong>{row.name || "?"}</strong>
+                {row.current && <span class="muted">({messages["device.thisDevice"]})</span>}
+              </span>
               <span class="muted block">
                 {messages["device.deviceLine"](formatStamp(row.linkedAt, loc), row.lastSeenAt ? formatStamp(row.lastSeenAt, loc) : messages["device.neverSeen"])}
               </span>
@@ -457,7 +459,7 @@ function LinkedDevices() {
       <form class="link-form" onSubmit={(event) => void rename(event)}>
         <label class="field">
           <span class="field-label">{messages["device.rename"]}</span>
-          <input type="text" value={name} maxLength={60} onInput={(event) => setName(event.currentTarget.value)} />
+          <input type="text" class="link-input" value={name} maxLength={60} onInput={(event) => setName(event.currentTarget.value)} />
         </label>
         <button type="submit" class="button" disabled={busy}>
           {messages["device.renameSave"]}
