@@ -5,7 +5,8 @@ encrypted log may hold) and then syncs as fast as its rate limit lets it, over s
 request rewrites a note (a ~240 KB encrypted snapshot replacing its log) with a null cursor, so the server sends
 back everything the attendee holds (5 MB), compressed with brotli if it will. Meanwhile 200 other attendees make
 small edits to their 5 KB notes and sync, as bench/sync.py does. Reported: the others' p50/p99 without the noisy
-neighbour, then with it, and the ratio of the two p99s. Target: the p99 with the noisy neighbour at most twice the p99 without.
+neighbour, then with it, and the ratio of the two p99s. Target: the p99 with the noisy neighbour at most twice
+the p99 without.
 """
 
 from __future__ import annotations
