@@ -64,6 +64,8 @@ def _error(status: int, detail: str, extra: list[dict[str, str]] | None = None) 
 def _kumpul_error(_: Request, exc: KumpulError) -> Response[dict[str, object]]:  # type: ignore[type-arg]
     extra = [{"key": exc.field, "message": exc.detail}] if exc.field else None
     response = _error(exc.status_code, exc.detail, extra)
+    if exc.facts:
+        response.content.update(exc.facts)
     if isinstance(exc, Unauthorized):
         response.headers["WWW-Authenticate"] = 'Bearer realm="kumpul"'
     if isinstance(exc, TooManyRequests):

@@ -28,7 +28,14 @@ from server.settings import settings_from_env
 from server.storage.backup import DATABASE_MEMBER, KEY_MEMBER, BackupError, backup, restore
 from server.storage.db import Database, storage_full, transient
 from server.storage.programme import get_entity
-from server.storage.purge import AttendeeData, Reclaimed, count_attendee_data, purge_attendees
+from server.storage.purge import (
+    AttendeeData,
+    Reclaimed,
+    count_attendee_data,
+    count_plaintext_notes,
+    purge_attendees,
+    purge_plaintext_notes,
+)
 
 log = logging.getLogger("kumpul")
 
@@ -119,12 +126,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db_option(importer)
 
     purge = commands.add_parser("purge", help="after the event: remove data for good (asks first on a terminal)")
-    purge.add_argument(
+    what = purge.add_mutually_exclusive_group(required=True)
+    what.add_argument(
         "--attendees",
         action="store_true",
-        required=True,
         help="every attendee with their notes, agenda, devices, calendar feeds and push subscriptions; "
         "the programme, announcements and organisers stay",
+    )
+    what.add_argument(
+        "--plaintext-notes",
+        action="store_true",
+        help="the notes still stored unencrypted from before notes were end-to-end encrypted (attendees whose "
+        "devices never came back to encrypt them); everything else stays",
     )
     purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _add_db_option(purge)
@@ -281,10 +294,52 @@ async def _purge_attendees(db_path: Path) -> tuple[AttendeeData, Reclaimed]:
         await db.close()
 
 
+def _purge_plaintext(db_path: Path, args: argparse.Namespace) -> int:
+    """``kumpul purge --plaintext-notes``: confirm on a terminal (unless ``--yes``), remove, report the count."""
+
+    async def count() -> int:
+        async with Database(db_path, readers=1) as db:
+            return await count_plaintext_notes(db)
+
+    async def purge() -> tuple[int, Reclaimed]:
+        async with Database(db_path, readers=1) as db:
+            return await purge_plaintext_notes(db)
+
+    found = asyncio.run(count())
+    if found and not args.yes:
+        if not sys.stdin.isatty():
+            raise Invalid("purge asks for confirmation: run it on a terminal, or pass --yes")
+        print(
+            f"{db_path} holds {found} unencrypted notes of attendees whose devices have not synced since notes were"
+            " encrypted. Remove them for good? [y/N] ",
+            end="",
+            file=sys.stderr,
+        )
+        sys.stderr.flush()
+        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+            print("nothing was removed", file=sys.stderr)
+            return 1
+    try:
+        removed, reclaimed = asyncio.run(purge())
+    except sqlite3.OperationalError as error:
+        raise Invalid(f"the purge did not finish ({error}); run it again") from None
+    print(f"plaintext notes: {removed}")
+    if not reclaimed.wal_emptied:
+        print(
+            "a running server holds the write-ahead log open: it still has old pages until the server's next"
+            " checkpoint; run the purge again with the server stopped to empty it now",
+            file=sys.stderr,
+        )
+    print("backups made before now still hold the removed notes", file=sys.stderr)
+    return 0
+
+
 def _purge(db_path: Path, args: argparse.Namespace) -> int:
     """``kumpul purge --attendees``: confirm on a terminal (unless ``--yes``), remove, report the counts."""
     if not db_path.exists():
         raise Invalid(f"there is no database at {db_path}")
+    if args.plaintext_notes:
+        return _purge_plaintext(db_path, args)
     found = asyncio.run(_attendee_data(db_path))
     if found.total() and not args.yes:
         if not sys.stdin.isatty():

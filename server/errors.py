@@ -16,6 +16,8 @@ class KumpulError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.field = field
+        #: Machine-readable facts added to the error body beside ``detail`` (``{"keyId": 2}``).
+        self.facts: dict[str, object] = {}
 
 
 class Invalid(KumpulError):

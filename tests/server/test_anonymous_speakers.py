@@ -156,6 +156,7 @@ async def new_attendee(client: Client) -> Device:
 async def bookmark(client: Client, device: Device, session_id: str) -> None:
     device.bookmarks()[session_id] = True
     device.edit("profile")
+    await device.ready(client)
     response = await client.post("/api/me/sync", json=device.request_body(), headers=device.headers)
     assert response.status_code == 200, response.text
     device.receive(response.json())
