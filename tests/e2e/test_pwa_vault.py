@@ -290,3 +290,29 @@ def test_the_link_confirmation_on_a_phone(new_context: ContextFactory, server: R
     screenshot(other, "link-confirmation")
     width = other.evaluate("document.documentElement.scrollWidth")
     assert width <= 360
+
+
+def test_a_device_linked_after_a_revocation_reads_notes_written_under_the_older_key(
+    new_context: ContextFactory, server: RunningServer
+) -> None:
+    demo = Demo.load(server)
+    session = demo.find(day=0, format="plenary")
+    phone = new_context(server).new_page()
+    open_session(phone, session)
+    write_note(phone, f"Under key one: {MARKERS[0]}.")
+    synced(phone)
+    follow_link(new_context(server).new_page(), show_link(phone))
+
+    phone.goto("/device")
+    devices = phone.get_by_role("region", name="Linked devices")
+    devices.get_by_role("button", name="Revoke").click()
+    phone.get_by_role("dialog").get_by_role("button", name="Revoke").click()
+    expect(phone.get_by_role("status").filter(has_text="is revoked")).to_be_visible(timeout=CONVERGE_TIMEOUT_MS)
+    assert sorted(vault_keys(phone)) == [1, 2]
+
+    # The link carries key 2 only; the keyring from the server gives the new device key 1 as well.
+    tablet = new_context(server).new_page()
+    follow_link(tablet, show_link(phone))
+    open_session(tablet, session)
+    expect(note_box(tablet)).to_have_value(f"Under key one: {MARKERS[0]}.", timeout=CONVERGE_TIMEOUT_MS)
+    assert vault_keys(tablet) == vault_keys(phone)
