@@ -5,9 +5,7 @@
 
 import type { CalendarFeed } from "./db";
 import { HttpError, REQUEST_TIMEOUT_MS, withTimeout, type Fetch } from "./http";
-import { adoptIdentity, allIdentities, clearDocuments, getIdentity, getPrivate, setPrivate, type Identity } from "./private-store";
-import { adoptKey, deviceMeta, deviceRegistration, rememberDeviceId } from "./vault";
-import { deviceProof } from "./vault-crypto";
+import { adoptIdentity, allIdentities, getIdentity, getPrivate, setPrivate, type Identity } from "./private-store";
 
 /** The server's limit on a note's text (server/services/private_sync.py), checked here first. */
 export const MAX_NOTE_TEXT_BYTES = 100 * 1024;
@@ -74,15 +72,21 @@ export async function apiRequest<T>(method: string, url: string, options: ApiOpt
   });
 }
 
-/** This device's credentials, creating an anonymous attendee when there are none yet. */
-export async function ensureIdentity(options: ApiOptions = {}): Promise<Identity> {
+/**
+ * This device's credentials, creating an anonymous attendee when there are none yet (registering
+ * this device's name and public key when `device` gives them; the sync does, and else it registers
+ * them later).
+ */
+export async function ensureIdentity(
+  options: ApiOptions & { device?: () => Promise<{ name: string; publicKey: string }> } = {},
+): Promise<Identity & { deviceId?: string }> {
   const known = await getIdentity();
   if (known && !(await getPrivate("identityLost"))) return known;
   if (known) throw new IdentityLostError();
-  const created = await apiRequest<Identity & { deviceId?: string }>("POST", "/api/attendees", { ...options, body: await deviceRegistration() });
+  const body = options.device ? await options.device() : {};
+  const created = await apiRequest<Identity & { deviceId?: string }>("POST", "/api/attendees", { ...options, body });
   await adoptIdentity({ attendeeId: created.attendeeId, token: created.token });
-  await rememberDeviceId(created.deviceId);
-  return { attendeeId: created.attendeeId, token: created.token };
+  return { attendeeId: created.attendeeId, token: created.token, deviceId: created.deviceId };
 }
 
 export interface LinkCode {
@@ -119,45 +123,6 @@ export async function createLinkCode(options: ApiOptions = {}): Promise<ShownLin
     onHeaders: (headers) => (serverDate = headers.get("Date")),
   });
   return { ...created, validForMs: validFor(created.expiresAt, serverDate, Date.now()) };
-}
-
-/** Whose notebook a link code opens: its devices, and how many documents it holds (the code stays unused). */
-export interface LinkPreview {
-  devices: { name: string; linkedAt: string; lastSeenAt: string | null }[];
-  documents: number;
-}
-
-export async function previewLink(code: string, options: ApiOptions = {}): Promise<LinkPreview> {
-  return apiRequest<LinkPreview>("POST", "/api/attendees/link/preview", { ...options, body: { code: normaliseCode(code) } });
-}
-
-/**
- * Become the attendee of another device, with the notebook key its link carried. With `keepDocs`
- * this device's documents are sent into that notebook in full; without, they are dropped here
- * (they stay with the identity left behind, synced there first by the caller, and remembered).
- */
-export async function linkWithCode(
-  code: string,
-  key: { keyId: number; raw: Uint8Array },
-  keepDocs: boolean,
-  options: ApiOptions = {},
-): Promise<Identity> {
-  const device = await deviceMeta();
-  const proof = await deviceProof(key.raw, key.keyId, device.publicRaw);
-  const linked = await apiRequest<Identity & { deviceId?: string }>("POST", "/api/attendees/link", {
-    ...options,
-    body: { code: normaliseCode(code), ...(await deviceRegistration()), proof: toBase64(proof) },
-  });
-  if (!keepDocs) {
-    await clearDocuments();
-  }
-  await adoptIdentity({ attendeeId: linked.attendeeId, token: linked.token });
-  await adoptKey(key.keyId, key.raw);
-  const registered = await deviceMeta();
-  await setPrivate("device", { ...registered, id: linked.deviceId ?? null, proofKeyId: key.keyId });
-  // The link carried the current key only: the first sync asks for the keyring of older keys.
-  await setPrivate("wantKeyring", key.keyId > 1);
-  return { attendeeId: linked.attendeeId, token: linked.token };
 }
 
 /**

@@ -22,7 +22,7 @@ import { db, type DocRecord } from "./db";
 import type { Fetch } from "./http";
 import { ApiError, IdentityLostError, MAX_NOTE_TEXT_BYTES, apiRequest, ensureIdentity, fromBase64, toBase64 } from "./private-api";
 import { getIdentity, getPrivate, needsSync, setPrivate } from "./private-store";
-import { acceptKey, createFirstKey, loadVault, registerDevice, type KeyAnswer, type Vault } from "./vault";
+import { acceptKey, createFirstKey, deviceRegistration, loadVault, registerDevice, rememberDeviceId, type KeyAnswer, type Vault } from "./vault";
 import { FrameError, openFrame, sealFrame, vaultAad, type FrameKind } from "./vault-crypto";
 
 /** At most this many follow-up round trips for answers that say `more` (5 MB of documents take about 5). */
@@ -488,7 +488,9 @@ export async function syncPrivateDocs(options: PrivateSyncOptions = {}): Promise
     let identity = await getIdentity();
     if (!identity) {
       if (!(await getPrivate("wantIdentity"))) return { ...result, skipped: true };
-      identity = await ensureIdentity(options);
+      const created = await ensureIdentity({ ...options, device: deviceRegistration });
+      await rememberDeviceId(created.deviceId);
+      identity = { attendeeId: created.attendeeId, token: created.token };
     }
     let vault = await loadVault();
     if (vault) await registerDevice(identity, vault, options);

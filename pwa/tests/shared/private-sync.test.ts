@@ -5,7 +5,8 @@ import * as Y from "yjs";
 
 import { addBookmark, closeDb, db } from "../../src/shared/db";
 import type { Fetch } from "../../src/shared/http";
-import { IdentityLostError, eraseOnServer, fromBase64, groupCode, linkWithCode, normaliseCode, toBase64 } from "../../src/shared/private-api";
+import { IdentityLostError, eraseOnServer, fromBase64, groupCode, normaliseCode, toBase64 } from "../../src/shared/private-api";
+import { linkWithCode } from "../../src/shared/vault-link";
 import { getIdentity, getPrivate, listDocRecords, needsSync, setPrivate } from "../../src/shared/private-store";
 import { syncPrivateDocs, type SyncRequestBody, type SyncResponseBody } from "../../src/shared/private-sync";
 import { frameKeyId, importNotebookKey, newRawKey, openFrame, sealFrame, vaultAad, verifyProof } from "../../src/shared/vault-crypto";

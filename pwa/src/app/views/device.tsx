@@ -12,12 +12,10 @@ import {
   createLinkCode,
   eraseOnServer,
   groupCode,
-  linkWithCode,
   normaliseCode,
-  previewLink,
-  type LinkPreview,
   type ShownLinkCode,
 } from "../../shared/private-api";
+import { linkWithCode, previewLink, type LinkPreview } from "../../shared/vault-link";
 import { clearPrivateData, getIdentity, listDocRecords, needsSync } from "../../shared/private-store";
 import { deviceMeta, deviceVerified, listDevices, loadVault, renameDevice, revokeDevice, type DeviceInfo } from "../../shared/vault";
 import { decodeLinkKey, encodeLinkKey } from "../../shared/vault-crypto";
