@@ -316,3 +316,59 @@ def test_a_device_linked_after_a_revocation_reads_notes_written_under_the_older_
     open_session(tablet, session)
     expect(note_box(tablet)).to_have_value(f"Under key one: {MARKERS[0]}.", timeout=CONVERGE_TIMEOUT_MS)
     assert vault_keys(tablet) == vault_keys(phone)
+
+
+#: Replace values of the app's IndexedDB "private" store, and mark every document unsent.
+_PUT_PRIVATE = """async (values) => {
+    const db = await new Promise((resolve, reject) => {
+        const request = indexedDB.open("kumpul");
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+    });
+    await new Promise((resolve, reject) => {
+        const tx = db.transaction(["private", "docs"], "readwrite");
+        for (const [key, value] of Object.entries(values)) tx.objectStore("private").put(value, key);
+        // Every document counts as never sent, as on a device that synced by the old protocol.
+        const docs = tx.objectStore("docs");
+        docs.getAll().onsuccess = (event) => {
+            for (const record of event.target.result) docs.put({ ...record, syncedRev: -1, syncedVector: null });
+        };
+        tx.oncomplete = resolve;
+        tx.onerror = () => reject(tx.error);
+    });
+    db.close();
+}"""
+
+
+def test_a_device_without_the_notebook_key_keeps_its_notes_and_asks_to_be_linked_again(
+    new_context: ContextFactory, server: RunningServer
+) -> None:
+    demo = Demo.load(server)
+    session = demo.find(day=0, format="plenary")
+    owner = new_context(server).new_page()
+    open_session(owner, session)
+    write_note(owner, "The owner's note.")
+    synced(owner)
+    owner_identity = identity(owner)
+
+    # A device of the same attendee from before encryption: it holds the credentials and a note, but no key.
+    old = new_context(server).new_page()
+    old.goto("/notes")
+    old.get_by_role("button", name="New note").click()
+    old.get_by_role("textbox", name="Note", exact=True).fill(f"Only here: {MARKERS[1]}")
+    expect(old.get_by_role("textbox", name="Note", exact=True)).to_have_accessible_description(
+        SYNCED, timeout=CONVERGE_TIMEOUT_MS
+    )
+    old.context.set_offline(True)
+    old.evaluate(_PUT_PRIVATE, {"identity": owner_identity, "vault": None, "cursor": None, "vaultLocked": False})
+    old.reload()
+    old.context.set_offline(False)
+    old.goto("/notes")
+    notice = old.get_by_role("note").filter(has_text="Link this device again to read your notes")
+    expect(notice).to_be_visible(timeout=CONVERGE_TIMEOUT_MS)
+    expect(notice.get_by_role("link", name="Link this device again")).to_be_visible()
+    expect(main(old)).to_contain_text(f"Only here: {MARKERS[1]}")
+    # Nothing of it went to the owner's notebook, in any form.
+    answer = server_answer(server, owner_identity["token"], 1)
+    assert len(answer["logs"]) == 1
+    assert note_bodies(server_docs(server, owner_identity["token"], vault_keys(owner))) == ["The owner's note."]
