@@ -372,3 +372,82 @@ def test_a_device_without_the_notebook_key_keeps_its_notes_and_asks_to_be_linked
     answer = server_answer(server, owner_identity["token"], 1)
     assert len(answer["logs"]) == 1
     assert note_bodies(server_docs(server, owner_identity["token"], vault_keys(owner))) == ["The owner's note."]
+
+
+#: Resolves once the app's stored documents with these ids exist and the server acknowledged their every change
+#: (read again every 200 ms, in the page).
+_SYNCED = """async ([ids, timeoutMs]) => {
+    const synced = async () => {
+        const db = await new Promise((resolve, reject) => {
+            const request = indexedDB.open("kumpul");
+            request.onsuccess = () => resolve(request.result);
+            request.onerror = () => reject(request.error);
+        });
+        try {
+            const store = db.transaction("docs").objectStore("docs");
+            const records = await Promise.all(ids.map((id) => new Promise((resolve) => {
+                const request = store.get(id);
+                request.onsuccess = () => resolve(request.result);
+            })));
+            return records.every((record) => record && record.rev <= record.syncedRev);
+        } finally {
+            db.close();
+        }
+    };
+    const deadline = Date.now() + timeoutMs;
+    while (!(await synced())) {
+        if (Date.now() > deadline) throw new Error(`not synced: ${ids}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    return true;
+}"""
+
+
+def wait_synced(page: Page, *ids: str) -> None:
+    page.evaluate(_SYNCED, [list(ids), CONVERGE_TIMEOUT_MS])
+
+
+def agenda_on_server(server: RunningServer, token: str, keys: dict[int, bytes]) -> tuple[set[str], set[str]]:
+    """The bookmarks the server can read (the profile's), and those only the attendee's devices can (the agenda's)."""
+    docs = server_docs(server, token, keys)
+    found = []
+    for doc_id in ("profile", "agenda"):
+        doc = docs.get(doc_id)
+        found.append({key for key, value in doc.get("bookmarks", type=Map).items() if value} if doc else set())
+    return found[0], found[1]
+
+
+def test_the_agenda_kept_from_the_server_is_encrypted_and_has_no_calendar_feed(
+    new_context: ContextFactory, server: RunningServer
+) -> None:
+    demo = Demo.load(server)
+    session = demo.find(day=0, format="plenary")
+    page = new_context(server).new_page()
+    open_session(page, session)
+    page.get_by_role("button", name="Add to my agenda").click()
+    expect(page.get_by_role("button", name="Remove from my agenda")).to_have_attribute("aria-pressed", "true")
+    wait_synced(page, "profile")
+    token = identity(page)["token"]
+    feed = httpx.post(f"{server.url}/api/attendees/me/calendar", headers={"Authorization": f"Bearer {token}"}).json()
+    assert httpx.get(feed["url"]).status_code == 200
+
+    page.goto("/device")
+    region = page.get_by_role("region", name="My agenda and the server")
+    switch = region.get_by_role(
+        "checkbox", name="Use my agenda on the server (calendar feed, change alerts, reminders)"
+    )
+    expect(switch).to_be_checked()
+    expect(region).to_contain_text("the server can see which sessions you saved")
+    switch.uncheck()
+    expect(region).to_contain_text("the server cannot see them")
+    wait_synced(page, "profile", "agenda")
+    assert agenda_on_server(server, token, vault_keys(page)) == (set(), {session["id"]})
+    assert httpx.get(feed["url"]).status_code == 404
+    open_session(page, session)
+    expect(page.get_by_role("button", name="Remove from my agenda")).to_have_attribute("aria-pressed", "true")
+
+    page.goto("/device")
+    switch.check()
+    expect(region).to_contain_text("the server can see which sessions you saved")
+    wait_synced(page, "profile", "agenda")
+    assert agenda_on_server(server, token, vault_keys(page)) == ({session["id"]}, set())
