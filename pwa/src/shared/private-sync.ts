@@ -108,6 +108,8 @@ interface Outgoing {
   /** Bytes of the encrypted frames this request appends to the log (and the snapshot). */
   appended?: number;
   compacted?: boolean;
+  /** The server refused the log as too big: send a snapshot in place of its prefix this time. */
+  compact?: boolean;
 }
 
 function outgoing(record: DocRecord): Outgoing {
@@ -142,7 +144,7 @@ async function sealLog(item: Outgoing, vault: Vault): Promise<WireLog> {
   }
   const entries = record.logEntries ?? 0;
   const bytes = record.logBytes ?? 0;
-  if (since >= 1 && (entries >= COMPACT_ENTRIES || bytes > 2 * record.state.length + 1024)) {
+  if (since >= 1 && (item.compact || entries >= COMPACT_ENTRIES || bytes > 2 * record.state.length + 1024)) {
     const frame = await sealFrame(key, vault.keyId, vaultAad(record.id, "snapshot"), record.state);
     log.snapshot = { upTo: since, frame: toBase64(frame) };
     item.compacted = true;
@@ -544,6 +546,12 @@ export async function syncPrivateDocs(options: PrivateSyncOptions = {}): Promise
         if (error instanceof ApiError && error.status === 413 && batch.length > 0 && attempts < 50) {
           // Keep every word on the device; send the rest without what the server refuses.
           const named = refusedDoc(error, batch);
+          if (named && named.wire === undefined && !named.compact && (named.record.since ?? 0) >= 1) {
+            // A log over its limit: a snapshot in place of its prefix makes it smaller, and is always taken.
+            named.compact = true;
+            queue.unshift(batch);
+            continue;
+          }
           const refused = named ? [named] : batch.length === 1 ? batch : [];
           if (refused.length === 0) {
             // Not one document: split the batch and try the halves.

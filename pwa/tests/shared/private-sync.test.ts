@@ -732,3 +732,32 @@ describe("linking", () => {
     expect(read.getText("body").toString()).toBe("the victim's statement");
   });
 });
+
+describe("a log over the server's limit", () => {
+  it("is compacted into a snapshot and sent again, not refused", async () => {
+    const docs = new PrivateDocs();
+    const id = "note:0b0b0b0b-0000-4000-8000-0000000000e9";
+    docs.editNote(id, null, (doc) => doc.getText("body").insert(0, "start"));
+    await docs.flush();
+    await setPrivate("wantIdentity", true);
+    await syncPrivateDocs({ fetch: server.fetch });
+    const original = server.fetch;
+    let refusals = 0;
+    server.fetch = async (url, init) => {
+      const body = init?.body ? (JSON.parse(String(init.body)) as SyncRequestBody) : null;
+      const log = body?.logs?.find((each) => each.id === id);
+      if (url === "/api/me/sync" && log?.append && !log.snapshot) {
+        refusals += 1;
+        return Response.json({ detail: `logs[0]: the log of ${id} is over 256 KB` }, { status: 413 });
+      }
+      return original(url, init);
+    };
+    docs.editNote(id, null, (doc) => doc.getText("body").insert(5, " and more"));
+    await docs.flush();
+    const result = await syncPrivateDocs({ fetch: server.fetch });
+    expect(refusals).toBe(1);
+    expect(result.refused).toEqual([]);
+    expect(server.logs.get(id)!.entries[0]!.kind).toBe("snapshot");
+    expect((await server.read(id)).getText("body").toString()).toBe("start and more");
+  });
+});

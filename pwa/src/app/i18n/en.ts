@@ -248,7 +248,7 @@ export const en = {
   "device.agendaOn":
     "On: the server can see which sessions you saved (never your notes), so it can alert you when they change, remind you, and serve your calendar feed.",
   "device.agendaOff":
-    "Off: the sessions you saved are encrypted like your notes, and the server cannot see them. There is no calendar feed, and no change alerts or reminders for them.",
+    "Off: the sessions you saved are encrypted like your notes, and the server cannot see them. There is no calendar feed, and notifications no longer tell the server your sessions, so there are no change alerts or reminders for them.",
   "calendar.agendaPrivate": "Your agenda is kept from the server, so there is no calendar feed.",
   "device.linkFull": "Or open this link on the other device:",
   "device.linkUnlocked": "The QR code and the link carry the key to your notes; the code alone does not. Show them only to your own devices.",

@@ -249,7 +249,7 @@ export const id: Messages = {
   "device.agendaOn":
     "Aktif: server dapat melihat sesi yang Anda simpan (tidak pernah catatan Anda), agar dapat memberi tahu Anda saat sesi berubah, mengingatkan Anda, dan menyediakan feed kalender Anda.",
   "device.agendaOff":
-    "Nonaktif: sesi yang Anda simpan dienkripsi seperti catatan Anda, dan server tidak dapat melihatnya. Tidak ada feed kalender, pemberitahuan perubahan, atau pengingat untuk sesi itu.",
+    "Nonaktif: sesi yang Anda simpan dienkripsi seperti catatan Anda, dan server tidak dapat melihatnya. Tidak ada feed kalender, dan notifikasi tidak lagi memberi tahu server sesi Anda, jadi tidak ada pemberitahuan perubahan atau pengingat untuk sesi itu.",
   "calendar.agendaPrivate": "Agenda Anda tidak dibagikan ke server, jadi tidak ada feed kalender.",
   "device.linkFull": "Atau buka tautan ini di perangkat lain:",
   "device.linkUnlocked": "Kode QR dan tautan membawa kunci catatan Anda; kodenya saja tidak. Tunjukkan hanya ke perangkat Anda sendiri.",
