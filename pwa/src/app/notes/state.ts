@@ -31,6 +31,19 @@ export const vaultLocked = signal(false);
 /** How many devices the attendee has, when known (one: losing it loses the notes). */
 export const linkedDevices = signal<number | null>(null);
 
+/** Learn how many devices the attendee has (once: the device page keeps it current). */
+async function countDevices(): Promise<void> {
+  const identity = await getIdentity();
+  if (!identity) return;
+  try {
+    const { listDevices } = await import("../../shared/vault");
+    await listDevices(identity);
+    await refreshVaultState();
+  } catch {
+    // Not known yet: the warning about a single device stays until it is.
+  }
+}
+
 /** Read what the last sync learnt about keys and devices. */
 export async function refreshVaultState(): Promise<void> {
   const [locked, count] = await Promise.all([getPrivate("vaultLocked"), getPrivate("linkedDevices")]);
@@ -98,6 +111,7 @@ async function runSync(): Promise<void> {
       });
     }
     await refreshVaultState();
+    if (linkedDevices.value === null && !result.skipped) void countDevices();
     const touched = new Set([...result.received, ...result.sent, ...result.refused.map((item) => item.id)]);
     if (touched.size > 0) await docs.reload([...touched]);
   } catch (error) {
