@@ -284,6 +284,14 @@ def test_the_link_confirmation_on_a_phone(new_context: ContextFactory, server: R
     open_session(other, session)
     write_note(other, "also mine")
     synced(other)
+    # The code typed by hand carries no key: the device says so instead of linking into notes it cannot read.
+    other.goto("/device")
+    code = link.split("code=")[1].split("#")[0]
+    other.get_by_role("textbox", name="Link code or link").fill(code)
+    other.get_by_role("button", name="Link this device").click()
+    expect(other.get_by_role("status").filter(has_text="does not carry the key to your notes")).to_be_visible()
+    expect(other.get_by_role("group", name="Link this device to this notebook?")).to_have_count(0)
+
     other.goto(link)
     confirm = other.get_by_role("group", name="Link this device to this notebook?")
     expect(confirm).to_be_visible()
