@@ -150,7 +150,9 @@ def test_a_phishing_link_gets_none_of_the_victims_notes(new_context: ContextFact
     expect(note_box(victim)).to_have_value("bait", timeout=CONVERGE_TIMEOUT_MS)
     assert attacker_reads() == ["bait"]
     # They stay with the victim's own identity, which this device remembers (and erasing reaches).
-    assert private_value(victim, "formerIdentities") == [victim_identity]
+    (former,) = private_value(victim, "formerIdentities")
+    assert {key: former[key] for key in ("attendeeId", "token")} == victim_identity
+    assert {int(key): bytes(raw) for key, raw in former["vault"]["keys"].items()} == victim_keys
     assert note_bodies(server_docs(server, victim_identity["token"], victim_keys)) == [f"Statement of {MARKERS[0]}"]
 
 

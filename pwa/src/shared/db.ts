@@ -84,8 +84,11 @@ export interface PrivateMeta {
   device: DeviceMeta | null;
   /** How many devices the attendee had at the last look (the warning about losing every device). */
   linkedDevices: number;
-  /** Every identity this device held before the current one (erasing erases them all). */
-  formerIdentities: { attendeeId: string; token: string }[];
+  /**
+   * Every identity this device held before the current one (erasing erases them all), with the
+   * notebook keys it had for it, so what was left there stays readable.
+   */
+  formerIdentities: { attendeeId: string; token: string; vault?: VaultKeys | null }[];
   /** Ask the server for the keyring at the next sync (after a link brought only the current key). */
   wantKeyring: boolean;
 }

@@ -30,7 +30,8 @@ export async function adoptIdentity(identity: Identity): Promise<void> {
   const tx = database.transaction(["private", "docs"], "readwrite");
   const meta = tx.objectStore("private");
   const previous = (await meta.get("identity")) as Identity | undefined;
-  const former = ((await meta.get("formerIdentities")) as Identity[] | undefined) ?? [];
+  const former = ((await meta.get("formerIdentities")) as PrivateMeta["formerIdentities"] | undefined) ?? [];
+  const keys = ((await meta.get("vault")) as PrivateMeta["vault"] | undefined) ?? null;
   const device = (await meta.get("device")) as PrivateMeta["device"] | undefined;
   const writes: Promise<unknown>[] = [
     meta.put(identity, "identity"),
@@ -41,7 +42,7 @@ export async function adoptIdentity(identity: Identity): Promise<void> {
     meta.put(false, "wantKeyring"),
   ];
   if (previous && previous.token !== identity.token && !former.some((each) => each.token === previous.token)) {
-    writes.push(meta.put([...former, previous], "formerIdentities"));
+    writes.push(meta.put([...former, { attendeeId: previous.attendeeId, token: previous.token, vault: keys }], "formerIdentities"));
   }
   if (device) writes.push(meta.put({ ...device, id: null, proofKeyId: 0 }, "device"));
   let cursor = await tx.objectStore("docs").openCursor();
@@ -55,7 +56,7 @@ export async function adoptIdentity(identity: Identity): Promise<void> {
 /** Every identity this device held: the current one last. */
 export async function allIdentities(): Promise<Identity[]> {
   const [former, current] = await Promise.all([getPrivate("formerIdentities"), getIdentity()]);
-  return [...(former ?? []), ...(current ? [current] : [])];
+  return [...(former ?? []).map(({ attendeeId, token }) => ({ attendeeId, token })), ...(current ? [current] : [])];
 }
 
 /** Forget everything private on this device: documents, identity, cursor. */

@@ -702,6 +702,7 @@ describe("linking", () => {
   it("without the copy choice, leaves this device's notes with the identity it remembers, and sends none", async () => {
     const id = await withNote();
     const before = await getIdentity();
+    const oldKeys = await deviceKeys();
     const raw = newRawKey();
     await linkWithCode("abcde-23456", { keyId: 1, raw }, false, { fetch: server.fetch });
     const link = server.requests.find((request) => request.url === "/api/attendees/link")!.body as Record<string, string>;
@@ -709,7 +710,7 @@ describe("linking", () => {
     const device = (await getPrivate("device"))!;
     expect(await verifyProof(new Map([[1, raw]]), device.publicRaw, fromBase64(link.proof!))).toBe(true);
     expect(await getIdentity()).toEqual({ attendeeId: "att_2", token: "kpa_linked" });
-    expect(await getPrivate("formerIdentities")).toEqual([before]);
+    expect(await getPrivate("formerIdentities")).toEqual([{ ...before, vault: { keyId: 1, keys: { 1: oldKeys.get(1) } } }]);
     expect(await listDocRecords()).toEqual([]);
     expect((await deviceKeys()).get(1)).toEqual(raw);
     server.logs.clear();
