@@ -57,6 +57,8 @@ MAX_NOTE_BYTES = 256 * 1024
 MAX_PROFILE_BYTES = 512 * 1024
 #: One encrypted document's log (its frames together); a compaction that makes it smaller is always accepted.
 MAX_LOG_BYTES = 256 * 1024
+#: Frames one request may append (each is a row): a resend of 2,000 small notes fits, a flood of tiny ones does not.
+MAX_FRAMES_PER_REQUEST = 5000
 MAX_DOCUMENTS = 2000
 #: What all of one attendee's documents may take together, unless the settings say otherwise.
 DEFAULT_QUOTA_BYTES = 5 * 1024 * 1024
@@ -144,6 +146,10 @@ class PrivateSyncService:
                 raise Invalid(f"logs[{index}] ({log.id[:80]}): {error}", field=f"logs[{index}]") from None
         if len(set(log_ids)) != len(log_ids):
             raise Invalid("an encrypted document is listed twice in one request", field="logs")
+        if sum(len(frames_of(log)) for log in request.logs) > MAX_FRAMES_PER_REQUEST:
+            raise PayloadTooLarge(
+                f"at most {MAX_FRAMES_PER_REQUEST} frames in one request; send the rest in the next one",
+            )
 
         for _ in range(MERGE_ATTEMPTS):
             async with self.db.snapshot() as conn:

@@ -118,7 +118,12 @@ EXPECTED: dict[tuple[str, str], Access] = {
     # attendees: anyone may become one; the rest needs the attendee's token
     ("POST", "/api/attendees"): PUBLIC,
     ("POST", "/api/attendees/link"): PUBLIC,
+    ("POST", "/api/attendees/link/preview"): PUBLIC,
     ("GET", "/api/attendees/me"): ATTENDEE,
+    ("GET", "/api/attendees/me/devices"): ATTENDEE,
+    ("PATCH", "/api/attendees/me/device"): ATTENDEE,
+    ("POST", "/api/attendees/me/devices/{device_id:str}/revoke"): ATTENDEE,
+    ("POST", "/api/attendees/me/keys"): ATTENDEE,
     ("PATCH", "/api/attendees/me"): ATTENDEE,
     ("DELETE", "/api/attendees/me"): ATTENDEE,
     ("POST", "/api/attendees/me/link-code"): ATTENDEE,
@@ -268,6 +273,30 @@ async def import_file(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]
 
 async def link(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
     return await web.post("/api/attendees/link", json={"code": await scene.link_code()}, headers=auth)
+
+
+async def preview_link(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
+    return await web.post("/api/attendees/link/preview", json={"code": await scene.link_code()}, headers=auth)
+
+
+async def next_key(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
+    """Register the attendee's next notebook key id (the caller's own attendee, whoever it is)."""
+    me = await web.get("/api/attendees/me", headers=auth)
+    current = me.json()["keyId"] if me.status_code == 200 else 0
+    body = {"keyId": current + 1, "previous": current, "wrapped": []}
+    return await web.post("/api/attendees/me/keys", json=body, headers=auth)
+
+
+async def revoke_device(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
+    """Revoke a device linked to the caller just now (a made-up one for a caller without an attendee)."""
+    target, rotation = "dev_not_linked", None
+    me = await web.get("/api/attendees/me", headers=auth)
+    if me.status_code == 200:
+        code = (await web.post("/api/attendees/me/link-code", headers=auth)).json()["code"]
+        target = (await web.post("/api/attendees/link", json={"code": code})).json()["deviceId"]
+        current = me.json()["keyId"]
+        rotation = {"keyId": current + 1, "previous": current, "wrapped": []} if current else None
+    return await web.post(f"/api/attendees/me/devices/{target}/revoke", json={"rotation": rotation}, headers=auth)
 
 
 async def calendar_feed(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
@@ -429,7 +458,12 @@ REQUESTS: dict[tuple[str, str], Send] = {
     ("POST", "/api/admin/organisers/{organiser_id:int}/token"): issue_token,
     ("POST", "/api/attendees"): write("POST", "/api/attendees"),
     ("POST", "/api/attendees/link"): link,
+    ("POST", "/api/attendees/link/preview"): preview_link,
     ("GET", "/api/attendees/me"): get("/api/attendees/me"),
+    ("GET", "/api/attendees/me/devices"): get("/api/attendees/me/devices"),
+    ("PATCH", "/api/attendees/me/device"): write("PATCH", "/api/attendees/me/device", {"name": "Phone"}),
+    ("POST", "/api/attendees/me/devices/{device_id:str}/revoke"): revoke_device,
+    ("POST", "/api/attendees/me/keys"): next_key,
     ("PATCH", "/api/attendees/me"): write("PATCH", "/api/attendees/me", {"participation": "onsite"}),
     ("DELETE", "/api/attendees/me"): write("DELETE", "/api/attendees/me"),
     ("POST", "/api/attendees/me/link-code"): write("POST", "/api/attendees/me/link-code"),

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from pycrdt import Doc, Text
 
 from server.app import create_app
+from server.services.private_sync import MAX_FRAMES_PER_REQUEST
 from server.settings import Settings
 from tests.asgi import AppClient, app_client
 from tests.sync_devices import Device, Notebook, b64, open_frame, seal
@@ -229,6 +230,17 @@ async def test_garbage_is_refused_with_400_naming_it(empty_client: Client, log: 
     response = await post_logs(empty_client, phone, [log])
     assert response.status_code == 400, response.text
     assert words in response.text
+    assert await stored_log(empty_client, note) == []
+
+
+async def test_a_flood_of_tiny_frames_is_refused_whole(empty_client: Client) -> None:
+    phone, _ = await new_attendee(empty_client)
+    await register(empty_client, phone)
+    note = note_id()
+    tiny = b64(seal(phone.notebook, note, "update", b""))
+    response = await post_logs(empty_client, phone, [{"id": note, "append": [tiny] * (MAX_FRAMES_PER_REQUEST + 1)}])
+    assert response.status_code == 413
+    assert "frames in one request" in response.json()["detail"]
     assert await stored_log(empty_client, note) == []
 
 
