@@ -305,9 +305,6 @@ async def _follow(db_path: Path, args: argparse.Namespace) -> int:
             return 0
         if args.url:
             await source.configure(args.url, args.every, SYSTEM)
-            result = await source.pull(force=True)
-            if result is None:
-                print("a running server is pulling the source right now", file=sys.stderr)
         status = await source.status()
         if status is None:
             raise Invalid("no source of record is configured: kumpul follow URL [--every 5m]")

@@ -40,7 +40,8 @@ class AdminSourceController(Controller):
         "/",
         summary="Follow a pretalx or frab export as the source of record",
         description=(
-            'Body `{"url": "https://…/schedule.xml", "everySeconds": 300}`. The server pulls it at once and '
+            'Body `{"url": "https://…/schedule.xml", "everySeconds": 300}`. The server pulls it at once (the answer '
+            "says how that went) and "
             "then every `everySeconds`, asking with If-None-Match / If-Modified-Since, and imports what changed "
             "(sessions the file lacks are cancelled). Only https addresses of public hosts; 400 otherwise."
         ),

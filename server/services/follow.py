@@ -100,8 +100,8 @@ class SourceService:
             service="schedule source",
         )
 
-    async def configure(self, url: str, every_seconds: int, actor: str) -> Source:
-        """Follow ``url`` every ``every_seconds``; the first pull is due at once.
+    async def configure(self, url: str, every_seconds: int, actor: str, *, pull: bool = True) -> Source:
+        """Follow ``url`` every ``every_seconds``, pulling it at once (unless ``pull`` is False: then it is due).
 
         Raises:
             Invalid: The address is not an https URL of a public host.
@@ -110,7 +110,8 @@ class SourceService:
         async with self.db.write() as conn:
             await store.configure(conn, url, every_seconds)
             await history.record(conn, actor, "configured", "source", "source", f"follow {url} every {every_seconds}s")
-        self._wake.set()
+        if pull:
+            await self.pull(force=True)  # another worker's loop may have claimed it first: then that one pulls
         status = await self.status()
         assert status is not None
         return status

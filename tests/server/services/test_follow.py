@@ -74,7 +74,7 @@ async def pull(client: AppClient, tokens: Tokens) -> dict[str, object]:
 async def test_the_loop_pulls_a_configured_source_and_imports_it(
     empty_client: AppClient, tokens: Tokens, source: ScheduleSource
 ) -> None:
-    await configure(empty_client, tokens, source.url)
+    await follow(empty_client).configure(source.url, 3600, "test", pull=False)
     # The loop runs inside the app; its outcome shows only through the API, so the test asks until it does.
     async with asyncio.timeout(10):
         while True:
@@ -91,8 +91,7 @@ async def test_a_changing_source_is_pulled_conditionally_and_gives_phones_a_smal
     empty_client: AppClient, tokens: Tokens, source: ScheduleSource
 ) -> None:
     await follow(empty_client).stop()  # pulls by hand only, to see each one
-    await configure(empty_client, tokens, source.url)
-    first = await pull(empty_client, tokens)
+    first = await configure(empty_client, tokens, source.url)
     assert first["lastResult"] == "imported", first
     cursor = (await empty_client.get("/api/programme")).json()["cursor"]
 
@@ -119,8 +118,7 @@ async def test_a_hanging_source_changes_nothing_and_is_retried_with_backoff(
     empty_client: AppClient, tokens: Tokens, source: ScheduleSource
 ) -> None:
     await follow(empty_client).stop()
-    await configure(empty_client, tokens, source.url)
-    await pull(empty_client, tokens)
+    assert (await configure(empty_client, tokens, source.url))["lastResult"] == "imported"
     before = await sessions(empty_client)
     source.state.body = UPDATED
     source.state.mode = "hang"
@@ -143,8 +141,7 @@ async def test_a_malformed_file_changes_nothing_and_says_where(
     empty_client: AppClient, tokens: Tokens, source: ScheduleSource
 ) -> None:
     await follow(empty_client).stop()
-    await configure(empty_client, tokens, source.url)
-    await pull(empty_client, tokens)
+    assert (await configure(empty_client, tokens, source.url))["lastResult"] == "imported"
     before = await sessions(empty_client)
     source.state.body = MALFORMED
     failed = await pull(empty_client, tokens)
@@ -163,8 +160,7 @@ async def test_an_error_status_and_an_empty_schedule_change_nothing(
     empty_client: AppClient, tokens: Tokens, source: ScheduleSource
 ) -> None:
     await follow(empty_client).stop()
-    await configure(empty_client, tokens, source.url)
-    await pull(empty_client, tokens)
+    assert (await configure(empty_client, tokens, source.url))["lastResult"] == "imported"
     before = await sessions(empty_client)
     source.state.mode = "status"
     failed = await pull(empty_client, tokens)
@@ -179,7 +175,7 @@ async def test_an_error_status_and_an_empty_schedule_change_nothing(
 
 async def test_two_workers_never_pull_at_once(empty_client: AppClient, tokens: Tokens, source: ScheduleSource) -> None:
     await follow(empty_client).stop()
-    await configure(empty_client, tokens, source.url)
+    await follow(empty_client).configure(source.url, 3600, "test", pull=False)
     app = empty_client.app
     other = SourceService(app.state.db, app.state.programme, allow_insecure_loopback=True, timeout=1.0)
     source.state.mode = "hang"
