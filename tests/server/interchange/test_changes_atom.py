@@ -55,7 +55,9 @@ async def edit(client: Client, tokens: Tokens, session_id: str, change: dict[str
 
 async def test_moves_room_changes_cancellations_and_additions_are_entries(client: Client, tokens: Tokens) -> None:
     before = valid_atom((await client.get("/api/changes.atom")).content)
-    await edit(client, tokens, "plenary-aml", {"start": "2024-07-23T11:00:00+08:00", "end": "2024-07-23T12:30:00+08:00"})
+    await edit(
+        client, tokens, "plenary-aml", {"start": "2024-07-23T11:00:00+08:00", "end": "2024-07-23T12:30:00+08:00"}
+    )
     await edit(client, tokens, "plenary-opening", {"roomId": "room-hall-a"})
     answer = await client.delete("/api/admin/sessions/d1-coffee-am", headers=tokens.header("editor"))
     assert answer.status_code in (200, 204), answer.text
@@ -77,9 +79,10 @@ async def test_moves_room_changes_cancellations_and_additions_are_entries(client
 
 async def test_an_added_session_links_to_its_page(client: Client, tokens: Tokens) -> None:
     session = (await client.get("/api/sessions/plenary-aml")).json()
-    added = {
-        key: session[key] for key in ("title", "start", "end", "roomId", "format")
-    } | {"id": "late-addition", "title": "A late addition"}
+    added = {key: session[key] for key in ("title", "start", "end", "roomId", "format")} | {
+        "id": "late-addition",
+        "title": "A late addition",
+    }
     answer = await client.post("/api/admin/sessions", json=added, headers=tokens.header("editor"))
     assert answer.status_code == 201, answer.text
     feed = valid_atom((await client.get("/api/changes.atom")).content)

@@ -106,7 +106,9 @@ async def test_an_old_version_never_calls_a_session_recordable_that_no_longer_is
     )
     assert answer.status_code == 200
     document = valid_json((await client.get("/api/schedule.json", params={"version": "open"})).content)
-    events = [event for day in document["schedule"]["conference"]["days"] for room in day["rooms"].values()
-              for event in room]
+    events = [
+        event for day in document["schedule"]["conference"]["days"] for room in day["rooms"].values() for event in room
+    ]
     ours = [event for event in events if event["url"].endswith(f"/sessions/{SESSION}")]
-    assert ours and ours[0]["do_not_record"] is True
+    assert ours
+    assert ours[0]["do_not_record"] is True
