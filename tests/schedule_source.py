@@ -23,6 +23,8 @@ class SourceState:
     status: int = 500
     requests: list[dict[str, str]] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
+    #: Set when a request arrives.
+    arrived: threading.Event = field(default_factory=threading.Event)
 
     @property
     def etag(self) -> str:
@@ -43,6 +45,7 @@ def schedule_source(path: str = "/schedule.xml") -> Iterator[ScheduleSource]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             state.requests.append({key.lower(): value for key, value in self.headers.items()})
+            state.arrived.set()
             if state.mode == "status":
                 self.send_response(state.status)
                 self.send_header("Content-Length", "0")

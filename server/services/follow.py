@@ -176,6 +176,13 @@ class SourceService:
             else:
                 outcome = await self._import(body)
                 keep = False
+        except asyncio.CancelledError:
+            # Stopped mid-pull (the server is shutting down): give the lease back so that the next worker or
+            # the next start pulls at once, instead of waiting for the lease to run out.
+            with contextlib.suppress(Exception):
+                async with self.db.write() as conn:
+                    await store.release(conn, self.owner)
+            raise
         except SourceFailed as error:
             outcome = PullResult("failed", str(error))
         except KumpulError as error:
@@ -292,7 +299,7 @@ class SourceService:
             self._task = asyncio.create_task(self.run(), name="kumpul-follow")
 
     async def stop(self) -> None:
-        """End the follow loop (a pull under way is cancelled; its lease runs out by itself)."""
+        """End the follow loop (a pull under way is cancelled and gives its lease back)."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()

@@ -75,6 +75,13 @@ async def claim(conn: aiosqlite.Connection, owner: str, lease_seconds: float, *,
     return SourceRow(*row) if row else None
 
 
+async def release(conn: aiosqlite.Connection, owner: str) -> None:
+    """Give the lease back without recording a pull (the pull was stopped: the server is shutting down)."""
+    await conn.execute(
+        "UPDATE source_of_record SET lease_owner = NULL, lease_until = NULL WHERE id = 1 AND lease_owner = ?", (owner,)
+    )
+
+
 async def finish(
     conn: aiosqlite.Connection,
     owner: str,

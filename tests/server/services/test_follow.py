@@ -32,7 +32,7 @@ def settings(tmp_path: Path) -> Settings:
         db_path=tmp_path / "kumpul.db",
         change_poll_seconds=0.05,
         allow_insecure_source=True,
-        source_timeout_seconds=1.0,
+        source_timeout_seconds=3.0,
         source_retry_seconds=1.0,
         source_poll_seconds=0.1,
     )
@@ -124,7 +124,7 @@ async def test_a_hanging_source_changes_nothing_and_is_retried_with_backoff(
     source.state.mode = "hang"
     failed = await pull(empty_client, tokens)
     assert failed["lastResult"] == "failed"
-    assert "did not answer in full within 1 seconds" in str(failed["lastDetail"])
+    assert "did not answer in full within 3 seconds" in str(failed["lastDetail"])
     assert failed["failures"] == 1
     assert await sessions(empty_client) == before
     again = await pull(empty_client, tokens)
@@ -177,7 +177,7 @@ async def test_two_workers_never_pull_at_once(empty_client: AppClient, tokens: T
     await follow(empty_client).stop()
     await follow(empty_client).configure(source.url, 3600, "test", pull=False)
     app = empty_client.app
-    other = SourceService(app.state.db, app.state.programme, allow_insecure_loopback=True, timeout=1.0)
+    other = SourceService(app.state.db, app.state.programme, allow_insecure_loopback=True, timeout=3.0)
     source.state.mode = "hang"
     results = await asyncio.gather(follow(empty_client).pull(force=True), other.pull(force=True))
     assert sorted(result is None for result in results) == [False, True]
@@ -233,3 +233,23 @@ def test_kumpul_follow_pulls_now_and_stops(tmp_path: Path, source: ScheduleSourc
     shown = subprocess.run([*command, "--db", str(db)], capture_output=True, text=True, env=env, timeout=60)
     assert shown.returncode == 1
     assert "no source of record is configured" in shown.stderr
+
+
+async def test_a_pull_stopped_by_a_shutdown_gives_its_lease_back(
+    empty_client: AppClient, tokens: Tokens, source: ScheduleSource
+) -> None:
+    await follow(empty_client).stop()
+    await follow(empty_client).configure(source.url, 3600, "test", pull=False)
+    app = empty_client.app
+    stopping = SourceService(app.state.db, app.state.programme, allow_insecure_loopback=True, timeout=30.0)
+    source.state.mode = "hang"
+    source.state.arrived.clear()
+    pulling = asyncio.create_task(stopping.pull(force=True))
+    assert await asyncio.to_thread(source.state.arrived.wait, 10)
+    pulling.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await pulling
+    source.state.mode = "serve"
+    result = await follow(empty_client).pull(force=True)
+    assert result is not None
+    assert result.result == "imported"
