@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 import aiosqlite
 
@@ -67,3 +69,27 @@ async def count(conn: aiosqlite.Connection) -> int:
     async with conn.execute("SELECT count(*) FROM releases") as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
+
+
+async def forget_speaker(conn: aiosqlite.Connection, speaker: dict[str, Any]) -> int:
+    """Put an anonymous speaker into every release as stored now, so no release keeps their former name.
+
+    Only releases that hold the speaker under another name, or not yet as anonymous, are rewritten
+    (SQLite-specific: ``json_each`` and ``->>``).
+
+    Returns:
+        How many releases were rewritten.
+    """
+    async with conn.execute(
+        "SELECT name, programme FROM releases WHERE EXISTS (SELECT 1 FROM json_each(programme, '$.speakers')"
+        " WHERE value ->> '$.id' = :id AND (value ->> '$.anonymous' IS NOT 1 OR value ->> '$.name' IS NOT :pseudonym))",
+        {"id": speaker["id"], "pseudonym": speaker["name"]},
+    ) as cur:
+        rows = list(await cur.fetchall())
+    for name, text in rows:
+        document = json.loads(text)
+        document["speakers"] = [speaker if item.get("id") == speaker["id"] else item for item in document["speakers"]]
+        await conn.execute(
+            "UPDATE releases SET programme = ? WHERE name = ?", (json.dumps(document, ensure_ascii=False), name)
+        )
+    return len(rows)

@@ -7,7 +7,7 @@ import pytest
 from tests.asgi import AppClient
 from tests.conftest import Tokens
 from tests.server.interchange.export_checks import calendar, valid_json, valid_xml
-from tests.server.test_anonymous_speakers import PUBLIC, SESSION, make_anonymous, public_speaker
+from tests.server.test_anonymous_speakers import PSEUDONYM, PUBLIC, SESSION, make_anonymous, public_speaker
 
 Client = AppClient
 EXPORTS = ("/api/schedule.xml", "/api/schedule.json", "/api/schedule.ics")
@@ -112,3 +112,20 @@ async def test_an_old_version_never_calls_a_session_recordable_that_no_longer_is
     ours = [event for event in events if event["url"].endswith(f"/sessions/{SESSION}")]
     assert ours
     assert ours[0]["do_not_record"] is True
+
+
+async def test_no_stored_release_keeps_the_former_name_of_a_speaker_who_became_anonymous(
+    client: Client, tokens: Tokens
+) -> None:
+    speaker_id = await public_speaker(client, tokens)
+    await publish(client, tokens, {"name": "before"})
+    await make_anonymous(client, tokens, speaker_id)
+    await publish(client, tokens, {"name": "after"})
+    async with client.app.state.db.read() as conn, conn.execute("SELECT name, programme FROM releases") as cur:
+        stored = {row[0]: row[1] for row in await cur.fetchall()}
+    assert set(stored) == {"before", "after"}
+    for name, text in stored.items():
+        assert PUBLIC["name"] not in text, name
+        assert str(PUBLIC["organisation"]) not in text, name
+        assert PSEUDONYM in text, name
+    assert (await client.get("/api/schedule.xml", params={"version": "before"})).status_code == 200
