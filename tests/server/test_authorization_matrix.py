@@ -73,6 +73,8 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("GET", "/api/schedule.ics"): PUBLIC,
     ("GET", "/api/schedule.json"): PUBLIC,
     ("GET", "/api/schedule.xml"): PUBLIC,
+    ("GET", "/api/changes.atom"): PUBLIC,
+    ("GET", "/api/releases"): PUBLIC,
     ("GET", "/api/live"): PUBLIC,
     ("GET", "/api/push/key"): PUBLIC,
     # the programme, written by editors
@@ -95,6 +97,11 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("PATCH", "/api/admin/formats/{format_id:str}"): EDITOR,
     ("DELETE", "/api/admin/formats/{format_id:str}"): EDITOR,
     ("POST", "/api/admin/import"): EDITOR,
+    ("POST", "/api/admin/releases"): EDITOR,
+    ("GET", "/api/admin/source"): EDITOR,
+    ("PUT", "/api/admin/source"): EDITOR,
+    ("DELETE", "/api/admin/source"): EDITOR,
+    ("POST", "/api/admin/source/pull"): EDITOR,
     ("GET", "/api/admin/warnings"): EDITOR,
     # announcements, by announcers
     ("GET", "/api/admin/announcements"): ANNOUNCER,
@@ -384,6 +391,8 @@ REQUESTS: dict[tuple[str, str], Send] = {
     ("GET", "/api/schedule.ics"): get("/api/schedule.ics"),
     ("GET", "/api/schedule.json"): get("/api/schedule.json"),
     ("GET", "/api/schedule.xml"): get("/api/schedule.xml"),
+    ("GET", "/api/changes.atom"): get("/api/changes.atom"),
+    ("GET", "/api/releases"): get("/api/releases"),
     ("GET", "/api/live"): live,
     ("GET", "/api/push/key"): get("/api/push/key"),
     ("PUT", "/api/admin/event"): put_event,
@@ -429,6 +438,11 @@ REQUESTS: dict[tuple[str, str], Send] = {
         "DELETE", "/api/admin/formats/{id}", fresh("formats", {})
     ),
     ("POST", "/api/admin/import"): import_file,
+    ("POST", "/api/admin/releases"): write("POST", "/api/admin/releases", {}),
+    ("GET", "/api/admin/source"): get("/api/admin/source"),
+    ("PUT", "/api/admin/source"): write("PUT", "/api/admin/source", {"url": "https://10.0.0.1/schedule.xml"}),
+    ("DELETE", "/api/admin/source"): write("DELETE", "/api/admin/source"),
+    ("POST", "/api/admin/source/pull"): write("POST", "/api/admin/source/pull"),
     ("GET", "/api/admin/warnings"): get("/api/admin/warnings"),
     ("GET", "/api/admin/announcements"): get("/api/admin/announcements"),
     ("POST", "/api/admin/announcements"): write("POST", "/api/admin/announcements", {"title": "Tea", "body": "Foyer"}),
@@ -487,7 +501,13 @@ REQUESTS: dict[tuple[str, str], Send] = {
     ("GET", "/schema/{path:str}"): get("/schema/no-such-page"),
 }
 #: Routes whose successful answer is not a 2xx.
-OWN_ANSWER = {("GET", "/schema/{path:str}"): 404}
+OWN_ANSWER = {
+    ("GET", "/schema/{path:str}"): 404,
+    # The source of record: no source is configured in the matrix's scene, and none on a private address may be.
+    ("PUT", "/api/admin/source"): 400,
+    ("DELETE", "/api/admin/source"): 404,
+    ("POST", "/api/admin/source/pull"): 404,
+}
 
 
 # -- the checks -----------------------------------------------------------------------------------------------

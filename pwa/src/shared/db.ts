@@ -120,11 +120,22 @@ export interface Bookmark {
   addedAt: number;
 }
 
+/** What a session looked like when the attendee last looked at the changes: title, start, end, room, status. */
+export type SeenSession = [title: string, start: string, end: string, roomId: string, status: string];
+
+/** The programme as the attendee last saw it in "Changes": its cursor and each session's seen state. */
+export interface ChangesSeen {
+  cursor: string;
+  sessions: Record<string, SeenSession>;
+}
+
 interface Meta {
   cursor: string;
   event: EventInfo | null;
   /** When the programme was last confirmed current with the server (ms since epoch). */
   syncedAt: number;
+  /** The point the "Changes" view counts from. */
+  changesSeen: ChangesSeen;
 }
 
 interface KumpulSchema extends DBSchema {
@@ -254,6 +265,15 @@ export async function putChanges(since: string, changes: Change[], cursor: strin
   writes.push(meta.put(cursor, "cursor"), meta.put(syncedAt, "syncedAt"));
   await Promise.all([...writes, tx.done]);
   return true;
+}
+
+/** Where "Changes" counts from, or null before the attendee's first look. */
+export async function getChangesSeen(): Promise<ChangesSeen | null> {
+  return ((await (await db()).get("meta", "changesSeen")) as ChangesSeen | undefined) ?? null;
+}
+
+export async function putChangesSeen(seen: ChangesSeen): Promise<void> {
+  await (await db()).put("meta", seen, "changesSeen");
 }
 
 /** The ids of bookmarked sessions, oldest bookmark first. */
