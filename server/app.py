@@ -153,9 +153,7 @@ def create_app(settings: Settings) -> Litestar:
         )
         outbox = OutboxWorker(db, sender, release_claims=settings.release_push_claims)
         await outbox.start()
-        live = LiveHub(
-            db, feed.state.seq, max_per_address=settings.live_max_per_address, max_total=settings.live_max_total
-        )
+        live = LiveHub(db, max_per_address=settings.live_max_per_address, max_total=settings.live_max_total)
         feed.subscribe(live.programme_changed)
         announcements = AnnouncementService(db, on_write=feed.written, wake_outbox=outbox.wake)
         await announcements.start()

@@ -91,22 +91,17 @@ class LiveHub:
 
     Args:
         db: The database.
-        seen: The programme sequence already published.
         max_per_address: Streams one address may hold open (``KUMPUL_LIVE_MAX_PER_ADDRESS``).
         max_total: Streams this worker holds open at most (``KUMPUL_LIVE_MAX_TOTAL``); None derives it from the
             file-descriptor limit (:func:`default_max_total`).
     """
 
-    def __init__(
-        self, db: Database, seen: int, *, max_per_address: int = MAX_PER_ADDRESS, max_total: int | None = None
-    ) -> None:
+    def __init__(self, db: Database, *, max_per_address: int = MAX_PER_ADDRESS, max_total: int | None = None) -> None:
         self.db = db
         self.max_per_address = max_per_address
         self.max_total = default_max_total() if max_total is None else max_total
         self._connections: set[Connection] = set()
         self._per_address: dict[str, int] = {}
-        self._seen = seen
-        self._publishing = asyncio.Lock()
         self._closed = False
 
     @property
@@ -188,19 +183,12 @@ class LiveHub:
         events.append(LiveEvent("programme", msgspec.json.encode({"cursor": current}).decode(), current))
         return events
 
-    async def programme_changed(self, cursor: str) -> None:
-        """Feed listener: publish what changed since the last call, in order and once.
+    async def programme_changed(self, previous: str, current: str) -> None:
+        """Feed listener: publish what changed between ``previous`` and ``current``.
 
-        With several workers the feed can learn of one write on two paths (its watcher, and a rebuild that
-        found a newer programme); the lock and the ``_seen`` mark keep events in sequence and unrepeated.
+        The feed owns the cursor and calls this once per move, in order (:meth:`FeedService._advance`).
         """
-        current = Cursor.decode(cursor)
-        async with self._publishing:
-            if current.seq <= self._seen:
-                return
-            since = Cursor(current.epoch, self._seen)
-            self._seen = current.seq
-            if not self._connections:
-                return
-            for event in await self.events_since(since, cursor):
-                self.publish(event)
+        if not self._connections:
+            return
+        for event in await self.events_since(Cursor.decode(previous), current):
+            self.publish(event)

@@ -28,7 +28,7 @@ async def behind_worker(tmp_path: Path) -> AsyncIterator[tuple[FeedService, Data
         await feed.start()
         heard: list[str] = []
 
-        async def listener(cursor: str) -> None:
+        async def listener(previous: str, cursor: str) -> None:
             heard.append(cursor)
 
         feed.subscribe(listener)
@@ -50,17 +50,18 @@ async def test_a_rebuild_that_finds_another_process_write_tells_the_listeners(tm
 
 
 async def test_the_live_hub_publishes_each_change_once_and_in_order(tmp_path: Path) -> None:
-    path = tmp_path / "kumpul.db"
-    async with Database(path, readers=1) as db:
-        async with db.write() as conn:
+    # The feed owns the cursor: the watcher, a rebuild and this process's own writes may all report the same
+    # write, or an older one late, and the live hub still hears each move once and in order.
+    async with behind_worker(tmp_path) as (feed, other, _heard):
+        hub = LiveHub(feed.db)
+        feed.subscribe(hub.programme_changed)
+        queue = hub.connect("127.0.0.1").queue
+        async with other.write() as conn:
             first = await store.put_entity(conn, "announcement", "ann-1", b'{"id":"ann-1","title":"One"}')
             second = await store.put_entity(conn, "announcement", "ann-2", b'{"id":"ann-2","title":"Two"}')
             epoch = (await store.feed_state(conn)).epoch
-        hub = LiveHub(db, 0)
-        queue = hub.connect("127.0.0.1").queue
         newer, older = f"{epoch}.{second}", f"{epoch}.{first}"
-        # The watcher and a rebuild may both report the same write, or an older one late.
-        await asyncio.gather(hub.programme_changed(newer), hub.programme_changed(newer), hub.programme_changed(older))
+        await asyncio.gather(feed.catch_up(), feed.programme(), feed.written(second), feed.written(first))
         events = []
         while not queue.empty():
             event = queue.get_nowait()
@@ -71,7 +72,7 @@ async def test_the_live_hub_publishes_each_change_once_and_in_order(tmp_path: Pa
 
 async def test_streams_opened_while_stopping_end_at_once(tmp_path: Path) -> None:
     async with Database(tmp_path / "kumpul.db", readers=1) as db:
-        hub = LiveHub(db, 0)
+        hub = LiveHub(db)
         open_stream = hub.connect("127.0.0.1").queue
         hub.close_all()
         assert open_stream.get_nowait() is None
@@ -163,3 +164,37 @@ async def test_a_revalidation_with_a_newer_copy_than_this_worker_knows_is_not_an
         held = etag_for(newer)[:-1] + '-gzip"'
         served = await feed.programme(f'W/"unrelated", {held}')
         assert served.cursor == newer, "the worker reads the newer programme instead of serving its older one"
+
+
+async def test_two_workers_encode_a_changed_programme_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import server.services.feed as feed_module
+
+    encoded: list[int] = []
+    real_compress = feed_module._compress
+
+    def counting_compress(body: bytes) -> object:
+        encoded.append(len(body))
+        return real_compress(body)
+
+    monkeypatch.setattr(feed_module, "_compress", counting_compress)
+    path = tmp_path / "kumpul.db"
+    async with Database(path, readers=2) as first_db, Database(path, readers=2) as second_db:
+        workers = [FeedService(db, retention=timedelta(days=30), poll_seconds=3600) for db in (first_db, second_db)]
+        for worker in workers:
+            await worker.start()
+        try:
+            for n in range(3):
+                async with first_db.write() as conn:
+                    await store.put_entity(conn, "room", f"hall-{n}", b'{"id":"hall-%d","name":"Hall"}' % n)
+                for worker in workers:  # each worker's watcher, or a poke, tells it of the write
+                    await worker.catch_up()
+                both = await asyncio.gather(*(worker.programme() for worker in workers))
+                assert both[0].cursor == both[1].cursor
+                assert both[0].body.body("br") == both[1].body.body("br")
+                assert b'"id":"hall-%d"' % n in both[1].body.identity
+            assert len(encoded) == 3, "each cursor is encoded by one worker; the other reads its bytes"
+            kept = await workers[1].at(both[0].cursor)
+            assert kept is not None and kept.gzip == both[0].body.body("gzip")
+        finally:
+            for worker in workers:
+                await worker.stop()
