@@ -17,7 +17,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from server import __version__
-from server.errors import KumpulError, TooManyRequests, Unauthorized
+from server.errors import KumpulError, RangeNotSatisfiable, TooManyRequests, Unauthorized
 from server.headers import security_headers_hook
 from server.hot_reads import KumpulApp
 from server.panics import contain_panics
@@ -68,6 +68,8 @@ def _kumpul_error(_: Request, exc: KumpulError) -> Response[dict[str, object]]: 
         response.headers["WWW-Authenticate"] = 'Bearer realm="kumpul"'
     if isinstance(exc, TooManyRequests):
         response.headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, RangeNotSatisfiable):
+        response.headers["Content-Range"] = f"bytes */{exc.length}"
     return response
 
 

@@ -214,6 +214,8 @@ class FeedService:
             Cursor.decode(cursor)
         except CursorError as error:
             raise Invalid(str(error), field="cursor") from None
+        if cursor == self.cursor:
+            await self.programme()
         if self._cache is not None and self._cache.cursor == cursor:
             body = self._cache.body
             return Forms(body.identity, body.body("br"), body.body("gzip"))
