@@ -194,7 +194,8 @@ async def test_two_workers_encode_a_changed_programme_once(tmp_path: Path, monke
                 assert b'"id":"hall-%d"' % n in both[1].body.identity
             assert len(encoded) == 3, "each cursor is encoded by one worker; the other reads its bytes"
             kept = await workers[1].at(both[0].cursor)
-            assert kept is not None and kept.gzip == both[0].body.body("gzip")
+            assert kept is not None
+            assert kept.gzip == both[0].body.body("gzip")
         finally:
             for worker in workers:
                 await worker.stop()
