@@ -34,6 +34,10 @@ MIN_HEADROOM = 256
 #: granian lets a worker hold at once (``MAX_OPEN_REQUESTS_PER_WORKER`` in :mod:`server.serving`, 20,000), and the
 #: rest stay for the requests that come and go.
 MAX_TOTAL_CEILING = 16_000
+#: Announcement events replayed to a resuming app at most (the newest programme poke always follows them).
+_MAX_BACKLOG = 1000
+#: Distinct resume points whose backlog is kept while the cursor stands still.
+_BACKLOG_CACHE_SIZE = 64
 #: What a refused client is told to wait, in seconds, before it opens a stream again.
 RETRY_AFTER_SECONDS = 30
 
@@ -103,6 +107,8 @@ class LiveHub:
         self._connections: set[Connection] = set()
         self._per_address: dict[str, int] = {}
         self._closed = False
+        self._backlogs: dict[tuple[str, int, str], asyncio.Future[list[LiveEvent]]] = {}
+        self._backlogs_at = ""
 
     @property
     def connections(self) -> int:
@@ -168,13 +174,33 @@ class LiveHub:
             connection.queue.put_nowait(None)
 
     async def events_since(self, cursor: Cursor, current: str) -> list[LiveEvent]:
-        """Announcements published or retracted after ``cursor``, then a poke with the current cursor."""
+        """Announcements published or retracted after ``cursor``, then a poke with the current cursor.
+
+        Only announcement rows are read (not every change since, which after an import is the whole programme),
+        and apps resuming from the same event id at the same cursor share one read: after an import, a thousand
+        apps reconnect with the same old ``Last-Event-ID`` at once.
+        """
+        key = (cursor.epoch, cursor.seq, current)
+        if self._backlogs_at != current:
+            self._backlogs_at = current
+            self._backlogs.clear()
+        backlog = self._backlogs.get(key)
+        if backlog is None:
+            backlog = asyncio.ensure_future(self._read_backlog(cursor, current))
+            if len(self._backlogs) < _BACKLOG_CACHE_SIZE:
+                self._backlogs[key] = backlog
+        try:
+            return list(await asyncio.shield(backlog))
+        except BaseException:
+            if self._backlogs.get(key) is backlog and backlog.done():
+                del self._backlogs[key]
+            raise
+
+    async def _read_backlog(self, cursor: Cursor, current: str) -> list[LiveEvent]:
         events: list[LiveEvent] = []
         async with self.db.read() as conn:
-            changes = await programme_store.changes_since(conn, cursor.seq, 1000)
+            changes = await programme_store.changes_of_kind_since(conn, "announcement", cursor.seq, _MAX_BACKLOG)
         for change in changes:
-            if change.kind != "announcement":
-                continue
             event_id = Cursor(cursor.epoch, change.seq).encode()
             if change.data is None:
                 events.append(LiveEvent("retracted", msgspec.json.encode({"id": change.id}).decode(), event_id))

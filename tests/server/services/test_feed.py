@@ -16,6 +16,7 @@ from server.services.feed import FeedService, etag_for
 from server.services.live import LiveHub
 from server.storage import programme as store
 from server.storage.db import Database
+from sync import Cursor
 
 
 @contextlib.asynccontextmanager
@@ -199,3 +200,20 @@ async def test_two_workers_encode_a_changed_programme_once(tmp_path: Path, monke
         finally:
             for worker in workers:
                 await worker.stop()
+
+
+async def test_an_app_resuming_from_before_an_import_hears_the_announcement_after_it(tmp_path: Path) -> None:
+    async with Database(tmp_path / "kumpul.db", readers=2) as db:
+        async with db.write() as conn:
+            epoch = (await store.feed_state(conn)).epoch
+            for n in range(1_200):  # an import: far more changes than one replay reads
+                await store.put_entity(conn, "room", f"room-{n}", b'{"id":"room-%d","name":"Room"}' % n)
+            seq = await store.put_entity(conn, "announcement", "ann-1", b'{"id":"ann-1","title":"Doors open"}')
+        hub = LiveHub(db)
+        current = f"{epoch}.{seq}"
+        resumed = await asyncio.gather(*(hub.events_since(Cursor(epoch, 0), current) for _ in range(50)))
+        for events in resumed:
+            assert [(event.event, event.id) for event in events] == [
+                ("announcement", current),
+                ("programme", current),
+            ]
