@@ -171,13 +171,13 @@ async def test_two_workers_encode_a_changed_programme_once(tmp_path: Path, monke
     import server.services.feed as feed_module
 
     encoded: list[int] = []
-    real_compress = feed_module._compress
+    real_brotli = feed_module._brotli
 
-    def counting_compress(body: bytes) -> object:
+    def counting_brotli(body: bytes) -> bytes:
         encoded.append(len(body))
-        return real_compress(body)
+        return real_brotli(body)
 
-    monkeypatch.setattr(feed_module, "_compress", counting_compress)
+    monkeypatch.setattr(feed_module, "_brotli", counting_brotli)
     path = tmp_path / "kumpul.db"
     async with Database(path, readers=2) as first_db, Database(path, readers=2) as second_db:
         workers = [FeedService(db, retention=timedelta(days=30), poll_seconds=3600) for db in (first_db, second_db)]
