@@ -419,11 +419,11 @@ class FeedService:
             await self._advance(state)
 
 
-#: Brotli quality for the programme, chosen by measurement (bench/results.md, "issue 15"): on the 1,000-session
-#: programme quality 11 took 13 s of CPU for 459 KB, quality 6 0.35 s for 550 KB; 7 and above cost more time per
-#: byte saved than a phone on bad wifi loses downloading the difference.
+#: Compression of the programme, chosen by measurement on the 1,000-session programme (2.4 MB of JSON; figures in
+#: bench/results.md, "issue 15"): brotli quality 11 took 13 s of CPU for 459 KB, quality 6 0.35 s for 550 KB, and
+#: 7 and above cost far more time per byte saved; gzip level 9 took 0.16 s for 605 KB, level 6 0.10 s for 609 KB.
 PROGRAMME_BROTLI_QUALITY = 6
-PROGRAMME_GZIP_LEVEL = 9
+PROGRAMME_GZIP_LEVEL = 6
 
 
 def _brotli(body: bytes) -> bytes:
