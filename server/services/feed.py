@@ -390,7 +390,10 @@ class FeedService:
             # Both compressors release the GIL: on two cores the second form costs no extra wait.
             br, gz = await asyncio.gather(asyncio.to_thread(_brotli, body), asyncio.to_thread(_gzip, body))
             forms = Forms(body, br, gz)
-            await asyncio.to_thread(self.encoded.save, cursor, forms)
+            try:
+                await asyncio.to_thread(self.encoded.save, cursor, forms)
+            except OSError as error:  # a full disk must not stop the programme: it is served from memory
+                log.warning("could not keep the programme's bytes in %s: %s", self.encoded.directory, error)
         return EncodedProgramme(state.seq, cursor, _encoded(forms), snapshot)
 
     async def _notify(self, previous: str) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import logging
 import os
 import tempfile
 from collections.abc import AsyncIterator
@@ -29,6 +30,7 @@ KEEP = 12
 FORMS = ("br", "gzip", "identity")
 _SUFFIX = {"identity": ".json", "br": ".json.br", "gzip": ".json.gz"}
 _LOCK_POLL_SECONDS = 0.005
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +60,7 @@ class EncodedStore:
         try:
             identity = self.path(cursor, "identity").read_bytes()
             return Forms(identity, self.path(cursor, "br").read_bytes(), self.path(cursor, "gzip").read_bytes())
-        except FileNotFoundError:
+        except OSError:  # not written, removed, or the folder unusable (see :meth:`building`)
             return None
 
     def save(self, cursor: str, forms: Forms) -> None:
@@ -78,9 +80,13 @@ class EncodedStore:
         self._prune()
 
     def _prune(self) -> None:
-        identities = sorted(
-            self.directory.glob("*.json"), key=lambda path: path.stat().st_mtime_ns if path.exists() else 0
-        )
+        def written(path: Path) -> int:
+            try:
+                return path.stat().st_mtime_ns
+            except FileNotFoundError:  # another worker pruned it meanwhile
+                return 0
+
+        identities = sorted(self.directory.glob("*.json"), key=written)
         for old in identities[:-KEEP]:
             cursor = old.name.removesuffix(".json")
             for form in ("identity", "br", "gzip"):  # identity first: the set is incomplete from then on
@@ -91,10 +97,16 @@ class EncodedStore:
     async def building(self) -> AsyncIterator[None]:
         """Hold the build lock, shared by every process serving this database, without blocking the event loop.
 
-        A non-blocking ``flock`` polled, so a cancelled waiter leaves no thread behind holding the lock.
+        A non-blocking ``flock`` polled, so a cancelled waiter leaves no thread behind holding the lock. When the
+        folder cannot be used (a full disk, no permission) each worker builds for itself, as before the folder.
         """
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.directory / "build.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.directory / "build.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as error:
+            log.warning("cannot use %s (%s): this worker encodes the programme for itself", self.directory, error)
+            yield
+            return
         try:
             while True:
                 try:

@@ -217,3 +217,21 @@ async def test_an_app_resuming_from_before_an_import_hears_the_announcement_afte
                 ("announcement", current),
                 ("programme", current),
             ]
+
+
+async def test_the_programme_is_served_when_its_bytes_cannot_be_kept_beside_the_database(tmp_path: Path) -> None:
+    path = tmp_path / "kumpul.db"
+    (tmp_path / "kumpul.db.programme").write_text("not a folder")  # as unusable as a full disk or a read-only one
+    async with Database(path, readers=1) as db:
+        feed = FeedService(db, retention=timedelta(days=30), poll_seconds=3600)
+        await feed.start()
+        try:
+            async with db.write() as conn:
+                seq = await store.put_entity(conn, "room", "hall-a", b'{"id":"hall-a","name":"Hall A"}')
+            await feed.written(seq)
+            built = await feed.programme()
+            assert b'"id":"hall-a"' in built.body.identity
+            kept = await feed.at(built.cursor)
+            assert kept is not None, "the current cursor's bytes still come from memory"
+        finally:
+            await feed.stop()
