@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gzip
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ import brotli
 import msgspec
 
 from server.errors import Gone, Invalid
+from server.storage import privacy as privacy_store
 from server.storage import programme as store
 from server.storage.db import Database
 from server.storage.encoded import EncodedStore, Forms
@@ -79,13 +81,14 @@ class EncodedProgramme:
     bytes when first asked for: a worker that read the bytes another worker built never needs it otherwise.
     """
 
-    __slots__ = ("_snapshot", "body", "cursor", "etag", "seq")
+    __slots__ = ("_snapshot", "body", "cursor", "etag", "forms", "seq")
 
-    def __init__(self, seq: int, cursor: str, body: Encoded, snapshot: dict[str, Any] | None = None) -> None:
+    def __init__(self, seq: int, cursor: str, forms: Forms, snapshot: dict[str, Any] | None = None) -> None:
         self.seq = seq
         self.cursor = cursor
         self.etag = etag_for(cursor)
-        self.body = body
+        self.forms = forms
+        self.body = Encoded(forms.identity, gzip_body=forms.gzip, br_body=forms.br)
         self._snapshot = snapshot
 
     @property
@@ -209,17 +212,20 @@ class FeedService:
         return built
 
     async def at(self, cursor: str) -> Forms | None:
-        """The bytes of the programme at ``cursor`` if they are still kept (the newest cursors' are)."""
+        """The bytes of the programme at ``cursor`` if they are still kept (the newest cursors' are) and were
+        built under today's privacy floors: an older programme that still names a now anonymous speaker is not
+        served."""
         try:
             Cursor.decode(cursor)
         except CursorError as error:
             raise Invalid(str(error), field="cursor") from None
-        if cursor == self.cursor:
-            await self.programme()
-        if self._cache is not None and self._cache.cursor == cursor:
-            body = self._cache.body
-            return Forms(body.identity, body.body("br"), body.body("gzip"))
-        return await asyncio.to_thread(self.encoded.load, cursor)
+        current = await self.programme()
+        if current.cursor == cursor:
+            return current.forms
+        kept = await asyncio.to_thread(self.encoded.load, cursor)
+        if kept is None or kept.privacy != current.forms.privacy:
+            return None  # gone, or built before a speaker turned anonymous or a session off the record
+        return kept
 
     def _newer_copy(self, if_none_match: str) -> bool:
         """Whether ``if_none_match`` names a programme ETag of this database ahead of this worker's cursor."""
@@ -369,14 +375,15 @@ class FeedService:
         cursor = Cursor(state.epoch, state.seq).encode()
         forms = await asyncio.to_thread(self.encoded.load, cursor)
         if forms is not None:
-            return EncodedProgramme(state.seq, cursor, _encoded(forms))
+            return EncodedProgramme(state.seq, cursor, forms)
         async with self.encoded.building():
             forms = await asyncio.to_thread(self.encoded.load, cursor)
             if forms is not None:
-                return EncodedProgramme(state.seq, cursor, _encoded(forms))
+                return EncodedProgramme(state.seq, cursor, forms)
             async with self.db.snapshot() as conn:
                 state = await store.feed_state(conn)
                 rows = await store.all_entities(conn)
+                privacy = _privacy_digest(await privacy_store.floors(conn))
             cursor = Cursor(state.epoch, state.seq).encode()
             event: dict[str, Any] | None = None
             entities: list[tuple[str, dict[str, Any]]] = []
@@ -389,12 +396,12 @@ class FeedService:
             body = _encoder.encode(snapshot)
             # Both compressors release the GIL: on two cores the second form costs no extra wait.
             br, gz = await asyncio.gather(asyncio.to_thread(_brotli, body), asyncio.to_thread(_gzip, body))
-            forms = Forms(body, br, gz)
+            forms = Forms(body, br, gz, privacy)
             try:
                 await asyncio.to_thread(self.encoded.save, cursor, forms)
             except OSError as error:  # a full disk must not stop the programme: it is served from memory
                 log.warning("could not keep the programme's bytes in %s: %s", self.encoded.directory, error)
-        return EncodedProgramme(state.seq, cursor, _encoded(forms), snapshot)
+        return EncodedProgramme(state.seq, cursor, forms, snapshot)
 
     async def _notify(self, previous: str) -> None:
         cursor = self.cursor
@@ -437,8 +444,10 @@ def _gzip(body: bytes) -> bytes:
     return gzip.compress(body, compresslevel=PROGRAMME_GZIP_LEVEL, mtime=0)
 
 
-def _encoded(forms: Forms) -> Encoded:
-    return Encoded(forms.identity, gzip_body=forms.gzip, br_body=forms.br)
+def _privacy_digest(floors: dict[tuple[str, str], int]) -> bytes:
+    """A digest of every privacy floor: equal digests, equally private programmes."""
+    text = "\n".join(f"{kind}\t{entity_id}\t{level}" for (kind, entity_id), level in sorted(floors.items()))
+    return hashlib.sha256(text.encode()).hexdigest().encode()
 
 
 #: Quick forms for change pages, which are small and many.

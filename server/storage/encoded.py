@@ -9,7 +9,8 @@ The files of a cursor never change once written: they are the immutable bytes th
 serves with range requests, so an interrupted download resumes. The newest :data:`KEEP` cursors are kept, older
 ones removed (a download of a removed cursor gets 404 and starts again at the current one).
 
-Layout: ``<database>.programme/<cursor>.json`` (identity), ``.json.br`` and ``.json.gz``, and ``build.lock``.
+Layout: ``<database>.programme/<cursor>.json`` (identity), ``.json.br``, ``.json.gz`` and ``.privacy`` (see
+:class:`Forms`), and ``build.lock``.
 """
 
 from __future__ import annotations
@@ -27,19 +28,25 @@ from pathlib import Path
 #: Cursors whose bytes are kept, newest first: enough for downloads started a few edits ago to resume.
 KEEP = 12
 #: Every form of a cursor; the identity file is written last, so its presence means the set is complete.
-FORMS = ("br", "gzip", "identity")
-_SUFFIX = {"identity": ".json", "br": ".json.br", "gzip": ".json.gz"}
+FORMS = ("privacy", "br", "gzip", "identity")
+_SUFFIX = {"identity": ".json", "br": ".json.br", "gzip": ".json.gz", "privacy": ".privacy"}
 _LOCK_POLL_SECONDS = 0.005
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class Forms:
-    """A cursor's programme in each encoding."""
+    """A cursor's programme in each encoding, and the privacy floors it was built under.
+
+    ``privacy`` is a digest of every speaker's and session's privacy floor at that cursor: once a speaker turns
+    anonymous (or a session off the record) the floors change, and the bytes of older cursors, which still name
+    them, are not served any more.
+    """
 
     identity: bytes
     br: bytes
     gzip: bytes
+    privacy: bytes = b""
 
 
 class EncodedStore:
@@ -59,7 +66,12 @@ class EncodedStore:
         """The forms of ``cursor``, or None when they were not written (or were removed)."""
         try:
             identity = self.path(cursor, "identity").read_bytes()
-            return Forms(identity, self.path(cursor, "br").read_bytes(), self.path(cursor, "gzip").read_bytes())
+            return Forms(
+                identity,
+                self.path(cursor, "br").read_bytes(),
+                self.path(cursor, "gzip").read_bytes(),
+                self.path(cursor, "privacy").read_bytes(),
+            )
         except OSError:  # not written, removed, or the folder unusable (see :meth:`building`)
             return None
 
@@ -89,7 +101,7 @@ class EncodedStore:
         identities = sorted(self.directory.glob("*.json"), key=written)
         for old in identities[:-KEEP]:
             cursor = old.name.removesuffix(".json")
-            for form in ("identity", "br", "gzip"):  # identity first: the set is incomplete from then on
+            for form in ("identity", "br", "gzip", "privacy"):  # identity first: the set is incomplete from then on
                 with contextlib.suppress(FileNotFoundError):
                     self.path(cursor, form).unlink()
 

@@ -89,3 +89,23 @@ async def test_an_old_cursor_stays_resumable_after_an_edit_and_a_bad_one_is_refu
     gone = await client.get(f"/api/programme/at/{epoch}.0")
     assert gone.status_code == 410
     assert "/api/programme/at/current" in gone.json()["detail"]
+
+
+async def test_an_older_cursor_that_names_a_now_anonymous_speaker_is_not_served(
+    client: AppClient, tokens: Tokens
+) -> None:
+    address, whole, etag = await _current(client)
+    speaker = (await client.get("/api/speakers")).json()[0]
+    assert speaker["name"].encode() in gzip.decompress(whole)
+    anonymised = await client.patch(
+        f"/api/admin/speakers/{speaker['id']}",
+        json={"anonymous": True, "name": "A Pseudonym", "organisation": "", "role": "", "country": "", "links": []},
+        headers=tokens.header("editor"),
+    )
+    assert anonymised.status_code == 200, anonymised.text
+    for headers in ({}, {"Range": "bytes=100-", "If-Range": etag}):
+        old = await client.get(address, headers=headers)
+        assert old.status_code == 410, "the old bytes still name the speaker"
+        assert speaker["name"] not in old.text
+    _, now, _ = await _current(client)
+    assert speaker["name"].encode() not in gzip.decompress(now)
