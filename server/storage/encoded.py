@@ -89,9 +89,12 @@ class EncodedStore:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(temporary)
                 raise
-        self._prune()
+        self._prune(forms.privacy)
 
-    def _prune(self) -> None:
+    def _prune(self, privacy: bytes) -> None:
+        """Keep the newest :data:`KEEP` cursors, and none built under other privacy floors than ``privacy``: their
+        bytes may name a speaker who is anonymous now, and must not stay on the disk either."""
+
         def written(path: Path) -> int:
             try:
                 return path.stat().st_mtime_ns
@@ -99,8 +102,15 @@ class EncodedStore:
                 return 0
 
         identities = sorted(self.directory.glob("*.json"), key=written)
-        for old in identities[:-KEEP]:
-            cursor = old.name.removesuffix(".json")
+        old = identities[:-KEEP]
+        for kept in identities[-KEEP:]:
+            try:
+                if kept.with_suffix(".privacy").read_bytes() != privacy:
+                    old.append(kept)
+            except FileNotFoundError:
+                old.append(kept)
+        for path in old:
+            cursor = path.name.removesuffix(".json")
             for form in ("identity", "br", "gzip", "privacy"):  # identity first: the set is incomplete from then on
                 with contextlib.suppress(FileNotFoundError):
                     self.path(cursor, form).unlink()

@@ -109,3 +109,6 @@ async def test_an_older_cursor_that_names_a_now_anonymous_speaker_is_not_served(
         assert speaker["name"] not in old.text
     _, now, _ = await _current(client)
     assert speaker["name"].encode() not in gzip.decompress(now)
+    kept = client.app.state.feed.encoded.directory
+    named = [path.name for path in kept.glob("*.json") if speaker["name"].encode() in path.read_bytes()]
+    assert named == [], "no copy on the disk names them either"
