@@ -17,7 +17,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from server import __version__
-from server.errors import KumpulError, TooManyRequests, Unauthorized
+from server.errors import KumpulError, RangeNotSatisfiable, TooManyRequests, Unauthorized
 from server.headers import security_headers_hook
 from server.hot_reads import KumpulApp
 from server.panics import contain_panics
@@ -73,6 +73,8 @@ def _kumpul_error(_: Request, exc: KumpulError) -> Response[dict[str, object]]: 
         response.headers["WWW-Authenticate"] = 'Bearer realm="kumpul"'
     if isinstance(exc, TooManyRequests):
         response.headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, RangeNotSatisfiable):
+        response.headers["Content-Range"] = f"bytes */{exc.length}"
     return response
 
 
@@ -158,9 +160,7 @@ def create_app(settings: Settings) -> Litestar:
         )
         outbox = OutboxWorker(db, sender, release_claims=settings.release_push_claims)
         await outbox.start()
-        live = LiveHub(
-            db, feed.state.seq, max_per_address=settings.live_max_per_address, max_total=settings.live_max_total
-        )
+        live = LiveHub(db, max_per_address=settings.live_max_per_address, max_total=settings.live_max_total)
         feed.subscribe(live.programme_changed)
         announcements = AnnouncementService(db, on_write=feed.written, wake_outbox=outbox.wake)
         await announcements.start()

@@ -62,6 +62,16 @@ class PayloadTooLarge(KumpulError):
     status_code = 413
 
 
+class RangeNotSatisfiable(KumpulError):
+    """A ``Range`` that starts past the end of the bytes; ``length`` is their size (``Content-Range: bytes */N``)."""
+
+    status_code = 416
+
+    def __init__(self, detail: str, *, length: int) -> None:
+        super().__init__(detail, field="Range")
+        self.length = length
+
+
 class TooManyRequests(KumpulError):
     """Over a rate limit; ``retry_after`` says in how many seconds to try again."""
 

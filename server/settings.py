@@ -43,7 +43,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_path: Path = DEFAULT_DB
     tombstone_retention_days: float = 30.0
     read_connections: int = 4
-    change_poll_seconds: float = 0.5
+    change_poll_seconds: float = 0.1
     pwa_dir: Path = DEFAULT_PWA_DIR
     vapid_subject: str = "mailto:organisers@kumpul.invalid"
     allow_insecure_push: bool = False

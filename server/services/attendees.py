@@ -24,7 +24,10 @@ _CODE_LENGTH = 10  # 50 bits: at the redeem limit below, 1,000 live codes take 3
 _CODE_FIXES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 #: No token yet, so per address only: a whole venue (a phone and a laptop each) may start the app at once.
-CREATE_LIMIT = Limit("new attendees from one address", per_minute=120, burst=1000)
+#: A venue of 8,000 behind one address all start within a minute (the burst), and late arrivals and reinstalls trickle
+#: in after; a machine creating identities without end gets 40 a minute (2,400 an hour) once the burst is spent.
+#: Counted per worker (the limits are in memory), so a server with more workers allows that many times more.
+CREATE_LIMIT = Limit("new attendees from one address", per_minute=40, burst=10_000)
 LINK_CODE_LIMIT = Limit("link codes for one attendee", per_minute=1, burst=5)
 LINK_CODES_BY_ADDRESS = Limit("link codes from one address", per_minute=60, burst=250)
 #: Only wrong codes count: a venue linking its laptops never meets the limit, a guesser does at once.

@@ -254,6 +254,7 @@ async def test_once_anonymous_no_read_by_anyone_shows_who_they_were(client: Clie
         "announcement_id": announcement_id,
         "filename": calendar_path.rsplit("/", 1)[1],
         "path": f"speakers/{speaker_id}",
+        "cursor": while_public,  # the programme's bytes at that cursor named them: now 410
     }
     queries: dict[str, list[dict[str, str]]] = {
         "/api/changes": [{"since": c} for c in (Cursor(epoch, 0).encode(), before_them, while_public)],
