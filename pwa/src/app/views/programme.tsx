@@ -1,28 +1,42 @@
-/** Programme: day tabs, time slots with parallel sessions side by side, filters and offline search. */
+/**
+ * Programme: day tabs on one row, a list of time slots that renders only what is on screen and opens at
+ * the current slot during the event, a room × time grid on wide screens, filters behind one button, and
+ * offline search.
+ */
 
-import { useMemo, useRef } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 
+import { instant } from "../../shared/feed";
 import type { Session } from "../../shared/types";
 import { languageLabel, localized } from "../content";
-import { groupSlots, type Model } from "../model";
+import { groupSlots, type Model, type Slot } from "../model";
 import { lang, locale, t } from "../prefs";
 import { navigate, query } from "../router";
 import { buildIndex, matchSessions, queryTerms } from "../search";
-import { displayZone, model, now } from "../store";
+import { displayZone, model } from "../store";
 import { dayKey, formatDayShort, formatTime } from "../time";
-import { SessionCard } from "../ui/common";
-import { SearchIcon } from "../ui/icons";
+import { appNow, gridFirst, gridFits } from "../ui/clock";
+import { SessionRow } from "../ui/common";
+import { FilterIcon, SearchIcon } from "../ui/icons";
 import { Page } from "../ui/page";
+import { VirtualList } from "../ui/virtual";
+import { ProgrammeGrid } from "./programme-grid";
 
 const FILTERS = ["theme", "room", "format", "language"] as const;
 type Filter = (typeof FILTERS)[number];
+/** How long typing pauses before the search is written into the address (Chromium limits history updates). */
+const ADDRESS_DELAY_MS = 400;
 
-function setParam(name: string, value: string): void {
+function withParam(name: string, value: string): string {
   const params = new URLSearchParams(query.value);
   if (value) params.set(name, value);
   else params.delete(name);
   const search = params.toString();
-  navigate(`/programme${search ? `?${search}` : ""}`, { replace: true });
+  return `/programme${search ? `?${search}` : ""}`;
+}
+
+function setParam(name: string, value: string): void {
+  navigate(withParam(name, value), { replace: true });
 }
 
 function matchesFilters(session: Session, filters: Record<Filter, string>): boolean {
@@ -34,12 +48,15 @@ function matchesFilters(session: Session, filters: Record<Filter, string>): bool
   );
 }
 
-function DayTabs({ days, selected }: { days: string[]; selected: string }) {
+function DayTabs({ days, selected, today }: { days: string[]; selected: string; today: string }) {
   const list = useRef<HTMLDivElement>(null);
   const select = (day: string, focus: boolean) => {
     setParam("day", day);
     if (focus) list.current?.querySelector<HTMLElement>(`[data-day="${day}"]`)?.focus();
   };
+  useEffect(() => {
+    list.current?.querySelector<HTMLElement>(`[data-day="${selected}"]`)?.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }, [selected]);
   const onKeyDown = (event: KeyboardEvent) => {
     const index = days.indexOf(selected);
     const next =
@@ -65,6 +82,7 @@ function DayTabs({ days, selected }: { days: string[]; selected: string }) {
           role="tab"
           id={`day-tab-${day}`}
           data-day={day}
+          class={day === today ? "is-today" : undefined}
           aria-selected={day === selected}
           aria-controls="day-panel"
           tabIndex={day === selected ? 0 : -1}
@@ -93,76 +111,171 @@ function FilterSelect({ name, label, value, options }: { name: Filter; label: st
   );
 }
 
-function Slots({ model, sessions, withDay }: { model: Model; sessions: Session[]; withDay: boolean }) {
+type Item = { kind: "slot"; slot: Slot; past: boolean } | { kind: "now"; at: number };
+
+const NOW_KEY = "now";
+
+function keyOf(item: Item): string {
+  return item.kind === "now" ? NOW_KEY : item.slot.start;
+}
+
+function estimate(item: Item): number {
+  return item.kind === "now" ? 36 : 52 + 68 * item.slot.sessions.length;
+}
+
+/** Slots in time order; on the current day, a "now" line before the first slot that is not over yet. */
+function arrange(slots: Slot[], at: number | null): Item[] {
+  const items: Item[] = [];
+  let marked = at === null;
+  for (const slot of slots) {
+    const past = at !== null && slot.sessions.every((session) => instant(session.end) <= at);
+    if (!marked && !past) {
+      items.push({ kind: "now", at: at! });
+      marked = true;
+    }
+    items.push({ kind: "slot", slot, past });
+  }
+  if (!marked) items.push({ kind: "now", at: at! });
+  return items;
+}
+
+function SlotSection({ model, slot, past, withDay }: { model: Model; slot: Slot; past: boolean; withDay: boolean }) {
   const messages = t.value;
-  const zone = displayZone.value;
+  const time = formatTime(slot.start, displayZone.value, locale.value);
+  const heading = withDay ? `${formatDayShort(dayKey(slot.start, model.zone), locale.value)}, ${time}` : time;
+  const parallel = slot.sessions.length > 1;
   return (
-    <>
-      {groupSlots(sessions).map((slot) => {
-        const time = formatTime(slot.start, zone, locale.value);
-        const heading = withDay ? `${formatDayShort(dayKey(slot.start, model.zone), locale.value)}, ${time}` : time;
-        const parallel = slot.sessions.length > 1;
-        return (
-          <section class="slot" key={slot.start}>
-            <div class="slot-head">
-              <h2 class="slot-time">{heading}</h2>
-              {parallel && <p class="slot-note">{messages.parallelSessions(slot.sessions.length)}</p>}
-            </div>
-            <ul class={parallel ? "cards cards-parallel" : "cards"}>
-              {slot.sessions.map((session) => (
-                <SessionCard key={session.id} model={model} session={session} />
-              ))}
-            </ul>
-          </section>
-        );
-      })}
-    </>
+    <section class={past ? "slot is-past" : "slot"}>
+      <div class="slot-head">
+        <h2 class="slot-time">{heading}</h2>
+        {parallel && <p class="slot-note">{messages.parallelSessions(slot.sessions.length)}</p>}
+      </div>
+      <ul class={parallel ? "rows rows-parallel" : "rows"}>
+        {slot.sessions.map((session) => (
+          <SessionRow key={session.id} model={model} session={session} past={past} />
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function NowLine({ at }: { at: number }) {
+  return (
+    <p class="now-line" id="now-line" tabIndex={-1}>
+      <span>{t.value.nowAt(formatTime(at, displayZone.value, locale.value))}</span>
+    </p>
   );
 }
 
 export function ProgrammeView() {
   const current = model.value;
-  return <Page title={t.value.programmeTitle} wide>{current && <ProgrammeContent model={current} />}</Page>;
+  return (
+    <Page title={t.value.programmeTitle} wide>
+      {current && <ProgrammeContent model={current} />}
+    </Page>
+  );
+}
+
+function SearchBox({ value, onInput }: { value: string; onInput: (value: string) => void }) {
+  const messages = t.value;
+  return (
+    <label class="field field-search">
+      <span class="field-label visually-hidden">{messages.search}</span>
+      <span class="search-input">
+        <SearchIcon />
+        <input
+          type="search"
+          value={value}
+          placeholder={messages.searchHint}
+          autocomplete="off"
+          enterKeyHint="search"
+          onInput={(event) => onInput(event.currentTarget.value)}
+        />
+      </span>
+    </label>
+  );
 }
 
 function ProgrammeContent({ model }: { model: Model }) {
   const messages = t.value;
   const params = query.value;
-  const q = params.get("q") ?? "";
+  const addressQ = params.get("q") ?? "";
+  // What is typed answers at once; the address follows when typing pauses.
+  const [q, setQ] = useState(addressQ);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => {
+    if (addressQ !== q && !timer.current) setQ(addressQ);
+  }, [addressQ]);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  const onSearch = (value: string) => {
+    setQ(value);
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => {
+      timer.current = undefined;
+      setParam("q", value);
+    }, ADDRESS_DELAY_MS);
+  };
+  // The index is built while the attendee looks at the list, so the first keystroke finds it ready.
+  useEffect(() => {
+    const idle = window.requestIdleCallback ?? ((callback: () => void) => setTimeout(callback, 200));
+    idle(() => buildIndex(model.programme));
+  }, [model.programme]);
+
   const filters = Object.fromEntries(FILTERS.map((name) => [name, params.get(name) ?? ""])) as Record<Filter, string>;
-  const today = dayKey(now.value, model.zone);
+  const active = FILTERS.filter((name) => filters[name]).length;
+  const [filtersOpen, setFiltersOpen] = useState(false);
+  const at = appNow.value;
+  const today = dayKey(at, model.zone);
   const requested = params.get("day") ?? "";
   const day = model.days.includes(requested) ? requested : model.days.includes(today) ? today : (model.days[0] ?? today);
   const terms = queryTerms(q);
   const searching = terms.length > 0;
-  const index = useMemo(() => (searching ? buildIndex(model.programme) : null), [model.programme, searching]);
-  const filtering = FILTERS.some((name) => filters[name]);
+  const filtering = active > 0;
 
-  const found = searching && index ? matchSessions(index, terms) : null;
+  const found = searching ? matchSessions(buildIndex(model.programme), terms) : null;
   const pool = found ? model.programme.sessions.filter((s) => found.has(s.id)) : (model.byDay.get(day) ?? []);
-  const shown = pool.filter((session) => matchesFilters(session, filters));
+  const shown = useMemo(() => pool.filter((session) => matchesFilters(session, filters)), [pool, ...FILTERS.map((name) => filters[name])]);
+  const slots = useMemo(() => groupSlots(shown), [shown]);
+  const live = !searching && day === today;
+  const items = useMemo(() => arrange(slots, live ? at : null), [slots, live, live ? Math.floor(at / 60_000) : 0]);
 
-  const languages = [...new Set(model.programme.sessions.flatMap((s) => s.languages ?? []))].sort();
-  const usedFormats = new Set(model.programme.sessions.map((s) => s.format));
+  const view = params.get("view");
+  const grid = gridFits.value && !searching && (view === "grid" || (view !== "list" && gridFirst.value));
+  // During the event the list opens at the current slot; "Jump to now" goes back there.
+  const [jump, setJump] = useState<{ key: string; seq: number } | null>(() =>
+    live && items[0]?.kind !== "now" && !grid ? { key: NOW_KEY, seq: 0 } : null,
+  );
+  const jumpToNow = () => {
+    if (day !== today) setParam("day", today);
+    setJump({ key: NOW_KEY, seq: (jump?.seq ?? 0) + 1 });
+    requestAnimationFrame(() => document.getElementById("now-line")?.focus({ preventScroll: true }));
+  };
+
+  const languages = useMemo(() => [...new Set(model.programme.sessions.flatMap((s) => s.languages ?? []))].sort(), [model.programme]);
+  const usedFormats = useMemo(() => new Set(model.programme.sessions.map((s) => s.format)), [model.programme]);
+  const eventRunning = model.days.includes(today);
 
   return (
     <>
       <div class="toolbar">
-        <label class="field field-search">
-          <span class="field-label">{messages.search}</span>
-          <span class="search-input">
-            <SearchIcon />
-            <input
-              type="search"
-              value={q}
-              placeholder={messages.searchHint}
-              autocomplete="off"
-              enterKeyHint="search"
-              onInput={(event) => setParam("q", event.currentTarget.value)}
-            />
-          </span>
-        </label>
-        <fieldset class="filters">
+        <SearchBox value={q} onInput={onSearch} />
+        <button
+          type="button"
+          class={active ? "button filter-button is-active" : "button button-quiet filter-button"}
+          aria-expanded={filtersOpen}
+          aria-controls="programme-filters"
+          onClick={() => setFiltersOpen(!filtersOpen)}
+        >
+          <FilterIcon />
+          <span>{messages.filterButton}</span>
+          {active > 0 && (
+            <span class="filter-count">
+              <span aria-hidden="true">{active}</span>
+              <span class="visually-hidden">{messages.filtersActive(active)}</span>
+            </span>
+          )}
+        </button>
+        <fieldset class="filters" id="programme-filters" hidden={!filtersOpen}>
           <legend class="visually-hidden">{messages.filters}</legend>
           <FilterSelect
             name="theme"
@@ -191,26 +304,54 @@ function ProgrammeContent({ model }: { model: Model }) {
         </fieldset>
       </div>
 
-      <p class="result-line">
+      {!searching && <DayTabs days={model.days} selected={day} today={today} />}
+
+      <div class="result-line">
         <span class="result-count" aria-live="polite">
           {searching || filtering ? messages.sessionsCount(shown.length) : ""}
+          {searching && shown.length > 0 ? <span class="muted"> · {messages.allDays}</span> : null}
         </span>
-        {searching && shown.length > 0 ? <span class="muted"> · {messages.allDays}</span> : null}
-      </p>
-      {(searching || filtering) && (
-        <p>
-          <button type="button" class="button button-quiet" onClick={() => navigate(`/programme?day=${day}`, { replace: true })}>
+        {(searching || filtering) && (
+          <button
+            type="button"
+            class="button button-quiet button-small"
+            onClick={() => {
+              clearTimeout(timer.current);
+              timer.current = undefined;
+              setQ("");
+              navigate(`/programme?day=${day}`, { replace: true });
+            }}
+          >
             {messages.clearFilters}
           </button>
-        </p>
-      )}
+        )}
+        {eventRunning && !searching && !grid && (
+          <button type="button" class="button button-quiet button-small" onClick={jumpToNow}>
+            {messages.jumpToNow}
+          </button>
+        )}
+        {gridFits.value && !searching && (
+          <a class="button button-quiet button-small" href={withParam("view", grid ? "list" : "grid")}>
+            {grid ? messages.showList : messages.showGrid}
+          </a>
+        )}
+      </div>
 
-      {!searching && <DayTabs days={model.days} selected={day} />}
       <div id="day-panel" role={searching ? undefined : "tabpanel"} aria-labelledby={searching ? undefined : `day-tab-${day}`}>
         {shown.length === 0 ? (
           <p class="empty">{searching || filtering ? messages.noMatches : messages.noSessionsThisDay}</p>
+        ) : grid ? (
+          <ProgrammeGrid model={model} sessions={shown} day={day} at={live ? at : null} />
         ) : (
-          <Slots model={model} sessions={shown} withDay={searching} />
+          <VirtualList
+            items={items}
+            keyOf={keyOf}
+            estimate={estimate}
+            scrollTo={jump}
+            render={(item) =>
+              item.kind === "now" ? <NowLine at={item.at} /> : <SlotSection model={model} slot={item.slot} past={item.past} withDay={searching} />
+            }
+          />
         )}
       </div>
     </>
