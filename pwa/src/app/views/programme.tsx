@@ -54,8 +54,13 @@ function DayTabs({ days, selected, today }: { days: string[]; selected: string; 
     setParam("day", day);
     if (focus) list.current?.querySelector<HTMLElement>(`[data-day="${day}"]`)?.focus();
   };
+  // Keep the selected day in view along the row (sideways only: the page itself stays where it is).
   useEffect(() => {
-    list.current?.querySelector<HTMLElement>(`[data-day="${selected}"]`)?.scrollIntoView({ block: "nearest", inline: "nearest" });
+    const row = list.current;
+    const tab = row?.querySelector<HTMLElement>(`[data-day="${selected}"]`);
+    if (!row || !tab) return;
+    if (tab.offsetLeft < row.scrollLeft) row.scrollLeft = tab.offsetLeft;
+    else if (tab.offsetLeft + tab.offsetWidth > row.scrollLeft + row.clientWidth) row.scrollLeft = tab.offsetLeft + tab.offsetWidth - row.clientWidth;
   }, [selected]);
   const onKeyDown = (event: KeyboardEvent) => {
     const index = days.indexOf(selected);
