@@ -4,6 +4,7 @@ interface language (or the longer pseudo-locale), and the element Tab focuses is
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -61,14 +62,17 @@ def test_a_bookmarked_session_starting_within_the_hour_is_in_the_first_screen_wi
     wait_until_offline_ready(page)
     browsing.context.set_offline(True)
     start = browsing.new_page()
+    # Timed by the test's own clock: the page's clock is set to the event, so its performance.now() is not real.
+    began = time.monotonic()
     start.goto("/", wait_until="commit")
     # Any link with the session's title fully on screen (the first render may not know the bookmarks yet).
     start.wait_for_function(
-        f"(title) => [...document.querySelectorAll('main a')].some((a) => a.textContent === title && ({FULLY_VISIBLE})(a))",
+        f"(title) => [...document.querySelectorAll('main a')]"
+        f".some((a) => a.textContent === title && ({FULLY_VISIBLE})(a))",
         arg=session["title"],
         polling="raf",
     )
-    elapsed = start.evaluate("performance.now()")
+    elapsed = (time.monotonic() - began) * 1000
     assert elapsed <= 1_000, f"the next session was fully on screen {elapsed:.0f} ms after the offline start"
     card = main(start).get_by_role("region", name="Your next session")
     expect(card).to_contain_text(session["title"])

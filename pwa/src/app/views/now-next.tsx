@@ -9,7 +9,8 @@ import { instant } from "../../shared/feed";
 import { localized } from "../content";
 import { groupSlots, nowAndNext, type Model } from "../model";
 import { lang, locale, t } from "../prefs";
-import { bookmarks, displayZone, model } from "../store";
+import { knownBookmarks } from "../agenda-hint";
+import { displayZone, model } from "../store";
 import { dayKey, formatDayLong, formatDayRange, formatDayShort, formatTime, minutesUntil } from "../time";
 import { appNow } from "../ui/clock";
 import { SessionRow, langOf } from "../ui/common";
@@ -42,7 +43,7 @@ export function WatchLive({ session, at, small = true }: { session: Session; at:
 
 /** The bookmarked session running now, else the next one to start (cancelled ones left out). */
 function nextBookmarked(model: Model, at: number): Session | null {
-  const saved = bookmarks.value;
+  const saved = knownBookmarks.value;
   let running: Session | null = null;
   let next: Session | null = null;
   for (const session of model.programme.sessions) {
