@@ -158,10 +158,12 @@ export interface SessionRowProps {
   /** The room's floor as well. */
   withFloor?: boolean;
   extra?: ComponentChildren;
+  /** A list item (the default), or a block of its own (long windowed lists, where rows come and go). */
+  as?: "li" | "div";
 }
 
 /** One session as a compact row: title (a real link), then time, room and format on one line, and small state marks. */
-export function SessionRow({ model, session, lead, past = false, withFloor = false, extra }: SessionRowProps) {
+export function SessionRow({ model, session, lead, past = false, withFloor = false, extra, as: Tag = "li" }: SessionRowProps) {
   const messages = t.value;
   const zone = displayZone.value;
   const room = model.rooms.get(session.roomId);
@@ -171,7 +173,7 @@ export function SessionRow({ model, session, lead, past = false, withFloor = fal
   const saved = bookmarks.value.has(session.id);
   const classes = `session-row${cancelled ? " is-cancelled" : ""}${past ? " is-past" : ""}`;
   return (
-    <li class={classes} style={track?.colour ? { "--track": track.colour } : undefined}>
+    <Tag class={classes} style={track?.colour ? { "--track": track.colour } : undefined}>
       {lead && <span class="row-lead">{lead}</span>}
       <span class="row-body">
         <a class="row-title" href={`/sessions/${encodeURIComponent(session.id)}`} lang={langOf(session, "title")}>
@@ -219,6 +221,6 @@ export function SessionRow({ model, session, lead, past = false, withFloor = fal
         </span>
         {extra}
       </span>
-    </li>
+    </Tag>
   );
 }

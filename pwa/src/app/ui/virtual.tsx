@@ -11,7 +11,7 @@ import { useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 /** Lists up to this many estimated pixels are rendered whole. */
 const WHOLE_BELOW_PX = 6_000;
 /** Pixels rendered beyond each edge of the viewport, so a quick flick does not show blank space. */
-const OVERSCAN_PX = 800;
+const OVERSCAN_PX = 300;
 
 export interface VirtualListProps<T> {
   items: readonly T[];

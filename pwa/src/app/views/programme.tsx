@@ -116,16 +116,20 @@ function FilterSelect({ name, label, value, options }: { name: Filter; label: st
   );
 }
 
-type Item = { kind: "slot"; slot: Slot; past: boolean } | { kind: "now"; at: number };
+/** The list's items, one per slot heading and one per session, so the window holds only what is on screen. */
+type Item =
+  | { kind: "head"; slot: Slot; past: boolean }
+  | { kind: "row"; session: Session; past: boolean }
+  | { kind: "now"; at: number };
 
 const NOW_KEY = "now";
 
 function keyOf(item: Item): string {
-  return item.kind === "now" ? NOW_KEY : item.slot.start;
+  return item.kind === "now" ? NOW_KEY : item.kind === "head" ? `t${item.slot.start}` : item.session.id;
 }
 
 function estimate(item: Item): number {
-  return item.kind === "now" ? 36 : 52 + 68 * item.slot.sessions.length;
+  return item.kind === "now" ? 36 : item.kind === "head" ? 36 : 72;
 }
 
 /** Slots in time order; on the current day, a "now" line before the first slot that is not over yet. */
@@ -138,29 +142,22 @@ function arrange(slots: Slot[], at: number | null): Item[] {
       items.push({ kind: "now", at: at! });
       marked = true;
     }
-    items.push({ kind: "slot", slot, past });
+    items.push({ kind: "head", slot, past });
+    for (const session of slot.sessions) items.push({ kind: "row", session, past });
   }
   if (!marked) items.push({ kind: "now", at: at! });
   return items;
 }
 
-function SlotSection({ model, slot, past, withDay }: { model: Model; slot: Slot; past: boolean; withDay: boolean }) {
+function SlotHead({ model, slot, past, withDay }: { model: Model; slot: Slot; past: boolean; withDay: boolean }) {
   const messages = t.value;
   const time = formatTime(slot.start, displayZone.value, locale.value);
   const heading = withDay ? `${formatDayShort(dayKey(slot.start, model.zone), locale.value)}, ${time}` : time;
-  const parallel = slot.sessions.length > 1;
   return (
-    <section class={past ? "slot is-past" : "slot"}>
-      <div class="slot-head">
-        <h2 class="slot-time">{heading}</h2>
-        {parallel && <p class="slot-note">{messages.parallelSessions(slot.sessions.length)}</p>}
-      </div>
-      <ul class={parallel ? "rows rows-parallel" : "rows"}>
-        {slot.sessions.map((session) => (
-          <SessionRow key={session.id} model={model} session={session} past={past} />
-        ))}
-      </ul>
-    </section>
+    <div class={past ? "slot-head is-past" : "slot-head"}>
+      <h2 class="slot-time">{heading}</h2>
+      {slot.sessions.length > 1 && <p class="slot-note">{messages.parallelSessions(slot.sessions.length)}</p>}
+    </div>
   );
 }
 
@@ -354,7 +351,13 @@ function ProgrammeContent({ model }: { model: Model }) {
             estimate={estimate}
             scrollTo={jump}
             render={(item) =>
-              item.kind === "now" ? <NowLine at={item.at} /> : <SlotSection model={model} slot={item.slot} past={item.past} withDay={searching} />
+              item.kind === "now" ? (
+                <NowLine at={item.at} />
+              ) : item.kind === "head" ? (
+                <SlotHead model={model} slot={item.slot} past={item.past} withDay={searching} />
+              ) : (
+                <SessionRow as="div" model={model} session={item.session} past={item.past} />
+              )
             }
           />
         )}
