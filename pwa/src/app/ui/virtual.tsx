@@ -102,8 +102,12 @@ export function VirtualList<T>({ items, keyOf, estimate, render, scrollTo, offse
       window.scrollTo({ top: Math.max(0, top - offset), behavior: "instant" });
     };
     scroll();
-    // Once more after the first paint: the page may still have been growing (fonts, measured rows).
-    const frame = requestAnimationFrame(scroll);
+    const placed = window.scrollY;
+    // Once more after the first paint, as the page may still have been growing (fonts, measured rows), unless
+    // someone scrolled in between.
+    const frame = requestAnimationFrame(() => {
+      if (window.scrollY === placed) scroll();
+    });
     return () => cancelAnimationFrame(frame);
   }, [scrollTo?.key, scrollTo?.seq]);
 
