@@ -80,7 +80,7 @@ pytest: $(STAMP) pwa
 # at the end. BENCH_QUICK=1 is a short smoke run of the harness: its table goes to
 # bench/out/results-quick.md, never to bench/results.md.
 BENCH_OUT := bench/out
-BENCH_NAMES := programme storm live push wire pwa sync abuse
+BENCH_NAMES := programme storm live push wire pwa sync abuse scale
 BENCH_QUICK_ON := $(filter-out 0,$(BENCH_QUICK))
 BENCH_FLAGS := $(if $(BENCH_QUICK_ON),--quick)
 BENCH_RESULTS := $(if $(BENCH_QUICK_ON),$(BENCH_OUT)/results-quick.md,bench/results.md --markdown README.md)
@@ -96,6 +96,7 @@ bench: $(STAMP) pwa
 	-$(BIN)/python bench/pwa.py $(if $(BENCH_QUICK_ON),--runs 1) --json $(BENCH_OUT)/pwa.json
 	-$(BIN)/python bench/sync.py $(BENCH_FLAGS) --json $(BENCH_OUT)/sync.json
 	-$(BIN)/python bench/abuse.py $(BENCH_FLAGS) --json $(BENCH_OUT)/abuse.json
+	-$(BIN)/python bench/scale.py $(BENCH_FLAGS) --json $(BENCH_OUT)/scale.json
 	$(BIN)/python bench/report.py --out $(BENCH_OUT) --markdown $(BENCH_RESULTS)
 
 clean:

@@ -239,6 +239,81 @@ def abuse_rows(doc: dict[str, Any]) -> list[Row]:
     ]
 
 
+def scale_rows(doc: dict[str, Any]) -> list[Row]:
+    """Issue 15: each figure on the demo and on the generated FOSDEM-sized programme, side by side."""
+    targets = dig(doc, "targets")
+    rows: list[Row] = []
+    for programme in dig(doc, "programmes"):
+        name = programme["name"]
+        build, size, live, imported = (dig(programme, key) for key in ("build", "bytes", "live", "import"))
+        p99 = build["first_phone_p99_s"]
+        rows.append(
+            (
+                f"{name}: first new phone after an edit gets it, p50 / p99",
+                f"{seconds(build['first_phone_p50_s'])} / {seconds(p99)}",
+                f"p99 ≤ {targets['first_phone_p99_s']:g} s",
+                p99 <= targets["first_phone_p99_s"],
+            )
+        )
+        cpu = build["cpu_s_per_edit"]
+        rows.append(
+            (
+                f"{name}: server CPU per edit (quiet server)",
+                seconds(cpu),
+                f"< {targets['cpu_s_per_edit']:g} s",
+                cpu < targets["cpu_s_per_edit"],
+            )
+        )
+        rows.append(
+            (
+                f"{name}: programme compressed, all / per session",
+                f"brotli {number(size['brotli_bytes'] / 1024)} KB / {number(size['brotli_bytes_per_session'])} B; "
+                f"resumable gzip {number(size['gzip_bytes'] / 1024)} KB",
+                NO_TARGET,
+                None,
+            )
+        )
+        for link, figures in size["links"].items():
+            rows.append(
+                (
+                    f"{name}: whole programme over {link}, physical limit (bytes ÷ bandwidth + round trips)",
+                    seconds(figures["physical_limit_s"]),
+                    NO_TARGET,
+                    None,
+                )
+            )
+        ratio = live["ratio"]
+        rows.append(
+            (
+                f"{name}: {number(live['apps'])} apps resume live after an import, old ÷ current Last-Event-ID",
+                f"{ratio:.2f}x ({seconds(live['old_id_s'])} vs {seconds(live['current_id_s'])})",
+                f"≤ {targets['live_ratio']:g}x",
+                ratio <= targets["live_ratio"],
+            )
+        )
+        slowest = imported["slowest_concurrent_edit_s"]
+        rows.append(
+            (
+                f"{name}: re-import while an organiser edits: slowest edit, 503s",
+                f"{seconds(slowest)}, {imported['edits_503']} answered 503"
+                f" (import {seconds(imported['import_wall_s'])})",
+                f"≤ {targets['import_lock_s']:g} s, no 503",
+                slowest <= targets["import_lock_s"] and imported["edits_503"] == 0,
+            )
+        )
+        if "arrival" in programme:
+            arrival = programme["arrival"]
+            rows.append(
+                (
+                    f"{number(arrival['people'])} new attendees behind one address: all started, refused",
+                    f"{seconds(arrival['all_started_s'])}, {number(arrival['refused'])} refused",
+                    f"≤ {targets['arrival_s']:g} s, none refused",
+                    arrival["all_started_s"] <= targets["arrival_s"] and arrival["refused"] == 0,
+                )
+            )
+    return rows
+
+
 BENCHMARKS: list[tuple[str, Callable[[Any], list[Row]]]] = [
     ("programme", programme_rows),
     ("storm", storm_rows),
@@ -248,6 +323,7 @@ BENCHMARKS: list[tuple[str, Callable[[Any], list[Row]]]] = [
     ("pwa", pwa_rows),
     ("sync", sync_rows),
     ("abuse", abuse_rows),
+    ("scale", scale_rows),
 ]
 
 

@@ -1,8 +1,10 @@
 """Private sync: ``POST /api/me/sync`` requests per second with 500 attendees editing 5 KB notes.
 
 Each attendee is one device with a pycrdt note (title, 5 KB body, meta), as the PWA keeps it, and
-speaks the real protocol (sync/PROTOCOL.md section 2): it sends the diff against the state vector the
-server last acknowledged, its own state vector and its cursor, and applies what comes back.
+speaks the real protocol (sync/PROTOCOL.md section 3): it encrypts the diff against the state it last
+sent (AES-GCM under its notebook key, a fresh nonce each time), appends it to the note's log with the
+version it has and its cursor, and applies what comes back. Also printed: the bytes on the wire of one
+small edit to the 5 KB note, request and answer (the target is under 1 KB each way).
 
 The attendees are created in the benchmark's fresh database through ``AttendeeService`` before the
 server starts (the HTTP route allows 120 new attendees a minute per address, as it should). First each
@@ -19,6 +21,7 @@ import asyncio
 import base64
 import gzip
 import json
+import os
 import random
 import sys
 import time
@@ -29,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import brotli
+import httpx
 from common import (
     Server,
     add_common_args,
@@ -42,6 +46,7 @@ from common import (
     server_info,
     write_json,
 )
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pycrdt import Doc, Map, Text
 
 # This script is bench/sync.py: take its folder off the path, so that ``sync`` is the project's package.
@@ -49,6 +54,7 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Pa
 
 from server.services.attendees import AttendeeService  # noqa: E402 -- after the path is fixed
 from server.services.ratelimit import RateLimiter  # noqa: E402
+from server.storage import vault  # noqa: E402
 from server.storage.db import Database  # noqa: E402
 from sync import new_note_id  # noqa: E402
 
@@ -80,37 +86,45 @@ class Device:
     note_id: str
     doc: Doc[Any]
     rounds_left: int
+    key: bytes = field(default_factory=lambda: AESGCM.generate_key(bit_length=256))
     synced_vector: bytes = b""
+    sending_vector: bytes = b""
+    version: int = 0
     cursor: str | None = None
+
+    def body(self) -> bytes:
+        """The JSON of the sync request for what changed since the last acknowledged state."""
+        update = self.doc.get_update(self.synced_vector) if self.synced_vector else self.doc.get_update()
+        self.sending_vector = self.doc.get_state()
+        frame = seal(self.key, self.note_id, update)
+        body = {
+            "cursor": self.cursor,
+            "keyId": 1,
+            "logs": [{"id": self.note_id, "since": self.version, "append": [base64.b64encode(frame).decode()]}],
+        }
+        return json.dumps(body).encode()
 
     def request(self, host: str) -> bytes:
         """The sync request for what changed since the last acknowledged state."""
-        update = self.doc.get_update(self.synced_vector) if self.synced_vector else self.doc.get_update()
-        body = {
-            "cursor": self.cursor,
-            "docs": [
-                {
-                    "id": self.note_id,
-                    "stateVector": base64.b64encode(self.doc.get_state()).decode(),
-                    "update": base64.b64encode(update).decode(),
-                }
-            ],
-        }
         headers = {
             "Authorization": f"Bearer {self.token}",
             "Content-Type": "application/json",
             "Accept-Encoding": "gzip, br",
         }
-        return build_request("POST", host, "/api/me/sync", headers, json.dumps(body).encode())
+        return build_request("POST", host, "/api/me/sync", headers, self.body())
 
     def receive(self, body: bytes) -> None:
-        """Apply the server's answer; from now on its state is what the server has."""
+        """Apply the server's answer; from now on the server has what this device sent."""
         answer = json.loads(body)
-        for patch in answer["docs"]:
-            if patch["id"] == self.note_id:
-                self.doc.apply_update(base64.b64decode(patch["update"]))
+        for log in answer["logs"]:
+            if log["id"] == self.note_id:
+                for entry in log["entries"]:
+                    self.doc.apply_update(
+                        unseal(self.key, self.note_id, entry["kind"], base64.b64decode(entry["frame"]))
+                    )
+                self.version = max(self.version, log["version"])
         self.cursor = answer["cursor"]
-        self.synced_vector = self.doc.get_state()
+        self.synced_vector = self.sending_vector
 
 
 @dataclass
@@ -166,7 +180,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def create_attendees(db_path: Path, count: int) -> list[str]:
-    """Create ``count`` attendees in a fresh database through the service layer; return their tokens."""
+    """Create ``count`` attendees in a fresh database through the service layer, each with notebook key 1
+    registered (its id only: the key stays on the device); return their tokens."""
 
     async def create() -> list[str]:
         db = Database(db_path)
@@ -174,11 +189,31 @@ def create_attendees(db_path: Path, count: int) -> list[str]:
         try:
             service = AttendeeService(db, RateLimiter())
             # Each seeded attendee stands for a phone of its own, so each has its own address.
-            return [(await service.create(f"bench-device-{i}"))[1] for i in range(count)]
+            tokens = []
+            for i in range(count):
+                attendee_id, token, _ = await service.create(f"bench-device-{i}")
+                async with db.write() as conn:
+                    await vault.set_key(conn, attendee_id, 1, None)
+                tokens.append(token)
+            return tokens
         finally:
             await db.close()
 
     return asyncio.run(create())
+
+
+def seal(key: bytes, doc_id: str, plaintext: bytes, kind: str = "update") -> bytes:
+    """One encrypted frame as the PWA makes it: format 1, key id 1, a fresh nonce, ciphertext and tag."""
+    nonce = os.urandom(12)
+    return b"\x01" + (1).to_bytes(4, "big") + nonce + AESGCM(key).encrypt(nonce, plaintext, _aad(doc_id, kind))
+
+
+def unseal(key: bytes, doc_id: str, kind: str, frame: bytes) -> bytes:
+    return AESGCM(key).decrypt(frame[5:17], frame[17:], _aad(doc_id, kind))
+
+
+def _aad(doc_id: str, kind: str) -> bytes:
+    return f"kumpul-vault/1|{doc_id}|{kind}".encode()
 
 
 def new_note(rng: random.Random) -> Doc[Any]:
@@ -265,15 +300,43 @@ async def run_phase(name: str, server: Server, devices: list[Device], args: argp
     return phase
 
 
-async def run(server: Server, tokens: list[str], args: argparse.Namespace) -> list[Phase]:
-    """Upload every note, then edit and sync."""
+async def run(server: Server, tokens: list[str], args: argparse.Namespace) -> tuple[list[Phase], dict[str, int]]:
+    """Upload every note, then edit and sync; then the bytes of one small edit on the wire."""
     rng = random.Random(args.seed)
     devices = [Device(token, new_note_id(), new_note(rng), rounds_left=1) for token in tokens]
     upload = await run_phase("upload a 5 KB note", server, devices, args, edit=False)
     for device in devices:
         device.rounds_left = args.rounds
     edits = await run_phase("small edits", server, devices, args, edit=True)
-    return [upload, edits]
+    return [upload, edits], await wire_bytes(server, devices[0], rng)
+
+
+async def wire_bytes(server: Server, phone: Device, rng: random.Random) -> dict[str, int]:
+    """What one small edit to the 5 KB note costs: the phone's request, and the answer its second device gets."""
+    url = f"http://127.0.0.1:{server.port}"
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        auth = {"Authorization": f"Bearer {phone.token}"}
+        code = (await client.post("/api/attendees/me/link-code", headers=auth)).json()["code"]
+        token = (await client.post("/api/attendees/link", json={"code": code})).json()["token"]
+        laptop = Device(token, phone.note_id, Doc(), rounds_left=0, key=phone.key)
+        laptop_auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        first = await client.post("/api/me/sync", content=json.dumps({"keyId": 1}), headers=laptop_auth)
+        laptop.receive(first.content)
+        small_edit(phone.doc, rng)
+        request = phone.body()
+        sent = await client.post("/api/me/sync", content=request, headers={**auth, "Content-Type": "application/json"})
+        phone.receive(sent.content)
+        asked = json.dumps({"cursor": laptop.cursor, "keyId": 1}).encode()
+        plain = await client.post("/api/me/sync", content=asked, headers={**laptop_auth, "Accept-Encoding": "identity"})
+        packed = await client.post("/api/me/sync", content=asked, headers={**laptop_auth, "Accept-Encoding": "br"})
+        laptop.receive(plain.content)
+        if str(laptop.doc.get("body", type=Text)) != str(phone.doc.get("body", type=Text)):
+            raise RuntimeError("the second device did not get the edit")
+        return {
+            "request_body_bytes": len(request),
+            "answer_body_bytes": len(plain.content),
+            "answer_body_bytes_br": int(packed.headers.get("content-length", len(packed.content))),
+        }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -287,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with served(args.kumpul, demo=False, nofile=limit, prepare_db=seed, extra_args=serve_args(args)) as server:
         info = server_info(server, args)
-        phases = asyncio.run(run(server, tokens, args))
+        phases, wire = asyncio.run(run(server, tokens, args))
     figures = {
         "benchmark": "sync",
         "quick": args.quick,
@@ -297,6 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "connections": args.connections,
         "note_bytes": NOTE_BYTES,
         "phases": {phase.name: phase.figures() for phase in phases},
+        "small_edit_wire": wire,
     }
     for name, phase in figures["phases"].items():
         print(
@@ -305,6 +369,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"  CPU per request: server {phase['server_cpu_ms_per_request']:.2f} ms,"
             f" client {phase['client_cpu_ms_per_request']:.2f} ms  {phase['statuses']}"
         )
+    print(
+        f"one small edit to the 5 KB note: request {wire['request_body_bytes']} bytes, the other device's answer"
+        f" {wire['answer_body_bytes']} bytes ({wire['answer_body_bytes_br']} with brotli)"
+    )
     if args.json_path:
         write_json(args.json_path, figures)
     return 0

@@ -17,7 +17,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from server import __version__
-from server.errors import KumpulError, TooManyRequests, Unauthorized
+from server.errors import KumpulError, RangeNotSatisfiable, TooManyRequests, Unauthorized
 from server.headers import security_headers_hook
 from server.hot_reads import KumpulApp
 from server.panics import contain_panics
@@ -30,6 +30,7 @@ from server.routes import announcements, attendees, formats, health, programme, 
 from server.routes import console as console_routes
 from server.routes import interchange_import as import_routes
 from server.routes import schedule as schedule_routes
+from server.routes import source as source_routes
 from server.routes.deps import dependencies
 from server.services.announcements import AnnouncementService
 from server.services.attendees import AttendeeService
@@ -37,11 +38,13 @@ from server.services.auth import AuthService
 from server.services.console import ConsoleService
 from server.services.exports import ExportService
 from server.services.feed import FeedService
+from server.services.follow import SourceService
 from server.services.live import LiveHub
 from server.services.private_sync import PrivateSyncService
 from server.services.programme import ProgrammeService
 from server.services.push import PushSubscriptionService
 from server.services.ratelimit import RateLimiter
+from server.services.releases import ReleaseService
 from server.settings import Settings
 from server.storage.db import FULL_RETRY_AFTER, Database, database_busy, storage_full
 
@@ -64,10 +67,14 @@ def _error(status: int, detail: str, extra: list[dict[str, str]] | None = None) 
 def _kumpul_error(_: Request, exc: KumpulError) -> Response[dict[str, object]]:  # type: ignore[type-arg]
     extra = [{"key": exc.field, "message": exc.detail}] if exc.field else None
     response = _error(exc.status_code, exc.detail, extra)
+    if exc.facts:
+        response.content.update(exc.facts)
     if isinstance(exc, Unauthorized):
         response.headers["WWW-Authenticate"] = 'Bearer realm="kumpul"'
     if isinstance(exc, TooManyRequests):
         response.headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, RangeNotSatisfiable):
+        response.headers["Content-Range"] = f"bytes */{exc.length}"
     return response
 
 
@@ -153,9 +160,7 @@ def create_app(settings: Settings) -> Litestar:
         )
         outbox = OutboxWorker(db, sender, release_claims=settings.release_push_claims)
         await outbox.start()
-        live = LiveHub(
-            db, feed.state.seq, max_per_address=settings.live_max_per_address, max_total=settings.live_max_total
-        )
+        live = LiveHub(db, max_per_address=settings.live_max_per_address, max_total=settings.live_max_total)
         feed.subscribe(live.programme_changed)
         announcements = AnnouncementService(db, on_write=feed.written, wake_outbox=outbox.wake)
         await announcements.start()
@@ -172,6 +177,17 @@ def create_app(settings: Settings) -> Litestar:
             db, on_write=feed.written, on_alert=outbox.wake, alert_delay=settings.alert_delay_seconds
         )
         await app.state.programme.forget_former_names()
+        app.state.releases = ReleaseService(db)
+        follow = SourceService(
+            db,
+            app.state.programme,
+            allow_insecure_loopback=settings.allow_insecure_source,
+            timeout=settings.source_timeout_seconds,
+            retry_seconds=settings.source_retry_seconds,
+            poll_seconds=settings.source_poll_seconds,
+        )
+        app.state.source = follow
+        follow.start()
         app.state.auth = AuthService(db)
         app.state.console = ConsoleService(db, limiter)
         app.state.trust_proxy = settings.trust_proxy
@@ -182,6 +198,7 @@ def create_app(settings: Settings) -> Litestar:
         try:
             yield
         finally:
+            await follow.stop()
             live.close_all()
             await announcements.stop()
             await outbox.stop()
@@ -210,6 +227,8 @@ def create_app(settings: Settings) -> Litestar:
             attendees.MeController,
             attendees.PrivateSyncController,
             schedule_routes.ScheduleController,
+            schedule_routes.AdminReleaseController,
+            source_routes.AdminSourceController,
             announcements.AdminAnnouncementController,
             announcements.PushController,
             announcements.LiveController,

@@ -1,4 +1,4 @@
-"""The ``kumpul`` command: serve, manage organisers, import programmes, back up and restore."""
+"""The ``kumpul`` command: serve, manage organisers, import and follow programmes, back up and restore."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from server.schemas.imports import ImportReport
 from server.services.announcements import AnnouncementService
 from server.services.auth import AuthService, Role
 from server.services.console import ConsoleService
+from server.services.follow import SourceService
 from server.services.importer import ImportService, entities_written
 from server.services.programme import SYSTEM, ProgrammeService
 from server.services.ratelimit import RateLimiter
@@ -28,7 +29,14 @@ from server.settings import settings_from_env
 from server.storage.backup import DATABASE_MEMBER, KEY_MEMBER, BackupError, backup, restore
 from server.storage.db import Database, storage_full, transient
 from server.storage.programme import get_entity
-from server.storage.purge import AttendeeData, Reclaimed, count_attendee_data, purge_attendees
+from server.storage.purge import (
+    AttendeeData,
+    Reclaimed,
+    count_attendee_data,
+    count_plaintext_notes,
+    purge_attendees,
+    purge_plaintext_notes,
+)
 
 log = logging.getLogger("kumpul")
 
@@ -56,6 +64,18 @@ def _whole_number(minimum: int, maximum: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def _duration(text: str) -> int:
+    """An argparse type: ``30s``, ``5m``, ``1h`` or seconds, from 10 seconds to a week."""
+    unit = _UNITS.get(text[-1:].lower(), 0)
+    number = text[:-1] if unit else text
+    if not number.isdigit() or not 10 <= int(number) * (unit or 1) <= 7 * 24 * 3600:
+        raise argparse.ArgumentTypeError(f"expected an interval like 30s, 5m or 1h, from 10s to a week, got {text!r}")
+    return int(number) * (unit or 1)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,13 +138,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_db_option(importer)
 
+    follow = commands.add_parser(
+        "follow",
+        help="follow a pretalx or frab export as the source of record: pull it now, and a running server pulls it "
+        "on schedule",
+    )
+    follow.add_argument("url", nargs="?", help="the schedule.xml or schedule.json address (https, public host)")
+    follow.add_argument(
+        "--every", type=_duration, default=300, metavar="INTERVAL", help="how often to pull: 30s, 5m, 1h (default 5m)"
+    )
+    follow.add_argument("--stop", action="store_true", help="stop following the source")
+    _add_db_option(follow)
+
     purge = commands.add_parser("purge", help="after the event: remove data for good (asks first on a terminal)")
-    purge.add_argument(
+    what = purge.add_mutually_exclusive_group(required=True)
+    what.add_argument(
         "--attendees",
         action="store_true",
-        required=True,
         help="every attendee with their notes, agenda, devices, calendar feeds and push subscriptions; "
         "the programme, announcements and organisers stay",
+    )
+    what.add_argument(
+        "--plaintext-notes",
+        action="store_true",
+        help="the notes still stored unencrypted from before notes were end-to-end encrypted (attendees whose "
+        "devices never came back to encrypt them); everything else stays",
     )
     purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _add_db_option(purge)
@@ -262,6 +300,35 @@ def _describe_import(report: ImportReport) -> str:
     return "\n".join(lines or ["nothing to change"]) + "\n"
 
 
+async def _follow(db_path: Path, args: argparse.Namespace) -> int:
+    """``kumpul follow``: configure the source and pull it once now; ``--stop``; without a URL, show the status."""
+    settings = settings_from_env(args.db)
+    db, programme, _ = await _with_services(db_path)
+    source = SourceService(
+        db,
+        programme,
+        allow_insecure_loopback=settings.allow_insecure_source,
+        timeout=settings.source_timeout_seconds,
+        retry_seconds=settings.source_retry_seconds,
+    )
+    try:
+        if args.stop:
+            await source.remove(SYSTEM)
+            print("stopped following the source of record", file=sys.stderr)
+            return 0
+        if args.url:
+            await source.configure(args.url, args.every, SYSTEM)
+        status = await source.status()
+        if status is None:
+            raise Invalid("no source of record is configured: kumpul follow URL [--every 5m]")
+        print(f"following {status.url} every {status.every_seconds}s")
+        print(f"last pull: {status.last_pull_at or 'never'}: {status.last_result or '-'} {status.last_detail}".rstrip())
+        print(f"next pull: {status.next_pull_at} (by a running kumpul serve)")
+        return 1 if status.last_result == "failed" else 0
+    finally:
+        await db.close()
+
+
 async def _attendee_data(db_path: Path) -> AttendeeData:
     db = Database(db_path, readers=1)
     await db.open()
@@ -281,10 +348,52 @@ async def _purge_attendees(db_path: Path) -> tuple[AttendeeData, Reclaimed]:
         await db.close()
 
 
+def _purge_plaintext(db_path: Path, args: argparse.Namespace) -> int:
+    """``kumpul purge --plaintext-notes``: confirm on a terminal (unless ``--yes``), remove, report the count."""
+
+    async def count() -> int:
+        async with Database(db_path, readers=1) as db:
+            return await count_plaintext_notes(db)
+
+    async def purge() -> tuple[int, Reclaimed]:
+        async with Database(db_path, readers=1) as db:
+            return await purge_plaintext_notes(db)
+
+    found = asyncio.run(count())
+    if found and not args.yes:
+        if not sys.stdin.isatty():
+            raise Invalid("purge asks for confirmation: run it on a terminal, or pass --yes")
+        print(
+            f"{db_path} holds {found} unencrypted notes of attendees whose devices have not synced since notes were"
+            " encrypted. Remove them for good? [y/N] ",
+            end="",
+            file=sys.stderr,
+        )
+        sys.stderr.flush()
+        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+            print("nothing was removed", file=sys.stderr)
+            return 1
+    try:
+        removed, reclaimed = asyncio.run(purge())
+    except sqlite3.OperationalError as error:
+        raise Invalid(f"the purge did not finish ({error}); run it again") from None
+    print(f"plaintext notes: {removed}")
+    if not reclaimed.wal_emptied:
+        print(
+            "a running server holds the write-ahead log open: it still has old pages until the server's next"
+            " checkpoint; run the purge again with the server stopped to empty it now",
+            file=sys.stderr,
+        )
+    print("backups made before now still hold the removed notes", file=sys.stderr)
+    return 0
+
+
 def _purge(db_path: Path, args: argparse.Namespace) -> int:
     """``kumpul purge --attendees``: confirm on a terminal (unless ``--yes``), remove, report the counts."""
     if not db_path.exists():
         raise Invalid(f"there is no database at {db_path}")
+    if args.plaintext_notes:
+        return _purge_plaintext(db_path, args)
     found = asyncio.run(_attendee_data(db_path))
     if found.total() and not args.yes:
         if not sys.stdin.isatty():
@@ -393,6 +502,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 print(f"imported {source}: {written} entities written to {db_path}", file=sys.stderr)
             return 0
+        if args.command == "follow":
+            return asyncio.run(_follow(db_path, args))
         if args.command == "purge":
             return _purge(db_path, args)
         if args.command == "backup":

@@ -16,6 +16,8 @@ class KumpulError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.field = field
+        #: Machine-readable facts added to the error body beside ``detail`` (``{"keyId": 2}``).
+        self.facts: dict[str, object] = {}
 
 
 class Invalid(KumpulError):
@@ -58,6 +60,16 @@ class PayloadTooLarge(KumpulError):
     """A request, document or collection over its size limit."""
 
     status_code = 413
+
+
+class RangeNotSatisfiable(KumpulError):
+    """A ``Range`` that starts past the end of the bytes; ``length`` is their size (``Content-Range: bytes */N``)."""
+
+    status_code = 416
+
+    def __init__(self, detail: str, *, length: int) -> None:
+        super().__init__(detail, field="Range")
+        self.length = length
 
 
 class TooManyRequests(KumpulError):

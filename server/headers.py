@@ -55,7 +55,16 @@ PERMISSIONS_POLICY = (
 HSTS = "max-age=63072000"
 
 #: Paths any origin may read: public, the same for everyone, and needing no credentials.
-PUBLIC_READS = frozenset({"/api/schedule.ics", "/api/schedule.xml", "/api/schedule.json", "/api/programme"})
+PUBLIC_READS = frozenset(
+    {
+        "/api/schedule.ics",
+        "/api/schedule.xml",
+        "/api/schedule.json",
+        "/api/programme",
+        "/api/changes.atom",
+        "/api/releases",
+    }
+)
 
 CSP = b"content-security-policy"
 _ANY_ORIGIN = (b"access-control-allow-origin", b"*")

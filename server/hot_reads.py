@@ -22,15 +22,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from litestar import Litestar
 from litestar.enums import ScopeType
 
+from server.errors import KumpulError
 from server.routes.responses import etag_matches, etag_with_encoding, negotiate_encoding
 from server.services.feed import MAX_CHANGES_LIMIT
 from server.services.live import LIVE_PATH, live_places
+from server.storage.db import transient
 
 if TYPE_CHECKING:
     from litestar.types import Message, Receive, Scope, Send
@@ -46,6 +49,9 @@ _JSON = (b"content-type", b"application/json")
 _NO_CACHE = (b"cache-control", b"no-cache")
 _VARY = (b"vary", b"Accept-Encoding")
 _DEFAULT_LIMIT = 500
+_FAST_PATHS = frozenset({"/api/programme", "/api/changes"})
+_INTERNAL_ERROR = b'{"status_code":500,"detail":"Internal Server Error"}'
+log = logging.getLogger(__name__)
 
 
 class KumpulApp(Litestar):
@@ -66,18 +72,35 @@ class KumpulApp(Litestar):
             return
         if self.hot_reads and scope["type"] == ScopeType.HTTP and scope.get("method") == "GET":
             path = scope["path"]
-            answer: _Answer | None = None
-            try:
-                if path == "/api/programme":
-                    answer = await self._programme(scope)
-                elif path == "/api/changes":
-                    answer = await self._changes(scope)
-            except Exception:  # the route handler meets the same error and answers it properly
-                answer = None
-            if answer is not None:
-                await self._send(scope, send, *answer)
-                return
+            if path in _FAST_PATHS:
+                answer = await self._fast(scope, path)
+                if answer is not None:
+                    await self._send(scope, send, *answer)
+                    return
         await super().__call__(scope, receive, send)
+
+    async def _fast(self, scope: Scope, path: str) -> _Answer | None:
+        """The fast path's answer, or None to leave the request to the route handler, for these reasons only.
+
+        - The request is not the plain form (a repeated parameter, a limit out of range): the route handler
+          validates it and says what is wrong.
+        - The feed refused the request (:class:`KumpulError`: a malformed or stale cursor): the route handler meets
+          the same error and answers it in the documented form.
+        - A storage condition that passes (busy, full): the route handler answers 503 with ``Retry-After``.
+
+        Anything else is a bug: logged with its trace and answered 500 here, not retried through the other path.
+        """
+        try:
+            if path == "/api/programme":
+                return await self._programme(scope)
+            return await self._changes(scope)
+        except KumpulError:
+            return None
+        except Exception as error:
+            if transient(error):
+                return None
+            log.exception("the fast path for %s failed", path)
+            return 500, [], _INTERNAL_ERROR
 
     async def _live(self, scope: Scope, receive: Receive, send: Send) -> None:
         held = live_places(scope)

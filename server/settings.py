@@ -31,6 +31,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         attendee_quota_bytes: What all of one attendee's private documents may take together (their stored
             states); a sync that would go over it gets 413.
         live_max_per_address: Open ``/api/live`` streams one address may hold in one worker (429 past it).
+        allow_insecure_source: Also follow a source of record on loopback, over ``http`` too (tests, development).
+        source_timeout_seconds: How long one pull of the source of record may take before it counts as failed.
+        source_retry_seconds: The wait before retrying a failed pull; it doubles after each failure, up to the
+            source's interval.
+        source_poll_seconds: How often each worker looks whether a pull of the source is due.
         live_max_total: Open ``/api/live`` streams one worker holds at most (503 past it); None derives it from
             the worker's file-descriptor limit, leaving headroom.
     """
@@ -38,7 +43,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_path: Path = DEFAULT_DB
     tombstone_retention_days: float = 30.0
     read_connections: int = 4
-    change_poll_seconds: float = 0.5
+    change_poll_seconds: float = 0.1
     pwa_dir: Path = DEFAULT_PWA_DIR
     vapid_subject: str = "mailto:organisers@kumpul.invalid"
     allow_insecure_push: bool = False
@@ -50,6 +55,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     attendee_quota_bytes: int = 5 * 1024 * 1024
     live_max_per_address: int = 1500
     live_max_total: int | None = None
+    allow_insecure_source: bool = False
+    source_timeout_seconds: float = 30.0
+    source_retry_seconds: float = 15.0
+    source_poll_seconds: float = 5.0
 
 
 def db_path_from_env(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -73,6 +82,15 @@ def settings_from_env(db: str | os.PathLike[str] | None = None) -> Settings:
         overrides["allow_insecure_push"] = True
     if delay := os.environ.get("KUMPUL_ALERT_DELAY_SECONDS"):
         overrides["alert_delay_seconds"] = float(delay)
+    if os.environ.get("KUMPUL_ALLOW_INSECURE_SOURCE") == "1":
+        overrides["allow_insecure_source"] = True
+    for name, key in (
+        ("KUMPUL_SOURCE_TIMEOUT_SECONDS", "source_timeout_seconds"),
+        ("KUMPUL_SOURCE_RETRY_SECONDS", "source_retry_seconds"),
+        ("KUMPUL_SOURCE_POLL_SECONDS", "source_poll_seconds"),
+    ):
+        if value := os.environ.get(name):
+            overrides[key] = float(value)
     if os.environ.get("KUMPUL_TRUST_PROXY") == "1":
         overrides["trust_proxy"] = True
     if quota := os.environ.get("KUMPUL_ATTENDEE_QUOTA_BYTES"):

@@ -1,7 +1,8 @@
 """Kumpul's sync protocols as plain Python: no web framework, no database driver.
 
 The programme feed (one writer, many readers) is in :mod:`sync.feed` and :mod:`sync.cursor`;
-private CRDT documents (many writers: one attendee's devices) in :mod:`sync.docs`.
+private CRDT documents (many writers: one attendee's devices) in :mod:`sync.docs`, and the encrypted ones in
+:mod:`sync.vault`.
 """
 
 from sync.cursor import Cursor, check_servable
@@ -21,8 +22,22 @@ from sync.docs import (
 )
 from sync.errors import ChangeError, CursorError, DocumentError, StaleCursorError, SyncError
 from sync.feed import COLLECTIONS, KINDS, Change, ChangesPage, apply_changes, build_snapshot, sort_collection
+from sync.vault import (
+    AGENDA,
+    KeyUpdate,
+    LogEntry,
+    LogPatch,
+    LogUpdate,
+    Snapshot,
+    check_log_id,
+    check_log_update,
+    frame_key_id,
+    frames_of,
+    is_encrypted_kind,
+)
 
 __all__ = [
+    "AGENDA",
     "COLLECTIONS",
     "KINDS",
     "PROFILE",
@@ -34,6 +49,11 @@ __all__ = [
     "DocPatch",
     "DocUpdate",
     "DocumentError",
+    "KeyUpdate",
+    "LogEntry",
+    "LogPatch",
+    "LogUpdate",
+    "Snapshot",
     "StaleCursorError",
     "SyncError",
     "SyncRequest",
@@ -42,7 +62,12 @@ __all__ = [
     "bookmarked",
     "build_snapshot",
     "check_doc_id",
+    "check_log_id",
+    "check_log_update",
     "check_servable",
+    "frame_key_id",
+    "frames_of",
+    "is_encrypted_kind",
     "merge",
     "missing_for",
     "new_note_id",

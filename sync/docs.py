@@ -18,6 +18,7 @@ from pycrdt import Doc, Map, Text
 
 from sync.cursor import Cursor
 from sync.errors import DocumentError
+from sync.vault import KeyUpdate, LogPatch, LogUpdate
 
 PROFILE = "profile"
 NOTE_PREFIX = "note:"
@@ -41,10 +42,19 @@ class DocUpdate(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_fiel
 
 
 class SyncRequest(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_fields=False):
-    """``POST /api/me/sync``: the cursor of the last response (null the first time) and changed documents."""
+    """``POST /api/me/sync``: the cursor of the last response (null the first time) and changed documents.
+
+    Attributes:
+        cursor: The cursor of the last response; None on the first sync.
+        docs: Changed plaintext documents (the profile).
+        key_id: The newest notebook key id this device holds (0: none).
+        logs: Changed encrypted documents (notes, the private agenda), see :mod:`sync.vault`.
+    """
 
     cursor: str | None = None
     docs: list[DocUpdate] = []
+    key_id: int = 0
+    logs: list[LogUpdate] = []
 
 
 class DocPatch(msgspec.Struct, frozen=True, rename="camel"):
@@ -63,12 +73,18 @@ class SyncResponse(msgspec.Struct, frozen=True, rename="camel"):
         resend: The server's documents do not continue the history the client's cursor names (a restored or
             recreated database): the client sends every document it holds, whole, in its next requests.
         more: More documents changed than one answer carries: the client syncs again at once with ``cursor``.
+        logs: Entries of encrypted documents the client lacks.
+        key_id: The attendee's current notebook key id (0: none yet).
+        key: The current notebook key for this device, when the request named an older one.
     """
 
     cursor: str
     docs: list[DocPatch]
     resend: bool = False
     more: bool = False
+    logs: list[LogPatch] = []
+    key_id: int = 0
+    key: KeyUpdate | None = None
 
 
 def check_doc_id(doc_id: str) -> None:

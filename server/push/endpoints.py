@@ -77,7 +77,12 @@ async def resolve_host(host: str) -> list[str]:
 
 
 async def check_endpoint(
-    endpoint: str, *, allow_insecure_loopback: bool = False, resolve: Resolver = resolve_host
+    endpoint: str,
+    *,
+    allow_insecure_loopback: bool = False,
+    resolve: Resolver = resolve_host,
+    field: str = "endpoint",
+    service: str = "push service",
 ) -> list[str]:
     """Refuse an endpoint the server must not send to.
 
@@ -91,6 +96,8 @@ async def check_endpoint(
         endpoint: The subscription's endpoint URL.
         allow_insecure_loopback: Also accept loopback hosts, over http too.
         resolve: Looks up host names (tests give their own; the default asks the system's resolver).
+        field: The name errors give the address (``endpoint``; ``url`` for the source of record).
+        service: What the address should lead to, for the errors' words (``push service``).
 
     Returns:
         The addresses checked: the sender connects to these, not to a fresh DNS answer, so a name
@@ -107,30 +114,30 @@ async def check_endpoint(
         if not host.isascii():
             host = host.encode("idna").decode("ascii")  # as the resolver reads it: full-width letters fold
     except (ValueError, UnicodeError):
-        raise Invalid("endpoint is not a URL", field="endpoint") from None
+        raise Invalid(f"{field} is not a URL", field=field) from None
     if parts.scheme not in ("https", "http") or not host:
-        raise Invalid("endpoint must be an https URL of a push service", field="endpoint")
+        raise Invalid(f"{field} must be an https URL of a {service}", field=field)
     if "@" in parts.netloc:
-        raise Invalid("endpoint must not carry credentials", field="endpoint")
+        raise Invalid(f"{field} must not carry credentials", field=field)
     try:
         literal: IPAddress | None = ipaddress.ip_address(host)
     except ValueError:
         literal = None
     if literal is None and _numeric_ipv4(host):
-        raise Invalid(f"endpoint host {host!r} is not a host name or a dotted IPv4 address", field="endpoint")
+        raise Invalid(f"{field} host {host!r} is not a host name or a dotted IPv4 address", field=field)
     addresses = [str(literal)] if literal is not None else await resolve(host)
     if allow_insecure_loopback and _is_loopback(host, addresses):
         return addresses
     if parts.scheme != "https":
-        raise Invalid("endpoint must use https", field="endpoint")
+        raise Invalid(f"{field} must use https", field=field)
     if _is_internal_name(host):
-        raise Invalid(f"endpoint host {host!r} is not a public push service", field="endpoint")
+        raise Invalid(f"{field} host {host!r} is not a public {service}", field=field)
     if not addresses:
-        raise Invalid(f"endpoint host {host!r} does not resolve", field="endpoint")
+        raise Invalid(f"{field} host {host!r} does not resolve", field=field)
     for address in addresses:
         if not _is_public(ipaddress.ip_address(address)):
             raise Invalid(
-                f"endpoint host {host!r} is a loopback, private or link-local address; push services are public",
-                field="endpoint",
+                f"{field} host {host!r} is a loopback, private or link-local address; a {service} must be public",
+                field=field,
             )
     return addresses

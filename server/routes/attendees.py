@@ -10,24 +10,73 @@ from typing import Literal
 import brotli
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from msgspec import UNSET, UnsetType
 
 from server.routes.deps import AttendeeDep, AttendeesDep, PrivateSyncDep, attendee_required, client_address
 from server.routes.openapi import ATTENDEE, errors
 from server.routes.responses import negotiate_encoding, raw_json
 from server.schemas.base import Base, LanguageCode
-from server.services.attendees import Attendee
+from server.services.attendees import (
+    Attendee,
+    AttendeeKey,
+    Device,
+    LinkPreview,
+    NewDevice,
+    Rotation,
+    Wrapped,
+)
 from sync import SyncRequest, SyncResponse
 
 _encoder = msgspec.json.Encoder()
 
 
 class Credentials(msgspec.Struct, rename="camel"):
-    """An attendee id and the bearer token of this device (shown once, stored hashed)."""
+    """An attendee id, the bearer token of this device (shown once, stored hashed) and its public device id."""
 
     attendee_id: str
     token: str
+    device_id: str
+
+
+class DeviceInfo(Base, kw_only=True):
+    """What a device says about itself: a name people recognise, its P-256 public key and its key proof.
+
+    ``publicKey`` and ``proof`` are standard base64. Fields left out are kept.
+    """
+
+    name: str | None = None
+    public_key: bytes | None = None
+    proof: bytes | None = None
+
+    def device(self) -> NewDevice:
+        return NewDevice(self.name, self.public_key, self.proof)
+
+
+class WrappedKey(Base, kw_only=True):
+    device_id: str
+    key: bytes
+
+
+class KeyRotation(Base, kw_only=True):
+    """A new notebook key (the server never sees it): its id, the id it replaces, the older keys encrypted under it
+    (the keyring) and the new key wrapped for each device that may read it."""
+
+    key_id: int
+    previous: int
+    keyring: bytes | None = None
+    wrapped: list[WrappedKey] = []
+
+    def rotation(self) -> Rotation:
+        return Rotation(
+            self.key_id, self.previous, self.keyring, [Wrapped(item.device_id, item.key) for item in self.wrapped]
+        )
+
+
+class Revocation(Base, kw_only=True):
+    """Revoking a device: the notebook key moves on with it (required once the attendee has a key)."""
+
+    rotation: KeyRotation | None = None
 
 
 class LinkCode(msgspec.Struct, rename="camel"):
@@ -45,7 +94,20 @@ class CalendarFeed(msgspec.Struct, rename="camel"):
 
 
 class LinkRequest(Base, kw_only=True):
+    """A link code, and what this device says about itself."""
+
     code: str
+    name: str | None = None
+    public_key: bytes | None = None
+    proof: bytes | None = None
+
+
+class LinkPreviewRequest(Base, kw_only=True):
+    code: str
+
+
+class KeyId(msgspec.Struct, rename="camel"):
+    key_id: int
 
 
 class ProfileUpdate(Base, kw_only=True):
@@ -62,12 +124,39 @@ class AttendeeController(Controller):
     @post(
         "/",
         summary="Create an anonymous attendee",
-        description="No personal data: an id and a device token.",
-        responses=errors(429),
+        description=(
+            "No personal data: an id and a device token. The optional body names this device and gives its public"
+            " key (for receiving a new notebook key when another device is revoked)."
+        ),
+        responses=errors(400, 413, 429),
     )
-    async def create_attendee(self, request: Request, attendees: AttendeesDep) -> Credentials:  # type: ignore[type-arg]
-        attendee_id, token = await attendees.create(client_address(request))
-        return Credentials(attendee_id, token)
+    async def create_attendee(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        attendees: AttendeesDep,
+        data: JSONBody[DeviceInfo | None] = None,
+    ) -> Credentials:
+        device = data.device() if data is not None else None
+        attendee_id, token, device_id = await attendees.create(client_address(request), device)
+        return Credentials(attendee_id, token, device_id)
+
+    @post(
+        "/link/preview",
+        summary="Whose notebook a link code joins: its devices and how many documents, without using the code",
+        description=(
+            "A device opening a link shows this before anything moves, so that a link someone else made cannot"
+            " take a notebook over silently."
+        ),
+        status_code=200,
+        responses=errors(400, 413, 429),
+    )
+    async def preview_link(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        data: JSONBody[LinkPreviewRequest],
+        attendees: AttendeesDep,
+    ) -> LinkPreview:
+        return await attendees.preview(data.code, client_address(request))
 
     @post("/link", summary="Link this device with a code from another device", responses=errors(400, 413, 429))
     async def link_device(
@@ -76,8 +165,9 @@ class AttendeeController(Controller):
         data: JSONBody[LinkRequest],
         attendees: AttendeesDep,
     ) -> Credentials:
-        attendee_id, token = await attendees.redeem(data.code, client_address(request))
-        return Credentials(attendee_id, token)
+        device = NewDevice(data.name, data.public_key, data.proof)
+        attendee_id, token, device_id = await attendees.redeem(data.code, client_address(request), device)
+        return Credentials(attendee_id, token, device_id)
 
 
 class MeController(Controller):
@@ -86,9 +176,45 @@ class MeController(Controller):
     guards = [attendee_required]
     security = [{"bearer": []}]
 
-    @get("/", summary="My profile", responses=errors(*ATTENDEE))
-    async def get_me(self, me: AttendeeDep) -> Attendee:
-        return Attendee(me.id, me.participation, me.language)
+    @get("/", summary="My profile, and my notebook key's id", responses=errors(*ATTENDEE))
+    async def get_me(self, me: AttendeeDep, attendees: AttendeesDep) -> AttendeeKey:
+        return AttendeeKey(me.id, me.participation, me.language, await attendees.key_id(me))
+
+    @get("/devices", summary="My linked devices: name, when linked, when last seen", responses=errors(*ATTENDEE))
+    async def list_devices(self, me: AttendeeDep, attendees: AttendeesDep) -> list[Device]:
+        return await attendees.devices(me)
+
+    @patch(
+        "/device",
+        summary="Name this device, or register its public key and key proof",
+        responses=errors(*ATTENDEE, 400, 413),
+    )
+    async def update_device(self, data: JSONBody[DeviceInfo], me: AttendeeDep, attendees: AttendeesDep) -> Device:
+        return await attendees.update_device(me, data.device())
+
+    @post(
+        "/devices/{device_id:str}/revoke",
+        summary="Revoke another of my devices: its token stops at once, and the notebook key moves on",
+        description=(
+            "Send the rotation: a new notebook key wrapped for every device that stays, so the revoked device"
+            " cannot read what is written afterwards."
+        ),
+        status_code=204,
+        responses=errors(*ATTENDEE, 400, 404, 409, 413),
+    )
+    async def revoke_device(
+        self, device_id: FromPath[str], data: JSONBody[Revocation], me: AttendeeDep, attendees: AttendeesDep
+    ) -> None:
+        await attendees.revoke(me, device_id, data.rotation.rotation() if data.rotation is not None else None)
+
+    @post(
+        "/keys",
+        summary="Register my notebook key's id (the first key), wrapped for my devices; the server never sees it",
+        status_code=200,
+        responses=errors(*ATTENDEE, 400, 409, 413),
+    )
+    async def register_key(self, data: JSONBody[KeyRotation], me: AttendeeDep, attendees: AttendeesDep) -> KeyId:
+        return KeyId(await attendees.register_key(me, data.rotation()))
 
     @patch(
         "/",

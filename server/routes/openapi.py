@@ -30,8 +30,9 @@ MEANINGS: dict[int, str] = {
     403: "Valid credentials without the right to do this, or a console request without its `X-CSRF-Token`",
     404: "No such resource",
     409: "Clashes with what is stored",
-    410: "The cursor is older than the kept deletions: fetch /api/programme again",
+    410: "The cursor is older than what the server keeps (deletions, or a cursor's bytes): start again",
     413: "The request body, or a document in it, is over its size limit, named in `detail`",
+    416: "The `Range` starts past the end of the bytes; `Content-Range: bytes */LENGTH` gives their size",
     429: "Over the rate limit named in `detail`; `Retry-After` says in how many seconds to try again",
     503: "The server is at a capacity named in `detail`; `Retry-After` says in how many seconds to try again",
 }

@@ -6,13 +6,15 @@ from typing import Annotated
 
 from litestar import Controller, Request, Response, get, put
 from litestar.params import JSONBody, Parameter, QueryParameter
+from litestar.response import Redirect
 
+from server.errors import Gone
 from server.routes.deps import ActorDep, FeedDep, ProgrammeDep, requires
 from server.routes.openapi import ORGANISER, ORGANISER_SECURITY, errors, not_modified
-from server.routes.responses import encoded_json, etag_matches, etag_with_encoding, negotiate_encoding
+from server.routes.responses import encoded_json, etag_matches, etag_with_encoding, negotiate_encoding, ranged
 from server.schemas.programme import Event, Programme
 from server.services.auth import Permission
-from server.services.feed import MAX_CHANGES_LIMIT
+from server.services.feed import MAX_CHANGES_LIMIT, REPRESENTATION_VERSION
 from sync import ChangesPage
 
 CACHE_HEADERS = {"Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
@@ -50,6 +52,39 @@ class ProgrammeController(Controller):
         if etag_matches(request.headers.get("if-none-match"), encoded.etag):
             return Response(content=b"", status_code=304, headers=headers)  # type: ignore[arg-type]
         return encoded_json(request, encoded.body, headers)  # type: ignore[return-value]
+
+    @get(
+        "/programme/at/{cursor:str}",
+        summary="The whole programme at one cursor, as resumable gzip bytes",
+        description=(
+            "The `/api/programme` document at `cursor` as a gzip file (`application/gzip`, decompress it yourself): "
+            "the bytes never change, so an interrupted download resumes with `Range` (206, with `If-Range` "
+            "naming the ETag; 416 past the end). `current` redirects to the current cursor's address. "
+            "410 when that cursor's bytes are no longer kept: start again at `current`."
+        ),
+        opt={"skip_compression": True},
+        responses=errors(400, 410, 416),
+    )
+    async def get_programme_at(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        feed: FeedDep,
+        cursor: Annotated[str, Parameter(description="A programme `cursor`, or `current`")],
+    ) -> Response[bytes]:
+        if cursor == "current":
+            encoded = await feed.programme()
+            return Redirect(
+                f"/api/programme/at/{encoded.cursor}", status_code=307, headers={"Cache-Control": "no-store"}
+            )
+        forms = await feed.at(cursor)
+        if forms is None:
+            raise Gone(
+                f"the programme at {cursor} is no longer kept; start again at /api/programme/at/current",
+                field="cursor",
+            )
+        return ranged(
+            request, forms.gzip, etag=f'"p{REPRESENTATION_VERSION}-{cursor}-gz"', media_type="application/gzip"
+        )
 
     @get(
         "/changes",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Request, Response
 from litestar.enums import MediaType
 
+from server.errors import RangeNotSatisfiable
 from server.services.feed import Encoded
 
 JSON = MediaType.JSON
@@ -74,3 +75,64 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 def etag_with_encoding(etag: str, encoding: str) -> str:
     """The strong ETag of one encoded representation."""
     return etag if encoding == "identity" else f'{etag[:-1]}-{encoding}"'
+
+
+#: Immutable bytes: a cursor's programme never changes, so any cache may keep it as long as it likes.
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def ranged(
+    request: Request,  # type: ignore[type-arg]
+    body: bytes,
+    *,
+    etag: str,
+    media_type: str,
+) -> Response[bytes]:
+    """Immutable ``body`` in full (200) or the one byte range the request asks for (206).
+
+    ``If-Range`` naming another ETag, a range that is not one plain ``bytes=`` range (several ranges, another
+    unit), or a malformed one, get the whole body, as RFC 9110 allows. A range that starts past the end gets 416.
+    """
+    headers = {"ETag": etag, "Cache-Control": IMMUTABLE, "Accept-Ranges": "bytes"}
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(content=b"", status_code=304, headers=headers)
+    if_range = request.headers.get("if-range")
+    wanted = (
+        None
+        if if_range is not None and if_range.strip() != etag
+        else _single_range(request.headers.get("range"), len(body))
+    )
+    if wanted is None:
+        return Response(content=body, media_type=media_type, headers=headers)
+    start, end = wanted
+    headers["Content-Range"] = f"bytes {start}-{end}/{len(body)}"
+    return Response(content=body[start : end + 1], status_code=206, media_type=media_type, headers=headers)
+
+
+def _single_range(header: str | None, length: int) -> tuple[int, int] | None:
+    """``(first, last)`` byte of a single ``bytes=`` range, or None to send everything.
+
+    Raises:
+        RangeNotSatisfiable: The range starts past the end (or asks for the last 0 bytes).
+    """
+    if header is None:
+        return None
+    unit, _, spec = header.strip().partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first_text, dash, last_text = spec.strip().partition("-")
+    if not dash or not (first_text.isdigit() or first_text == "") or not (last_text.isdigit() or last_text == ""):
+        return None
+    if first_text == "":
+        if last_text == "" or int(last_text) == 0:
+            if last_text:
+                raise RangeNotSatisfiable("a suffix range of 0 bytes is empty", length=length)
+            return None
+        return max(0, length - int(last_text)), length - 1
+    first = int(first_text)
+    last = int(last_text) if last_text else length - 1
+    if first >= length:
+        raise RangeNotSatisfiable(f"the range starts past the end of the {length} bytes", length=length)
+    if last < first:
+        return None
+    return first, min(last, length - 1)

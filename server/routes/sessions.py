@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Response, delete, get, patch, post
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
 from server.routes.deps import ActorDep, FeedDep, ProgrammeDep, requires
 from server.routes.openapi import ORGANISER, ORGANISER_SECURITY, errors
 from server.routes.responses import raw_json
+from server.routes.schedule import serve_session_ics
 from server.schemas.programme import RecordingChange, Session, SessionUpdate
 from server.services.auth import Permission
 
@@ -20,9 +23,25 @@ class SessionController(Controller):
     async def list_sessions(self, feed: FeedDep) -> Response[list[Session]]:
         return raw_json(await feed.collection("sessions"))  # type: ignore[return-value]
 
-    @get("/{session_id:str}", summary="One session", responses=errors(404))
-    async def get_session(self, session_id: FromPath[str], programme: ProgrammeDep) -> Response[Session]:
-        return raw_json(await programme.get_raw("session", session_id))  # type: ignore[return-value]
+    @get(
+        "/{session_id:str}",
+        summary="One session; `/api/sessions/{id}.ics` is the session as an iCalendar",
+        description=(
+            "`ID.ics` answers the session as an iCalendar (`text/calendar`) by the rules of /api/schedule.ics: "
+            "the same UID, SEQUENCE and STATUS, UTC times when the event's zone changes its offset, and speakers "
+            "shown as the exports show them. Strong ETag; 304."
+        ),
+        responses=errors(404),
+    )
+    async def get_session(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        session_id: FromPath[str],
+        programme: ProgrammeDep,
+    ) -> Response[Any]:
+        if session_id.endswith(".ics"):
+            return await serve_session_ics(request, request.app.state.exports, session_id.removesuffix(".ics"))
+        return raw_json(await programme.get_raw("session", session_id))
 
 
 class AdminSessionController(Controller):

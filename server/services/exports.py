@@ -4,6 +4,10 @@ The programme and the sessions' revisions are read in one transaction when the f
 moved, then each format is rendered once per app address (the exports link to the app's session
 pages) and served from memory with a strong ETag until the next programme write. An attendee's
 agenda feed is rendered per request from the same cached programme: it is small, and private.
+
+A named release (``?version=``) is rendered from the programme document stored when it was published, by the
+same renderers; speakers and sessions whose privacy tightened since are shown as they are now, so an old
+version never names a speaker who has become anonymous or calls a session recordable that no longer is.
 """
 
 from __future__ import annotations
@@ -17,13 +21,17 @@ from typing import Any, Literal
 import msgspec
 
 from server.errors import NotFound
+from server.interchange.atom import export_atom
 from server.interchange.c3voc_export import export_json
 from server.interchange.frab_export import export_xml
 from server.interchange.ics import export_ics
 from server.interchange.timetable import NoEvent, ScheduleSource, slug
 from server.schemas.programme import Programme
 from server.services.feed import Encoded, FeedService
+from server.storage import changes as changes_store
+from server.storage import privacy
 from server.storage import programme as store
+from server.storage import releases as releases_store
 from server.storage.db import Database
 from server.storage.programme import Revision
 from sync import Cursor, build_snapshot
@@ -38,6 +46,10 @@ FORMATS: dict[Format, tuple[str, Callable[[ScheduleSource], bytes]]] = {
 }
 #: Renders kept per cursor: three formats for a handful of addresses the app is reached at.
 _MAX_RENDERS = 24
+#: Releases kept loaded (each with its renders) at once.
+_MAX_RELEASES = 8
+#: Entries of the Atom feed of changes.
+ATOM_ENTRIES = 200
 _decoder = msgspec.json.Decoder(dict[str, Any])
 
 
@@ -75,14 +87,21 @@ class ExportService:
         self._loaded: _Loaded | None = None
         self._load_lock = asyncio.Lock()
         self._render_lock = asyncio.Lock()
+        self._releases: dict[tuple[str, int], _Loaded] = {}
 
-    async def schedule(self, fmt: Format, base_url: str) -> Export:
+    async def schedule(self, fmt: Format, base_url: str, version: str | None = None) -> Export:
         """The whole programme in ``fmt``, linking to the app at ``base_url``.
 
+        Args:
+            fmt: The format.
+            base_url: Where the app is served.
+            version: A release's name: the programme as that release published it; None for the current one.
+
         Raises:
-            NotFound: XML or JSON while the programme has no event (both formats need its name and dates).
+            NotFound: An unknown release; XML or JSON while the programme has no event (both formats need its
+                name and dates).
         """
-        loaded = await self._current()
+        loaded = await self._current() if version is None else await self._release(version)
         key = (fmt, base_url)
         cached = loaded.renders.get(key)
         if cached is not None:
@@ -97,7 +116,8 @@ class ExportService:
                 body = await asyncio.to_thread(render, source)
             except NoEvent as error:
                 raise NotFound(str(error)) from None
-            export = Export(Encoded(body), _etag(fmt, body), media_type, f"{_stem(loaded.programme)}.{fmt}")
+            stem = _stem(loaded.programme) + (f"-{slug(version, max_length=40)}" if version else "")
+            export = Export(Encoded(body), _etag(fmt, body), media_type, f"{stem}.{fmt}")
             if len(loaded.renders) >= _MAX_RENDERS:
                 loaded.renders.pop(next(iter(loaded.renders)))
             loaded.renders[key] = export
@@ -111,6 +131,52 @@ class ExportService:
         source = ScheduleSource(programme, loaded.revisions, base_url, loaded.speaker_numbers)
         body = await asyncio.to_thread(export_ics, source, name=name, only=frozenset(session_ids))
         return Export(Encoded(body), _etag("agenda", body), FORMATS["ics"][0], f"{_stem(programme)}-agenda.ics")
+
+    async def session(self, session_id: str, base_url: str) -> Export:
+        """One session as an iCalendar, by the rules of the programme's (times, privacy, cancellation).
+
+        Raises:
+            NotFound: No such session.
+        """
+        loaded = await self._current()
+        session = next((item for item in loaded.programme.sessions if item.id == session_id), None)
+        if session is None:
+            raise NotFound(f"no session {session_id!r}")
+        source = ScheduleSource(loaded.programme, loaded.revisions, base_url, loaded.speaker_numbers)
+        body = await asyncio.to_thread(export_ics, source, name=session.title, only=frozenset({session_id}))
+        filename = f"{slug(session.id, max_length=60) or 'session'}.ics"
+        return Export(Encoded(body), _etag("session", body), FORMATS["ics"][0], filename)
+
+    async def changes_atom(self, base_url: str) -> Export:
+        """The Atom feed of programme changes: sessions added, moved, re-roomed, cancelled or removed."""
+        loaded = await self._current()
+        async with self.db.read() as conn:
+            rows = await changes_store.latest(conn, ATOM_ENTRIES)
+            state = await store.feed_state(conn)
+        body = await asyncio.to_thread(export_atom, loaded.programme, rows, base_url, state.epoch)
+        return Export(Encoded(body), _etag("atom", body), "application/atom+xml", "changes.atom")
+
+    async def _release(self, name: str) -> _Loaded:
+        """A release's programme, loaded once (and again after a privacy tightening)."""
+        async with self.db.read() as conn:
+            row = await releases_store.get(conn, name)
+            floors = await privacy.floors(conn)
+            if row is None:
+                raise NotFound(f"no schedule version named {name!r}; GET /api/releases lists them")
+            key = (name, hash(frozenset(floors.items())))
+            cached = self._releases.get(key)
+            if cached is not None:
+                return cached
+            current = {
+                (kind, entity_id): data
+                for kind, entity_id in floors
+                if (data := await store.get_entity(conn, kind, entity_id)) is not None
+            }
+        loaded = await asyncio.to_thread(_released, row, floors, current)
+        if len(self._releases) >= _MAX_RELEASES:
+            self._releases.pop(next(iter(self._releases)))
+        self._releases[key] = loaded
+        return loaded
 
     async def _current(self) -> _Loaded:
         """The programme at the feed's cursor (or newer), read at most once per cursor."""
@@ -139,6 +205,37 @@ class ExportService:
                 entities.append((kind, _decoder.decode(data)))
         programme = msgspec.convert(build_snapshot(cursor, event, entities), Programme)
         return _Loaded(state.seq, programme, revisions, numbers, {})
+
+
+def _released(
+    row: releases_store.ReleaseRow, floors: dict[tuple[str, str], int], current: dict[tuple[str, str], bytes]
+) -> _Loaded:
+    """A release's programme, with today's privacy: anonymous speakers and unrecorded sessions as stored now.
+
+    A speaker with a privacy floor is shown as stored now, or left out when deleted since; a session with a
+    floor takes its recording policy from now, or the strictest one when deleted since.
+    """
+    document = _decoder.decode(row.programme)
+    speakers = []
+    for speaker in document.get("speakers", []):
+        if floors.get(("speaker", speaker["id"]), 0) == 0:
+            speakers.append(speaker)
+        elif (now := current.get(("speaker", speaker["id"]))) is not None:
+            speakers.append(_decoder.decode(now))
+    kept = {speaker["id"] for speaker in speakers}
+    document["speakers"] = speakers
+    for session in document.get("sessions", []):
+        session["speakerIds"] = [item for item in session.get("speakerIds", []) if item in kept]
+        if floors.get(("session", session["id"]), 0):
+            now = current.get(("session", session["id"]))
+            session["recording"] = _decoder.decode(now).get("recording", "off-the-record") if now else "off-the-record"
+    programme = msgspec.convert(document, Programme)
+    revisions = {
+        session_id: Revision(int(value[0]), str(value[1]))
+        for session_id, value in _decoder.decode(row.revisions).items()
+    }
+    numbers = {speaker_id: int(number) for speaker_id, number in _decoder.decode(row.speaker_numbers).items()}
+    return _Loaded(row.seq, programme, revisions, numbers, {})
 
 
 def _stem(programme: Programme) -> str:

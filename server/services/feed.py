@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gzip
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,8 +22,10 @@ import brotli
 import msgspec
 
 from server.errors import Gone, Invalid
+from server.storage import privacy as privacy_store
 from server.storage import programme as store
 from server.storage.db import Database
+from server.storage.encoded import EncodedStore, Forms
 from server.storage.programme import FeedState
 from sync import Cursor, CursorError, StaleCursorError, build_snapshot, check_servable
 
@@ -40,7 +43,8 @@ _MAX_ETAGS = 8
 _decoder = msgspec.json.Decoder(dict[str, Any])
 _encoder = msgspec.json.Encoder()
 
-Listener = Callable[[str], Awaitable[None]]
+#: Told ``(previous, current)`` cursors each time the programme moves: once per move, in order.
+Listener = Callable[[str, str], Awaitable[None]]
 
 
 class Encoded:
@@ -70,15 +74,28 @@ class Encoded:
         return form
 
 
-@dataclass(frozen=True, slots=True)
 class EncodedProgramme:
-    """The programme at one cursor, in every encoding it is served in."""
+    """The programme at one cursor, in every encoding it is served in.
 
-    seq: int
-    cursor: str
-    etag: str
-    body: Encoded
-    snapshot: dict[str, Any]
+    ``snapshot`` (the document as Python data, for the collection routes and the exports) is decoded from the
+    bytes when first asked for: a worker that read the bytes another worker built never needs it otherwise.
+    """
+
+    __slots__ = ("_snapshot", "body", "cursor", "etag", "forms", "seq")
+
+    def __init__(self, seq: int, cursor: str, forms: Forms, snapshot: dict[str, Any] | None = None) -> None:
+        self.seq = seq
+        self.cursor = cursor
+        self.etag = etag_for(cursor)
+        self.forms = forms
+        self.body = Encoded(forms.identity, gzip_body=forms.gzip, br_body=forms.br)
+        self._snapshot = snapshot
+
+    @property
+    def snapshot(self) -> dict[str, Any]:
+        if self._snapshot is None:
+            self._snapshot = _decoder.decode(self.body.identity)
+        return self._snapshot
 
 
 @dataclass(slots=True)
@@ -108,6 +125,8 @@ class FeedService:
         self.state = FeedState(epoch="", seq=0, floor=0)
         self._cache: EncodedProgramme | None = None
         self._build_lock = asyncio.Lock()
+        self._moving = asyncio.Lock()
+        self.encoded = EncodedStore.beside(db.path)
         self._listeners: list[Listener] = []
         self._pages = _PageCache(-1)
         self._up_to_date: tuple[str, Encoded] | None = None
@@ -130,7 +149,7 @@ class FeedService:
             self._watcher = None
 
     def subscribe(self, listener: Listener) -> None:
-        """Call ``listener(cursor)`` whenever the programme changes."""
+        """Call ``listener(previous, current)`` whenever the programme changes: once per move, in order."""
         self._listeners.append(listener)
 
     @property
@@ -139,27 +158,36 @@ class FeedService:
 
     async def written(self, seq: int) -> None:
         """Note a write committed by this process (called by the programme service)."""
-        if seq > self.state.seq:
-            self.state = FeedState(self.state.epoch, seq, self.state.floor)
-            await self._notify()
+        await self._advance(FeedState(self.state.epoch, seq, self.state.floor))
 
     async def catch_up(self) -> None:
         """Read where the feed stands now, without waiting for the watcher, and tell the listeners if it moved."""
         async with self.db.read() as conn:
             state = await store.feed_state(conn)
-        await self._moved_to(state)
+        await self._advance(state)
 
-    async def _moved_to(self, state: FeedState) -> None:
-        """Take ``state`` read from the database as the feed's; tell the listeners when the sequence moved."""
-        if state.seq == self.state.seq and state.floor == self.state.floor and state.epoch == self.state.epoch:
-            return
-        moved = state.seq > self.state.seq
-        self.state = FeedState(state.epoch, max(state.seq, self.state.seq), state.floor)
-        if moved:
-            await self._notify()
+    async def _advance(self, state: FeedState) -> None:
+        """Take ``state`` as the feed's if it is news: the one place the cursor moves.
+
+        Writes in this process, the watcher (other processes' writes) and a rebuild that found a newer
+        programme all come here. The sequence only moves forward, and the listeners hear each move once and in
+        order, with the cursor they were told last, however many of those paths report the same write.
+        """
+        async with self._moving:
+            current = self.state
+            epoch = state.epoch or current.epoch
+            if epoch == current.epoch and state.seq <= current.seq and state.floor == current.floor:
+                return
+            previous = self.cursor
+            moved = state.seq > current.seq or epoch != current.epoch
+            self.state = FeedState(
+                epoch, max(state.seq, current.seq) if epoch == current.epoch else state.seq, state.floor
+            )
+            if moved:
+                await self._notify(previous)
 
     async def programme(self, revalidating: str | None = None) -> EncodedProgramme:
-        """The programme at the current cursor, built at most once per cursor.
+        """The programme at the current cursor, built at most once per cursor for every worker.
 
         Args:
             revalidating: The request's ``If-None-Match``. A copy newer than this worker knows (another worker
@@ -176,15 +204,28 @@ class FeedService:
             if cached is not None and cached.seq == self.state.seq:
                 return cached
             built = await self._build()
-            self._cache = built
-            moved = built.seq > self.state.seq
-            if moved:
-                self.state = FeedState(self.state.epoch, built.seq, self.state.floor)
-        if moved:
-            # Another process wrote since the watcher last looked. The watcher will find the state current
-            # and stay silent, so tell the listeners (the live hub) here, or open apps would miss that write.
-            await self._notify()
+            if self._cache is None or built.seq >= self._cache.seq:
+                self._cache = built
+        # Another process may have written since the watcher last looked: the watcher would then find the state
+        # current and stay silent, so the build's state goes through the same door, or open apps would miss it.
+        await self._advance(FeedState(self.state.epoch, built.seq, self.state.floor))
         return built
+
+    async def at(self, cursor: str) -> Forms | None:
+        """The bytes of the programme at ``cursor`` if they are still kept (the newest cursors' are) and were
+        built under today's privacy floors: an older programme that still names a now anonymous speaker is not
+        served."""
+        try:
+            Cursor.decode(cursor)
+        except CursorError as error:
+            raise Invalid(str(error), field="cursor") from None
+        current = await self.programme()
+        if current.cursor == cursor:
+            return current.forms
+        kept = await asyncio.to_thread(self.encoded.load, cursor)
+        if kept is None or kept.privacy != current.forms.privacy:
+            return None  # gone, or built before a speaker turned anonymous or a session off the record
+        return kept
 
     def _newer_copy(self, if_none_match: str) -> bool:
         """Whether ``if_none_match`` names a programme ETag of this database ahead of this worker's cursor."""
@@ -319,33 +360,54 @@ class FeedService:
             purged = await store.purge_tombstones(conn, cutoff)
             state = await store.feed_state(conn)
         if self.state.epoch:
-            self.state = FeedState(state.epoch, max(state.seq, self.state.seq), state.floor)
+            await self._advance(state)
         if purged:
             log.info("purged %d tombstones; cursors before %d now get 410", purged, state.floor)
         return purged
 
     async def _build(self) -> EncodedProgramme:
-        async with self.db.snapshot() as conn:
-            state = await store.feed_state(conn)
-            rows = await store.all_entities(conn)
-        cursor = Cursor(state.epoch, state.seq).encode()
-        event: dict[str, Any] | None = None
-        entities: list[tuple[str, dict[str, Any]]] = []
-        for kind, data in rows:
-            if kind == "event":
-                event = _decoder.decode(data)
-            else:
-                entities.append((kind, _decoder.decode(data)))
-        snapshot = build_snapshot(cursor, event, entities)
-        body = _encoder.encode(snapshot)
-        gz, br = await asyncio.to_thread(_compress, body)
-        return EncodedProgramme(state.seq, cursor, etag_for(cursor), Encoded(body, gzip_body=gz, br_body=br), snapshot)
+        """The programme at the database's current cursor: read from the shared files, or built and written there.
 
-    async def _notify(self) -> None:
+        Only one process builds a cursor: the others wait on the build lock and then find its files.
+        """
+        async with self.db.read() as conn:
+            state = await store.feed_state(conn)
+        cursor = Cursor(state.epoch, state.seq).encode()
+        forms = await asyncio.to_thread(self.encoded.load, cursor)
+        if forms is not None:
+            return EncodedProgramme(state.seq, cursor, forms)
+        async with self.encoded.building():
+            forms = await asyncio.to_thread(self.encoded.load, cursor)
+            if forms is not None:
+                return EncodedProgramme(state.seq, cursor, forms)
+            async with self.db.snapshot() as conn:
+                state = await store.feed_state(conn)
+                rows = await store.all_entities(conn)
+                privacy = _privacy_digest(await privacy_store.floors(conn))
+            cursor = Cursor(state.epoch, state.seq).encode()
+            event: dict[str, Any] | None = None
+            entities: list[tuple[str, dict[str, Any]]] = []
+            for kind, data in rows:
+                if kind == "event":
+                    event = _decoder.decode(data)
+                else:
+                    entities.append((kind, _decoder.decode(data)))
+            snapshot = build_snapshot(cursor, event, entities)
+            body = _encoder.encode(snapshot)
+            # Both compressors release the GIL: on two cores the second form costs no extra wait.
+            br, gz = await asyncio.gather(asyncio.to_thread(_brotli, body), asyncio.to_thread(_gzip, body))
+            forms = Forms(body, br, gz, privacy)
+            try:
+                await asyncio.to_thread(self.encoded.save, cursor, forms)
+            except OSError as error:  # a full disk must not stop the programme: it is served from memory
+                log.warning("could not keep the programme's bytes in %s: %s", self.encoded.directory, error)
+        return EncodedProgramme(state.seq, cursor, forms, snapshot)
+
+    async def _notify(self, previous: str) -> None:
         cursor = self.cursor
         for listener in list(self._listeners):
             try:
-                await listener(cursor)
+                await listener(previous, cursor)
             except Exception:
                 log.exception("a programme-change listener failed")
 
@@ -364,12 +426,28 @@ class FeedService:
             except Exception:
                 log.exception("could not check the database for changes")
                 continue
-            await self._moved_to(state)
+            await self._advance(state)
 
 
-def _compress(body: bytes) -> tuple[bytes, bytes]:
-    """The smallest forms, for the programme: built once per cursor, downloaded by every phone."""
-    return gzip.compress(body, compresslevel=9, mtime=0), brotli.compress(body, quality=11)
+#: Compression of the programme, chosen by measurement on the 1,000-session programme (2.4 MB of JSON; figures in
+#: bench/results.md, "issue 15"): brotli quality 11 took 13 s of CPU for 459 KB, quality 6 0.35 s for 550 KB, and
+#: 7 and above cost far more time per byte saved; gzip level 9 took 0.16 s for 605 KB, level 6 0.10 s for 609 KB.
+PROGRAMME_BROTLI_QUALITY = 6
+PROGRAMME_GZIP_LEVEL = 6
+
+
+def _brotli(body: bytes) -> bytes:
+    return brotli.compress(body, quality=PROGRAMME_BROTLI_QUALITY)
+
+
+def _gzip(body: bytes) -> bytes:
+    return gzip.compress(body, compresslevel=PROGRAMME_GZIP_LEVEL, mtime=0)
+
+
+def _privacy_digest(floors: dict[tuple[str, str], int]) -> bytes:
+    """A digest of every privacy floor: equal digests, equally private programmes."""
+    text = "\n".join(f"{kind}\t{entity_id}\t{level}" for (kind, entity_id), level in sorted(floors.items()))
+    return hashlib.sha256(text.encode()).hexdigest().encode()
 
 
 #: Quick forms for change pages, which are small and many.

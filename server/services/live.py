@@ -34,6 +34,10 @@ MIN_HEADROOM = 256
 #: granian lets a worker hold at once (``MAX_OPEN_REQUESTS_PER_WORKER`` in :mod:`server.serving`, 20,000), and the
 #: rest stay for the requests that come and go.
 MAX_TOTAL_CEILING = 16_000
+#: Announcement events replayed to a resuming app at most (the newest programme poke always follows them).
+_MAX_BACKLOG = 1000
+#: Distinct resume points whose backlog is kept while the cursor stands still.
+_BACKLOG_CACHE_SIZE = 64
 #: What a refused client is told to wait, in seconds, before it opens a stream again.
 RETRY_AFTER_SECONDS = 30
 
@@ -91,23 +95,20 @@ class LiveHub:
 
     Args:
         db: The database.
-        seen: The programme sequence already published.
         max_per_address: Streams one address may hold open (``KUMPUL_LIVE_MAX_PER_ADDRESS``).
         max_total: Streams this worker holds open at most (``KUMPUL_LIVE_MAX_TOTAL``); None derives it from the
             file-descriptor limit (:func:`default_max_total`).
     """
 
-    def __init__(
-        self, db: Database, seen: int, *, max_per_address: int = MAX_PER_ADDRESS, max_total: int | None = None
-    ) -> None:
+    def __init__(self, db: Database, *, max_per_address: int = MAX_PER_ADDRESS, max_total: int | None = None) -> None:
         self.db = db
         self.max_per_address = max_per_address
         self.max_total = default_max_total() if max_total is None else max_total
         self._connections: set[Connection] = set()
         self._per_address: dict[str, int] = {}
-        self._seen = seen
-        self._publishing = asyncio.Lock()
         self._closed = False
+        self._backlogs: dict[tuple[str, int, str], asyncio.Future[list[LiveEvent]]] = {}
+        self._backlogs_at = ""
 
     @property
     def connections(self) -> int:
@@ -173,13 +174,33 @@ class LiveHub:
             connection.queue.put_nowait(None)
 
     async def events_since(self, cursor: Cursor, current: str) -> list[LiveEvent]:
-        """Announcements published or retracted after ``cursor``, then a poke with the current cursor."""
+        """Announcements published or retracted after ``cursor``, then a poke with the current cursor.
+
+        Only announcement rows are read (not every change since, which after an import is the whole programme),
+        and apps resuming from the same event id at the same cursor share one read: after an import, a thousand
+        apps reconnect with the same old ``Last-Event-ID`` at once.
+        """
+        key = (cursor.epoch, cursor.seq, current)
+        if self._backlogs_at != current:
+            self._backlogs_at = current
+            self._backlogs.clear()
+        backlog = self._backlogs.get(key)
+        if backlog is None:
+            backlog = asyncio.ensure_future(self._read_backlog(cursor, current))
+            if len(self._backlogs) < _BACKLOG_CACHE_SIZE:
+                self._backlogs[key] = backlog
+        try:
+            return list(await asyncio.shield(backlog))
+        except BaseException:
+            if self._backlogs.get(key) is backlog and backlog.done():
+                del self._backlogs[key]
+            raise
+
+    async def _read_backlog(self, cursor: Cursor, current: str) -> list[LiveEvent]:
         events: list[LiveEvent] = []
         async with self.db.read() as conn:
-            changes = await programme_store.changes_since(conn, cursor.seq, 1000)
+            changes = await programme_store.changes_of_kind_since(conn, "announcement", cursor.seq, _MAX_BACKLOG)
         for change in changes:
-            if change.kind != "announcement":
-                continue
             event_id = Cursor(cursor.epoch, change.seq).encode()
             if change.data is None:
                 events.append(LiveEvent("retracted", msgspec.json.encode({"id": change.id}).decode(), event_id))
@@ -188,19 +209,12 @@ class LiveHub:
         events.append(LiveEvent("programme", msgspec.json.encode({"cursor": current}).decode(), current))
         return events
 
-    async def programme_changed(self, cursor: str) -> None:
-        """Feed listener: publish what changed since the last call, in order and once.
+    async def programme_changed(self, previous: str, current: str) -> None:
+        """Feed listener: publish what changed between ``previous`` and ``current``.
 
-        With several workers the feed can learn of one write on two paths (its watcher, and a rebuild that
-        found a newer programme); the lock and the ``_seen`` mark keep events in sequence and unrepeated.
+        The feed owns the cursor and calls this once per move, in order (:meth:`FeedService._advance`).
         """
-        current = Cursor.decode(cursor)
-        async with self._publishing:
-            if current.seq <= self._seen:
-                return
-            since = Cursor(current.epoch, self._seen)
-            self._seen = current.seq
-            if not self._connections:
-                return
-            for event in await self.events_since(since, cursor):
-                self.publish(event)
+        if not self._connections:
+            return
+        for event in await self.events_since(Cursor.decode(previous), current):
+            self.publish(event)

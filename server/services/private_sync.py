@@ -5,6 +5,11 @@ database's write lock: a sync reads the stored states and their versions, merges
 check that nothing it read has changed and to write (optimistic concurrency; a bounded number of retries when
 another device of the same attendee got there first). One attendee's large documents therefore never make another
 attendee's small write wait for the merge.
+
+Notes (and the private agenda) are end-to-end encrypted: the server never merges them, it appends the frames a
+device sends to the document's log and hands each device the entries it lacks (``sync.vault``). Only their framing,
+key id and sizes are checked. The first encrypted write of a note deletes its plaintext copy from before notes
+were encrypted, and the space is wiped (``secure_delete``) and the write-ahead log checkpointed soon after.
 """
 
 from __future__ import annotations
@@ -15,20 +20,31 @@ from dataclasses import dataclass
 import aiosqlite
 
 from server.errors import Invalid, PayloadTooLarge, TooManyRequests, Unauthorized
+from server.services.attendees import KeyConflict
 from server.services.ratelimit import Limit, RateLimiter
 from server.storage import attendees as store
+from server.storage import vault
 from server.storage.attendees import AttendeeRow, StoredDoc
 from server.storage.db import Database
 from server.storage.programme import feed_state
+from server.storage.vault import StoredEntry
 from sync import (
     PROFILE,
     CursorError,
     DocPatch,
     DocumentError,
     DocUpdate,
+    KeyUpdate,
+    LogEntry,
+    LogPatch,
+    LogUpdate,
     SyncRequest,
     SyncResponse,
     check_doc_id,
+    check_log_update,
+    frame_key_id,
+    frames_of,
+    is_encrypted_kind,
     merge,
     missing_for,
     note_text_bytes,
@@ -39,6 +55,10 @@ MAX_NOTE_TEXT_BYTES = 100 * 1024
 #: The whole stored state of a note (text, formatting, metadata, anything else a client puts in it).
 MAX_NOTE_BYTES = 256 * 1024
 MAX_PROFILE_BYTES = 512 * 1024
+#: One encrypted document's log (its frames together); a compaction that makes it smaller is always accepted.
+MAX_LOG_BYTES = 256 * 1024
+#: Frames one request may append (each is a row): a resend of 2,000 small notes fits, a flood of tiny ones does not.
+MAX_FRAMES_PER_REQUEST = 5000
 MAX_DOCUMENTS = 2000
 #: What all of one attendee's documents may take together, unless the settings say otherwise.
 DEFAULT_QUOTA_BYTES = 5 * 1024 * 1024
@@ -61,6 +81,25 @@ class _Merged:
     state: bytes
     write: bool
     missing: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """One sent log after the write: where the reply starts and which versions the device itself appended."""
+
+    doc_id: str
+    since: int
+    appended: range
+    last: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Committed:
+    cursor: int
+    key_id: int
+    keyring: bytes | None
+    logs: list[_Written]
+    plaintext_deleted: bool
 
 
 class PrivateSyncService:
@@ -91,8 +130,26 @@ class PrivateSyncService:
                 check_doc_id(doc_id)
             except DocumentError as error:
                 raise Invalid(str(error), field=f"docs[{index}].id") from None
+            if is_encrypted_kind(doc_id):
+                raise Invalid(
+                    f"{doc_id} is end-to-end encrypted: send it in `logs`, encrypted on the device (the app updates"
+                    " itself when reloaded)",
+                    field=f"docs[{index}].id",
+                )
         if len(set(ids)) != len(ids):
             raise Invalid("a document is listed twice in one request", field="docs")
+        log_ids = [log.id for log in request.logs]
+        for index, log in enumerate(request.logs):
+            try:
+                check_log_update(log)
+            except DocumentError as error:
+                raise Invalid(f"logs[{index}] ({log.id[:80]}): {error}", field=f"logs[{index}]") from None
+        if len(set(log_ids)) != len(log_ids):
+            raise Invalid("an encrypted document is listed twice in one request", field="logs")
+        if sum(len(frames_of(log)) for log in request.logs) > MAX_FRAMES_PER_REQUEST:
+            raise PayloadTooLarge(
+                f"at most {MAX_FRAMES_PER_REQUEST} frames in one request; send the rest in the next one",
+            )
 
         for _ in range(MERGE_ATTEMPTS):
             async with self.db.snapshot() as conn:
@@ -105,64 +162,149 @@ class PrivateSyncService:
                 since, resend = private_since(request.cursor, epoch=epoch, seq=seq)
             except CursorError as error:
                 raise Invalid(str(error), field="cursor") from None
-            merged = await asyncio.to_thread(_merge_all, stored, request.docs)
+            merged = await asyncio.to_thread(_merge_all, stored, request.docs) if request.docs else []
             async with self.db.write() as conn:
-                cursor = await self._commit(conn, attendee.id, stored, merged)
-            if cursor is not None:
+                committed = await self._commit(conn, attendee, stored, merged, request.logs)
+            if committed is not None:
                 break
         else:
             raise TooManyRequests(
                 "another device of yours kept changing these documents while they were merged; sync again",
                 retry_after=1,
             )
+        if committed.plaintext_deleted:
+            self.db.wipe_soon()
+        cursor = committed.cursor
 
         replies = [DocPatch(item.doc_id, item.missing) for item in merged if item.missing != _EMPTY_UPDATE]
-        changed, until = await self._changed_elsewhere(attendee.id, set(ids), since, cursor)
+        log_replies, budget_left = await self._sent_logs(attendee.id, committed.logs)
+        changed, logs_changed, until = await self._changed_elsewhere(
+            attendee.id, set(ids), set(log_ids), since, cursor, budget_left
+        )
         replies += changed
-        return SyncResponse(cursor=f"{epoch}.{until}", docs=replies, resend=resend, more=until < cursor)
+        key = None
+        if request.key_id < committed.key_id:
+            key = await self._key_for(attendee, committed.key_id, committed.keyring)
+        return SyncResponse(
+            cursor=f"{epoch}.{until}",
+            docs=replies,
+            resend=resend,
+            more=until < cursor or budget_left < 0,
+            logs=log_replies + logs_changed,
+            key_id=committed.key_id,
+            key=key,
+        )
 
-    async def _changed_elsewhere(
-        self, attendee_id: str, sent: set[str], since: int, cursor: int
-    ) -> tuple[list[DocPatch], int]:
-        """The documents not sent that changed in ``(since, cursor]``, oldest first, up to the reply budget.
+    async def _key_for(self, attendee: AttendeeRow, key_id: int, keyring: bytes | None) -> KeyUpdate:
+        async with self.db.read() as conn:
+            wrapped = await vault.wrapped_for(conn, attendee.device_id, key_id)
+        return KeyUpdate(key_id, wrapped, keyring)
+
+    async def _sent_logs(self, attendee_id: str, written: list[_Written]) -> tuple[list[LogPatch], int]:
+        """For each log the device sent, the entries it lacks (not the ones it appended), within the reply budget.
 
         Returns:
-            The documents, and the sequence they bring the client up to (``cursor`` when all of them fit).
+            The patches, and what is left of the budget (negative: a log was left out; the device asks again).
         """
+        patches: list[LogPatch] = []
+        budget = MAX_REPLY_BYTES
         async with self.db.snapshot() as conn:
-            changed = await store.doc_sizes_changed_between(conn, attendee_id, since, cursor)
-            chosen: list[str] = []
+            for item in written:
+                entries = [
+                    entry
+                    for entry in await vault.entries_after(conn, attendee_id, item.doc_id, item.since)
+                    if entry.version not in item.appended
+                ]
+                size = sum(len(entry.frame) for entry in entries)
+                if entries and size > budget and patches:
+                    # Left for the next round trip: the device still has `since` for it, and `more` says to ask.
+                    patches.append(LogPatch(item.doc_id, item.since, []))
+                    budget = -1
+                    continue
+                budget -= size
+                last = max([item.last, *(entry.version for entry in entries)])
+                patches.append(LogPatch(item.doc_id, last, [_entry(entry) for entry in entries]))
+        return patches, budget
+
+    async def _changed_elsewhere(
+        self, attendee_id: str, sent: set[str], sent_logs: set[str], since: int, cursor: int, budget: int
+    ) -> tuple[list[DocPatch], list[LogPatch], int]:
+        """The documents and log entries not sent that changed in ``(since, cursor]``, oldest first, up to the
+        reply budget (at least one when nothing else was answered).
+
+        Returns:
+            The plaintext documents, the log entries by document, and the sequence they bring the client up to
+            (``cursor`` when all of them fit).
+        """
+        budget = max(budget, 0)
+        async with self.db.snapshot() as conn:
+            changed = await vault.changed_between(conn, attendee_id, since, cursor)
+            chosen_docs: list[str] = []
+            chosen_seqs: list[int] = []
             total, until = 0, cursor
-            for doc_id, seq, size in changed:
-                if chosen and total + size > MAX_REPLY_BYTES:
+            for kind, doc_id, seq, size in changed:
+                if (chosen_docs or chosen_seqs or budget < MAX_REPLY_BYTES) and total + size > budget:
                     until = seq - 1
                     break
-                if doc_id not in sent:
-                    chosen.append(doc_id)
+                if kind == "doc" and doc_id not in sent:
+                    chosen_docs.append(doc_id)
                     total += size
-            states = await store.get_docs(conn, attendee_id, chosen)
-        return [DocPatch(doc_id, states[doc_id].state) for doc_id in chosen if doc_id in states], until
+                elif kind == "log" and doc_id not in sent_logs:
+                    chosen_seqs.append(seq)
+                    total += size
+            states = await store.get_docs(conn, attendee_id, chosen_docs)
+            entries = await vault.entries_by_seq(conn, attendee_id, chosen_seqs)
+        by_doc: dict[str, list[StoredEntry]] = {}
+        for entry in entries:
+            by_doc.setdefault(entry.doc_id, []).append(entry)
+        logs = [
+            LogPatch(
+                doc_id, max(entry.version for entry in items), [_entry(entry) for entry in sorted(items, key=_version)]
+            )
+            for doc_id, items in by_doc.items()
+        ]
+        return [DocPatch(doc_id, states[doc_id].state) for doc_id in chosen_docs if doc_id in states], logs, until
 
     async def _commit(
-        self, conn: aiosqlite.Connection, attendee_id: str, stored: dict[str, StoredDoc], merged: list[_Merged]
-    ) -> int | None:
-        """Write the merged documents if none changed since they were read; the new sequence, or None to retry."""
+        self,
+        conn: aiosqlite.Connection,
+        attendee: AttendeeRow,
+        stored: dict[str, StoredDoc],
+        merged: list[_Merged],
+        logs: list[LogUpdate],
+    ) -> _Committed | None:
+        """Write the merged documents and the log entries, if no merged document changed since it was read.
+
+        Returns:
+            The new sequence and what was written; None to merge again.
+        """
+        attendee_id = attendee.id
         current = await store.doc_seq(conn, attendee_id)
-        if current is None:
+        key = await vault.current_key(conn, attendee_id)
+        if current is None or key is None:
             raise _erased()
-        if not merged:
-            return current
+        key_id, keyring = key
+        _check_keys(logs, key_id)
         versions = await store.doc_versions(conn, attendee_id, [item.doc_id for item in merged])
         if versions != {doc_id: doc.seq for doc_id, doc in stored.items()}:
             return None
         writes = [item for item in merged if item.write]
-        if not writes:
-            return current
-        added = sum(1 for item in writes if item.before is None)
-        if added and await store.count_docs(conn, attendee_id) + added > MAX_DOCUMENTS:
+        heads = await vault.log_heads(conn, attendee_id, [log.id for log in logs]) if logs else {}
+        plans = [await _plan(conn, attendee_id, log, heads.get(log.id)) for log in logs]
+
+        added = sum(1 for item in writes if item.before is None) + sum(
+            1 for log in logs if log.id not in heads and frames_of(log)
+        )
+        if added and await vault.count_documents(conn, attendee_id) + added > MAX_DOCUMENTS:
             raise PayloadTooLarge(f"at most {MAX_DOCUMENTS} documents per attendee; this would exceed it")
-        before = await store.stored_bytes(conn, attendee_id)
-        after = before + sum(len(item.state) - (len(item.before.state) if item.before else 0) for item in writes)
+        before = await store.stored_bytes(conn, attendee_id) + await vault.log_bytes(conn, attendee_id)
+        plaintext = await store.get_docs(conn, attendee_id, [plan.doc_id for plan in plans if plan.writes])
+        after = (
+            before
+            + sum(len(item.state) - (len(item.before.state) if item.before else 0) for item in writes)
+            + sum(plan.growth for plan in plans)
+            - sum(len(doc.state) for doc in plaintext.values())
+        )
         if after > self.quota_bytes and after > before:
             raise PayloadTooLarge(
                 f"your documents would take {after:,} bytes, over your storage quota of {self.quota_bytes:,} bytes"
@@ -175,7 +317,109 @@ class PrivateSyncService:
                 raise _erased()
             await store.put_doc(conn, attendee_id, item.doc_id, item.state, seq)
             current = seq
-        return current
+        written = []
+        for plan in plans:
+            count = plan.new_rows
+            if count:
+                first = await vault.take_seqs(conn, attendee_id, count)
+                if first is None:
+                    raise _erased()
+                current = first + count - 1
+                await plan.apply(conn, attendee_id, first)
+            written.append(_Written(plan.doc_id, plan.since, plan.appended, plan.last))
+        deleted = await vault.delete_plaintext(conn, attendee_id, list(plaintext)) if plaintext else 0
+        await vault.touch_device(conn, attendee.device_id)
+        return _Committed(current, key_id, keyring, written, deleted > 0)
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What one log update will write, decided inside the write transaction before anything is written."""
+
+    doc_id: str
+    #: Where the reply for this log starts: the device's ``since``, or 0 when the server is behind it (restored).
+    since: int
+    last: int
+    appended: range
+    append: list[bytes]
+    snapshot: tuple[int, bytes] | None
+    growth: int
+
+    @property
+    def writes(self) -> bool:
+        return bool(self.append) or self.snapshot is not None
+
+    @property
+    def new_rows(self) -> int:
+        return len(self.append) + (1 if self.snapshot is not None else 0)
+
+    async def apply(self, conn: aiosqlite.Connection, attendee_id: str, first_seq: int) -> None:
+        seq = first_seq
+        if self.snapshot is not None:
+            up_to, frame = self.snapshot
+            await vault.drop_up_to(conn, attendee_id, self.doc_id, up_to)
+            await vault.add_entry(conn, attendee_id, self.doc_id, up_to, snapshot=True, frame=frame, seq=seq)
+            seq += 1
+        for version, frame in zip(self.appended, self.append, strict=True):
+            await vault.add_entry(conn, attendee_id, self.doc_id, version, snapshot=False, frame=frame, seq=seq)
+            seq += 1
+
+
+async def _plan(conn: aiosqlite.Connection, attendee_id: str, log: LogUpdate, head: vault.LogHead | None) -> _Plan:
+    """Decide what ``log`` writes: new versions for its appends, whether its snapshot still applies, the size.
+
+    Raises:
+        PayloadTooLarge: The log would grow over its limit.
+    """
+    last = head.last if head else 0
+    since = log.since if log.since <= last else 0
+    append = list(log.append)
+    if head is not None and append:
+        # A replayed request (a retry whose answer was lost) appends nothing twice.
+        replayed = await vault.present(conn, attendee_id, log.id, append)
+        append = [frame for frame in append if frame not in replayed]
+    snapshot = None
+    removed = 0
+    if log.snapshot is not None and head is not None:
+        up_to = log.snapshot.up_to
+        # A snapshot the server cannot place (it is behind the device, or another device compacted further) is
+        # dropped: nothing is lost, since every entry stays until a snapshot that covers it is stored.
+        if up_to <= last and head.snapshot < up_to:
+            snapshot = (up_to, log.snapshot.frame)
+            removed = await vault.bytes_up_to(conn, attendee_id, log.id, up_to)
+    appended = range(last + 1, last + 1 + len(append))
+    growth = sum(len(frame) for frame in append) + (len(snapshot[1]) if snapshot else 0) - removed
+    size = (head.size if head else 0) + growth
+    if size > MAX_LOG_BYTES and growth > 0:
+        raise PayloadTooLarge(
+            f"the note {log.id} would take {size:,} bytes encrypted, over the limit of {_size(MAX_LOG_BYTES)} per"
+            " document; compact it (send a snapshot) or make it smaller; it is kept on your device"
+        )
+    return _Plan(log.id, since, appended.stop - 1 if append else last, appended, append, snapshot, growth)
+
+
+def _check_keys(logs: list[LogUpdate], key_id: int) -> None:
+    """Refuse every frame not under the attendee's current notebook key, before anything is written."""
+    for log in logs:
+        for frame in frames_of(log):
+            used = frame_key_id(frame)
+            if used != key_id:
+                if key_id == 0:
+                    detail = "no notebook key is registered yet: register key 1 first (POST /api/attendees/me/keys)"
+                else:
+                    detail = (
+                        f"{log.id} was encrypted under key {used}, but the notebook key is now key {key_id}: sync to"
+                        " get the new key and encrypt again; nothing was written"
+                    )
+                raise KeyConflict(detail, key_id=key_id)
+
+
+def _entry(entry: StoredEntry) -> LogEntry:
+    return LogEntry(entry.version, "snapshot" if entry.snapshot else "update", entry.frame)
+
+
+def _version(entry: StoredEntry) -> int:
+    return entry.version
 
 
 def _erased() -> Unauthorized:

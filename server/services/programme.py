@@ -6,6 +6,7 @@ programme's ETag. Reads of the whole programme go through :mod:`server.services.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import uuid
 import zoneinfo
@@ -330,14 +331,17 @@ def describe_update(kind: str, before: Any, after: Any) -> tuple[str, str, str, 
 
 def explicit_fields(entity: msgspec.Struct) -> set[str]:
     """Fields of a new entity that differ from their defaults, i.e. that the sender set."""
-    defaults = type(entity)(**{f: getattr(entity, f) for f in _required_fields(entity)})
+    defaults = type(entity)(**{f: getattr(entity, f) for f in _required_fields(type(entity))})
     return {f for f in entity.__struct_fields__ if getattr(entity, f) != getattr(defaults, f)}
 
 
-def _required_fields(entity: msgspec.Struct) -> list[str]:
-    info = msgspec.inspect.type_info(type(entity))
+@functools.cache
+def _required_fields(kind: type[msgspec.Struct]) -> tuple[str, ...]:
+    """The required fields of a Struct type, inspected once per type: an import asks for every entity, and the
+    inspection was 60 % of a 1,000-session import's time inside its write transaction."""
+    info = msgspec.inspect.type_info(kind)
     assert isinstance(info, msgspec.inspect.StructType)
-    return [field.name for field in info.fields if field.required]
+    return tuple(field.name for field in info.fields if field.required)
 
 
 def _anonymised(speaker: Speaker, explicit: set[str]) -> Speaker:

@@ -15,7 +15,7 @@ import msgspec
 
 from server.errors import Conflict
 from server.schemas.programme import Session, Speaker
-from server.storage import history
+from server.storage import history, releases
 from server.storage import programme as store
 
 _SPEAKER = msgspec.json.Decoder(Speaker)
@@ -89,7 +89,7 @@ def refuse_loosening(entity: Any, floor: int) -> None:
 
 
 async def forget_former_names(conn: aiosqlite.Connection, speaker: Any) -> None:
-    """Name an anonymous speaker by their pseudonym alone in every history entry about them.
+    """Name an anonymous speaker by their pseudonym alone in every history entry and every stored release.
 
     The summaries start with the entity's name (``Siti Rahayu`` or ``Siti Rahayu: bio, organisation``);
     each entry about the speaker, from before they were anonymous, from while they had another
@@ -98,6 +98,7 @@ async def forget_former_names(conn: aiosqlite.Connection, speaker: Any) -> None:
     """
     if not (isinstance(speaker, Speaker) and speaker.anonymous):
         return
+    await releases.forget_speaker(conn, msgspec.to_builtins(speaker))
     for entry in await history.entries_about(conn, "speaker", speaker.id):
         _, _, fields = entry.summary.rpartition(": ")
         named = fields and all(field in _SPEAKER_FIELDS for field in fields.split(", "))

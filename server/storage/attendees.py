@@ -13,6 +13,8 @@ class AttendeeRow:
     id: str
     participation: str | None
     language: str | None
+    #: The device whose token authenticated the request.
+    device_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,22 +30,32 @@ async def add_attendee(conn: aiosqlite.Connection, attendee_id: str) -> None:
     )
 
 
-async def add_token(conn: aiosqlite.Connection, attendee_id: str, token_hash: bytes) -> None:
+async def add_token(
+    conn: aiosqlite.Connection,
+    attendee_id: str,
+    token_hash: bytes,
+    device_id: str,
+    *,
+    name: str | None = None,
+    public_key: bytes | None = None,
+    proof: bytes | None = None,
+) -> None:
+    """Add a device: its token (hashed), public id, name and public key."""
     await conn.execute(
-        "INSERT INTO attendee_tokens (token_hash, attendee_id, created_at)"
-        " VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'))",
-        (token_hash, attendee_id),
+        "INSERT INTO attendee_tokens (token_hash, attendee_id, created_at, device_id, name, public_key, proof,"
+        " last_seen_at) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'), ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'))",
+        (token_hash, attendee_id, device_id, name, public_key, proof),
     )
 
 
 async def attendee_by_token_hash(conn: aiosqlite.Connection, token_hash: bytes) -> AttendeeRow | None:
     async with conn.execute(
-        "SELECT a.id, a.participation, a.language FROM attendee_tokens t JOIN attendees a ON a.id = t.attendee_id"
-        " WHERE t.token_hash = ?",
+        "SELECT a.id, a.participation, a.language, t.device_id FROM attendee_tokens t"
+        " JOIN attendees a ON a.id = t.attendee_id WHERE t.token_hash = ?",
         (token_hash,),
     ) as cur:
         row = await cur.fetchone()
-    return AttendeeRow(row[0], row[1], row[2]) if row else None
+    return AttendeeRow(row[0], row[1], row[2], row[3]) if row else None
 
 
 async def update_profile(
@@ -74,6 +86,16 @@ async def add_link_code(conn: aiosqlite.Connection, attendee_id: str, code_hash:
         "INSERT INTO link_codes (code_hash, attendee_id, expires_at) VALUES (?, ?, ?)",
         (code_hash, attendee_id, expires_at),
     )
+
+
+async def peek_link_code(conn: aiosqlite.Connection, code_hash: bytes, now: str) -> str | None:
+    """The attendee of a valid code, without using it; None when unknown, used or expired."""
+    async with conn.execute(
+        "SELECT attendee_id FROM link_codes WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?",
+        (code_hash, now),
+    ) as cur:
+        row = await cur.fetchone()
+    return row[0] if row else None
 
 
 async def redeem_link_code(conn: aiosqlite.Connection, code_hash: bytes, now: str) -> str | None:

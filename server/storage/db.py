@@ -94,6 +94,7 @@ class Database:
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._all_readers: list[aiosqlite.Connection] = []
         self._write_lock = asyncio.Lock()
+        self._wipe: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         """Open the connections and apply pending migrations."""
@@ -109,6 +110,9 @@ class Database:
 
     async def close(self) -> None:
         """Close every connection."""
+        if self._wipe is not None:
+            self._wipe.cancel()
+            self._wipe = None
         for conn in self._all_readers:
             await conn.close()
         self._all_readers.clear()
@@ -142,6 +146,42 @@ class Database:
             except BaseException:
                 await _rollback(conn)
                 raise
+
+    def wipe_soon(self) -> None:
+        """Empty the write-ahead log soon, after a write deleted what must not stay on disk (plaintext notes).
+
+        ``secure_delete`` overwrites deleted rows in the pages a transaction writes, but until a checkpoint the old
+        page images stay in the write-ahead log and the database file; ``wal_checkpoint(TRUNCATE)`` copies the wiped
+        pages over them and empties the log. Readers of other processes can hold the log for a moment, so the
+        checkpoint is retried a few times; deletions that come meanwhile share it.
+        """
+        if self._wipe is None or self._wipe.done():
+            self._wipe = asyncio.get_running_loop().create_task(self._checkpoint_until_empty())
+
+    async def wiped(self) -> None:
+        """Wait for the checkpoint :meth:`wipe_soon` started, if one is under way."""
+        if self._wipe is not None:
+            await asyncio.shield(self._wipe)
+
+    async def checkpoint(self) -> bool:
+        """``wal_checkpoint(TRUNCATE)`` between writes; whether the log is now empty (False: a reader held it)."""
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        async with self._write_lock, self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+            row = await cur.fetchone()
+        return row is not None and int(row[0]) == 0
+
+    async def _checkpoint_until_empty(self) -> None:
+        for attempt in range(8):
+            try:
+                if await self.checkpoint():
+                    return
+            except sqlite3.OperationalError as error:
+                if not transient(error):
+                    raise
+            # A reader of another process holds the log: give it a moment (0.05 s, then longer, up to ~6 s in all).
+            await asyncio.sleep(0.05 * 2**attempt)
+        log.warning("the write-ahead log could not be emptied after deleting plaintext notes; the next checkpoint will")
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:

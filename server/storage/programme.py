@@ -126,6 +126,22 @@ async def changes_since(conn: aiosqlite.Connection, seq: int, limit: int) -> lis
     return [StoredChange(row[0], row[1], row[2], row[3].encode() if row[3] is not None else None) for row in rows]
 
 
+async def changes_of_kind_since(conn: aiosqlite.Connection, kind: str, seq: int, limit: int) -> list[StoredChange]:
+    """Upserts and tombstones of one ``kind`` after ``seq``, in sequence order, at most ``limit``.
+
+    Both tables' primary keys start with ``kind``, so this reads only that kind's rows, however many changes of
+    other kinds (a whole import) lie after ``seq``.
+    """
+    async with conn.execute(
+        "SELECT kind, id, seq, data FROM entities WHERE kind = :kind AND seq > :seq"
+        " UNION ALL SELECT kind, id, seq, NULL FROM tombstones WHERE kind = :kind AND seq > :seq"
+        " ORDER BY seq LIMIT :limit",
+        {"kind": kind, "seq": seq, "limit": limit},
+    ) as cur:
+        rows = await cur.fetchall()
+    return [StoredChange(row[0], row[1], row[2], row[3].encode() if row[3] is not None else None) for row in rows]
+
+
 async def purge_tombstones(conn: aiosqlite.Connection, older_than: str) -> int:
     """Drop tombstones deleted before ``older_than`` (ISO 8601 UTC) and raise the floor past them.
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from server.storage import vault
 from server.storage.db import BUSY_TIMEOUT_MS, Database
 
 #: How each kind of attendee data is counted, in the order it is reported.
@@ -27,6 +28,8 @@ _COUNTS = {
     "device_tokens": "SELECT count(*) FROM attendee_tokens",
     "link_codes": "SELECT count(*) FROM link_codes",
     "documents": "SELECT count(*) FROM documents",
+    "encrypted_entries": "SELECT count(*) FROM doc_log",
+    "wrapped_keys": "SELECT count(*) FROM wrapped_keys",
     "calendar_feeds": "SELECT count(*) FROM attendees WHERE calendar_key_hash IS NOT NULL",
     "push_subscriptions": "SELECT count(*) FROM push_subscriptions",
     "push_messages": "SELECT count(*) FROM push_outbox",
@@ -36,6 +39,8 @@ _DELETES = (
     "DELETE FROM push_outbox",
     "DELETE FROM push_subscriptions",
     "DELETE FROM documents",
+    "DELETE FROM doc_log",
+    "DELETE FROM wrapped_keys",
     "DELETE FROM link_codes",
     "DELETE FROM attendee_tokens",
     "DELETE FROM attendees",
@@ -50,6 +55,8 @@ class AttendeeData:
     device_tokens: int
     link_codes: int
     documents: int
+    encrypted_entries: int
+    wrapped_keys: int
     calendar_feeds: int
     push_subscriptions: int
     push_messages: int
@@ -117,3 +124,23 @@ async def purge_attendees(db: Database) -> tuple[AttendeeData, Reclaimed]:
         removed = await delete_attendee_data(conn)
     reclaimed = await asyncio.to_thread(reclaim_space, db.path)
     return removed, reclaimed
+
+
+async def purge_plaintext_notes(db: Database) -> tuple[int, Reclaimed]:
+    """Remove the plaintext notes left from before notes were end-to-end encrypted, then wipe the space.
+
+    A device that comes back encrypts and uploads its notes and the server deletes their plaintext at once; this
+    removes the notes of attendees who never came back (their devices still hold them).
+
+    Returns:
+        How many notes were removed, and whether the write-ahead log could be emptied too.
+    """
+    async with db.write() as conn:
+        removed = await vault.delete_plaintext_notes(conn)
+    reclaimed = await asyncio.to_thread(reclaim_space, db.path)
+    return removed, reclaimed
+
+
+async def count_plaintext_notes(db: Database) -> int:
+    async with db.read() as conn:
+        return await vault.count_plaintext_notes(conn)

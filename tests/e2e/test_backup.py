@@ -19,6 +19,7 @@ from tests.sync_devices import Device
 
 
 def sync(url: str, device: Device) -> None:
+    device.ready_sync(url)
     response = httpx.post(f"{url}/api/me/sync", json=device.request_body(), headers=device.headers, timeout=30)
     assert response.status_code == 200, response.text
     device.receive(response.json())
@@ -108,7 +109,7 @@ def test_a_backup_taken_while_serving_restores_into_a_working_server(
                 assert stale.status_code == 410, "a phone's cursor from before the restore refetches the programme"
                 titles = [a["title"] for a in httpx.get(f"{url}/api/programme").json()["announcements"]]
                 assert "Shuttle at 17:30" in titles
-                laptop = Device(attendee["token"])
+                laptop = phone.linked(attendee["token"])
                 sync(url, laptop)
                 assert str(laptop.text(note)) == "Ask the panel about remedy for survivors."
                 # The stored push subscription works with the restored key: the service checks k and decrypts.

@@ -92,13 +92,9 @@ def _count(db: Path, sql: str) -> int:
         return -1
 
 
-def test_confclerk_imports_every_speaker(server: RunningServer, display: str, tmp_path: Path) -> None:
-    programme = httpx.get(f"{server.url}/api/programme").json()
-    scheduled = [s for s in programme["sessions"] if s["status"] == "scheduled"]
-    speakers = {sid for session in scheduled for sid in session["speakerIds"]}
-    links = sum(len(set(session["speakerIds"])) for session in scheduled)
-    assert speakers
-
+def _confclerk_import(url: str, display: str, tmp_path: Path, sessions: int, links: int) -> Path:
+    """Have ConfClerk load the schedule at ``url`` until it holds ``sessions`` events and ``links`` event-person
+    links; its database."""
     home = tmp_path / "home"
     runtime = tmp_path / "run"
     runtime.mkdir(mode=0o700)
@@ -109,10 +105,7 @@ def test_confclerk_imports_every_speaker(server: RunningServer, display: str, tm
     with _running(["confclerk"], env, log):  # the first start creates ConfClerk's database
         _until("its database", lambda: _count(db, "SELECT count(*) FROM conference") == 0)
     with contextlib.closing(sqlite3.connect(db)) as conn, conn:
-        conn.execute(
-            "INSERT INTO conference (title, start, end, active, url) VALUES ('Kumpul', 0, 0, 1, ?)",
-            (f"{server.url}/api/schedule.xml",),
-        )
+        conn.execute("INSERT INTO conference (title, start, end, active, url) VALUES ('Kumpul', 0, 0, 1, ?)", (url,))
 
     with _running(["confclerk"], env, log):
         windows = subprocess.run(
@@ -134,10 +127,21 @@ def test_confclerk_imports_every_speaker(server: RunningServer, display: str, tm
         _until("the reload to start", reload_until_it_starts)
         events, people = "SELECT count(*) FROM event", "SELECT count(*) FROM event_person"
         _until(
-            f"{len(scheduled)} events and {links} event-person links",
-            lambda: _count(db, events) == len(scheduled) and _count(db, people) == links,
+            f"{sessions} events and {links} event-person links",
+            lambda: _count(db, events) == sessions and _count(db, people) == links,
             db,
         )
+    return db
+
+
+def test_confclerk_imports_every_speaker(server: RunningServer, display: str, tmp_path: Path) -> None:
+    programme = httpx.get(f"{server.url}/api/programme").json()
+    scheduled = [s for s in programme["sessions"] if s["status"] == "scheduled"]
+    speakers = {sid for session in scheduled for sid in session["speakerIds"]}
+    links = sum(len(set(session["speakerIds"])) for session in scheduled)
+    assert speakers
+
+    db = _confclerk_import(f"{server.url}/api/schedule.xml", display, tmp_path, len(scheduled), links)
 
     assert _count(db, "SELECT count(*) FROM person") == len(speakers)
     assert _count(db, "SELECT count(*) FROM event_person") == links
@@ -145,3 +149,24 @@ def test_confclerk_imports_every_speaker(server: RunningServer, display: str, tm
     with contextlib.closing(sqlite3.connect(db)) as conn:
         names = {row[0] for row in conn.execute("SELECT name FROM person")}
     assert names == {s["name"] for s in programme["speakers"] if s["id"] in speakers}
+
+
+def test_confclerk_reads_a_named_version_as_published(server: RunningServer, display: str, tmp_path: Path) -> None:
+    editor = {"Authorization": f"Bearer {server.organiser_token('editor')}"}
+    programme = httpx.get(f"{server.url}/api/programme").json()
+    scheduled = [s for s in programme["sessions"] if s["status"] == "scheduled"]
+    links = sum(len(set(session["speakerIds"])) for session in scheduled)
+    published = httpx.post(f"{server.url}/api/admin/releases", json={"name": "v1"}, headers=editor)
+    assert published.status_code == 201, published.text
+    # After the release: one session cancelled, another retitled. Version v1 still has them as they were.
+    first, second = scheduled[0], scheduled[1]
+    for session_id, change in ((first["id"], {"status": "cancelled"}), (second["id"], {"title": "Retitled later"})):
+        edited = httpx.patch(f"{server.url}/api/admin/sessions/{session_id}", json=change, headers=editor)
+        assert edited.status_code == 200, edited.text
+
+    db = _confclerk_import(f"{server.url}/api/schedule.xml?version=v1", display, tmp_path, len(scheduled), links)
+
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        titles = {row[0] for row in conn.execute("SELECT title FROM event")}
+    assert {first["title"], second["title"]} <= titles
+    assert "Retitled later" not in titles

@@ -142,9 +142,10 @@ def every_write(world: World) -> list[tuple[str, Callable[[], httpx.Response]]]:
     event = {**world.programme["event"], "venueName": "Another venue"}
     changed = {**world.programme, "event": event}
     changed["sessions"] = [{**s, "title": f"{s['title']}!"} for s in world.programme["sessions"]]
-    note = Device(world.attendee.headers["Authorization"].removeprefix("Bearer "))
+    note = world.attendee.linked(world.attendee.headers["Authorization"].removeprefix("Bearer "))
     note.text(NOTE_AFTER).insert(0, "Written after the disk was full.")
     note.edit(NOTE_AFTER)
+    note.ready_sync(url)
 
     def call(method: str, path: str, **kwargs: Any) -> Callable[[], httpx.Response]:
         kwargs.setdefault("headers", admin)
@@ -237,6 +238,7 @@ def prepare(setup: SmallDiskServer, push: PushService) -> World:
     attendee = Device(ok(httpx.post(f"{url}/api/attendees"))["token"])
     attendee.text(NOTE_BEFORE).insert(0, "Written before the disk was full.")
     attendee.edit(NOTE_BEFORE)
+    attendee.ready_sync(url)
     attendee.receive(ok(httpx.post(f"{url}/api/me/sync", json=attendee.request_body(), headers=attendee.headers)))
     ok(httpx.post(f"{url}/api/attendees/me/calendar", headers=attendee.headers))
     code = ok(httpx.post(f"{url}/api/attendees/me/link-code", headers=attendee.headers))["code"]
@@ -269,7 +271,8 @@ def prepare(setup: SmallDiskServer, push: PushService) -> World:
 def everything(world: World) -> dict[str, Any]:
     """What the server holds, as its reads show it."""
     url, admin = world.url, world.admin
-    me = Device(world.attendee.headers["Authorization"].removeprefix("Bearer "))
+    me = world.attendee.linked(world.attendee.headers["Authorization"].removeprefix("Bearer "))
+    me.ready_sync(url)
     me.receive(httpx.post(f"{url}/api/me/sync", json=me.request_body(), headers=me.headers).json())
     return {
         "programme": httpx.get(f"{url}/api/programme").json(),

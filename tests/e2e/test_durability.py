@@ -12,21 +12,22 @@ import httpx
 from pycrdt import Doc, Text
 
 from tests.e2e.conftest import start_server, stop_server
-from tests.sync_devices import Device, b64
+from tests.sync_devices import Device, Notebook, b64, seal
 
 ATTENDEES = 10
 REQUESTS = 200
 KILL_AFTER = 40
 
 
-def note_request(text: str) -> tuple[str, dict[str, Any]]:
+def note_request(notebook: Notebook, text: str) -> tuple[str, dict[str, Any]]:
     doc_id = f"note:{uuid.uuid4()}"
     doc: Doc[Text] = Doc()
     doc["body"] = Text(text)
-    return doc_id, {"cursor": None, "docs": [{"id": doc_id, "update": b64(doc.get_update())}]}
+    frame = seal(notebook, doc_id, "update", doc.get_update())
+    return doc_id, {"cursor": None, "keyId": 1, "logs": [{"id": doc_id, "append": [b64(frame)]}]}
 
 
-async def send_all(url: str, tokens: list[str], kill: Any) -> dict[str, str]:
+async def send_all(url: str, tokens: list[str], notebooks: dict[str, Notebook], kill: Any) -> dict[str, str]:
     """Send every request at once; kill the server after the first acknowledgements arrive."""
     acknowledged: dict[str, str] = {}
     limits = httpx.Limits(max_connections=REQUESTS)
@@ -34,8 +35,8 @@ async def send_all(url: str, tokens: list[str], kill: Any) -> dict[str, str]:
 
         async def one(index: int) -> None:
             text = f"note {index}: every word matters"
-            doc_id, body = note_request(text)
             token = tokens[index % len(tokens)]
+            doc_id, body = note_request(notebooks[token], text)
             try:
                 response = await client.post("/api/me/sync", json=body, headers={"Authorization": f"Bearer {token}"})
             except httpx.TransportError:
@@ -49,10 +50,20 @@ async def send_all(url: str, tokens: list[str], kill: Any) -> dict[str, str]:
     return acknowledged
 
 
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 def test_acknowledged_updates_survive_kill_9(tmp_path: Path) -> None:
     server = start_server(tmp_path / "kumpul.db")
     tokens = [httpx.post(f"{server.url}/api/attendees").json()["token"] for _ in range(ATTENDEES)]
-    acknowledged = asyncio.run(send_all(server.url, tokens, lambda: server.process.send_signal(signal.SIGKILL)))
+    notebooks = {token: Notebook.new() for token in tokens}
+    for token in tokens:
+        key = {"keyId": 1, "previous": 0, "wrapped": []}
+        registered = httpx.post(f"{server.url}/api/attendees/me/keys", json=key, headers=bearer(token))
+        assert registered.status_code == 200, registered.text
+    kill = lambda: server.process.send_signal(signal.SIGKILL)  # noqa: E731
+    acknowledged = asyncio.run(send_all(server.url, tokens, notebooks, kill))
     server.process.wait(timeout=10)
     assert server.process.returncode == -signal.SIGKILL
     assert len(acknowledged) >= KILL_AFTER
@@ -61,7 +72,7 @@ def test_acknowledged_updates_survive_kill_9(tmp_path: Path) -> None:
     try:
         found: dict[str, str] = {}
         for token in tokens:
-            device = Device(token)
+            device = Device(token, notebooks[token])
             response = httpx.post(f"{again.url}/api/me/sync", json=device.request_body(), headers=device.headers)
             assert response.status_code == 200
             device.receive(response.json())

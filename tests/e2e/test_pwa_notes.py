@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from playwright.sync_api import Locator, Page, expect
-from pycrdt import Doc, Map, Text
 
 from tests.e2e.conftest import (
     DESKTOP,
@@ -27,31 +25,21 @@ from tests.e2e.conftest import (
     session_link,
     wait_until_offline_ready,
 )
+from tests.e2e.vault_checks import (
+    bookmarked,
+    follow_link,
+    identity,
+    note_bodies,
+    private_value,
+    server_docs,
+    vault_keys,
+)
 
 #: Both devices must show each other's offline work within a few seconds of reconnecting.
 CONVERGE_TIMEOUT_MS = 15_000
 SYNCED = re.compile(r"Synced$")
 OFFLINE = re.compile(r"Saved on this device · Not synced — offline$")
 LINK_CODE = re.compile(r"[0-9A-Z]{5}-[0-9A-Z]{5}")
-
-#: This device's attendee credentials from the app's IndexedDB ("private" store), or null.
-_IDENTITY = """async () => {
-    const db = await new Promise((resolve, reject) => {
-        const request = indexedDB.open("kumpul");
-        request.onsuccess = () => resolve(request.result);
-        request.onerror = () => reject(request.error);
-    });
-    try {
-        if (![...db.objectStoreNames].includes("private")) return null;
-        return await new Promise((resolve, reject) => {
-            const request = db.transaction("private").objectStore("private").get("identity");
-            request.onsuccess = () => resolve(request.result ?? null);
-            request.onerror = () => reject(request.error);
-        });
-    } finally {
-        db.close();
-    }
-}"""
 
 
 def open_my_notes(page: Page) -> None:
@@ -78,40 +66,6 @@ def write_note(page: Page, text: str, *, at_start: bool = False) -> None:
     box.press_sequentially(text, delay=15)
 
 
-def identity(page: Page) -> dict[str, str]:
-    found: dict[str, str] | None = page.evaluate(_IDENTITY)
-    assert found, "the app stored no attendee identity"
-    return found
-
-
-def server_docs(server: RunningServer, token: str) -> dict[str, Doc[Any]]:
-    """Every private document the server holds for the attendee, decoded with pycrdt."""
-    response = httpx.post(
-        f"{server.url}/api/me/sync",
-        json={"cursor": None, "docs": []},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    assert response.status_code == 200, response.text
-    docs: dict[str, Doc[Any]] = {}
-    for item in response.json()["docs"]:
-        doc: Doc[Any] = Doc()
-        doc.apply_update(base64.b64decode(item["update"]))
-        docs[item["id"]] = doc
-    return docs
-
-
-def note_bodies(docs: dict[str, Doc[Any]]) -> list[str]:
-    return [str(doc.get("body", type=Text)) for doc_id, doc in docs.items() if doc_id.startswith("note:")]
-
-
-def bookmarked(docs: dict[str, Doc[Any]]) -> set[str]:
-    profile = docs.get("profile")
-    if profile is None:
-        return set()
-    return {key for key, value in profile.get("bookmarks", type=Map).items() if value}
-
-
 def show_link_code(page: Page) -> str:
     """On this device: My notes → Link another device → show a code; returns it as shown."""
     open_my_notes(page)
@@ -129,27 +83,17 @@ def show_link_code(page: Page) -> str:
     return code.group(0)
 
 
-def use_link_code(page: Page, code: str) -> None:
-    """On this device: Info → Devices and data → type the code → Link this device."""
-    page.goto("/")
-    nav_link(page, "Info").click()
-    main(page).get_by_role("link", name=re.compile("^Devices and data")).click()
-    expect(h1(page, "Devices and data")).to_be_visible()
-    page.get_by_role("textbox", name="Link code").fill(code.lower().replace("-", " "))
-    page.get_by_role("button", name="Link this device").click()
-    expect(page.get_by_role("status").filter(has_text="This device is linked")).to_be_visible()
-
-
 def linked_pair(new_context: ContextFactory, server: RunningServer, session: dict[str, Any]) -> tuple[Page, Page]:
     """Two browser contexts (phone and laptop) linked as one attendee, both on ``session`` with a synced note."""
     phone = new_context(server).new_page()
     open_session(phone, session)
     write_note(phone, "Shared note.")
     expect(note_box(phone)).to_have_accessible_description(SYNCED, timeout=CONVERGE_TIMEOUT_MS)
-    code = show_link_code(phone)
+    show_link_code(phone)
+    link = main(phone).locator(".link-code-url code").inner_text()
 
     laptop = new_context(server, viewport=DESKTOP).new_page()
-    use_link_code(laptop, code)
+    follow_link(laptop, link)
     assert identity(laptop)["attendeeId"] == identity(phone)["attendeeId"]
     assert identity(laptop)["token"] != identity(phone)["token"]
     open_session(laptop, session)
@@ -196,7 +140,7 @@ def test_two_linked_devices_edit_offline_and_both_keep_every_word_and_bookmark(
         expect(session_link(page, session)).to_be_visible(timeout=CONVERGE_TIMEOUT_MS)
         expect(session_link(page, other)).to_be_visible(timeout=CONVERGE_TIMEOUT_MS)
 
-    docs = server_docs(server, identity(phone)["token"])
+    docs = server_docs(server, identity(phone)["token"], vault_keys(phone))
     assert note_bodies(docs) == [merged]
     assert bookmarked(docs) == {session["id"], other["id"]}
 
@@ -225,7 +169,7 @@ def test_a_device_whose_attendee_was_erased_elsewhere_keeps_its_notes_and_can_st
     expect(note_box(laptop)).to_have_accessible_description(SYNCED, timeout=CONVERGE_TIMEOUT_MS)
     fresh = identity(laptop)["token"]
     assert fresh != old_token
-    assert note_bodies(server_docs(server, fresh)) == ["Shared note. Written after the erase."]
+    assert note_bodies(server_docs(server, fresh, vault_keys(laptop))) == ["Shared note. Written after the erase."]
 
 
 def test_a_note_typed_offline_survives_a_reload_offline_and_syncs_later(
@@ -264,7 +208,7 @@ def test_a_note_typed_offline_survives_a_reload_offline_and_syncs_later(
     open_my_notes(page)
     expect(main(page).get_by_role("link", name="Questions for the coffee break")).to_be_visible()
     expect(main(page).get_by_text("Synced", exact=True)).to_have_count(2, timeout=CONVERGE_TIMEOUT_MS)
-    bodies = note_bodies(server_docs(server, identity(page)["token"]))
+    bodies = note_bodies(server_docs(server, identity(page)["token"], vault_keys(page)))
     assert sorted(bodies) == ["Ask about the hotline.", "Typed with no network, every word kept."]
 
 
@@ -306,7 +250,7 @@ def test_export_downloads_markdown_and_erase_leaves_the_old_token_refused(
         f"{server.url}/api/me/sync", json={"cursor": None, "docs": []}, headers={"Authorization": f"Bearer {token}"}
     )
     assert response.status_code == 401
-    assert page.evaluate(_IDENTITY) is None
+    assert private_value(page, "identity") is None
     open_session(page, session)
     expect(note_box(page)).to_have_value("")
     expect(page.get_by_role("button", name="Add to my agenda")).to_have_attribute("aria-pressed", "false")

@@ -15,6 +15,7 @@ from tests.sync_devices import Device
 
 
 def sync(url: str, device: Device) -> dict[str, Any]:
+    device.ready_sync(url)
     response = httpx.post(f"{url}/api/me/sync", json=device.request_body(), headers=device.headers, timeout=30)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
@@ -50,7 +51,7 @@ def test_two_devices_converge_on_every_note_through_a_restore(tmp_path: Path) ->
     try:
         phone = Device(httpx.post(f"{live.url}/api/attendees").json()["token"])
         code = httpx.post(f"{live.url}/api/attendees/me/link-code", headers=phone.headers).json()["code"]
-        laptop = Device(httpx.post(f"{live.url}/api/attendees/link", json={"code": code}).json()["token"])
+        laptop = phone.linked(httpx.post(f"{live.url}/api/attendees/link", json={"code": code}).json()["token"])
         for number in range(1, 6):
             write(phone, f"n{number}")
         settle(live.url, phone, laptop)
@@ -88,7 +89,7 @@ def test_two_devices_converge_on_every_note_through_a_restore(tmp_path: Path) ->
         everything = {f"n{number}" for number in range(1, 9)}
         assert notes_of(phone) == everything
         assert notes_of(laptop) == everything
-        newcomer = Device(phone.headers["Authorization"].split()[1])
+        newcomer = phone.linked(phone.headers["Authorization"].split()[1])
         settle(server.url, newcomer)
         assert notes_of(newcomer) == everything, "the server holds the union too"
     finally:

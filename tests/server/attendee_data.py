@@ -11,7 +11,7 @@ import aiosqlite
 from server.storage import push as push_store
 from server.storage.db import Database
 from tests.asgi import AppClient
-from tests.sync_devices import Device
+from tests.sync_devices import Device, b64
 
 #: A session of the demo programme that attendees bookmark and ask alerts for.
 SESSION = "wg-legal-route-1"
@@ -32,6 +32,7 @@ class Planted:
 
 
 async def _sync(client: AppClient, device: Device) -> None:
+    await device.ready(client)
     response = await client.post("/api/me/sync", json=device.request_body(), headers=device.headers)
     assert response.status_code == 200, response.text
     device.receive(response.json())
@@ -45,7 +46,13 @@ async def plant_attendee(client: AppClient, name: str) -> Planted:
     phone = Device(created.json()["token"])
     attendee_id: str = created.json()["attendeeId"]
     code = (await client.post("/api/attendees/me/link-code", headers=phone.headers)).json()["code"]
-    laptop = Device((await client.post("/api/attendees/link", json={"code": code})).json()["token"])
+    linked = (await client.post("/api/attendees/link", json={"code": code})).json()
+    laptop = phone.linked(linked["token"])
+    # The notebook key, wrapped for the laptop (opaque bytes to the server).
+    wrapped = [{"deviceId": linked["deviceId"], "key": b64(f"wrapped for {name}".encode())}]
+    key = {"keyId": 1, "previous": 0, "keyring": None, "wrapped": wrapped}
+    assert (await client.post("/api/attendees/me/keys", json=key, headers=phone.headers)).status_code == 200
+    phone.notebook.registered = True
     unused = await client.post("/api/attendees/me/link-code", headers=laptop.headers)
     assert unused.status_code == 201
 
@@ -95,6 +102,8 @@ async def rows_of(conn: aiosqlite.Connection, planted: Planted) -> dict[str, int
         "attendee_tokens": ("SELECT count(*) FROM attendee_tokens WHERE attendee_id = ?", planted.attendee_id),
         "link_codes": ("SELECT count(*) FROM link_codes WHERE attendee_id = ?", planted.attendee_id),
         "documents": ("SELECT count(*) FROM documents WHERE attendee_id = ?", planted.attendee_id),
+        "doc_log": ("SELECT count(*) FROM doc_log WHERE attendee_id = ?", planted.attendee_id),
+        "wrapped_keys": ("SELECT count(*) FROM wrapped_keys WHERE attendee_id = ?", planted.attendee_id),
         "push_subscriptions": ("SELECT count(*) FROM push_subscriptions WHERE endpoint = ?", planted.endpoint),
         "push_outbox": ("SELECT count(*) FROM push_outbox WHERE subscription_id = ?", planted.subscription_id),
     }

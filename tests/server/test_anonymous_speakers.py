@@ -156,6 +156,7 @@ async def new_attendee(client: Client) -> Device:
 async def bookmark(client: Client, device: Device, session_id: str) -> None:
     device.bookmarks()[session_id] = True
     device.edit("profile")
+    await device.ready(client)
     response = await client.post("/api/me/sync", json=device.request_body(), headers=device.headers)
     assert response.status_code == 200, response.text
     device.receive(response.json())
@@ -253,6 +254,7 @@ async def test_once_anonymous_no_read_by_anyone_shows_who_they_were(client: Clie
         "announcement_id": announcement_id,
         "filename": calendar_path.rsplit("/", 1)[1],
         "path": f"speakers/{speaker_id}",
+        "cursor": while_public,  # the programme's bytes at that cursor named them: now 410
     }
     queries: dict[str, list[dict[str, str]]] = {
         "/api/changes": [{"since": c} for c in (Cursor(epoch, 0).encode(), before_them, while_public)],

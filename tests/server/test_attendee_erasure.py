@@ -33,7 +33,14 @@ async def test_every_table_is_checked(client: Client) -> None:
     async with db.read() as conn:
         referencing = await tables_referencing(conn, "attendees")
         checked = {table.split(".")[0] for table in await rows_of(conn, planted)}
-    assert referencing == {"attendee_tokens", "link_codes", "documents", "push_subscriptions"}
+    assert referencing == {
+        "attendee_tokens",
+        "link_codes",
+        "documents",
+        "doc_log",
+        "wrapped_keys",
+        "push_subscriptions",
+    }
     assert checked == referencing | WITHOUT_FOREIGN_KEY | {"attendees"}
 
 
@@ -67,6 +74,7 @@ async def assert_untouched(client: Client, planted: Planted) -> None:
         me = await client.get("/api/attendees/me", headers=device.headers)
         assert me.json()["attendeeId"] == planted.attendee_id
     laptop = planted.devices[1]
+    await laptop.ready(client)
     synced = await client.post("/api/me/sync", json=laptop.request_body(), headers=laptop.headers)
     assert synced.status_code == 200
     laptop.receive(synced.json())

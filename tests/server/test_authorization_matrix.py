@@ -73,6 +73,8 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("GET", "/api/schedule.ics"): PUBLIC,
     ("GET", "/api/schedule.json"): PUBLIC,
     ("GET", "/api/schedule.xml"): PUBLIC,
+    ("GET", "/api/changes.atom"): PUBLIC,
+    ("GET", "/api/releases"): PUBLIC,
     ("GET", "/api/live"): PUBLIC,
     ("GET", "/api/push/key"): PUBLIC,
     # the programme, written by editors
@@ -95,6 +97,11 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("PATCH", "/api/admin/formats/{format_id:str}"): EDITOR,
     ("DELETE", "/api/admin/formats/{format_id:str}"): EDITOR,
     ("POST", "/api/admin/import"): EDITOR,
+    ("POST", "/api/admin/releases"): EDITOR,
+    ("GET", "/api/admin/source"): EDITOR,
+    ("PUT", "/api/admin/source"): EDITOR,
+    ("DELETE", "/api/admin/source"): EDITOR,
+    ("POST", "/api/admin/source/pull"): EDITOR,
     ("GET", "/api/admin/warnings"): EDITOR,
     # announcements, by announcers
     ("GET", "/api/admin/announcements"): ANNOUNCER,
@@ -118,7 +125,12 @@ EXPECTED: dict[tuple[str, str], Access] = {
     # attendees: anyone may become one; the rest needs the attendee's token
     ("POST", "/api/attendees"): PUBLIC,
     ("POST", "/api/attendees/link"): PUBLIC,
+    ("POST", "/api/attendees/link/preview"): PUBLIC,
     ("GET", "/api/attendees/me"): ATTENDEE,
+    ("GET", "/api/attendees/me/devices"): ATTENDEE,
+    ("PATCH", "/api/attendees/me/device"): ATTENDEE,
+    ("POST", "/api/attendees/me/devices/{device_id:str}/revoke"): ATTENDEE,
+    ("POST", "/api/attendees/me/keys"): ATTENDEE,
     ("PATCH", "/api/attendees/me"): ATTENDEE,
     ("DELETE", "/api/attendees/me"): ATTENDEE,
     ("POST", "/api/attendees/me/link-code"): ATTENDEE,
@@ -270,6 +282,30 @@ async def link(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> ht
     return await web.post("/api/attendees/link", json={"code": await scene.link_code()}, headers=auth)
 
 
+async def preview_link(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
+    return await web.post("/api/attendees/link/preview", json={"code": await scene.link_code()}, headers=auth)
+
+
+async def next_key(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
+    """Register the attendee's next notebook key id (the caller's own attendee, whoever it is)."""
+    me = await web.get("/api/attendees/me", headers=auth)
+    current = me.json()["keyId"] if me.status_code == 200 else 0
+    body = {"keyId": current + 1, "previous": current, "wrapped": []}
+    return await web.post("/api/attendees/me/keys", json=body, headers=auth)
+
+
+async def revoke_device(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
+    """Revoke a device linked to the caller just now (a made-up one for a caller without an attendee)."""
+    target, rotation = "dev_not_linked", None
+    me = await web.get("/api/attendees/me", headers=auth)
+    if me.status_code == 200:
+        code = (await web.post("/api/attendees/me/link-code", headers=auth)).json()["code"]
+        target = (await web.post("/api/attendees/link", json={"code": code})).json()["deviceId"]
+        current = me.json()["keyId"]
+        rotation = {"keyId": current + 1, "previous": current, "wrapped": []} if current else None
+    return await web.post(f"/api/attendees/me/devices/{target}/revoke", json={"rotation": rotation}, headers=auth)
+
+
 async def calendar_feed(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
     return await web.get(await scene.calendar_path(), headers=auth)
 
@@ -355,6 +391,8 @@ REQUESTS: dict[tuple[str, str], Send] = {
     ("GET", "/api/schedule.ics"): get("/api/schedule.ics"),
     ("GET", "/api/schedule.json"): get("/api/schedule.json"),
     ("GET", "/api/schedule.xml"): get("/api/schedule.xml"),
+    ("GET", "/api/changes.atom"): get("/api/changes.atom"),
+    ("GET", "/api/releases"): get("/api/releases"),
     ("GET", "/api/live"): live,
     ("GET", "/api/push/key"): get("/api/push/key"),
     ("PUT", "/api/admin/event"): put_event,
@@ -400,6 +438,11 @@ REQUESTS: dict[tuple[str, str], Send] = {
         "DELETE", "/api/admin/formats/{id}", fresh("formats", {})
     ),
     ("POST", "/api/admin/import"): import_file,
+    ("POST", "/api/admin/releases"): write("POST", "/api/admin/releases", {}),
+    ("GET", "/api/admin/source"): get("/api/admin/source"),
+    ("PUT", "/api/admin/source"): write("PUT", "/api/admin/source", {"url": "https://10.0.0.1/schedule.xml"}),
+    ("DELETE", "/api/admin/source"): write("DELETE", "/api/admin/source"),
+    ("POST", "/api/admin/source/pull"): write("POST", "/api/admin/source/pull"),
     ("GET", "/api/admin/warnings"): get("/api/admin/warnings"),
     ("GET", "/api/admin/announcements"): get("/api/admin/announcements"),
     ("POST", "/api/admin/announcements"): write("POST", "/api/admin/announcements", {"title": "Tea", "body": "Foyer"}),
@@ -429,7 +472,12 @@ REQUESTS: dict[tuple[str, str], Send] = {
     ("POST", "/api/admin/organisers/{organiser_id:int}/token"): issue_token,
     ("POST", "/api/attendees"): write("POST", "/api/attendees"),
     ("POST", "/api/attendees/link"): link,
+    ("POST", "/api/attendees/link/preview"): preview_link,
     ("GET", "/api/attendees/me"): get("/api/attendees/me"),
+    ("GET", "/api/attendees/me/devices"): get("/api/attendees/me/devices"),
+    ("PATCH", "/api/attendees/me/device"): write("PATCH", "/api/attendees/me/device", {"name": "Phone"}),
+    ("POST", "/api/attendees/me/devices/{device_id:str}/revoke"): revoke_device,
+    ("POST", "/api/attendees/me/keys"): next_key,
     ("PATCH", "/api/attendees/me"): write("PATCH", "/api/attendees/me", {"participation": "onsite"}),
     ("DELETE", "/api/attendees/me"): write("DELETE", "/api/attendees/me"),
     ("POST", "/api/attendees/me/link-code"): write("POST", "/api/attendees/me/link-code"),
@@ -453,7 +501,13 @@ REQUESTS: dict[tuple[str, str], Send] = {
     ("GET", "/schema/{path:str}"): get("/schema/no-such-page"),
 }
 #: Routes whose successful answer is not a 2xx.
-OWN_ANSWER = {("GET", "/schema/{path:str}"): 404}
+OWN_ANSWER = {
+    ("GET", "/schema/{path:str}"): 404,
+    # The source of record: no source is configured in the matrix's scene, and none on a private address may be.
+    ("PUT", "/api/admin/source"): 400,
+    ("DELETE", "/api/admin/source"): 404,
+    ("POST", "/api/admin/source/pull"): 404,
+}
 
 
 # -- the checks -----------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from pycrdt import Doc, Text
 from server.storage.db import FULL_RETRY_AFTER, Database, storage_full
 from tests.asgi import AppClient
 from tests.conftest import Tokens
-from tests.sync_devices import Device, b64
+from tests.sync_devices import Device, Notebook, b64, seal
 
 SUBSCRIPTIONS = 3000
 
@@ -81,11 +81,12 @@ def bigger_programme(programme: dict[str, Any], extra: int) -> bytes:
     return msgspec.json.encode(changed)
 
 
-def note(text: str) -> tuple[str, dict[str, str]]:
+def note(notebook: Notebook, text: str) -> tuple[str, dict[str, object]]:
+    """An encrypted note's first log entry."""
     doc_id = f"note:{uuid.uuid4()}"
     doc: Doc[Text] = Doc()
     doc["body"] = Text(text)
-    return doc_id, {"id": doc_id, "update": b64(doc.get_update())}
+    return doc_id, {"id": doc_id, "append": [b64(seal(notebook, doc_id, "update", doc.get_update()))]}
 
 
 async def eventually(check: Callable[[], Awaitable[bool] | bool], what: str, seconds: float = 15.0) -> None:
@@ -102,16 +103,18 @@ async def test_multi_row_writes_are_refused_whole_while_reads_go_on(client: AppC
     await subscribe_many(db, SUBSCRIPTIONS)
     attendee = (await client.post("/api/attendees")).json()
     device = Device(attendee["token"])
+    key = {"keyId": 1, "previous": 0, "wrapped": []}
+    assert (await client.post("/api/attendees/me/keys", json=key, headers=device.headers)).status_code == 200
     before = (await client.get("/api/programme")).json()
     history = (await client.get("/api/admin/history", headers=tokens.header("admin"))).json()
     upload = bigger_programme(before, extra=300)
-    notes = [note(f"note {n}: " + "every word matters. " * 250) for n in range(20)]
+    notes = [note(device.notebook, f"note {n}: " + "every word matters. " * 250) for n in range(20)]
     limit = await limit_to_current_size(db)
 
     imported = await client.post("/api/admin/import", content=upload, headers=tokens.header("editor"))
     assert_storage_full(imported)
     synced = await client.post(
-        "/api/me/sync", json={"cursor": None, "docs": [body for _, body in notes]}, headers=device.headers
+        "/api/me/sync", json={"cursor": None, "keyId": 1, "logs": [body for _, body in notes]}, headers=device.headers
     )
     assert_storage_full(synced)
     announced = await client.post(
@@ -131,8 +134,7 @@ async def test_multi_row_writes_are_refused_whole_while_reads_go_on(client: AppC
     assert (await client.get("/healthz")).status_code == 200
     async with db.read() as conn:
         assert (
-            await conn.execute_fetchall("SELECT * FROM documents WHERE attendee_id = ?", (attendee["attendeeId"],))
-            == []
+            await conn.execute_fetchall("SELECT * FROM doc_log WHERE attendee_id = ?", (attendee["attendeeId"],)) == []
         )
         assert await conn.execute_fetchall("SELECT * FROM push_outbox") == []
 
@@ -144,10 +146,10 @@ async def test_multi_row_writes_are_refused_whole_while_reads_go_on(client: AppC
     assert len(after["sessions"]) == len(before["sessions"]) + 300
     assert all(s["title"].endswith("(revised)") for s in after["sessions"] if not s["id"].startswith("extra-"))
     synced = await client.post(
-        "/api/me/sync", json={"cursor": None, "docs": [body for _, body in notes]}, headers=device.headers
+        "/api/me/sync", json={"cursor": None, "keyId": 1, "logs": [body for _, body in notes]}, headers=device.headers
     )
     assert synced.status_code == 200, synced.text
-    elsewhere = Device(attendee["token"])
+    elsewhere = device.linked(attendee["token"])
     response = await client.post("/api/me/sync", json=elsewhere.request_body(), headers=elsewhere.headers)
     elsewhere.receive(response.json())
     assert {doc_id for doc_id, _ in notes} <= set(elsewhere.docs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 from urllib.parse import quote
 
@@ -122,3 +123,46 @@ async def test_a_malformed_poke_cursor_is_refused_naming_it(client: AppClient, c
     answer = await client.get(f"/api/changes?since={quote(current)}&atLeast=soon")
     assert answer.status_code == 400
     assert "atLeast" in answer.text
+
+
+async def test_a_busy_database_on_the_fast_path_gets_the_route_handlers_503(
+    client: AppClient, cursors: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale, _ = cursors
+    feed = client.app.state.feed
+
+    async def busy(*args: Any, **kwargs: Any) -> Any:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(feed, "changes", busy)
+    answer = await client.get(f"/api/changes?since={quote(stale)}")
+    assert answer.status_code == 503, "a storage condition that passes is the route handler's documented 503"
+    assert "retry-after" in answer.headers
+
+
+async def test_a_bug_on_the_fast_path_is_a_logged_500_not_a_silent_second_try(
+    client: AppClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    feed = client.app.state.feed
+    app = client.app
+    routed: list[str] = []
+    handler = app.asgi_handler
+
+    async def counting(scope: Any, receive: Any, send: Any) -> None:
+        routed.append(scope["path"])
+        await handler(scope, receive, send)
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug in the feed")
+
+    monkeypatch.setattr(feed, "programme", broken)
+    app.asgi_handler = counting
+    try:
+        answer = await client.get("/api/programme")
+    finally:
+        app.asgi_handler = handler
+    assert answer.status_code == 500
+    assert answer.json()["detail"] == "Internal Server Error"
+    assert routed == [], "the route handler is not tried a second time behind the bug"
+    assert any("fast path for /api/programme failed" in record.getMessage() for record in caplog.records)
+    assert answer.headers.get("x-content-type-options") == "nosniff", "the app's own headers are on the 500 too"

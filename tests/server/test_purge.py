@@ -1,4 +1,5 @@
-"""``kumpul purge --attendees``: after the event every attendee's data goes, for good, and nothing else does."""
+"""``kumpul purge``: after the event every attendee's data goes, for good, and nothing else does; plaintext notes
+from before notes were encrypted go too, once their devices had their chance to encrypt them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pty
 import sqlite3
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 from server.app import create_app
@@ -19,7 +21,17 @@ from tests.asgi import AppClient, app_client
 from tests.server.attendee_data import Planted, plant_attendee
 
 KUMPUL = [sys.executable, "-m", "server.cli"]
-ATTENDEE_TABLES = ("attendees", "attendee_tokens", "link_codes", "documents", "push_subscriptions", "push_outbox")
+OLD_NOTE = "Shelter address from before encryption: Jalan Melati 12"
+ATTENDEE_TABLES = (
+    "attendees",
+    "attendee_tokens",
+    "link_codes",
+    "documents",
+    "doc_log",
+    "wrapped_keys",
+    "push_subscriptions",
+    "push_outbox",
+)
 KEPT_TABLES = ("entities", "feed_state", "announcements", "organisers", "history")
 
 
@@ -89,7 +101,7 @@ async def test_purge_removes_every_attendee_and_no_trace_stays_in_the_file(tmp_p
         programme = await client.get("/api/programme")
         history = (await client.get("/api/admin/history", params={"limit": "200"}, headers=admin)).json()
     kept = table_counts(db, KEPT_TABLES)
-    assert len(traces(db, planted)) == 4, "the notes and endpoints are in the file before the purge"
+    assert traces(db, planted) == [item.endpoint for item in planted], "endpoints are stored; notes never in clear"
 
     result = run("purge", "--attendees", "--yes", "--db", str(db))
     assert result.returncode == 0, result.stderr
@@ -97,7 +109,9 @@ async def test_purge_removes_every_attendee_and_no_trace_stays_in_the_file(tmp_p
         "attendees": 2,
         "device tokens": 4,
         "link codes": 2,
-        "documents": 4,
+        "documents": 2,
+        "encrypted entries": 2,
+        "wrapped keys": 2,
         "calendar feeds": 2,
         "push subscriptions": 3,
         "push messages": 4,
@@ -169,9 +183,35 @@ async def test_purge_while_serving(client: AppClient) -> None:
     planted = [await plant_attendee(client, "asih")]
     assert traces(db.path, planted)
     removed, reclaimed = await purge_attendees(db)
-    assert (removed.attendees, removed.documents) == (1, 2)
+    assert (removed.attendees, removed.documents, removed.encrypted_entries) == (1, 1, 1)
     assert reclaimed.wal_emptied
     assert traces(db.path, planted) == []
     assert (await client.get("/api/programme")).status_code == 200
     assert (await client.get("/api/attendees/me", headers=planted[0].devices[0].headers)).status_code == 401
     assert (await client.post("/api/attendees")).status_code == 201
+
+
+async def test_purge_plaintext_notes_removes_only_unencrypted_notes_and_wipes_them(tmp_path: Path) -> None:
+    db = tmp_path / "kumpul.db"
+    async with app_client(create_app(Settings(db_path=db))) as client:
+        planted = await plant_attendee(client, "asih")
+        database: Database = client.app.state.db
+        async with database.write() as conn:
+            # A note synced before notes were encrypted, whose devices never came back.
+            await conn.execute(
+                "INSERT INTO documents (attendee_id, doc_id, state, seq, updated_at) VALUES (?, ?, ?, 99, 'x')",
+                (planted.attendee_id, f"note:{uuid.UUID(int=7)}", OLD_NOTE.encode()),
+            )
+    assert OLD_NOTE.encode() in file_bytes(db)
+    before = table_counts(db, ("doc_log", "attendees"))
+
+    refused = run("purge", "--plaintext-notes", "--db", str(db))
+    assert refused.returncode == 1
+    assert "pass --yes" in refused.stderr
+    result = run("purge", "--plaintext-notes", "--yes", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "plaintext notes: 1"
+    assert OLD_NOTE.encode() not in file_bytes(db)
+    assert table_counts(db, ("doc_log", "attendees")) == before, "encrypted notes and attendees stay"
+    both = run("purge", "--plaintext-notes", "--attendees", "--yes", "--db", str(db))
+    assert both.returncode == 2, "one kind at a time"

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pycrdt import Doc, Text
+from pycrdt import Doc, Map
 
 from server.services.auth import hash_token
 from server.settings import Settings
@@ -52,17 +52,12 @@ class Secrets:
 
 
 def note_update(text: str) -> dict[str, object]:
-    doc: Doc[Text] = Doc()
-    doc["body"] = Text(text)
+    """Private words in the profile (notes themselves are encrypted on the device and never reach the server)."""
+    doc: Doc[Map[str]] = Doc()
+    doc["preferences"] = Map({"memo": text})
     return {
         "cursor": None,
-        "docs": [
-            {
-                "id": "note:5f0b6d52-3c1a-4d7e-9a55-1d2e3f4a5b6c",
-                "stateVector": b64(Doc().get_state()),
-                "update": b64(doc.get_update()),
-            }
-        ],
+        "docs": [{"id": "profile", "stateVector": b64(Doc().get_state()), "update": b64(doc.get_update())}],
     }
 
 

@@ -17,6 +17,7 @@ import { RoomFormView, RoomsView, TrackFormView, TracksView } from "./views/plac
 import { SessionFormView } from "./views/session-form";
 import { SessionsView } from "./views/sessions";
 import { SetPasswordView, SignInView } from "./views/sign-in";
+import { SourceView } from "./views/source";
 import { SpeakerFormView, SpeakersView } from "./views/speakers";
 
 function Message({ title, text }: { title: string; text: string }) {
@@ -65,6 +66,8 @@ function View({ role }: { role: string }) {
       break;
     case "import":
       return <ImportView />;
+    case "source":
+      return <SourceView />;
     case "announcements":
       return <AnnouncementsView />;
     case "history":

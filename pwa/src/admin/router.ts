@@ -14,6 +14,7 @@ export type Route =
   | { name: "list"; kind: Kind }
   | { name: "edit"; kind: Kind; id: string | null }
   | { name: "import" }
+  | { name: "source" }
   | { name: "announcements" }
   | { name: "history" }
   | { name: "organisers" }
@@ -41,6 +42,7 @@ export function parseRoute(path: string): Route {
     case "programme":
       return { name: "list", kind: "sessions" };
     case "import":
+    case "source":
     case "announcements":
     case "history":
     case "organisers":
@@ -56,6 +58,7 @@ export function areaOf(route: Route): Area | null {
     case "edit":
       return "programme";
     case "import":
+    case "source":
     case "announcements":
     case "history":
     case "organisers":

@@ -52,6 +52,7 @@ export const s = {
   navRooms: "Rooms",
   navTracks: "Tracks",
   navImport: "Import",
+  navSource: "Source of record",
   navAnnouncements: "Announcements",
   navHistory: "History",
   navOrganisers: "Organisers",
@@ -206,6 +207,29 @@ export const s = {
   fieldDescription: "Description",
   notFoundEntity: "It may have been deleted.",
 
+  // source of record
+  sourceTitle: "Source of record",
+  sourceLead:
+    "Follow a pretalx or frab export: Kumpul pulls it on a schedule and imports what changed, as an import would. Sessions the file no longer lists are cancelled. A source that fails changes nothing.",
+  sourceUrl: "Address of the schedule.xml or schedule.json (https)",
+  sourceEvery: "Pull every (minutes)",
+  sourceSave: "Follow this source",
+  sourceSaving: "Saving…",
+  sourceSaved: "Following the source; the first pull ran.",
+  sourcePull: "Pull now",
+  sourcePulling: "Pulling…",
+  sourceStop: "Stop following",
+  sourceStopped: "No longer following the source.",
+  sourceNone: "The programme follows no source: it changes only through the console, the API and imports.",
+  sourceStatus: "Last pull",
+  sourceLastPull: "Pulled",
+  sourceResult: "Result",
+  sourceDetail: "Details",
+  sourceLastSuccess: "Last good pull",
+  sourceNext: "Next pull",
+  sourceFailures: (count: number) => `${count} failed pull${count === 1 ? "" : "s"} in a row; retrying with a growing wait.`,
+  sourceResults: { imported: "Imported changes", unchanged: "No change", failed: "Failed" } as Record<string, string>,
+  sourceNever: "never",
   // import
   importTitle: "Import a programme",
   importLead:

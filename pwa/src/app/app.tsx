@@ -8,6 +8,7 @@ import { Layout } from "./ui/layout";
 import { AgendaView } from "./views/agenda";
 import { AnnouncementView } from "./views/announcement";
 import { AnnouncementsView } from "./views/announcements";
+import { ChangesView } from "./views/changes";
 import { InfoView, NotFoundView } from "./views/info";
 import { NowNextView } from "./views/now-next";
 import { ProgrammeView } from "./views/programme";
@@ -29,6 +30,8 @@ function View() {
       return <SpeakerView key={current.id} id={current.id} />;
     case "agenda":
       return <AgendaView />;
+    case "changes":
+      return <ChangesView />;
     case "announcements":
       return <AnnouncementsView />;
     case "announcement":

@@ -5,12 +5,13 @@ import { render } from "preact";
 import "./styles.css";
 import { startAnnouncements } from "./announce/start";
 import { App } from "./app";
+import { startChanges } from "./changes";
 import { startRouter } from "./router";
 import { start } from "./store";
 import { registerServiceWorker } from "./sw-bridge";
 
 startRouter();
 render(<App />, document.getElementById("app")!);
-void start();
+void start().then(startChanges);
 startAnnouncements();
 void registerServiceWorker();

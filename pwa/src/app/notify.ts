@@ -15,6 +15,7 @@ import {
   type PushSettings,
 } from "../shared/push";
 import { participation } from "./prefs";
+import { agendaOnServer } from "./notes/state";
 import { bookmarks } from "./store";
 
 const ALERTS_KEY = "kumpul.notify.alerts";
@@ -66,8 +67,10 @@ export function notifySupport(): NotifySupport {
   return capable ? "ready" : "unsupported";
 }
 
+/** What the server is told: no sessions while the attendee keeps their agenda from the server. */
 function settings(): PushSettings {
-  return { participation: participation.value, alertSessions: alertSessions.value ? [...bookmarks.value] : [] };
+  const sessions = alertSessions.value && agendaOnServer.value ? [...bookmarks.value] : [];
+  return { participation: participation.value, alertSessions: sessions };
 }
 
 /** `promise`, or an error after `ms` (a push service out of reach can leave a subscription pending for ever). */
@@ -184,7 +187,7 @@ export async function startNotify(): Promise<void> {
   let first = true;
   effect(() => {
     // Read every setting the server gets, so that a change to any of them re-registers.
-    const watched = [participation.value, alertSessions.value, alertSessions.value && bookmarks.value];
+    const watched = [participation.value, alertSessions.value, agendaOnServer.value, alertSessions.value && bookmarks.value];
     if (first || notifyState.peek() !== "on") {
       first = false;
       return;

@@ -11,6 +11,7 @@ export type Route =
   | { name: "speakers" }
   | { name: "speaker"; id: string }
   | { name: "agenda" }
+  | { name: "changes" }
   | { name: "announcements" }
   | { name: "announcement"; id: string }
   | { name: "info" }
@@ -37,6 +38,8 @@ export function parseRoute(path: string): Route {
         return { name: "speakers" };
       case "agenda":
         return { name: "agenda" };
+      case "changes":
+        return { name: "changes" };
       case "announcements":
         return { name: "announcements" };
       case "info":

@@ -47,6 +47,14 @@ export interface DocRecord {
   /** The server refused this document at `rev` (413) for `reason`; retried once it changes. */
   refused: { rev: number; reason: string } | null;
   updatedAt: number;
+  /** Encrypted documents (notes, the private agenda): the last log version this device has applied. */
+  since?: number;
+  /** Entries in the server's log since its last snapshot, as far as this device saw them. */
+  logEntries?: number;
+  /** Encrypted bytes of those entries and that snapshot. */
+  logBytes?: number;
+  /** Entries arrived that this device could not decrypt (a key it lacks): ask for them again. */
+  unreadable?: boolean;
 }
 
 /** A document's whole state as this device changed it, waiting to be merged into its `DocRecord`. */
@@ -68,6 +76,37 @@ export interface PrivateMeta {
   bookmarksMigrated: boolean;
   /** The secret calendar feed of my agenda, for the attendee it was made for (the server shows it once). */
   calendarFeed: (CalendarFeed & { attendeeId: string }) | null;
+  /** The notebook keys this device holds (raw), by key id, and the current one. */
+  vault: VaultKeys | null;
+  /** The server has a notebook key this device does not hold: notes stay here until it is linked again. */
+  vaultLocked: boolean;
+  /** This device's key pair, name, and id at the server. */
+  device: DeviceMeta | null;
+  /** How many devices the attendee had at the last look (the warning about losing every device). */
+  linkedDevices: number;
+  /**
+   * Every identity this device held before the current one (erasing erases them all), with the
+   * notebook keys it had for it, so what was left there stays readable.
+   */
+  formerIdentities: { attendeeId: string; token: string; vault?: VaultKeys | null }[];
+  /** Ask the server for the keyring at the next sync (after a link brought only the current key). */
+  wantKeyring: boolean;
+}
+
+export interface VaultKeys {
+  keyId: number;
+  keys: Record<number, Uint8Array>;
+}
+
+export interface DeviceMeta {
+  id: string | null;
+  name: string;
+  /** ECDH P-256, not extractable. */
+  privateKey: CryptoKey;
+  /** The public key, raw (65 bytes). */
+  publicRaw: Uint8Array;
+  /** The key id its registered proof was made with (0: none registered). */
+  proofKeyId: number;
 }
 
 /** My agenda as a calendar feed: its http(s) address, and the same as `webcal:` for calendar apps. */
@@ -81,11 +120,22 @@ export interface Bookmark {
   addedAt: number;
 }
 
+/** What a session looked like when the attendee last looked at the changes: title, start, end, room, status. */
+export type SeenSession = [title: string, start: string, end: string, roomId: string, status: string];
+
+/** The programme as the attendee last saw it in "Changes": its cursor and each session's seen state. */
+export interface ChangesSeen {
+  cursor: string;
+  sessions: Record<string, SeenSession>;
+}
+
 interface Meta {
   cursor: string;
   event: EventInfo | null;
   /** When the programme was last confirmed current with the server (ms since epoch). */
   syncedAt: number;
+  /** The point the "Changes" view counts from. */
+  changesSeen: ChangesSeen;
 }
 
 interface KumpulSchema extends DBSchema {
@@ -215,6 +265,15 @@ export async function putChanges(since: string, changes: Change[], cursor: strin
   writes.push(meta.put(cursor, "cursor"), meta.put(syncedAt, "syncedAt"));
   await Promise.all([...writes, tx.done]);
   return true;
+}
+
+/** Where "Changes" counts from, or null before the attendee's first look. */
+export async function getChangesSeen(): Promise<ChangesSeen | null> {
+  return ((await (await db()).get("meta", "changesSeen")) as ChangesSeen | undefined) ?? null;
+}
+
+export async function putChangesSeen(seen: ChangesSeen): Promise<void> {
+  await (await db()).put("meta", seen, "changesSeen");
 }
 
 /** The ids of bookmarked sessions, oldest bookmark first. */

@@ -5,7 +5,7 @@
 
 import type { CalendarFeed } from "./db";
 import { HttpError, REQUEST_TIMEOUT_MS, withTimeout, type Fetch } from "./http";
-import { adoptIdentity, getIdentity, getPrivate, setPrivate, type Identity } from "./private-store";
+import { adoptIdentity, allIdentities, getIdentity, getPrivate, setPrivate, type Identity } from "./private-store";
 
 /** The server's limit on a note's text (server/services/private_sync.py), checked here first. */
 export const MAX_NOTE_TEXT_BYTES = 100 * 1024;
@@ -72,14 +72,21 @@ export async function apiRequest<T>(method: string, url: string, options: ApiOpt
   });
 }
 
-/** This device's credentials, creating an anonymous attendee when there are none yet. */
-export async function ensureIdentity(options: ApiOptions = {}): Promise<Identity> {
+/**
+ * This device's credentials, creating an anonymous attendee when there are none yet (registering
+ * this device's name and public key when `device` gives them; the sync does, and else it registers
+ * them later).
+ */
+export async function ensureIdentity(
+  options: ApiOptions & { device?: () => Promise<{ name: string; publicKey: string }> } = {},
+): Promise<Identity & { deviceId?: string }> {
   const known = await getIdentity();
   if (known && !(await getPrivate("identityLost"))) return known;
   if (known) throw new IdentityLostError();
-  const created = await apiRequest<Identity>("POST", "/api/attendees", { ...options, body: {} });
+  const body = options.device ? await options.device() : {};
+  const created = await apiRequest<Identity & { deviceId?: string }>("POST", "/api/attendees", { ...options, body });
   await adoptIdentity({ attendeeId: created.attendeeId, token: created.token });
-  return created;
+  return { attendeeId: created.attendeeId, token: created.token, deviceId: created.deviceId };
 }
 
 export interface LinkCode {
@@ -118,22 +125,18 @@ export async function createLinkCode(options: ApiOptions = {}): Promise<ShownLin
   return { ...created, validForMs: validFor(created.expiresAt, serverDate, Date.now()) };
 }
 
-/** Become the attendee of another device; this device's documents are kept and sent up in full. */
-export async function linkWithCode(code: string, options: ApiOptions = {}): Promise<Identity> {
-  const linked = await apiRequest<Identity>("POST", "/api/attendees/link", { ...options, body: { code } });
-  await adoptIdentity({ attendeeId: linked.attendeeId, token: linked.token });
-  return linked;
-}
-
-/** Erase the attendee on the server (a token that is already invalid counts as erased). */
+/**
+ * Erase on the server every attendee this device ever was (a token that is already invalid counts
+ * as erased): the current one, and those left behind by linking.
+ */
 export async function eraseOnServer(options: ApiOptions = {}): Promise<void> {
-  const identity = await getIdentity();
-  if (!identity) return;
-  try {
-    await apiRequest<void>("DELETE", "/api/attendees/me", { ...options, token: identity.token });
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return;
-    throw error;
+  for (const identity of await allIdentities()) {
+    try {
+      await apiRequest<void>("DELETE", "/api/attendees/me", { ...options, token: identity.token });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) continue;
+      throw error;
+    }
   }
 }
 

@@ -7,10 +7,12 @@
 
 import { getCursor, putChanges, putProgramme } from "./db";
 import { normaliseProgramme } from "./feed";
-import { HttpError, getJson, type Fetch } from "./http";
+import { HttpError, getJson, getResumable, gunzipJson, type Fetch } from "./http";
 import type { ChangesPage, Programme } from "./types";
 
 export const PROGRAMME_URL = "/api/programme";
+/** The current programme's immutable gzip bytes (a redirect to its cursor's address), resumable with Range. */
+export const PROGRAMME_BYTES_URL = "/api/programme/at/current";
 export const CHANGES_URL = "/api/changes";
 /** Pages of the feed followed in one run before giving the screen a chance to update. */
 const MAX_PAGES = 50;
@@ -27,6 +29,8 @@ export interface SyncOptions {
    * the database first if it has not seen that far yet, so the answer includes the poked change.
    */
   atLeast?: string;
+  /** Progress of a whole-programme download: bytes received and the whole size when known. */
+  onProgress?: (received: number, total: number | null) => void;
 }
 
 export function changesUrl(since: string, atLeast?: string): string {
@@ -34,9 +38,17 @@ export function changesUrl(since: string, atLeast?: string): string {
   return atLeast ? `${url}&atLeast=${encodeURIComponent(atLeast)}` : url;
 }
 
-/** Download the whole programme and store it in place of what the device had. */
+/**
+ * Download the whole programme and store it in place of what the device had. The download gives up
+ * only when it stalls, and resumes where it stopped (see `getResumable`).
+ */
 export async function fetchSnapshot(options: SyncOptions = {}): Promise<Programme> {
-  const snapshot = normaliseProgramme(await getJson<Programme>(PROGRAMME_URL, options));
+  const download = await getResumable(PROGRAMME_BYTES_URL, {
+    fetch: options.fetch,
+    signal: options.signal,
+    onProgress: options.onProgress,
+  });
+  const snapshot = normaliseProgramme(await gunzipJson<Programme>(download.bytes));
   await putProgramme(snapshot, (options.now ?? Date.now)());
   return snapshot;
 }

@@ -21,6 +21,8 @@ export const STORE_ORIGIN = "kumpul:store";
 /** Transaction origin of this device's own edits. */
 export const LOCAL_ORIGIN = "kumpul:local";
 export const PROFILE = "profile";
+/** The bookmarks, encrypted, while the attendee keeps their agenda from the server. */
+export const AGENDA = "agenda";
 export const NOTE_PREFIX = "note:";
 
 const SAVE_DELAY_MS = 300;
@@ -237,17 +239,47 @@ export class PrivateDocs {
     }, LOCAL_ORIGIN);
   }
 
+  /**
+   * Whether the server may see the agenda (the profile's bookmarks), for the calendar feed, change
+   * alerts and reminders; when not, the bookmarks live in the encrypted `agenda` document.
+   */
+  agendaOnServer(): boolean {
+    return this.profile().getMap<unknown>("prefs").get("agendaOnServer") !== false;
+  }
+
+  private agendaDoc(): Y.Doc {
+    return this.agendaOnServer() ? this.profile() : this.doc(AGENDA);
+  }
+
   bookmarks(): Set<string> {
-    const map = this.profile().getMap<unknown>("bookmarks");
+    const map = this.agendaDoc().getMap<unknown>("bookmarks");
     return new Set([...map.entries()].filter(([, value]) => Boolean(value)).map(([key]) => key));
   }
 
   setBookmark(sessionId: string, saved: boolean): void {
-    const map = this.profile().getMap<unknown>("bookmarks");
-    this.profile().transact(() => {
+    const doc = this.agendaDoc();
+    const map = doc.getMap<unknown>("bookmarks");
+    doc.transact(() => {
       if (saved) map.set(sessionId, true);
       else map.delete(sessionId);
     }, LOCAL_ORIGIN);
+  }
+
+  /** Move the bookmarks into the plaintext profile (`on`) or the encrypted agenda, and remember the choice. */
+  setAgendaOnServer(on: boolean): void {
+    const profile = this.profile();
+    const agenda = this.doc(AGENDA);
+    const [from, to] = on ? [agenda, profile] : [profile, agenda];
+    const saved = [...from.getMap<unknown>("bookmarks").entries()].filter(([, value]) => Boolean(value)).map(([key]) => key);
+    to.transact(() => {
+      const map = to.getMap<unknown>("bookmarks");
+      for (const id of saved) map.set(id, true);
+    }, LOCAL_ORIGIN);
+    from.transact(() => {
+      const map = from.getMap<unknown>("bookmarks");
+      for (const id of [...map.keys()]) map.delete(id);
+    }, LOCAL_ORIGIN);
+    profile.transact(() => profile.getMap<unknown>("prefs").set("agendaOnServer", on), LOCAL_ORIGIN);
   }
 
   readAnnouncements(): Set<string> {

@@ -4,10 +4,11 @@ import { areasFor, may } from "../../src/admin/roles";
 import { areaOf, parseRoute } from "../../src/admin/router";
 
 describe("what each role is offered", () => {
-  it("gives editors the programme, import and history; announcers announcements and history; admins all", () => {
-    expect(areasFor("editor")).toEqual(["programme", "import", "history"]);
+  it("gives editors the programme, import, the source of record and history; announcers announcements and history; admins all", () => {
+    expect(areasFor("editor")).toEqual(["programme", "import", "source", "history"]);
     expect(areasFor("announcer")).toEqual(["announcements", "history"]);
-    expect(areasFor("admin")).toEqual(["programme", "import", "announcements", "history", "organisers"]);
+    expect(areasFor("admin")).toEqual(["programme", "import", "source", "announcements", "history", "organisers"]);
+    expect(may("announcer", "source")).toBe(false);
     expect(may("announcer", "programme")).toBe(false);
     expect(may("editor", "announcements")).toBe(false);
     expect(may("editor", "organisers")).toBe(false);

@@ -1,4 +1,5 @@
 import "fake-indexeddb/auto";
+import { gzipSync } from "node:zlib";
 import { IDBFactory } from "fake-indexeddb";
 import { beforeEach, describe, expect, it } from "vitest";
 
@@ -8,7 +9,7 @@ import { syncProgramme } from "../../src/shared/sync";
 import type { ChangesPage, Programme } from "../../src/shared/types";
 import { session, smallProgramme } from "../fixtures";
 
-type Answer = { status: number; body?: unknown };
+type Answer = { status: number; body?: unknown; gzip?: boolean };
 
 /** A fake server: answers by path, records what was asked. */
 function server(routes: Record<string, Answer | Answer[]>) {
@@ -18,6 +19,7 @@ function server(routes: Record<string, Answer | Answer[]>) {
     const route = routes[url];
     const answer = Array.isArray(route) ? route.shift() : route;
     if (!answer) return new Response("not found", { status: 404 });
+    if (answer.gzip) return new Response(gzipSync(JSON.stringify(answer.body)), { status: answer.status, headers: { "Content-Type": "application/gzip" } });
     return new Response(JSON.stringify(answer.body ?? {}), { status: answer.status, headers: { "Content-Type": "application/json" } });
   };
   return { asked, fetch };
@@ -32,9 +34,9 @@ beforeEach(async () => {
 
 describe("syncProgramme", () => {
   it("downloads and stores the whole programme on the first visit", async () => {
-    const { asked, fetch } = server({ "/api/programme": { status: 200, body: smallProgramme() } });
+    const { asked, fetch } = server({ "/api/programme/at/current": { status: 200, body: smallProgramme(), gzip: true } });
     expect(await syncProgramme({ fetch })).toBe("snapshot");
-    expect(asked).toEqual(["/api/programme"]);
+    expect(asked).toEqual(["/api/programme/at/current"]);
     expect((await getProgramme())!.sessions.map((item) => item.id)).toEqual(["early", "late"]);
   });
 
@@ -75,10 +77,10 @@ describe("syncProgramme", () => {
     const fresh: Programme = { ...smallProgramme("bbbbbbbbbbbb.3"), sessions: [session("only", "2024-07-24T09:00:00+08:00", "2024-07-24T10:00:00+08:00")] };
     const { asked, fetch } = server({
       "/api/changes?since=aaaaaaaaaaaa.10": { status: 410, body: { detail: "gone" } },
-      "/api/programme": { status: 200, body: fresh },
+      "/api/programme/at/current": { status: 200, body: fresh, gzip: true },
     });
     expect(await syncProgramme({ fetch })).toBe("snapshot");
-    expect(asked).toEqual(["/api/changes?since=aaaaaaaaaaaa.10", "/api/programme"]);
+    expect(asked).toEqual(["/api/changes?since=aaaaaaaaaaaa.10", "/api/programme/at/current"]);
     const stored = (await getProgramme())!;
     expect(stored.cursor).toBe("bbbbbbbbbbbb.3");
     expect(stored.sessions.map((item) => item.id)).toEqual(["only"]);
@@ -89,7 +91,7 @@ describe("syncProgramme", () => {
     await putProgramme(smallProgramme("aaaaaaaaaaaa.10"));
     const { fetch } = server({
       "/api/changes?since=aaaaaaaaaaaa.10": { status: 400 },
-      "/api/programme": { status: 200, body: smallProgramme("cccccccccccc.1") },
+      "/api/programme/at/current": { status: 200, body: smallProgramme("cccccccccccc.1"), gzip: true },
     });
     expect(await syncProgramme({ fetch })).toBe("snapshot");
     expect((await getProgramme())!.cursor).toBe("cccccccccccc.1");

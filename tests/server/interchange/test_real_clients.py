@@ -17,6 +17,7 @@ from down_frab_videos import fahrplan_data, lecture_downloader
 from schedule_convert.importers.frab_xml import FrabXmlImporter
 
 from tests.asgi import AppClient
+from tests.conftest import Tokens
 
 Client = AppClient
 
@@ -68,3 +69,29 @@ async def test_down_frab_videos_reads_every_talk(client: Client, tmp_path: Path)
         text = downloader.info_text(event["id"])
         assert text.startswith(event["title"])
         assert event["url"] in text
+
+
+async def test_the_clients_read_a_named_version_as_it_was_published(
+    client: Client, tokens: Tokens, tmp_path: Path
+) -> None:
+    programme = (await client.get("/api/programme")).json()
+    scheduled = {s["guid"]: s for s in programme["sessions"] if s["status"] == "scheduled"}
+    published = await client.post("/api/admin/releases", json={"name": "v1"}, headers=tokens.header("editor"))
+    assert published.status_code == 201
+    cancelled = next(iter(scheduled.values()))
+    edit = await client.patch(
+        f"/api/admin/sessions/{cancelled['id']}", json={"status": "cancelled"}, headers=tokens.header("editor")
+    )
+    assert edit.status_code == 200
+
+    xml = (await client.get("/api/schedule.xml", params={"version": "v1"})).content
+    conference = FrabXmlImporter().parse(io.BytesIO(xml))
+    assert {str(event.guid) for event in conference.events} == set(scheduled)
+
+    path = tmp_path / "schedule.json"
+    path.write_bytes((await client.get("/api/schedule.json", params={"version": "v1"})).content)
+    data = fahrplan_data("https://kumpul.example", str(path), "")
+    assert len(data.lectures) == len(scheduled)
+    current = tmp_path / "current.json"
+    current.write_bytes((await client.get("/api/schedule.json")).content)
+    assert len(fahrplan_data("https://kumpul.example", str(current), "").lectures) == len(scheduled) - 1

@@ -9,6 +9,7 @@ from pycrdt import Doc, Text
 
 from server.services.attendees import AttendeeService
 from tests.asgi import AppClient
+from tests.sync_devices import Notebook, seal
 
 Client = AppClient
 
@@ -24,10 +25,10 @@ async def test_create_needs_no_personal_data(empty_client: Client) -> None:
     response = await empty_client.post("/api/attendees")
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"attendeeId", "token"}
+    assert set(body) == {"attendeeId", "token", "deviceId"}
     assert body["token"].startswith("kpa_")
     me = await empty_client.get("/api/attendees/me", headers={"Authorization": f"Bearer {body['token']}"})
-    assert me.json() == {"attendeeId": body["attendeeId"], "participation": None, "language": None}
+    assert me.json() == {"attendeeId": body["attendeeId"], "participation": None, "language": None, "keyId": 0}
 
 
 async def test_profile_keeps_participation_and_language(empty_client: Client) -> None:
@@ -106,11 +107,12 @@ async def test_erase_removes_everything_and_the_token_stops_working(empty_client
     second = {"Authorization": f"Bearer {linked['token']}"}
     doc: Doc[Text] = Doc()
     doc["body"] = Text("private words")
-    body = {
-        "docs": [
-            {"id": "note:00000000-0000-4000-8000-000000000001", "update": base64.b64encode(doc.get_update()).decode()}
-        ]
-    }
+    notebook = Notebook.new()
+    note = "note:00000000-0000-4000-8000-000000000001"
+    key = {"keyId": 1, "previous": 0, "wrapped": []}
+    assert (await empty_client.post("/api/attendees/me/keys", json=key, headers=auth)).status_code == 200
+    frame = seal(notebook, note, "update", doc.get_update())
+    body = {"keyId": 1, "logs": [{"id": note, "append": [base64.b64encode(frame).decode()]}]}
     assert (await empty_client.post("/api/me/sync", json=body, headers=auth)).status_code == 200
     assert (await empty_client.delete("/api/attendees/me", headers=auth)).status_code == 204
     for headers in (auth, second):
@@ -118,6 +120,6 @@ async def test_erase_removes_everything_and_the_token_stops_working(empty_client
         assert (await empty_client.post("/api/me/sync", json={"docs": []}, headers=headers)).status_code == 401
     service: AttendeeService = empty_client.app.state.attendees
     async with service.db.read() as conn:
-        for table in ("attendees", "attendee_tokens", "link_codes", "documents"):
+        for table in ("attendees", "attendee_tokens", "link_codes", "documents", "doc_log", "wrapped_keys"):
             async with conn.execute(f"SELECT count(*) FROM {table}") as cur:  # noqa: S608 -- fixed table names
                 assert (await cur.fetchone())[0] == 0, table

@@ -23,6 +23,7 @@ async def bookmark(client: Client, device: Device, *session_ids: str, saved: boo
     for session_id in session_ids:
         device.bookmarks()[session_id] = saved
     device.edit("profile")
+    await device.ready(client)
     response = await client.post("/api/me/sync", json=device.request_body(), headers=device.headers)
     assert response.status_code == 200, response.text
     device.receive(response.json())

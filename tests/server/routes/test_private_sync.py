@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import uuid
 from typing import Any
 
@@ -11,7 +12,7 @@ from pycrdt import Doc, Text
 
 from server.services.private_sync import MAX_DOCUMENTS
 from tests.asgi import AppClient
-from tests.sync_devices import Device, b64
+from tests.sync_devices import Device, b64, seal
 
 Client = AppClient
 
@@ -20,7 +21,13 @@ def note_id() -> str:
     return f"note:{uuid.uuid4()}"
 
 
+def received(reply: dict[str, Any]) -> list[str]:
+    """The documents an answer brought: plaintext ones and encrypted logs with entries."""
+    return [doc["id"] for doc in reply["docs"]] + [log["id"] for log in reply["logs"] if log["entries"]]
+
+
 async def sync(client: Client, device: Device) -> dict[str, Any]:
+    await device.ready(client)
     response = await client.post("/api/me/sync", json=device.request_body(), headers=device.headers)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
@@ -32,7 +39,7 @@ async def linked_pair(client: Client) -> tuple[Device, Device]:
     first = (await client.post("/api/attendees")).json()
     phone = Device(first["token"])
     code = (await client.post("/api/attendees/me/link-code", headers=phone.headers)).json()["code"]
-    laptop = Device((await client.post("/api/attendees/link", json={"code": code})).json()["token"])
+    laptop = phone.linked((await client.post("/api/attendees/link", json={"code": code})).json()["token"])
     return phone, laptop
 
 
@@ -81,13 +88,13 @@ async def test_first_sync_of_a_new_device_gets_everything_then_only_changes(empt
         phone.edit(note)
     await sync(empty_client, phone)
     first = await sync(empty_client, laptop)
-    assert sorted(d["id"] for d in first["docs"]) == sorted(notes)
-    assert (await sync(empty_client, laptop))["docs"] == []
+    assert sorted(received(first)) == sorted(notes)
+    assert received(await sync(empty_client, laptop)) == []
     phone.text(notes[1]).insert(0, "more ")
     phone.edit(notes[1])
     await sync(empty_client, phone)
     later = await sync(empty_client, laptop)
-    assert [d["id"] for d in later["docs"]] == [notes[1]]
+    assert received(later) == [notes[1]]
     assert str(laptop.text(notes[1])).startswith("more text of")
 
 
@@ -96,11 +103,12 @@ async def test_replaying_a_request_changes_nothing(empty_client: Client) -> None
     note = note_id()
     phone.text(note).insert(0, "once")
     phone.edit(note)
+    await phone.ready(empty_client)
     body = phone.request_body()
     first = await empty_client.post("/api/me/sync", json=body, headers=phone.headers)
     second = await empty_client.post("/api/me/sync", json=body, headers=phone.headers)
     assert first.json()["cursor"] == second.json()["cursor"]
-    viewer = Device(phone.headers["Authorization"].split()[1])
+    viewer = phone.linked(phone.headers["Authorization"].split()[1])
     await sync(empty_client, viewer)
     assert str(viewer.text(note)) == "once"
 
@@ -115,32 +123,34 @@ async def test_attendees_cannot_reach_each_others_documents(empty_client: Client
 
     bob.edit(note)  # ask for the same id with an empty state
     reply = await sync(empty_client, bob)
-    assert reply["docs"] == []
+    assert received(reply) == []
     bob.text(note).insert(0, "Bob writes here")
     bob.edit(note)
     await sync(empty_client, bob)
 
-    fresh_alice = Device(alice.headers["Authorization"].split()[1])
+    fresh_alice = alice.linked(alice.headers["Authorization"].split()[1])
     await sync(empty_client, fresh_alice)
     assert str(fresh_alice.text(note)) == "Alice's private note"
 
 
-async def test_a_note_over_100_kb_is_refused_and_nothing_is_written(empty_client: Client) -> None:
+async def test_a_note_over_its_limit_is_refused_and_nothing_is_written(empty_client: Client) -> None:
     phone, laptop = await linked_pair(empty_client)
     small, big = note_id(), note_id()
     phone.text(small).insert(0, "fits")
-    phone.text(big).insert(0, "x" * (100 * 1024 + 1))
+    phone.text(big).insert(0, base64.b64encode(os.urandom(200 * 1024)).decode())
     phone.edit(small)
     phone.edit(big)
+    await phone.ready(empty_client)
     response = await empty_client.post("/api/me/sync", json=phone.request_body(), headers=phone.headers)
     assert response.status_code == 413
-    assert "100 KB" in response.json()["detail"]
-    assert (await sync(empty_client, laptop))["docs"] == []
+    assert "256 KB" in response.json()["detail"]
+    assert big in response.json()["detail"]
+    assert received(await sync(empty_client, laptop)) == []
 
 
 async def test_request_body_over_1_mb_is_413(empty_client: Client) -> None:
     phone, _ = await linked_pair(empty_client)
-    body = {"docs": [{"id": note_id(), "update": "A" * (1024 * 1024)}]}
+    body = {"logs": [{"id": note_id(), "append": ["A" * (1024 * 1024)]}]}
     response = await empty_client.post("/api/me/sync", json=body, headers=phone.headers)
     assert response.status_code == 413
     assert "1024 KB" in response.json()["detail"]
@@ -148,15 +158,21 @@ async def test_request_body_over_1_mb_is_413(empty_client: Client) -> None:
 
 async def test_at_most_2000_documents(empty_client: Client) -> None:
     phone, _ = await linked_pair(empty_client)
-    doc: Doc[Text] = Doc()
-    doc["body"] = Text("n")
-    update = b64(doc.get_update())
-    for start in range(0, MAX_DOCUMENTS, 500):
-        body = {"docs": [{"id": note_id(), "update": update} for _ in range(500)]}
-        assert (await empty_client.post("/api/me/sync", json=body, headers=phone.headers)).status_code == 200, start
-    over = await empty_client.post(
-        "/api/me/sync", json={"docs": [{"id": note_id(), "update": update}]}, headers=phone.headers
+    registered = await empty_client.post(
+        "/api/attendees/me/keys", json={"keyId": 1, "previous": 0, "wrapped": []}, headers=phone.headers
     )
+    assert registered.status_code == 200, registered.text
+
+    def log() -> dict[str, Any]:
+        doc_id = note_id()
+        doc: Doc[Text] = Doc()
+        doc["body"] = Text("n")
+        return {"id": doc_id, "append": [b64(seal(phone.notebook, doc_id, "update", doc.get_update()))]}
+
+    for start in range(0, MAX_DOCUMENTS, 500):
+        body = {"keyId": 1, "logs": [log() for _ in range(500)]}
+        assert (await empty_client.post("/api/me/sync", json=body, headers=phone.headers)).status_code == 200, start
+    over = await empty_client.post("/api/me/sync", json={"keyId": 1, "logs": [log()]}, headers=phone.headers)
     assert over.status_code == 413
     assert "2000 documents" in over.json()["detail"]
 
@@ -166,6 +182,7 @@ async def test_at_most_2000_documents(empty_client: Client) -> None:
     [
         ([{"id": "secrets", "update": ""}], "unknown document id"),
         ([{"id": "note:../../etc", "update": ""}], "unknown document id"),
+        ([{"id": f"note:{uuid.UUID(int=1)}", "update": ""}], "end-to-end encrypted"),
         ([{"id": "profile", "update": "not base64!"}], "base64"),
         ([{"id": "profile", "update": base64.b64encode(b"\xff" * 40).decode()}], "not a Yjs update"),
         ([{"id": "profile", "stateVector": base64.b64encode(b"\xff\xff\xff").decode()}], "not a Yjs state vector"),
@@ -194,7 +211,6 @@ async def test_compacted_history_stays_mergeable_with_an_old_device(empty_client
     await sync(empty_client, phone)
     await sync(empty_client, laptop)  # the laptop now goes offline holding this old state
 
-    sizes = 0
     for i in range(200):
         text = phone.text(note)
         text.insert(len(text), f" word{i}")
@@ -202,13 +218,12 @@ async def test_compacted_history_stays_mergeable_with_an_old_device(empty_client
             del text[0:3]
         phone.edit(note)
         if i % 10 == 9:
-            sizes += len(phone.doc(note).get_update(laptop.doc(note).get_state()))
             await sync(empty_client, phone)
-
+    # The phone compacts what it has into one snapshot; the laptop's old state still merges with it.
+    await phone.compact(empty_client, note)
     service = empty_client.app.state.private_sync
-    async with service.db.read() as conn, conn.execute("SELECT length(state) FROM documents") as cur:
-        stored = (await cur.fetchone())[0]
-    assert stored < sizes / 5, "the server keeps one compacted state, not every update"
+    async with service.db.read() as conn, conn.execute("SELECT count(*), sum(snapshot) FROM doc_log") as cur:
+        assert tuple(await cur.fetchone()) == (1, 1), "one snapshot stands for the whole log"
 
     laptop.text(note).insert(0, "offline edit: ")
     laptop.edit(note)

@@ -1,4 +1,7 @@
-"""POST /api/me/sync under attack: whole-document caps, a per-attendee quota, hostile CRDT bytes, erasure races."""
+"""POST /api/me/sync under attack: whole-document caps, a per-attendee quota, hostile CRDT bytes, erasure races.
+
+Notes are encrypted, so their caps count encrypted bytes; hostile CRDT bytes reach the server only in the profile.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from pycrdt import Doc, Map, Text
 from server.app import create_app
 from server.errors import Unauthorized
 from server.services import private_sync
-from server.services.private_sync import MAX_NOTE_BYTES
+from server.services.private_sync import MAX_LOG_BYTES, MAX_NOTE_BYTES
 from server.settings import Settings, settings_from_env
 from sync import SyncRequest, merge
 from tests.asgi import AppClient, app_client
@@ -46,6 +49,7 @@ async def new_device(client: AppClient) -> Device:
 
 
 async def post(client: AppClient, device: Device) -> Any:
+    await device.ready(client)
     return await client.post("/api/me/sync", json=device.request_body(), headers=device.headers)
 
 
@@ -87,7 +91,7 @@ async def test_a_note_is_capped_as_a_whole_not_only_its_title_and_body(empty_cli
 
 def await_same_attendee(device: Device) -> Device:
     """A fresh device holding the same token: it starts with nothing and gets what the server keeps."""
-    return Device(device.headers["Authorization"].split()[1])
+    return device.linked(device.headers["Authorization"].split()[1])
 
 
 async def test_a_note_cannot_grow_past_its_cap_a_little_at_a_time(empty_client: AppClient) -> None:
@@ -105,8 +109,11 @@ async def test_a_note_cannot_grow_past_its_cap_a_little_at_a_time(empty_client: 
     assert refused is not None
     assert "256 KB" in refused
     service = empty_client.app.state.private_sync
-    async with service.db.read() as conn, conn.execute("SELECT max(length(state)) FROM documents") as cur:
-        assert (await cur.fetchone())[0] <= MAX_NOTE_BYTES
+    async with (
+        service.db.read() as conn,
+        conn.execute("SELECT max(size) FROM (SELECT sum(length(frame)) AS size FROM doc_log GROUP BY doc_id)") as cur,
+    ):
+        assert (await cur.fetchone())[0] <= MAX_LOG_BYTES
 
 
 async def test_each_attendee_has_a_quota_and_others_are_not_affected(small_quota_client: AppClient) -> None:
@@ -122,15 +129,15 @@ async def test_each_attendee_has_a_quota_and_others_are_not_affected(small_quota
     over = await post(client, hog)
     assert over.status_code == 413
     assert "quota of 600,000 bytes" in over.json()["detail"]
-    assert sorted(doc["id"] for doc in (await sync(client, await_same_attendee(hog)))["docs"]) == sorted(notes[:3])
+    kept = (await sync(client, await_same_attendee(hog)))["logs"]
+    assert sorted(log["id"] for log in kept) == sorted(notes[:3])
 
-    # Making room is always possible: a smaller document is accepted even near the quota.
+    # Making room is always possible: a compaction that makes a document smaller is accepted even near the quota.
     hog.changed.clear()
     attachments = hog.doc(notes[0]).get("attachments", type=Map)
     for key in list(attachments.keys()):
         del attachments[key]
-    hog.edit(notes[0])
-    await sync(client, hog)
+    await hog.compact(client, notes[0])
 
     mine = note_id()
     stuff(neighbour, mine, 150_000)
@@ -146,8 +153,9 @@ def test_the_quota_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
 
 
 async def test_an_update_that_makes_the_crdt_core_panic_is_400_naming_the_document(empty_client: AppClient) -> None:
+    """The profile is merged by the server (notes are encrypted: the devices merge them)."""
     phone = await new_device(empty_client)
-    note = note_id()
+    note = "profile"
     body = {"docs": [{"id": note, "update": b64(NOTE_STATE)}]}
     assert (await empty_client.post("/api/me/sync", json=body, headers=phone.headers)).status_code == 200
 
@@ -175,7 +183,10 @@ async def test_a_sync_that_loses_the_race_with_erasure_is_refused_as_unauthorise
 
     with pytest.raises(Unauthorized):
         await empty_client.app.state.private_sync.sync(me, _request(phone), "192.0.2.1")
-    async with empty_client.app.state.db.read() as conn, conn.execute("SELECT count(*) FROM documents") as cur:
+    async with (
+        empty_client.app.state.db.read() as conn,
+        conn.execute("SELECT (SELECT count(*) FROM documents) + (SELECT count(*) FROM doc_log)") as cur,
+    ):
         assert (await cur.fetchone())[0] == 0
 
 
@@ -198,7 +209,7 @@ async def test_two_devices_merging_the_same_note_at_once_lose_no_word(empty_clie
     first = (await empty_client.post("/api/attendees")).json()
     phone = Device(first["token"])
     code = (await empty_client.post("/api/attendees/me/link-code", headers=phone.headers)).json()["code"]
-    laptop = Device((await empty_client.post("/api/attendees/link", json={"code": code})).json()["token"])
+    laptop = phone.linked((await empty_client.post("/api/attendees/link", json={"code": code})).json()["token"])
     note = note_id()
     phone.text(note).insert(0, "from the phone. ")
     phone.edit(note)
@@ -235,7 +246,9 @@ async def test_answers_are_bounded_and_a_new_device_gets_everything_over_several
             break
     assert len(answers) > 1
     for answer in answers:
-        assert sum(len(base64.b64decode(doc["update"])) for doc in answer["docs"]) <= 1024 * 1024
+        frames = [entry["frame"] for log in answer["logs"] for entry in log["entries"]]
+        sizes = [len(base64.b64decode(item)) for item in [doc["update"] for doc in answer["docs"]] + frames]
+        assert 0 < sum(sizes) <= 1024 * 1024
     assert sorted(doc_id for doc_id in laptop.docs) == sorted(notes)
     for note in notes:
         assert dict(laptop.doc(note).get("attachments", type=Map)) == dict(phone.doc(note).get("attachments", type=Map))
@@ -254,7 +267,6 @@ async def test_merging_runs_in_a_worker_thread_while_the_write_lock_is_free(
 
     monkeypatch.setattr(private_sync, "merge", watched_merge)
     phone = await new_device(empty_client)
-    note = note_id()
-    stuff(phone, note, 200_000)
+    stuff(phone, "profile", 200_000)
     await sync(empty_client, phone)
     assert seen == [(False, False)]

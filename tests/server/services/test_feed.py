@@ -16,6 +16,7 @@ from server.services.feed import FeedService, etag_for
 from server.services.live import LiveHub
 from server.storage import programme as store
 from server.storage.db import Database
+from sync import Cursor
 
 
 @contextlib.asynccontextmanager
@@ -28,7 +29,7 @@ async def behind_worker(tmp_path: Path) -> AsyncIterator[tuple[FeedService, Data
         await feed.start()
         heard: list[str] = []
 
-        async def listener(cursor: str) -> None:
+        async def listener(previous: str, cursor: str) -> None:
             heard.append(cursor)
 
         feed.subscribe(listener)
@@ -50,17 +51,18 @@ async def test_a_rebuild_that_finds_another_process_write_tells_the_listeners(tm
 
 
 async def test_the_live_hub_publishes_each_change_once_and_in_order(tmp_path: Path) -> None:
-    path = tmp_path / "kumpul.db"
-    async with Database(path, readers=1) as db:
-        async with db.write() as conn:
+    # The feed owns the cursor: the watcher, a rebuild and this process's own writes may all report the same
+    # write, or an older one late, and the live hub still hears each move once and in order.
+    async with behind_worker(tmp_path) as (feed, other, _heard):
+        hub = LiveHub(feed.db)
+        feed.subscribe(hub.programme_changed)
+        queue = hub.connect("127.0.0.1").queue
+        async with other.write() as conn:
             first = await store.put_entity(conn, "announcement", "ann-1", b'{"id":"ann-1","title":"One"}')
             second = await store.put_entity(conn, "announcement", "ann-2", b'{"id":"ann-2","title":"Two"}')
             epoch = (await store.feed_state(conn)).epoch
-        hub = LiveHub(db, 0)
-        queue = hub.connect("127.0.0.1").queue
         newer, older = f"{epoch}.{second}", f"{epoch}.{first}"
-        # The watcher and a rebuild may both report the same write, or an older one late.
-        await asyncio.gather(hub.programme_changed(newer), hub.programme_changed(newer), hub.programme_changed(older))
+        await asyncio.gather(feed.catch_up(), feed.programme(), feed.written(second), feed.written(first))
         events = []
         while not queue.empty():
             event = queue.get_nowait()
@@ -71,7 +73,7 @@ async def test_the_live_hub_publishes_each_change_once_and_in_order(tmp_path: Pa
 
 async def test_streams_opened_while_stopping_end_at_once(tmp_path: Path) -> None:
     async with Database(tmp_path / "kumpul.db", readers=1) as db:
-        hub = LiveHub(db, 0)
+        hub = LiveHub(db)
         open_stream = hub.connect("127.0.0.1").queue
         hub.close_all()
         assert open_stream.get_nowait() is None
@@ -163,3 +165,73 @@ async def test_a_revalidation_with_a_newer_copy_than_this_worker_knows_is_not_an
         held = etag_for(newer)[:-1] + '-gzip"'
         served = await feed.programme(f'W/"unrelated", {held}')
         assert served.cursor == newer, "the worker reads the newer programme instead of serving its older one"
+
+
+async def test_two_workers_encode_a_changed_programme_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import server.services.feed as feed_module
+
+    encoded: list[int] = []
+    real_brotli = feed_module._brotli
+
+    def counting_brotli(body: bytes) -> bytes:
+        encoded.append(len(body))
+        return real_brotli(body)
+
+    monkeypatch.setattr(feed_module, "_brotli", counting_brotli)
+    path = tmp_path / "kumpul.db"
+    async with Database(path, readers=2) as first_db, Database(path, readers=2) as second_db:
+        workers = [FeedService(db, retention=timedelta(days=30), poll_seconds=3600) for db in (first_db, second_db)]
+        for worker in workers:
+            await worker.start()
+        try:
+            for n in range(3):
+                async with first_db.write() as conn:
+                    await store.put_entity(conn, "room", f"hall-{n}", b'{"id":"hall-%d","name":"Hall"}' % n)
+                for worker in workers:  # each worker's watcher, or a poke, tells it of the write
+                    await worker.catch_up()
+                both = await asyncio.gather(*(worker.programme() for worker in workers))
+                assert both[0].cursor == both[1].cursor
+                assert both[0].body.body("br") == both[1].body.body("br")
+                assert b'"id":"hall-%d"' % n in both[1].body.identity
+            assert len(encoded) == 3, "each cursor is encoded by one worker; the other reads its bytes"
+            kept = await workers[1].at(both[0].cursor)
+            assert kept is not None
+            assert kept.gzip == both[0].body.body("gzip")
+        finally:
+            for worker in workers:
+                await worker.stop()
+
+
+async def test_an_app_resuming_from_before_an_import_hears_the_announcement_after_it(tmp_path: Path) -> None:
+    async with Database(tmp_path / "kumpul.db", readers=2) as db:
+        async with db.write() as conn:
+            epoch = (await store.feed_state(conn)).epoch
+            for n in range(1_200):  # an import: far more changes than one replay reads
+                await store.put_entity(conn, "room", f"room-{n}", b'{"id":"room-%d","name":"Room"}' % n)
+            seq = await store.put_entity(conn, "announcement", "ann-1", b'{"id":"ann-1","title":"Doors open"}')
+        hub = LiveHub(db)
+        current = f"{epoch}.{seq}"
+        resumed = await asyncio.gather(*(hub.events_since(Cursor(epoch, 0), current) for _ in range(50)))
+        for events in resumed:
+            assert [(event.event, event.id) for event in events] == [
+                ("announcement", current),
+                ("programme", current),
+            ]
+
+
+async def test_the_programme_is_served_when_its_bytes_cannot_be_kept_beside_the_database(tmp_path: Path) -> None:
+    path = tmp_path / "kumpul.db"
+    (tmp_path / "kumpul.db.programme").write_text("not a folder")  # as unusable as a full disk or a read-only one
+    async with Database(path, readers=1) as db:
+        feed = FeedService(db, retention=timedelta(days=30), poll_seconds=3600)
+        await feed.start()
+        try:
+            async with db.write() as conn:
+                seq = await store.put_entity(conn, "room", "hall-a", b'{"id":"hall-a","name":"Hall A"}')
+            await feed.written(seq)
+            built = await feed.programme()
+            assert b'"id":"hall-a"' in built.body.identity
+            kept = await feed.at(built.cursor)
+            assert kept is not None, "the current cursor's bytes still come from memory"
+        finally:
+            await feed.stop()

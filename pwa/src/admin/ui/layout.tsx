@@ -62,6 +62,13 @@ function Nav({ role }: { role: string }) {
             </a>
           </li>
         )}
+        {areas.includes("source") && (
+          <li>
+            <a href={`${BASE}/source`} aria-current={here("source")}>
+              {s.navSource}
+            </a>
+          </li>
+        )}
         {areas.includes("announcements") && (
           <li>
             <a href={`${BASE}/announcements`} aria-current={here("announcements")}>

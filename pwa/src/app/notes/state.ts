@@ -24,6 +24,34 @@ export const identityState = signal<"none" | "active" | "lost">("none");
 export const privateReachable = signal(true);
 export const privateOnline = signal(typeof navigator === "undefined" ? true : navigator.onLine);
 export const lastPrivateSync = signal<number | null>(null);
+/** The server may see the agenda (calendar feed, change alerts, reminders). */
+export const agendaOnServer = signal(true);
+/** The attendee's notes are encrypted under a key this device does not hold: it must be linked again. */
+export const vaultLocked = signal(false);
+/** How many devices the attendee has, when known (one: losing it loses the notes). */
+export const linkedDevices = signal<number | null>(null);
+
+/** Learn how many devices the attendee has (once: the device page keeps it current). */
+async function countDevices(): Promise<void> {
+  const identity = await getIdentity();
+  if (!identity) return;
+  try {
+    const { listDevices } = await import("../../shared/vault");
+    await listDevices(identity);
+    await refreshVaultState();
+  } catch {
+    // Not known yet: the warning about a single device stays until it is.
+  }
+}
+
+/** Read what the last sync learnt about keys and devices. */
+export async function refreshVaultState(): Promise<void> {
+  const [locked, count] = await Promise.all([getPrivate("vaultLocked"), getPrivate("linkedDevices")]);
+  batch(() => {
+    vaultLocked.value = locked === true;
+    linkedDevices.value = count ?? null;
+  });
+}
 
 export type NoteStatus = "local" | "syncing" | "synced" | "tooLong" | "offline";
 
@@ -54,6 +82,7 @@ function refresh(docs: PrivateDocs): void {
   const current = bookmarks.value;
   batch(() => {
     if (next.size !== current.size || [...next].some((id) => !current.has(id))) bookmarks.value = next;
+    agendaOnServer.value = docs.agendaOnServer();
     docsVersion.value += 1;
   });
 }
@@ -81,6 +110,8 @@ async function runSync(): Promise<void> {
         lastPrivateSync.value = Date.now();
       });
     }
+    await refreshVaultState();
+    if (linkedDevices.value === null && !result.skipped) void countDevices();
     const touched = new Set([...result.received, ...result.sent, ...result.refused.map((item) => item.id)]);
     if (touched.size > 0) await docs.reload([...touched]);
   } catch (error) {
@@ -151,6 +182,22 @@ function afterFirstScreen(): Promise<void> {
   });
 }
 
+/**
+ * Keep the agenda from the server (`false`: bookmarks move into the encrypted agenda, and the
+ * calendar feed is turned off) or give it back (`true`).
+ */
+export async function setAgendaOnServer(on: boolean): Promise<void> {
+  const docs = await privateDocs();
+  docs.setAgendaOnServer(on);
+  await docs.flush();
+  refresh(docs);
+  needIdentity();
+  if (!on && (await getIdentity())) {
+    const { deleteCalendarFeed } = await import("../../shared/private-api");
+    await deleteCalendarFeed().catch(() => undefined);
+  }
+}
+
 /** Load the documents once the first screen is there, move old bookmarks in, and start syncing. */
 export function startPrivate(): Promise<void> {
   started ??= (async () => {
@@ -168,6 +215,7 @@ export function startPrivate(): Promise<void> {
     docs.onSaved(() => requestPrivateSync(SYNC_AFTER_SAVE_MS));
     const [identity, lost] = await Promise.all([getIdentity(), getPrivate("identityLost")]);
     identityState.value = lost ? "lost" : identity ? "active" : "none";
+    await refreshVaultState();
     outbox = createOutbox({
       run: runSync,
       isOnline: () => navigator.onLine,

@@ -1,14 +1,14 @@
 /** Pieces of the notes views: a textarea bound to a note, its sync status, a confirmation dialog. */
 
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useId, useRef, useState } from "preact/hooks";
 
 import { MAX_NOTE_TEXT_BYTES } from "../../shared/private-api";
 import { forgetIdentity } from "../../shared/private-store";
 import { privateDocsNow } from "../../shared/ydocs";
 import { t } from "../prefs";
 import { bindTextarea } from "./binding";
-import { docsVersion, identityState, noteStatus, resumePrivateSync, watchPrivate, type NoteStatus } from "./state";
+import { docsVersion, identityState, linkedDevices, noteStatus, resumePrivateSync, vaultLocked, watchPrivate, type NoteStatus } from "./state";
 import "./notes.css";
 
 export interface BoundTextareaProps {
@@ -135,6 +135,36 @@ export function IdentityLost() {
   );
 }
 
+/** The notes are encrypted under a key this device lacks: say so, and where to link it again. */
+export function VaultLocked() {
+  const messages = t.value;
+  if (!vaultLocked.value) return null;
+  return (
+    <div class="callout callout-warn" role="note">
+      <p>{messages["notes.locked"]}</p>
+      <p>
+        <a href="/device#use-code">{messages["notes.lockedLink"]}</a>
+      </p>
+    </div>
+  );
+}
+
+/** Only one device holds the notes: losing it loses them. Offer a second device and the export. */
+export function LoseEveryDevice({ onDevicePage = false }: { onDevicePage?: boolean }) {
+  const messages = t.value;
+  if (identityState.value !== "active" || vaultLocked.value || (linkedDevices.value ?? 1) > 1) return null;
+  return (
+    <div class="callout" role="note">
+      <p>{messages["device.loseAll"]}</p>
+      {!onDevicePage && (
+        <p>
+          <a href="/device#link-another">{messages["device.loseAllLink"]}</a> · <a href="/device#export-notes">{messages["device.exportTitle"]}</a>
+        </p>
+      )}
+    </div>
+  );
+}
+
 export interface ConfirmProps {
   open: boolean;
   title: string;
@@ -149,6 +179,8 @@ export interface ConfirmProps {
 /** A modal confirmation (native <dialog>: focus stays inside, Escape cancels). */
 export function ConfirmDialog({ open, title, confirm, onConfirm, onCancel, busy = false, children, danger = true }: ConfirmProps) {
   const ref = useRef<HTMLDialogElement>(null);
+  // More than one dialog on a page: each is named by its own heading.
+  const titleId = useId();
   const messages = t.value;
   useEffect(() => {
     const dialog = ref.current;
@@ -160,13 +192,13 @@ export function ConfirmDialog({ open, title, confirm, onConfirm, onCancel, busy 
     <dialog
       ref={ref}
       class="confirm-dialog"
-      aria-labelledby="confirm-title"
+      aria-labelledby={titleId}
       onCancel={(event) => {
         event.preventDefault();
         onCancel();
       }}
     >
-      <h2 id="confirm-title">{title}</h2>
+      <h2 id={titleId}>{title}</h2>
       {children}
       <div class="dialog-actions">
         <button type="button" class="button" onClick={onCancel} autoFocus>

@@ -83,6 +83,12 @@ export const WarningIcon = () => (
   </Icon>
 );
 
+export const ChangesIcon = () => (
+  <Icon>
+    <path d="M4 8h13l-3-3M20 16H7l3 3" />
+  </Icon>
+);
+
 export const NoCameraIcon = () => (
   <Icon>
     <path d="M9 5h6l1.5 2H20a1 1 0 0 1 1 1v9M16 19H4a1 1 0 0 1-1-1V8a1 1 0 0 1 1-1h3" />

@@ -8,12 +8,14 @@ import { deviceZone, lang, languageName, locale, setUseLocalTime, t, useLocalTim
 import { route } from "../router";
 import { applyUpdate, dismissNotice, notice } from "../sw-bridge";
 import { unreadCount } from "../announce/state";
+import { changeCount } from "../changes";
 import { NotesIcon } from "../notes/lazy";
 import { behind, connection, heardAt, model, now } from "../store";
 import { updatedText, zoneName } from "../time";
 import {
   BookmarkIcon,
   CalendarIcon,
+  ChangesIcon,
   CheckIcon,
   ClockIcon,
   CloseIcon,
@@ -93,6 +95,7 @@ function MainNav() {
   const current = route.value.name;
   const section = SECTIONS[current] ?? current;
   const unread = unreadCount.value;
+  const changed = changeCount.value;
   const items = [
     { name: "now", href: "/", label: messages.navNow, icon: <ClockIcon /> },
     { name: "programme", href: "/programme", label: messages.navProgramme, icon: <CalendarIcon /> },
@@ -106,6 +109,16 @@ function MainNav() {
       icon: <MegaphoneIcon />,
       count: unread,
     },
+    // On phones the tab shows only while there are changes to see (or on its own page).
+    {
+      name: "changes",
+      href: "/changes",
+      label: messages["changes.nav"],
+      icon: <ChangesIcon />,
+      count: changed,
+      countLabel: messages["changes.count"],
+      ...(changed || current === "changes" ? {} : { wideOnly: true }),
+    },
     { name: "info", href: "/info", label: messages.navInfo, icon: <InfoIcon /> },
     // Phones have room for six tabs: there, My notes is reached from My agenda and each session.
     { name: "notes", href: "/notes", label: messages["notes.nav"], icon: <NotesIcon />, wideOnly: true },
@@ -118,7 +131,7 @@ function MainNav() {
             <a
               href={item.href}
               aria-current={current === item.name ? "page" : undefined}
-              aria-label={item.count ? `${item.label}, ${messages["announcements.unreadCount"](item.count)}` : undefined}
+              aria-label={item.count ? `${item.label}, ${("countLabel" in item ? item.countLabel : messages["announcements.unreadCount"])(item.count)}` : undefined}
               class={section === item.name ? "is-section" : undefined}
             >
               <span class="nav-icon">

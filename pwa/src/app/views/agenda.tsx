@@ -18,7 +18,7 @@ import { groupSlots, type Model } from "../model";
 import { lang, locale, t } from "../prefs";
 import { bookmarks, model, toggleBookmark } from "../store";
 import { NotesIcon } from "../notes/lazy";
-import { docsReady, identityState } from "../notes/state";
+import { agendaOnServer, docsReady, identityState } from "../notes/state";
 import { dayKey, formatDayLong } from "../time";
 import { SessionCard } from "../ui/common";
 import { WarningIcon } from "../ui/icons";
@@ -84,7 +84,12 @@ function CalendarLinks() {
     <section aria-labelledby="agenda-calendar" class="agenda-calendar">
       <h2 id="agenda-calendar">{messages["calendar.title"]}</h2>
       {!active && <p class="muted">{messages["calendar.needsSync"]}</p>}
-      {active && !feed && (
+      {active && !agendaOnServer.value && (
+        <p class="muted">
+          {messages["calendar.agendaPrivate"]} <a href="/device#agenda-privacy">{messages["device.agendaTitle"]}</a>
+        </p>
+      )}
+      {active && agendaOnServer.value && !feed && (
         <>
           <p>{messages["calendar.subscribeHint"]}</p>
           <button type="button" class="button button-primary" disabled={busy} onClick={() => void run(createCalendarFeed)}>
@@ -92,7 +97,7 @@ function CalendarLinks() {
           </button>
         </>
       )}
-      {active && feed && (
+      {active && agendaOnServer.value && feed && (
         <>
           <p>
             <a class="button button-primary" href={feed.webcalUrl}>

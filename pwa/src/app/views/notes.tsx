@@ -17,6 +17,8 @@ import {
   BoundText,
   ConfirmDialog,
   IdentityLost,
+  LoseEveryDevice,
+  VaultLocked,
   NoteStatusLine,
   NotesLoading,
   statusText,
@@ -94,6 +96,8 @@ export function NotesContent() {
         </p>
       )}
       <IdentityLost />
+      <VaultLocked />
+      {notes.length > 0 && <LoseEveryDevice />}
       <div class="notes-toolbar">
         <button
           type="button"
