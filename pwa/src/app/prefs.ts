@@ -2,8 +2,7 @@
 
 import { computed, effect, signal } from "@preact/signals";
 
-import { LANGUAGES, LOCALES, MESSAGES, pickLanguage, type Lang } from "./i18n";
-import { pseudoMessages } from "./i18n/pseudo";
+import { LANGUAGES, LOCALES, MESSAGES, pickLanguage, type Lang, type Messages } from "./i18n";
 
 const LANG_KEY = "kumpul.lang";
 const LOCAL_TIME_KEY = "kumpul.localTime";
@@ -26,9 +25,9 @@ function write(key: string, value: string): void {
 
 export const lang = signal<Lang>(pickLanguage(navigator.languages ?? [navigator.language], read(LANG_KEY)));
 /** The layout-checking pseudo-locale (see i18n/pseudo.ts): English underneath, every text longer. */
-const pseudoLocale = read(LANG_KEY) === "en-XA";
-const PSEUDO = pseudoLocale ? pseudoMessages(MESSAGES.en) : null;
-export const t = computed(() => (PSEUDO && lang.value === "en" ? PSEUDO : MESSAGES[lang.value]));
+const pseudoMessages = signal<Messages | null>(null);
+if (read(LANG_KEY) === "en-XA") void import("./i18n/pseudo").then((module) => (pseudoMessages.value = module.pseudoMessages(MESSAGES.en)));
+export const t = computed(() => (pseudoMessages.value && lang.value === "en" ? pseudoMessages.value : MESSAGES[lang.value]));
 export const locale = computed(() => LOCALES[lang.value]);
 export const languageName = computed(() => LANGUAGES.find((entry) => entry.code === lang.value)!.name);
 
