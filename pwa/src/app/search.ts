@@ -5,19 +5,12 @@
  */
 
 import type { Programme, Session } from "../shared/types";
+import { normalise } from "./normalise";
 import { stemEnglish, stemIndonesian, stemmerFor } from "./stem";
 
-const MARKS = /\p{M}+/gu;
-const SPACE = /[\s\p{P}\p{S}]+/gu;
-const THAI = /[\u0e00-\u0e7f]/;
+export { normalise };
 
-/**
- * Text reduced to what a search compares: compatibility-decomposed, without combining marks
- * (accents, Thai vowel and tone marks alike), lower case, punctuation as spaces.
- */
-export function normalise(text: string): string {
-  return text.normalize("NFKD").replace(MARKS, "").toLowerCase().replace(SPACE, " ").trim();
-}
+const THAI = /[\u0e00-\u0e7f]/;
 
 /** One session's searchable text: the normalised words, then a line of their stems (" stem " each). */
 export type SearchIndex = Map<string, string>;
