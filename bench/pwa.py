@@ -14,7 +14,10 @@ Figures (the median of ``--runs`` runs, each in a fresh browser context):
   early, competing with /api/programme for the slow link) are reported beside it, and the rest of pwa/dist/assets
   as lazy chunks;
 - repeat visit offline: after the service worker is installed and the programme stored, ``set_offline(True)``, a new
-  page, and the time until the programme is visible.
+  page, and the time until the programme is visible;
+- with a FOSDEM-sized programme (``--scale-sessions``, 1,000 by default; 0 skips it): the offline repeat visit,
+  day-tab switch and search keystroke latency with the CPU throttled 4x, and the DOM nodes on screen
+  (bench/pwa_scale.py).
 
 Chromium only asks plain-HTTP servers for gzip, not brotli, so the compressed sizes are gzip's (a brotli-serving
 HTTPS deployment sends less).
@@ -42,6 +45,7 @@ import httpx
 from common import run_main
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, sync_playwright
 from programme import find_kumpul, free_port, stop_server, wait_healthy  # bench/programme.py, beside this file
+from pwa_scale import INTERACTION_BUDGET_MS, measure_scale, served_big
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.e2e.pwa_checks import CHROMIUM, CHROMIUM_ARGS, STORED_PROGRAMME
@@ -154,6 +158,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--chromium", default=CHROMIUM, help=f"Chromium executable (default {CHROMIUM})")
     parser.add_argument("--json", dest="json_path", type=Path, help="also write the figures as JSON to this path")
     parser.add_argument("--check", action="store_true", help="exit with status 1 when a figure exceeds its budget")
+    parser.add_argument(
+        "--scale-sessions",
+        type=int,
+        default=1000,
+        help="sessions of the generated FOSDEM-sized programme (default 1000; 0 skips it)",
+    )
     args = parser.parse_args(argv)
     if args.runs < 1 or args.latency < 0 or args.kbps <= 0:
         parser.error("--runs and --kbps must be positive, --latency not negative")
@@ -357,6 +367,24 @@ def measure(base_url: str, args: argparse.Namespace) -> tuple[list[Figure], dict
     return figures, details
 
 
+def measure_big(kumpul: str, args: argparse.Namespace) -> list[Figure]:
+    """The figures of the FOSDEM-sized programme (bench/pwa_scale.py)."""
+    with served_big(kumpul, args.scale_sessions) as (base_url, moment), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+        try:
+            found = measure_scale(browser, base_url, moment, args.runs)
+        finally:
+            browser.close()
+    n = args.scale_sessions
+    return [
+        Figure(f"{n} sessions: offline repeat, /programme visible", "s", found["offline"], OFFLINE_REPEAT_BUDGET_S),
+        Figure(f"{n} sessions: day-tab switch, CPU 4x slower", "ms", found["tab"], INTERACTION_BUDGET_MS),
+        Figure(f"{n} sessions: search keystroke, CPU 4x slower", "ms", found["keystroke"], INTERACTION_BUDGET_MS),
+        Figure(f"{n} sessions: elements in <main> on /programme", "", found["main_nodes"]),
+        Figure(f"{n} sessions: elements in the document on /programme", "", found["all_nodes"]),
+    ]
+
+
 def statistics_by_path(runs: list[dict[str, int]]) -> dict[str, dict[str, int]]:
     """Each file's median size over the runs that fetched it before the programme was visible, and how many did."""
     paths = sorted(set().union(*runs))
@@ -421,6 +449,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         with served(find_kumpul(args.kumpul)) as base_url:
             figures, details = measure(base_url, args)
+    if args.scale_sessions > 0:
+        figures += measure_big(find_kumpul(args.kumpul), args)
     print(format_table(figures, details))
     if args.json_path:
         write_json(args.json_path, base_url, args, figures, details)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -75,8 +76,12 @@ def find_setting(page: Page, control: Locator) -> Locator:
     return control.first
 
 
-def test_a_session_shows_everything_an_attendee_needs(page: Page, demo: Demo) -> None:
+def test_a_session_shows_everything_an_attendee_needs(
+    new_context: ContextFactory, shared_server: RunningServer, demo: Demo
+) -> None:
     session = demo.find(day=0, format="plenary")
+    # While it runs, so that its stream is offered.
+    page = new_context(shared_server, at=demo.start(session) + timedelta(minutes=10)).new_page()
     assert session["streamUrl"]
     assert "id" in session["interpretation"]
     page.goto(f"/sessions/{session['id']}")
@@ -172,6 +177,7 @@ def test_times_switch_between_the_event_zone_and_the_device_zone(
     expect(main(page)).to_contain_text(EVENT_ZONE)
     assert first_of(page, [event_range, device_range]) is event_range
 
+    page.get_by_role("banner").get_by_role("button", name=re.compile(r"^Times in .*: change$")).click()
     switch = page.get_by_role("checkbox", name="Show times in my time zone").or_(
         page.get_by_role("switch", name="Show times in my time zone")
     )
@@ -237,6 +243,7 @@ def test_filters_narrow_the_programme(page: Page, demo: Demo) -> None:
     tab.click()
     expect(tab).to_have_attribute("aria-selected", "true")
     expect_sessions(page, on_day)
+    page.get_by_role("button", name="Filter").click()
     for name in ("Theme", "Room", "Format", "Language"):
         select = page.get_by_role("combobox", name=name, exact=True).filter(has=page.locator("option[value='']"))
         expect(select).to_have_value("")

@@ -2,7 +2,7 @@
 
 import { computed, effect, signal } from "@preact/signals";
 
-import { LANGUAGES, LOCALES, MESSAGES, pickLanguage, type Lang } from "./i18n";
+import { LANGUAGES, LOCALES, MESSAGES, pickLanguage, type Lang, type Messages } from "./i18n";
 
 const LANG_KEY = "kumpul.lang";
 const LOCAL_TIME_KEY = "kumpul.localTime";
@@ -24,7 +24,10 @@ function write(key: string, value: string): void {
 }
 
 export const lang = signal<Lang>(pickLanguage(navigator.languages ?? [navigator.language], read(LANG_KEY)));
-export const t = computed(() => MESSAGES[lang.value]);
+/** The layout-checking pseudo-locale (see i18n/pseudo.ts): English underneath, every text longer. */
+const pseudoMessages = signal<Messages | null>(null);
+if (read(LANG_KEY) === "en-XA") void import("./i18n/pseudo").then((module) => (pseudoMessages.value = module.pseudoMessages(MESSAGES.en)));
+export const t = computed(() => (pseudoMessages.value && lang.value === "en" ? pseudoMessages.value : MESSAGES[lang.value]));
 export const locale = computed(() => LOCALES[lang.value]);
 export const languageName = computed(() => LANGUAGES.find((entry) => entry.code === lang.value)!.name);
 

@@ -90,6 +90,9 @@ export interface Session {
   tags?: string[];
   status?: "scheduled" | "cancelled";
   translations?: Translations<{ title: string; subtitle: string; abstract: string; description: string }>;
+  /** Pages about the session (slides, a recording, a paper), and attached files. */
+  links?: { title: string; url: string }[];
+  attachments?: { title: string; url: string }[];
 }
 
 /** An organisers' announcement (`server/schemas/announcements.py`); the body is plain text, never HTML. */

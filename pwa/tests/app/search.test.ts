@@ -56,3 +56,31 @@ describe("session search", () => {
     expect(search("nandu", programme)).toEqual(["x"]);
   });
 });
+
+describe("word forms", () => {
+  const withAbstract = (abstract: string, language = "en") => {
+    const programme = smallProgramme();
+    programme.event = { ...programme.event!, language };
+    programme.sessions.push(session("x", "2024-07-23T13:00:00+08:00", "2024-07-23T14:00:00+08:00", { abstract }));
+    return programme;
+  };
+
+  it("finds English word forms", () => {
+    const programme = withAbstract("Fishers at sea and the trafficked workers on their boats");
+    expect(search("fishing", programme)).toEqual(["x"]);
+    expect(search("trafficking boat", programme)).toEqual(["x"]);
+    expect(search("working", programme)).toEqual(["x"]);
+    expect(search("farming", programme)).toEqual([]);
+  });
+
+  it("finds Indonesian word forms", () => {
+    const programme = withAbstract("Pemantauan kapal dan penyelamatan nelayan", "id");
+    expect(search("memantau", programme)).toEqual(["x"]);
+    expect(search("menyelamatkan nelayannya", programme)).toEqual(["x"]);
+  });
+
+  it("splits a Thai query into words, in any order", () => {
+    const programme = withAbstract("การประชุมเรื่องการค้ามนุษย์ในภูมิภาค", "th");
+    expect(search("การค้ามนุษย์การประชุม", programme)).toEqual(["x"]);
+  });
+});

@@ -147,3 +147,80 @@ export function SessionCard({ model, session, level = 3, withDay, extra, actions
 export function Notice({ children }: { children: ComponentChildren }) {
   return <div class="notice">{children}</div>;
 }
+
+export interface SessionRowProps {
+  model: Model;
+  session: Session;
+  /** What leads the row: the time (lists that mix times), or nothing when a slot heading says it. */
+  lead?: ComponentChildren;
+  /** Already over: shown dimmed. */
+  past?: boolean;
+  /** The room's floor as well. */
+  withFloor?: boolean;
+  extra?: ComponentChildren;
+  /** A list item (the default), or a block of its own (long windowed lists, where rows come and go). */
+  as?: "li" | "div";
+}
+
+/** One session as a compact row: title (a real link), then time, room and format on one line, and small state marks. */
+export function SessionRow({ model, session, lead, past = false, withFloor = false, extra, as: Tag = "li" }: SessionRowProps) {
+  const messages = t.value;
+  const zone = displayZone.value;
+  const room = model.rooms.get(session.roomId);
+  const format = model.formats.get(session.format);
+  const track = session.trackId ? model.tracks.get(session.trackId) : undefined;
+  const cancelled = session.status === "cancelled";
+  const saved = bookmarks.value.has(session.id);
+  const classes = `session-row${cancelled ? " is-cancelled" : ""}${past ? " is-past" : ""}`;
+  return (
+    <Tag class={classes} style={track?.colour ? { "--track": track.colour } : undefined}>
+      {lead && <span class="row-lead">{lead}</span>}
+      <span class="row-body">
+        <a class="row-title" href={`/sessions/${encodeURIComponent(session.id)}`} lang={langOf(session, "title")}>
+          {localized(session, "title", lang.value)}
+        </a>
+        <span class="row-meta">
+          <span class="nowrap">
+            {formatTime(session.start, zone, locale.value)}–{formatTime(session.end, zone, locale.value)}
+          </span>
+          {room && (
+            <span>
+              {" · "}
+              {localized(room, "name", lang.value)}
+              {withFloor && room.floor ? `, ${room.floor}` : ""}
+            </span>
+          )}
+          {format && <span> · {localized(format, "name", lang.value)}</span>}
+          {cancelled && (
+            <>
+              {" "}
+              <Badge kind="cancelled">{messages.cancelled}</Badge>
+            </>
+          )}
+          {saved && (
+            <span class="row-mark" title={messages.inAgenda}>
+              {" "}
+              <BookmarkIcon filled />
+              <span class="visually-hidden">{messages.inAgenda}</span>
+            </span>
+          )}
+          {session.streamUrl && !cancelled && (
+            <span class="row-mark" title={messages.liveStream}>
+              {" "}
+              <LiveIcon />
+              <span class="visually-hidden">{messages.liveStream}</span>
+            </span>
+          )}
+          {session.recording === "off-the-record" && (
+            <span class="row-mark" title={messages.offTheRecord}>
+              {" "}
+              <NoCameraIcon />
+              <span class="visually-hidden">{messages.offTheRecord}</span>
+            </span>
+          )}
+        </span>
+        {extra}
+      </span>
+    </Tag>
+  );
+}

@@ -1,9 +1,10 @@
 /** The frame around every view: skip link, header with status and time zone, main navigation, notices. */
 
 import type { ComponentChildren } from "preact";
-import { useEffect } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 
-import { deviceZone, languageName, locale, setUseLocalTime, t, useLocalTime } from "../prefs";
+import { localized } from "../content";
+import { deviceZone, lang, languageName, locale, setUseLocalTime, t, useLocalTime } from "../prefs";
 import { route } from "../router";
 import { applyUpdate, dismissNotice, notice } from "../sw-bridge";
 import { unreadCount } from "../announce/state";
@@ -41,15 +42,29 @@ function StatusIndicator() {
   );
 }
 
-function TimeZoneBar() {
-  const messages = t.value;
+function zoneNow() {
   const eventZone = model.value?.zone;
   const zone = useLocalTime.value || !eventZone ? deviceZone : eventZone;
-  const short = zoneName(zone, locale.value, now.value, "short");
-  const long = zoneName(zone, locale.value, now.value, "long");
+  return { short: zoneName(zone, locale.value, now.value, "short"), long: zoneName(zone, locale.value, now.value, "long") };
+}
+
+/** The zone every time is shown in, always named: a chip in the header that opens the switch. */
+function ZoneChip({ open, onToggle }: { open: boolean; onToggle: () => void }) {
+  const { short } = zoneNow();
+  return (
+    <button type="button" class="zone-chip" aria-expanded={open} aria-controls="zone-panel" aria-label={t.value.zoneChip(short)} onClick={onToggle}>
+      <ClockIcon />
+      <span>{short}</span>
+    </button>
+  );
+}
+
+function TimeZoneBar() {
+  const messages = t.value;
+  const { short, long } = zoneNow();
   const whose = useLocalTime.value ? messages.yourTime : messages.eventTime;
   return (
-    <div class="timezone-bar">
+    <div class="timezone-bar" id="zone-panel">
       <p class="timezone-current">
         <ClockIcon />
         <span>
@@ -177,6 +192,8 @@ function Notices() {
 export function Layout({ children }: { children: ComponentChildren }) {
   const messages = t.value;
   const event = model.value?.programme.event;
+  const [zoneOpen, setZoneOpen] = useState(false);
+  const eventLabel = event ? event.acronym || localized(event, "name", lang.value) : "";
   return (
     <div class="frame">
       <a class="skip-link" href="#main">
@@ -186,16 +203,17 @@ export function Layout({ children }: { children: ComponentChildren }) {
         <div class="header-row">
           <a href="/" class="brand">
             <Logo />
-            <span class="brand-name">Kumpul</span>
-            {event?.acronym && <span class="brand-event">{event.acronym}</span>}
+            <span class={eventLabel ? "brand-name brand-name-quiet" : "brand-name"}>Kumpul</span>
+            {eventLabel && <span class="brand-event">{eventLabel}</span>}
           </a>
           <StatusIndicator />
+          <ZoneChip open={zoneOpen} onToggle={() => setZoneOpen(!zoneOpen)} />
           <a href="/info#settings" class="language-link">
             <GlobeIcon />
             <span class="language-name">{languageName.value}</span>
           </a>
         </div>
-        <TimeZoneBar />
+        {zoneOpen && <TimeZoneBar />}
       </header>
       <MainNav />
       <LiveBanners />

@@ -7,8 +7,12 @@ import { deviceZone, lang, locale, t, useLocalTime } from "../prefs";
 import { bookmarks, model, toggleBookmark } from "../store";
 import { dayKey, formatDayLong, formatTimeRange } from "../time";
 import { Avatar, Badge, TrackChip, langOf } from "../ui/common";
-import { BookmarkIcon, HeadphonesIcon, LiveIcon, NoCameraIcon, PinIcon, WarningIcon } from "../ui/icons";
+import { BookmarkIcon, CalendarIcon, HeadphonesIcon, NoCameraIcon, PinIcon, WarningIcon } from "../ui/icons";
 import { Page } from "../ui/page";
+import { appNow } from "../ui/clock";
+import { instant } from "../../shared/feed";
+import { WatchLive, streamOpen } from "./now-next";
+import { ShareButton } from "./share";
 import { SessionNotesSlot } from "../notes/lazy";
 import { docsReady } from "../notes/state";
 
@@ -80,6 +84,9 @@ function SessionContent({ model, session }: { model: Model; session: Session }) 
   const speakers = (session.speakerIds ?? []).map((id) => model.speakers.get(id)).filter((s) => s !== undefined);
   const interpretation = Object.entries(session.interpretation ?? {});
   const cancelled = session.status === "cancelled";
+  const at = appNow.value;
+  const ended = instant(session.end) <= at;
+  const materials = [...(session.links ?? []), ...(session.attachments ?? [])];
   return (
     <article class="session-detail" style={session.trackId ? { "--track": model.tracks.get(session.trackId)?.colour } : undefined}>
       {subtitle && (
@@ -150,6 +157,11 @@ function SessionContent({ model, session }: { model: Model; session: Session }) 
           <BookmarkIcon filled={saved} />
           {saved ? messages.removeFromAgenda : messages.addToAgenda}
         </button>
+        <ShareButton title={localized(session, "title", language)} />
+        <a class="button button-quiet" href={`/api/sessions/${encodeURIComponent(session.id)}.ics`} download>
+          <CalendarIcon />
+          {messages.addToCalendar}
+        </a>
       </p>
 
       <SessionNotesSlot sessionId={session.id} />
@@ -191,16 +203,28 @@ function SessionContent({ model, session }: { model: Model; session: Session }) 
         </section>
       )}
 
-      {!cancelled && (session.streamUrl || interpretation.length > 0) && (
+      {materials.length > 0 && (
+        <section aria-labelledby="session-materials">
+          <h2 id="session-materials">{ended ? messages.afterTheSession : messages.materials}</h2>
+          <ul class="link-list">
+            {materials.map((link) => (
+              <li key={link.url}>
+                <a href={link.url} target="_blank" rel="noopener noreferrer">
+                  {link.title}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+
+      {!cancelled && !ended && (streamOpen(session, at) || interpretation.length > 0) && (
         <section aria-labelledby="session-online">
           <h2 id="session-online">{messages.joinOnline}</h2>
           <ul class="link-list">
-            {session.streamUrl && (
+            {streamOpen(session, at) && (
               <li>
-                <a class="button" href={session.streamUrl} target="_blank" rel="noopener noreferrer">
-                  <LiveIcon />
-                  {messages.watchLive}
-                </a>
+                <WatchLive session={session} at={at} small={false} />
               </li>
             )}
             {interpretation.map(([code, url]) => (

@@ -6,7 +6,7 @@ import type { Speaker } from "../../shared/types";
 import { localized, paragraphs } from "../content";
 import type { Model } from "../model";
 import { lang, locale, t } from "../prefs";
-import { normalise } from "../search";
+import { normalise } from "../normalise";
 import { model } from "../store";
 import { dayKey, formatDayShort } from "../time";
 import { Avatar, SessionCard, langOf } from "../ui/common";
