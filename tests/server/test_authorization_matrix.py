@@ -59,6 +59,7 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/api/event"): PUBLIC,
     ("GET", "/api/programme"): PUBLIC,
+    ("GET", "/api/programme/at/{cursor:str}"): PUBLIC,
     ("GET", "/api/changes"): PUBLIC,
     ("GET", "/api/sessions"): PUBLIC,
     ("GET", "/api/sessions/{session_id:str}"): PUBLIC,
@@ -268,6 +269,11 @@ async def changes(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) ->
     return await web.get("/api/changes", params={"since": cursor}, headers=auth)
 
 
+async def programme_at(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
+    cursor = (await scene.client.get("/api/programme")).json()["cursor"]
+    return await web.get(f"/api/programme/at/{cursor}", headers=auth)
+
+
 async def put_event(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
     event = (await scene.client.get("/api/event")).json()
     return await web.put("/api/admin/event", json=event, headers=auth)
@@ -377,6 +383,7 @@ REQUESTS: dict[tuple[str, str], Send] = {
     ("GET", "/healthz"): get("/healthz"),
     ("GET", "/api/event"): get("/api/event"),
     ("GET", "/api/programme"): get("/api/programme"),
+    ("GET", "/api/programme/at/{cursor:str}"): programme_at,
     ("GET", "/api/changes"): changes,
     ("GET", "/api/sessions"): get("/api/sessions"),
     ("GET", "/api/sessions/{session_id:str}"): get("/api/sessions/{session}"),
