@@ -112,10 +112,24 @@ export function VirtualList<T>({ items, keyOf, estimate, render, scrollTo, offse
   }, [scrollTo?.key, scrollTo?.seq]);
 
   const shown = items.slice(first, last);
+  // A list for screen readers, which also hear how long it is and where each item stands when only a window
+  // of it is in the page.
   return (
-    <div ref={box} class="virtual-list" style={whole ? undefined : { paddingTop: `${tops[first]}px`, paddingBottom: `${total - tops[last]!}px` }}>
-      {shown.map((item) => (
-        <div key={keyOf(item)} data-key={keyOf(item)} class="virtual-item">
+    <div
+      ref={box}
+      role="list"
+      class="virtual-list"
+      style={whole ? undefined : { paddingTop: `${tops[first]}px`, paddingBottom: `${total - tops[last]!}px` }}
+    >
+      {shown.map((item, index) => (
+        <div
+          key={keyOf(item)}
+          data-key={keyOf(item)}
+          role="listitem"
+          aria-setsize={whole ? undefined : items.length}
+          aria-posinset={whole ? undefined : first + index + 1}
+          class="virtual-item"
+        >
           {render(item)}
         </div>
       ))}

@@ -205,7 +205,9 @@ export function ProgrammeContent({ model }: { model: Model }) {
     clearTimeout(timer.current);
     timer.current = setTimeout(() => {
       timer.current = undefined;
-      setParam("q", value);
+      // The attendee may have opened a session meanwhile (this view stays until the next one has loaded):
+      // the address then belongs to that page, not to the search.
+      if (window.location.pathname === "/programme") setParam("q", value);
     }, ADDRESS_DELAY_MS);
   };
   // The index is built while the attendee looks at the list, so the first keystroke finds it ready.
