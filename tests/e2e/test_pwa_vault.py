@@ -450,6 +450,7 @@ def test_the_agenda_kept_from_the_server_is_encrypted_and_has_no_calendar_feed(
     expect(region).to_contain_text("the server can see which sessions you saved")
     switch.uncheck()
     expect(region).to_contain_text("the server cannot see them")
+    expect(switch).to_be_enabled()  # the switch is busy until the calendar feed is off
     wait_synced(page, "profile", "agenda")
     assert agenda_on_server(server, token, vault_keys(page)) == (set(), {session["id"]})
     assert httpx.get(feed["url"]).status_code == 404
@@ -459,5 +460,6 @@ def test_the_agenda_kept_from_the_server_is_encrypted_and_has_no_calendar_feed(
     page.goto("/device")
     switch.check()
     expect(region).to_contain_text("the server can see which sessions you saved")
+    expect(switch).to_be_enabled()
     wait_synced(page, "profile", "agenda")
     assert agenda_on_server(server, token, vault_keys(page)) == ({session["id"]}, set())

@@ -91,6 +91,8 @@ export interface PrivateMeta {
   formerIdentities: { attendeeId: string; token: string; vault?: VaultKeys | null }[];
   /** Ask the server for the keyring at the next sync (after a link brought only the current key). */
   wantKeyring: boolean;
+  /** The agenda was taken off the server: its calendar feed must go, retried at each sync until it has. */
+  calendarFeedOff: boolean;
 }
 
 export interface VaultKeys {

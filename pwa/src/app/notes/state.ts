@@ -7,7 +7,7 @@
 import { batch, signal } from "@preact/signals";
 
 import { ApiError, IdentityLostError, MAX_NOTE_TEXT_BYTES, wantIdentity } from "../../shared/private-api";
-import { getIdentity, getPrivate } from "../../shared/private-store";
+import { getIdentity, getPrivate, setPrivate } from "../../shared/private-store";
 import { privateDocs, privateDocsNow, type PrivateDocs } from "../../shared/ydocs";
 import { createOutbox, type Outbox } from "./outbox";
 
@@ -111,6 +111,7 @@ async function runSync(): Promise<void> {
       });
     }
     await refreshVaultState();
+    if (!result.skipped) await turnCalendarFeedOff().catch(() => undefined);
     if (linkedDevices.value === null && !result.skipped) void countDevices();
     const touched = new Set([...result.received, ...result.sent, ...result.refused.map((item) => item.id)]);
     if (touched.size > 0) await docs.reload([...touched]);
@@ -192,10 +193,20 @@ export async function setAgendaOnServer(on: boolean): Promise<void> {
   await docs.flush();
   refresh(docs);
   needIdentity();
+  if (on) await setPrivate("calendarFeedOff", false);
   if (!on && (await getIdentity())) {
-    const { deleteCalendarFeed } = await import("../../shared/private-api");
-    await deleteCalendarFeed().catch(() => undefined);
+    // Remembered first: if the server cannot be reached now, the next sync turns the feed off.
+    await setPrivate("calendarFeedOff", true);
+    await turnCalendarFeedOff().catch(() => undefined);
   }
+}
+
+/** Turn off the agenda's calendar feed, if taking the agenda off the server asked for it and it is not done yet. */
+async function turnCalendarFeedOff(): Promise<void> {
+  if (!(await getPrivate("calendarFeedOff"))) return;
+  const { deleteCalendarFeed } = await import("../../shared/private-api");
+  await deleteCalendarFeed();
+  await setPrivate("calendarFeedOff", false);
 }
 
 /** Load the documents once the first screen is there, move old bookmarks in, and start syncing. */
