@@ -18,7 +18,7 @@ from pycrdt import Doc, Map, Text
 
 from sync.cursor import Cursor
 from sync.errors import DocumentError
-from sync.vault import KeyUpdate, LogPatch, LogUpdate
+from sync.vault import KeyId, KeyUpdate, LogPatch, LogUpdate
 
 PROFILE = "profile"
 NOTE_PREFIX = "note:"
@@ -53,7 +53,7 @@ class SyncRequest(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_fi
 
     cursor: str | None = None
     docs: list[DocUpdate] = []
-    key_id: int = 0
+    key_id: KeyId = 0
     logs: list[LogUpdate] = []
 
 

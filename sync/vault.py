@@ -12,9 +12,10 @@ server checks only this framing and the key id: the content is opaque to it.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
+from msgspec import Meta
 
 from sync.errors import DocumentError
 
@@ -27,12 +28,14 @@ AGENDA = "agenda"
 _NOTE_ID = re.compile(r"^note:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 #: Versions and key ids stay within what a JSON number carries exactly everywhere.
 MAX_NUMBER = 2**53 - 1
+Version = Annotated[int, Meta(ge=0, le=MAX_NUMBER)]
+KeyId = Annotated[int, Meta(ge=0, le=2**31 - 1)]
 
 
 class Snapshot(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_fields=False):
     """A compaction of a log: ``frame`` stands for every entry up to version ``up_to``."""
 
-    up_to: int
+    up_to: Version
     frame: bytes
 
 
@@ -47,7 +50,7 @@ class LogUpdate(msgspec.Struct, frozen=True, rename="camel", forbid_unknown_fiel
     """
 
     id: str
-    since: int = 0
+    since: Version = 0
     append: list[bytes] = []
     snapshot: Snapshot | None = None
 

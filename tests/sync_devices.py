@@ -144,16 +144,19 @@ class Device:
         }
 
     def snapshot_body(self, doc_id: str) -> dict[str, Any]:
-        """A compaction of everything this device has of a document, up to the version it last applied."""
+        """A compaction of everything this device has of a document, up to the version it last applied, and, as
+        an update beside it, what it has not sent yet: the server drops a snapshot another device compacted past,
+        so the snapshot alone never counts as sending a change (the PWA does the same)."""
         state = self.doc(doc_id).get_update()
-        return {
-            "id": doc_id,
-            "since": self.versions[doc_id],
-            "snapshot": {"upTo": self.versions[doc_id], "frame": b64(seal(self.notebook, doc_id, "snapshot", state))},
-        }
+        body = self.log_body(doc_id)
+        if doc_id not in self.changed:
+            body["append"] = []  # nothing unsent: the snapshot replaces what the server has
+        body["snapshot"] = {"upTo": self.versions[doc_id], "frame": b64(seal(self.notebook, doc_id, "snapshot", state))}
+        return body
 
     async def compact(self, client: _AsyncPoster, doc_id: str) -> dict[str, Any]:
         """Replace the server's log of ``doc_id`` by one snapshot of what this device holds."""
+        self._sending = {}
         body = {"cursor": self.cursor, "keyId": self.notebook.key_id, "logs": [self.snapshot_body(doc_id)]}
         response = await client.post("/api/me/sync", json=body, headers=self.headers)
         assert response.status_code == 200, response.text

@@ -27,6 +27,7 @@ from server.services.attendees import (
     Wrapped,
 )
 from sync import SyncRequest, SyncResponse
+from sync.vault import KeyId as KeyNumber
 
 _encoder = msgspec.json.Encoder()
 
@@ -62,8 +63,8 @@ class KeyRotation(Base, kw_only=True):
     """A new notebook key (the server never sees it): its id, the id it replaces, the older keys encrypted under it
     (the keyring) and the new key wrapped for each device that may read it."""
 
-    key_id: int
-    previous: int
+    key_id: KeyNumber
+    previous: KeyNumber
     keyring: bytes | None = None
     wrapped: list[WrappedKey] = []
 

@@ -127,7 +127,8 @@ async def request_head(
 async def path_values(client: Client, tokens: Tokens) -> tuple[dict[str, str], str]:
     """A plausible value for every path parameter of the app's routes, and an attendee's token."""
     programme = (await client.get("/api/programme")).json()
-    attendee = (await client.post("/api/attendees")).json()["token"]
+    created = (await client.post("/api/attendees")).json()
+    attendee = created["token"]
     as_attendee = {"Authorization": f"Bearer {attendee}"}
     feed = await client.post("/api/attendees/me/calendar", headers=as_attendee)
     announcement = await client.post(
@@ -143,6 +144,8 @@ async def path_values(client: Client, tokens: Tokens) -> tuple[dict[str, str], s
         "announcement_id": announcement.json()["id"],
         "organiser_id": str(next(o["id"] for o in organisers if o["role"] == "editor")),
         "filename": feed.json()["url"].rsplit("/", 1)[-1],
+        "cursor": programme["cursor"],
+        "device_id": created["deviceId"],
         # The PWA's deep link (``/{path:path}``) and an OpenAPI viewer (``/schema/{path:str}``).
         "path": "programme",
     }
@@ -311,7 +314,8 @@ async def test_error_answers_carry_the_security_headers(client: Client, tokens: 
         content=b"{" + b" " * MAX_BODY_BYTES + b"}",
         headers={**as_admin, "Content-Type": "application/json"},
     )
-    attendee = (await client.post("/api/attendees")).json()["token"]
+    created = (await client.post("/api/attendees")).json()
+    attendee = created["token"]
     codes = [
         await client.post("/api/attendees/me/link-code", headers={"Authorization": f"Bearer {attendee}"})
         for _ in range(10)
