@@ -236,6 +236,8 @@ class PushService:
         self.vapid_public_key: KeySource = vapid_public_key
         self.reject_undecryptable = reject_undecryptable
         self.delay: float = 0.0
+        self._held = False
+        self._released: asyncio.Event | None = None
         self._lock = threading.RLock()  # re-entrant so wait predicates may call the query methods
         self._changed = threading.Condition(self._lock)
         self._subscriptions: dict[str, BrowserSubscription] = {}
@@ -331,6 +333,7 @@ class PushService:
         """Record the loop, then serve until ``should_exit``."""
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
+        self._released = asyncio.Event()
         assert self._server is not None
         await self._server.serve(sockets=[sock])
 
@@ -387,6 +390,19 @@ class PushService:
             raise ValueError("times must be at least 1")
         with self._lock:
             self._rules[_sub_id(sub)] = _Rule(status, retry_after, times)
+
+    def hold(self) -> None:
+        """Hold every answer back until ``release``: requests still arrive (``arrived`` counts them) and wait."""
+        with self._lock:
+            self._held = True
+
+    def release(self) -> None:
+        """Answer the held requests and stop holding."""
+        with self._lock:
+            self._held = False
+        loop, released = self._loop, self._released
+        if loop is not None and released is not None:
+            loop.call_soon_threadsafe(released.set)
 
     def reset(self) -> None:
         """Forget deliveries, failures and configured responses (subscriptions stay)."""
@@ -501,7 +517,10 @@ class PushService:
             return
         with self._changed:
             self._arrived += 1
+            held = self._held
             self._changed.notify_all()
+        if held and await self._held_back(receive):
+            return
         outcome = self._decide(scope, headers, body, received_at)
         if outcome.status == "hang":
             await self._hang(outcome, receive, send, headers, received_at)
@@ -536,6 +555,33 @@ class PushService:
             return
         self._record_failure(outcome.sub_id, 503, "hang: service stopped", headers, received_at)
         await _respond(send, 503, "service stopping", [])
+
+    async def _held_back(self, receive: Receive) -> bool:
+        """Wait for ``release`` (or stop); True if the client disconnected meanwhile (then nothing is answered)."""
+        assert self._released is not None
+        assert self._stopping is not None
+        while True:
+            with self._lock:
+                if not self._held:
+                    return False
+            self._released.clear()
+            with self._lock:
+                if not self._held:  # released between the check and the clear
+                    return False
+            released = asyncio.ensure_future(self._released.wait())
+            disconnect = asyncio.ensure_future(receive())
+            stopping = asyncio.ensure_future(self._stopping.wait())
+            try:
+                await asyncio.wait({released, disconnect, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if disconnect.done() and disconnect.result().get("type") == "http.disconnect":
+                    return True
+                if stopping.done():
+                    return False
+            finally:
+                for task in (released, disconnect, stopping):
+                    if not task.done():
+                        task.cancel()
+                await asyncio.gather(released, disconnect, stopping, return_exceptions=True)
 
     async def _client_left(self, receive: Receive, seconds: float | None) -> bool:
         """Wait ``seconds`` (None: forever) or until stop; return True if the client disconnected meanwhile."""

@@ -104,13 +104,16 @@ async def test_outcomes_the_database_refuses_to_record_are_kept_and_recorded_lat
     await queue_announcement(db, subs)
     async with db.write() as conn:
         await conn.execute("PRAGMA busy_timeout = 50")  # on the server's own writer: give up quickly when locked
-    healthy.delay = 1.0
+    healthy.hold()  # the answers wait until the database is held by another process
     worker = OutboxWorker(db, sender, batch=64, poll_seconds=0.1)
     await worker.start()
     other = sqlite3.connect(db.path, isolation_level=None)
     try:
-        await healthy.wait_until(lambda: healthy.arrived == 50, what="every request on its way")
+        # As many requests as the sender keeps open to one service; the rest follow once these are answered.
+        in_flight = min(50, sender.connections_per_origin)
+        await healthy.wait_until(lambda: healthy.arrived == in_flight, what="the first requests on their way")
         other.execute("BEGIN IMMEDIATE")  # another process holds the database while the answers come back
+        healthy.release()
         await healthy.wait_for(50)
         await eventually(lambda: worker.unsettled == 50, "the worker keeps the outcomes it could not record")
         assert not worker._task.done()  # type: ignore[union-attr]
