@@ -1,8 +1,8 @@
 """The outbox worker: claims due messages from SQLite, sends them, records every outcome.
 
 Rows are claimed ('sending') before their requests and settled after them in one transaction per
-batch, so a crash or restart resumes where the fan-out stopped; a graceful stop finishes the batches
-claimed so far first, so no subscription gets the same message twice.
+batch, so a crash or restart resumes where the fan-out stopped; a graceful stop finishes the batch on the
+wire and gives back one claimed but not yet sent, so no subscription gets the same message twice.
 
 Work is a pipeline of two batches: while one batch is on the wire, the next is claimed and encrypted,
 so the connections never wait for the database or the cipher. A batch waits for its answers until they
@@ -104,9 +104,12 @@ class OutboxWorker:
         self._task = asyncio.create_task(self._run(), name="kumpul-push-outbox")
 
     async def stop(self) -> None:
-        """Finish the batches claimed so far (their late answers included), then stop."""
+        """Record the answers to the requests on the wire, return everything unsent to the queue, then stop."""
         self._stopping = True
         self._wake.set()
+        withdrawn = self.sender.withdraw_unsent()
+        if withdrawn:
+            log.info("stopping: %d push messages not yet sent go back to the queue", withdrawn)
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -151,7 +154,8 @@ class OutboxWorker:
         """Send every due message, a batch at a time, and wait until every answer is recorded.
 
         Returns:
-            How many messages it handled. Stops claiming when the worker is stopping, but sends what it claimed.
+            How many messages it handled. When the worker is stopping it claims nothing more, sends the batch on
+            the wire and gives a batch claimed meanwhile back to the queue.
 
         Raises:
             Exception: The first error of a round (after the batches already claimed have been sent).
@@ -177,6 +181,11 @@ class OutboxWorker:
         error: BaseException | None = None
         batch = await self._claim_more()
         while batch is not None:
+            if self._stopping:
+                # Claimed but not sent when the stop came: back to the queue, so a stop waits only for the
+                # answers on the wire (a slow stop is killed, and what it had sent would go again after a restart).
+                await self._give_back(batch.rows)
+                break
             sent, following = await asyncio.gather(self._send(batch), self._claim_more(), return_exceptions=True)
             for result in (sent, following):
                 if isinstance(result, BaseException) and error is None:
@@ -230,10 +239,14 @@ class OutboxWorker:
             prepared = await self.sender.prepare(pushes)
         except Exception:
             # Nothing was sent: give the rows back rather than leave them claimed until a restart.
-            async with self.db.write() as conn:
-                await store.settle(conn, [(row.id, row.version, "pending", None, None) for row in rows])
+            await self._give_back(rows)
             raise
         return _Batch(rows, positions, prepared)
+
+    async def _give_back(self, rows: list[OutboxRow]) -> None:
+        """Return claimed messages that were not sent to the queue, due at once."""
+        async with self.db.write() as conn:
+            await store.give_back(conn, [row.id for row in rows])
 
     async def _send(self, batch: _Batch) -> int:
         """Post a prepared batch and record its outcomes: those in within ``settle_wait`` at once, the rest later."""
@@ -277,6 +290,7 @@ class OutboxWorker:
         now = datetime.now(UTC)
         settled: list[Settled] = []
         gone: list[int] = []
+        unsent: list[int] = []
         for index in indexes:
             row = batch.rows[index]
             at = batch.positions[index]
@@ -285,7 +299,9 @@ class OutboxWorker:
                 continue
             outcome: Outcome | None = posting.outcomes[at]
             assert outcome is not None
-            if outcome.result == "retry" and row.attempts < MAX_ATTEMPTS:
+            if outcome.result == "unsent":
+                unsent.append(row.id)
+            elif outcome.result == "retry" and row.attempts < MAX_ATTEMPTS:
                 next_at = now + timedelta(seconds=backoff(row.attempts, outcome.retry_after))
                 settled.append((row.id, row.version, "pending", outcome.status, iso(next_at)))
             elif outcome.result == "retry":
@@ -294,10 +310,11 @@ class OutboxWorker:
                 settled.append((row.id, row.version, outcome.result, outcome.status, None))
                 if outcome.result == "gone":
                     gone.append(row.subscription.id)
-        if not settled:
+        if not settled and not unsent:
             return
         try:
             async with self.db.write() as conn:
+                await store.give_back(conn, unsent)
                 await store.settle(conn, settled)
                 await store.delete_subscriptions_by_id(conn, gone)
         except Exception as error:

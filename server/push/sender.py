@@ -17,12 +17,13 @@ from server.errors import Invalid
 from server.push.cipher_process import CipherProcess
 from server.push.crypto import PayloadCipher
 from server.push.endpoints import Resolver, check_endpoint, resolve_host
-from server.push.transport import Answer, OriginPool, TransportError
+from server.push.transport import Answer, OriginPool, TransportError, Withdrawn
 from server.push.vapid import VapidSigner
 
 log = logging.getLogger(__name__)
 
-Result = Literal["sent", "gone", "retry", "failed"]
+#: ``unsent``: withdrawn before it reached the push service (a stopping server), to be sent again at once.
+Result = Literal["sent", "gone", "retry", "failed", "unsent"]
 REQUEST_TIMEOUT = 10.0
 CONNECT_TIMEOUT = 5.0
 #: Connections kept per push-service origin. Each carries one request at a time, so this is also how many
@@ -68,6 +69,7 @@ class Outcome:
 
 FAILED = Outcome("failed")
 RETRY = Outcome("retry")
+UNSENT = Outcome("unsent")
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -227,6 +229,14 @@ class PushSender:
         self._targets.clear()
         await self.encryption.close()
 
+    def withdraw_unsent(self) -> int:
+        """Take back every request still queued for a connection (outcome ``unsent``); return how many.
+
+        A stopping server keeps on the wire only what one connection per slot already carries, so its stop
+        waits for a few answers rather than for the rest of a fan-out.
+        """
+        return sum(pool.withdraw("the server is stopping; not sent") for pool in self._pools.values())
+
     async def send(self, endpoint: str, p256dh: str, auth: str, message: Message) -> Outcome:
         """Send one message; never raises for network trouble (that is a retry)."""
         return (await self.send_many([Push(endpoint, p256dh, auth, message)]))[0]
@@ -309,6 +319,8 @@ class PushSender:
                 outcome = classify(answer.status, answer.retry_after)
                 if outcome.result == "failed":
                     log.warning("push to %s failed with %d", pool.host, answer.status)
+            elif isinstance(answer, Withdrawn):
+                outcome = UNSENT
             else:
                 log.info("push to %s did not complete (%s); will retry", pool.host, answer)
                 outcome = RETRY

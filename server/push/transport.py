@@ -33,6 +33,10 @@ class TransportError(Exception):
     """A request that got no complete answer: refused connection, reset, malformed answer or timeout."""
 
 
+class Withdrawn(TransportError):
+    """A request taken back before it was written to any connection: the push service never saw it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     """What a push service answered: the status and any ``Retry-After``."""
@@ -283,6 +287,12 @@ class OriginPool:
         """Send one request (the whole request, head and body); ``callback`` gets the answer or the error."""
         self._waiting.append(_Request(data, callback))
         self._pump()
+
+    def withdraw(self, reason: str) -> int:
+        """Fail the requests not yet written to a connection (they were never sent); return how many."""
+        count = len(self._waiting)
+        self._fail_waiting(Withdrawn(reason))
+        return count
 
     def close(self) -> None:
         """Close every connection and fail what is waiting."""

@@ -220,6 +220,17 @@ async def settle(conn: aiosqlite.Connection, outcomes: list[tuple[int, int, str,
         )
 
 
+async def give_back(conn: aiosqlite.Connection, ids: list[int]) -> None:
+    """Return claimed messages that were never sent to the queue, due at once, the claim's attempt undone."""
+    if not ids:
+        return
+    await conn.execute(
+        "UPDATE push_outbox SET state = 'pending', attempts = max(0, attempts - 1)"
+        " WHERE id IN (SELECT value FROM json_each(?)) AND state = 'sending'",
+        (json.dumps(ids),),
+    )
+
+
 async def release_claims(conn: aiosqlite.Connection) -> int:
     """Put messages left 'sending' by a stopped process back in the queue."""
     async with conn.execute("UPDATE push_outbox SET state = 'pending' WHERE state = 'sending' RETURNING id") as cur:

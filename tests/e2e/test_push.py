@@ -198,17 +198,19 @@ def test_restart_mid_fan_out_delivers_each_remaining_message_once(
             " VALUES (?, ?, ?, datetime('now'), datetime('now'))",
             [(s.endpoint, s.p256dh, s.auth) for s in subs],
         )
-    service.delay = 0.05
     token = push_server.organiser_token("announcer")
     record = announce(push_server, token)
     service.wait_for_sync(300, timeout=30)
+    service.hold()  # the requests on their way now wait: the server stops mid fan-out, whatever the machine's speed
+    service.wait_until_sync(lambda: service.arrived > service.delivered + len(service.failures), what="a held request")
     mid = delivery(push_server, token, record["id"])
     assert mid["pending"] > 0, "the fan-out is still running when the server stops"
-    stop_server(push_server)
+    push_server.process.terminate()  # it finishes the batch in flight, whose answers come now, and stops
+    service.release()
+    push_server.process.wait(timeout=30)
     stopped_at = service.delivered
     assert 300 <= stopped_at < 2000
 
-    service.delay = 0.0
     again = start_server(push_server.db)
     try:
         service.wait_for_sync(2000, timeout=60)

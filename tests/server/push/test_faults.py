@@ -130,6 +130,34 @@ async def test_outcomes_the_database_refuses_to_record_are_kept_and_recorded_lat
     assert await states(db) == {"sent": 50}
 
 
+async def test_a_stop_mid_fan_out_waits_only_for_the_answers_on_the_wire(
+    db: Database, sender: PushSender, healthy: PushService
+) -> None:
+    subs = healthy.subscriptions(600)
+    await queue_announcement(db, subs)
+    healthy.hold()
+    worker = OutboxWorker(db, sender, batch=256, poll_seconds=0.1)
+    await worker.start()
+    in_flight = sender.connections_per_origin
+    await healthy.wait_until(lambda: healthy.arrived == in_flight, what="the first requests on their way")
+    stopping = asyncio.create_task(worker.stop())
+    # The stop takes the queued requests back before it first waits, in the same step that marks it stopping.
+    await eventually(lambda: worker._stopping, "the worker stopping")
+    healthy.release()
+    await asyncio.wait_for(stopping, timeout=10)
+    assert healthy.delivered == in_flight, "only what was on the wire went out"
+    assert await states(db) == {"sent": in_flight, "pending": 600 - in_flight}, "the rest is queued, none in flight"
+    async with db.read() as conn:
+        (attempts,) = await (
+            await conn.execute("SELECT max(attempts) FROM push_outbox WHERE state = 'pending'")
+        ).fetchone()
+    assert attempts == 0, "a message taken back before it was sent has not been attempted"
+
+    again = OutboxWorker(db, sender, batch=256, poll_seconds=0.1)
+    assert await again.work() == 600 - in_flight, "the next start sends the rest at once"
+    assert sorted(set(healthy.counts().values())) == [1], "every subscription exactly once"
+
+
 async def eventually(check: Callable[[], bool], what: str, seconds: float = 10.0) -> None:
     deadline = time.monotonic() + seconds
     while not check():
