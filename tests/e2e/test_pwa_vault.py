@@ -51,15 +51,20 @@ def synced(page: Page) -> None:
     expect(note_box(page)).to_have_accessible_description(SYNCED, timeout=CONVERGE_TIMEOUT_MS)
 
 
+def device_with_note(new_context: ContextFactory, server: RunningServer, text: str) -> tuple[Page, dict[str, Any]]:
+    """An attendee's first device: a plenary's page with ``text`` written in its note and synced."""
+    session = Demo.load(server).find(day=0, format="plenary")
+    page = new_context(server).new_page()
+    open_session(page, session)
+    write_note(page, text)
+    synced(page)
+    return page, session
+
+
 def test_two_devices_linked_by_the_qr_link_merge_offline_and_no_word_reaches_the_disk(
     new_context: ContextFactory, server: RunningServer, tmp_path: Path
 ) -> None:
-    demo = Demo.load(server)
-    session = demo.find(day=0, format="plenary")
-    phone = new_context(server).new_page()
-    open_session(phone, session)
-    write_note(phone, f"Shared {MARKERS[0]} note.")
-    synced(phone)
+    phone, session = device_with_note(new_context, server, f"Shared {MARKERS[0]} note.")
     link = show_link(phone)
 
     laptop = new_context(server, viewport=DESKTOP).new_page()
@@ -102,12 +107,7 @@ def test_two_devices_linked_by_the_qr_link_merge_offline_and_no_word_reaches_the
 
 
 def test_a_phishing_link_gets_none_of_the_victims_notes(new_context: ContextFactory, server: RunningServer) -> None:
-    demo = Demo.load(server)
-    session = demo.find(day=0, format="plenary")
-    attacker = new_context(server).new_page()
-    open_session(attacker, session)
-    write_note(attacker, "bait")
-    synced(attacker)
+    attacker, session = device_with_note(new_context, server, "bait")
     link = show_link(attacker)
     attacker_token = identity(attacker)["token"]
     attacker_keys = vault_keys(attacker)
@@ -160,12 +160,7 @@ def test_a_phishing_link_gets_none_of_the_victims_notes(new_context: ContextFact
 def test_a_revoked_device_is_refused_and_cannot_read_what_is_written_afterwards(
     new_context: ContextFactory, server: RunningServer
 ) -> None:
-    demo = Demo.load(server)
-    session = demo.find(day=0, format="plenary")
-    phone = new_context(server).new_page()
-    open_session(phone, session)
-    write_note(phone, "Before the revocation.")
-    synced(phone)
+    phone, session = device_with_note(new_context, server, "Before the revocation.")
     link = show_link(phone)
     laptop = new_context(server, viewport=DESKTOP).new_page()
     follow_link(laptop, link)
@@ -276,12 +271,7 @@ def test_plaintext_notes_synced_by_the_old_protocol_are_encrypted_and_gone_from_
 
 
 def test_the_link_confirmation_on_a_phone(new_context: ContextFactory, server: RunningServer) -> None:
-    demo = Demo.load(server)
-    session = demo.find(day=0, format="plenary")
-    owner = new_context(server).new_page()
-    open_session(owner, session)
-    write_note(owner, "mine")
-    synced(owner)
+    owner, session = device_with_note(new_context, server, "mine")
     link = show_link(owner)
     other = new_context(server).new_page()
     open_session(other, session)
@@ -306,12 +296,7 @@ def test_the_link_confirmation_on_a_phone(new_context: ContextFactory, server: R
 def test_a_device_linked_after_a_revocation_reads_notes_written_under_the_older_key(
     new_context: ContextFactory, server: RunningServer
 ) -> None:
-    demo = Demo.load(server)
-    session = demo.find(day=0, format="plenary")
-    phone = new_context(server).new_page()
-    open_session(phone, session)
-    write_note(phone, f"Under key one: {MARKERS[0]}.")
-    synced(phone)
+    phone, session = device_with_note(new_context, server, f"Under key one: {MARKERS[0]}.")
     follow_link(new_context(server).new_page(), show_link(phone))
 
     phone.goto("/device")
@@ -354,12 +339,7 @@ _PUT_PRIVATE = """async (values) => {
 def test_a_device_without_the_notebook_key_keeps_its_notes_and_asks_to_be_linked_again(
     new_context: ContextFactory, server: RunningServer
 ) -> None:
-    demo = Demo.load(server)
-    session = demo.find(day=0, format="plenary")
-    owner = new_context(server).new_page()
-    open_session(owner, session)
-    write_note(owner, "The owner's note.")
-    synced(owner)
+    owner, _ = device_with_note(new_context, server, "The owner's note.")
     owner_identity = identity(owner)
 
     # A device of the same attendee from before encryption: it holds the credentials and a note, but no key.
