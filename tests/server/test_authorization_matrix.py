@@ -416,9 +416,7 @@ async def plan_image(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str])
 
 
 async def upload_plan(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
-    return await web.post(
-        "/api/admin/floor-plans", params={"floor": "Checked floor"}, content=PLAN_PNG, headers=auth
-    )
+    return await web.post("/api/admin/floor-plans", params={"floor": "Checked floor"}, content=PLAN_PNG, headers=auth)
 
 
 async def pin_room(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
