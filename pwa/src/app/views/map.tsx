@@ -98,7 +98,7 @@ export function VenueMap({ roomId, statusOf }: VenueMapProps) {
               </div>
             )}
             <figure class="map-figure">
-              <div class="map-plan" style={{ aspectRatio: `${plan.width} / ${plan.height}` }}>
+              <div class="map-plan" style={{ aspectRatio: `${plan.width} / ${plan.height}`, "--ratio": String(plan.width / plan.height) }}>
                 {image ? (
                   <img src={image.url} width={image.width} height={image.height} alt={vm.planAlt(plan.floor)} decoding="async" />
                 ) : (
