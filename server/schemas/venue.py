@@ -21,7 +21,7 @@ Fraction = Annotated[float, Meta(ge=0.0, le=1.0, description="A fraction of the 
 
 
 class InfoPageTranslation(Base, omit_defaults=True):
-    title: str = ""
+    title: ShortText = ""
     body: PageBody = ""
 
 
