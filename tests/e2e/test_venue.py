@@ -18,6 +18,8 @@ from tests.e2e.conftest import (
     ContextFactory,
     Demo,
     RunningServer,
+    axe_violations,
+    describe_violations,
     h1,
     main,
     screenshot,
@@ -106,6 +108,8 @@ def test_the_text_alternative_lists_every_room_by_floor_with_its_accessibility_n
     current = rooms.locator("li[aria-current=location]")
     expect(current).to_have_count(1)
     expect(current).to_contain_text("Kintamani Room (selected)")
+    violations = axe_violations(page)
+    assert violations == [], describe_violations("map", violations)
 
 
 def test_info_pages_and_the_session_map_link_work_offline(
@@ -134,6 +138,8 @@ def test_info_pages_and_the_session_map_link_work_offline(
     expect(main(page)).to_contain_text("+62 811 3800 2024")
     expect(main(page)).to_contain_text("You do not have to give your name")
     screenshot(page, "info-safeguarding")
+    violations = axe_violations(page)
+    assert violations == [], describe_violations("info page", violations)
     page.go_back()
     main(page).get_by_role("link", name="Emergency numbers").click()
     expect(h1(page, "Emergency numbers")).to_be_visible()
