@@ -31,6 +31,7 @@ from server.routes import console as console_routes
 from server.routes import interchange_import as import_routes
 from server.routes import schedule as schedule_routes
 from server.routes import source as source_routes
+from server.routes import venue as venue_routes
 from server.routes.deps import dependencies
 from server.services.announcements import AnnouncementService
 from server.services.attendees import AttendeeService
@@ -45,6 +46,7 @@ from server.services.programme import ProgrammeService
 from server.services.push import PushSubscriptionService
 from server.services.ratelimit import RateLimiter
 from server.services.releases import ReleaseService
+from server.services.venue import VenueService
 from server.settings import Settings
 from server.storage.db import FULL_RETRY_AFTER, Database, database_busy, storage_full
 
@@ -190,6 +192,7 @@ def create_app(settings: Settings) -> Litestar:
         follow.start()
         app.state.auth = AuthService(db)
         app.state.console = ConsoleService(db, limiter)
+        app.state.venue = VenueService(db)
         app.state.trust_proxy = settings.trust_proxy
         app.state.attendees = AttendeeService(db, limiter)
         app.state.private_sync = PrivateSyncService(db, limiter, quota_bytes=settings.attendee_quota_bytes)
@@ -238,6 +241,10 @@ def create_app(settings: Settings) -> Litestar:
             console_routes.HistoryController,
             console_routes.WarningsController,
             import_routes.AdminImportController,
+            venue_routes.VenueController,
+            venue_routes.AdminInfoPageController,
+            venue_routes.AdminFloorPlanController,
+            venue_routes.AdminPinController,
             pwa.pwa,
         ],
         lifespan=[lifespan],

@@ -14,10 +14,12 @@ from typing import TextIO
 import msgspec
 
 from server import serving
-from server.demo import demo_programme, today_at_the_event
+from server.demo import demo_info_pages, demo_programme, today_at_the_event
+from server.demo.plans import demo_plans
 from server.errors import Invalid, KumpulError
 from server.schemas.announcements import AnnouncementCreate
 from server.schemas.imports import ImportReport
+from server.schemas.venue import Pin
 from server.services.announcements import AnnouncementService
 from server.services.auth import AuthService, Role
 from server.services.console import ConsoleService
@@ -25,6 +27,7 @@ from server.services.follow import SourceService
 from server.services.importer import ImportService, entities_written
 from server.services.programme import SYSTEM, ProgrammeService
 from server.services.ratelimit import RateLimiter
+from server.services.venue import VenueService
 from server.settings import settings_from_env
 from server.storage.backup import DATABASE_MEMBER, KEY_MEMBER, BackupError, backup, restore
 from server.storage.db import Database, storage_full, transient
@@ -209,6 +212,13 @@ async def load_demo_if_empty(db_path: Path, *, dates: str = "original") -> bool:
             if await get_entity(conn, "event", "event") is not None:
                 return False
         await programme.import_programme(demo_programme(today_at_the_event() if dates == "today" else None))
+        venue = VenueService(db)
+        for page in demo_info_pages():
+            await venue.create_page(page)
+        for floor, image, pins in demo_plans():
+            plan = await venue.upload_plan(floor, image)
+            for room_id, (x, y) in pins.items():
+                await venue.pin(plan.id, room_id, Pin(x=x, y=y))
         return True
     finally:
         await db.close()

@@ -62,6 +62,12 @@ class PayloadTooLarge(KumpulError):
     status_code = 413
 
 
+class UnsupportedMediaType(KumpulError):
+    """A body of a kind the route does not take: an upload that is not one of the accepted image formats."""
+
+    status_code = 415
+
+
 class RangeNotSatisfiable(KumpulError):
     """A ``Range`` that starts past the end of the bytes; ``length`` is their size (``Content-Range: bytes */N``)."""
 

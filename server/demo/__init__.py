@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from server.schemas.programme import ProgrammeImport
+from server.schemas.venue import InfoPage
 
 DEMO_FILE = "arat2024.json"
+INFO_PAGES_FILE = "info_pages.json"
 #: The demo is shown on its second day (of three) when shifted to today: sessions before, now and after.
 SHOWN_DAY = 2
 
@@ -20,6 +22,11 @@ SHOWN_DAY = 2
 def demo_bytes() -> bytes:
     """The demo programme file in Kumpul's import format."""
     return (resources.files("server.demo") / DEMO_FILE).read_bytes()
+
+
+def demo_info_pages() -> list[InfoPage]:
+    """The demo conference's Info pages: code of conduct, safeguarding contact, emergency numbers, and the rest."""
+    return msgspec.json.decode((resources.files("server.demo") / INFO_PAGES_FILE).read_bytes(), type=list[InfoPage])
 
 
 def demo_programme(today: date | None = None) -> ProgrammeImport:

@@ -32,6 +32,7 @@ MEANINGS: dict[int, str] = {
     409: "Clashes with what is stored",
     410: "The cursor is older than what the server keeps (deletions, or a cursor's bytes): start again",
     413: "The request body, or a document in it, is over its size limit, named in `detail`",
+    415: "The body is not of a kind the operation takes (an image that is not PNG, JPEG or WebP; SVG)",
     416: "The `Range` starts past the end of the bytes; `Content-Range: bytes */LENGTH` gives their size",
     429: "Over the rate limit named in `detail`; `Retry-After` says in how many seconds to try again",
     503: "The server is at a capacity named in `detail`; `Retry-After` says in how many seconds to try again",

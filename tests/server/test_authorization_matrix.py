@@ -67,6 +67,9 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("GET", "/api/speakers/{speaker_id:str}"): PUBLIC,
     ("GET", "/api/rooms"): PUBLIC,
     ("GET", "/api/rooms/{room_id:str}"): PUBLIC,
+    ("GET", "/api/info-pages"): PUBLIC,
+    ("GET", "/api/venue"): PUBLIC,
+    ("GET", "/api/floor-plans/{plan_id:str}/image"): PUBLIC,
     ("GET", "/api/tracks"): PUBLIC,
     ("GET", "/api/tracks/{track_id:str}"): PUBLIC,
     ("GET", "/api/formats"): PUBLIC,
@@ -91,6 +94,14 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("POST", "/api/admin/rooms"): EDITOR,
     ("PATCH", "/api/admin/rooms/{room_id:str}"): EDITOR,
     ("DELETE", "/api/admin/rooms/{room_id:str}"): EDITOR,
+    ("POST", "/api/admin/info-pages"): EDITOR,
+    ("PATCH", "/api/admin/info-pages/{page_id:str}"): EDITOR,
+    ("DELETE", "/api/admin/info-pages/{page_id:str}"): EDITOR,
+    ("POST", "/api/admin/floor-plans"): EDITOR,
+    ("PATCH", "/api/admin/floor-plans/{plan_id:str}"): EDITOR,
+    ("DELETE", "/api/admin/floor-plans/{plan_id:str}"): EDITOR,
+    ("PUT", "/api/admin/floor-plans/{plan_id:str}/pins/{room_id:str}"): EDITOR,
+    ("DELETE", "/api/admin/pins/{room_id:str}"): EDITOR,
     ("POST", "/api/admin/tracks"): EDITOR,
     ("PATCH", "/api/admin/tracks/{track_id:str}"): EDITOR,
     ("DELETE", "/api/admin/tracks/{track_id:str}"): EDITOR,
@@ -379,7 +390,69 @@ async def issue_token(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]
     return await web.post(f"/api/admin/organisers/{organiser_id}/token", headers=auth)
 
 
+#: A one-pixel PNG, as a floor plan.
+PLAN_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415478"
+    "9c63f8ffff3f0005fe02fe0def46b80000000049454e44ae426082"
+)
+
+
+async def info_page(scene: Scene) -> str:
+    n = next(_unique)
+    return await scene.make("/api/admin/info-pages", {"slug": f"page-{n}", "title": f"Page {n}"})
+
+
+async def floor_plan(scene: Scene) -> str:
+    response = await scene.client.post(
+        "/api/admin/floor-plans", params={"floor": "Checked floor"}, content=PLAN_PNG, headers=scene.admin
+    )
+    assert response.status_code == 201, response.text
+    made: str = response.json()["id"]
+    return made
+
+
+async def plan_image(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
+    return await web.get(f"/api/floor-plans/{await floor_plan(scene)}/image", params={"v": 1}, headers=auth)
+
+
+async def upload_plan(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
+    return await web.post("/api/admin/floor-plans", params={"floor": "Checked floor"}, content=PLAN_PNG, headers=auth)
+
+
+async def pin_room(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
+    plan = await floor_plan(scene)
+    return await web.put(
+        f"/api/admin/floor-plans/{plan}/pins/{scene.ids['room']}", json={"x": 0.5, "y": 0.5}, headers=auth
+    )
+
+
+async def unpin_room(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
+    plan = await floor_plan(scene)
+    pinned = await scene.client.put(
+        f"/api/admin/floor-plans/{plan}/pins/{scene.ids['room']}", json={"x": 0.5, "y": 0.5}, headers=scene.admin
+    )
+    assert pinned.status_code == 200, pinned.text
+    return await web.delete(f"/api/admin/pins/{scene.ids['room']}", headers=auth)
+
+
 REQUESTS: dict[tuple[str, str], Send] = {
+    ("GET", "/api/info-pages"): get("/api/info-pages"),
+    ("GET", "/api/venue"): get("/api/venue"),
+    ("GET", "/api/floor-plans/{plan_id:str}/image"): plan_image,
+    ("POST", "/api/admin/info-pages"): lambda scene, web, auth: web.post(
+        "/api/admin/info-pages", json={"slug": f"added-{next(_unique)}", "title": "Added"}, headers=auth
+    ),
+    ("PATCH", "/api/admin/info-pages/{page_id:str}"): created(
+        "PATCH", "/api/admin/info-pages/{id}", info_page, {"body": "Checked"}
+    ),
+    ("DELETE", "/api/admin/info-pages/{page_id:str}"): created("DELETE", "/api/admin/info-pages/{id}", info_page),
+    ("POST", "/api/admin/floor-plans"): upload_plan,
+    ("PATCH", "/api/admin/floor-plans/{plan_id:str}"): created(
+        "PATCH", "/api/admin/floor-plans/{id}", floor_plan, {"position": 3}
+    ),
+    ("DELETE", "/api/admin/floor-plans/{plan_id:str}"): created("DELETE", "/api/admin/floor-plans/{id}", floor_plan),
+    ("PUT", "/api/admin/floor-plans/{plan_id:str}/pins/{room_id:str}"): pin_room,
+    ("DELETE", "/api/admin/pins/{room_id:str}"): unpin_room,
     ("GET", "/healthz"): get("/healthz"),
     ("GET", "/api/event"): get("/api/event"),
     ("GET", "/api/programme"): get("/api/programme"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -135,7 +136,15 @@ async def path_values(client: Client, tokens: Tokens) -> tuple[dict[str, str], s
         "/api/admin/announcements", json={"title": "Doors open at 8"}, headers=tokens.header("announcer")
     )
     organisers = (await client.get("/api/admin/organisers", headers=tokens.header("admin"))).json()
+    page = await client.post(
+        "/api/admin/info-pages", json={"slug": "wifi", "title": "Wifi"}, headers=tokens.header("editor")
+    )
+    plan = await client.post(
+        "/api/admin/floor-plans", params={"floor": "Ground floor"}, content=PLAN_PNG, headers=tokens.header("editor")
+    )
     values = {
+        "page_id": page.json()["id"],
+        "plan_id": plan.json()["id"],
         "session_id": programme["sessions"][0]["id"],
         "speaker_id": programme["speakers"][0]["id"],
         "room_id": programme["rooms"][0]["id"],
@@ -150,6 +159,12 @@ async def path_values(client: Client, tokens: Tokens) -> tuple[dict[str, str], s
         "path": "programme",
     }
     return values, attendee
+
+
+#: A one-pixel PNG floor plan.
+PLAN_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4//8/AAX+Av4N70a4AAAAAElFTkSuQmCC"
+)
 
 
 def fill(route: HTTPRoute, values: dict[str, str]) -> str:

@@ -14,6 +14,7 @@ import { HistoryView } from "./views/history";
 import { ImportView } from "./views/import";
 import { OrganisersView } from "./views/organisers";
 import { RoomFormView, RoomsView, TrackFormView, TracksView } from "./views/places";
+import { FloorPlansView, InfoPagesView } from "./views/venue";
 import { SessionFormView } from "./views/session-form";
 import { SessionsView } from "./views/sessions";
 import { SetPasswordView, SignInView } from "./views/sign-in";
@@ -64,6 +65,10 @@ function View({ role }: { role: string }) {
           return <TrackFormView key={current.id ?? "new"} id={current.id} />;
       }
       break;
+    case "floorPlans":
+      return <FloorPlansView />;
+    case "infoPages":
+      return <InfoPagesView />;
     case "import":
       return <ImportView />;
     case "source":

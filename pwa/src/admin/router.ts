@@ -14,6 +14,8 @@ export type Route =
   | { name: "list"; kind: Kind }
   | { name: "edit"; kind: Kind; id: string | null }
   | { name: "import" }
+  | { name: "floorPlans" }
+  | { name: "infoPages" }
   | { name: "source" }
   | { name: "announcements" }
   | { name: "history" }
@@ -41,6 +43,10 @@ export function parseRoute(path: string): Route {
   switch (first) {
     case "programme":
       return { name: "list", kind: "sessions" };
+    case "floor-plans":
+      return { name: "floorPlans" };
+    case "info-pages":
+      return { name: "infoPages" };
     case "import":
     case "source":
     case "announcements":
@@ -56,6 +62,8 @@ export function areaOf(route: Route): Area | null {
   switch (route.name) {
     case "list":
     case "edit":
+    case "floorPlans":
+    case "infoPages":
       return "programme";
     case "import":
     case "source":

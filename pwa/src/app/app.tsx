@@ -5,6 +5,7 @@ import { useEffect } from "preact/hooks";
 import { navigated, route } from "./router";
 import { DeviceView, NotesView, NoteView } from "./notes/lazy";
 import { Layout } from "./ui/layout";
+import { InfoPageView, MapView } from "./venue-lazy";
 import { AgendaView } from "./views/agenda";
 import { AnnouncementView } from "./views/announcement";
 import { AnnouncementsView } from "./views/announcements";
@@ -38,6 +39,10 @@ function View() {
       return <AnnouncementView key={current.id} id={current.id} />;
     case "info":
       return <InfoView />;
+    case "infoPage":
+      return <InfoPageView key={current.slug} slug={current.slug} />;
+    case "map":
+      return <MapView />;
     case "notes":
       return <NotesView />;
     case "note":

@@ -9,9 +9,11 @@ import { startChanges } from "./changes";
 import { startRouter } from "./router";
 import { start } from "./store";
 import { registerServiceWorker } from "./sw-bridge";
+import { startVenue } from "./venue-lazy";
 
 startRouter();
 render(<App />, document.getElementById("app")!);
 void start().then(startChanges);
 startAnnouncements();
+startVenue();
 void registerServiceWorker();

@@ -15,6 +15,8 @@ export type Route =
   | { name: "announcements" }
   | { name: "announcement"; id: string }
   | { name: "info" }
+  | { name: "infoPage"; slug: string }
+  | { name: "map" }
   | { name: "notes" }
   | { name: "note"; uuid: string }
   | { name: "device" }
@@ -44,6 +46,8 @@ export function parseRoute(path: string): Route {
         return { name: "announcements" };
       case "info":
         return { name: "info" };
+      case "map":
+        return { name: "map" };
       case "notes":
         return { name: "notes" };
       case "device":
@@ -55,6 +59,7 @@ export function parseRoute(path: string): Route {
   if (first === "speakers") return { name: "speaker", id: second };
   if (first === "notes") return { name: "note", uuid: second };
   if (first === "announcements") return { name: "announcement", id: second };
+  if (first === "info") return { name: "infoPage", slug: second };
   return { name: "notFound" };
 }
 

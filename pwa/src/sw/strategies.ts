@@ -5,6 +5,8 @@ import { NavigationRoute, Route } from "workbox-routing";
 import { CacheFirst } from "workbox-strategies";
 import { ExpirationPlugin } from "workbox-expiration";
 
+import { PLAN_CACHE } from "../shared/venue";
+
 /**
  * Paths the server owns: never answered with the app shell. The organisers' console at /admin is
  * its own page, never precached, and always comes from the network.
@@ -14,6 +16,14 @@ const SERVER_PATHS = [/^\/api(\/|$)/, /^\/schema(\/|$)/, /^\/healthz(\/|$)/, /^\
 /** Every in-app navigation gets the precached index.html, online or not; the app routes from there. */
 export function appShell(): NavigationRoute {
   return new NavigationRoute(createHandlerBoundToURL("/index.html"), { denylist: SERVER_PATHS });
+}
+
+/**
+ * Floor plan images: from the cache the app fills within its byte budget (`app/venue-data.ts`), else the network.
+ * Their addresses carry the plan's version, so a cached image is never stale.
+ */
+export function floorPlans(): Route {
+  return new Route(({ sameOrigin, url }) => sameOrigin && /^\/api\/floor-plans\/[^/]+\/image$/.test(url.pathname), new CacheFirst({ cacheName: PLAN_CACHE }));
 }
 
 export const PHOTO_CACHE = "kumpul-speaker-photos";

@@ -14,7 +14,7 @@ import { registerRoute } from "workbox-routing";
 import { syncProgramme } from "../shared/sync";
 import { openFromNotification, resubscribe, showPush, type PushSubscriptionChange } from "./push";
 import { PRIVATE_SYNC_TAG, backgroundPrivateSync, type SyncEvent } from "./private-sync";
-import { appShell, speakerPhotos } from "./strategies";
+import { appShell, floorPlans, speakerPhotos } from "./strategies";
 
 declare let self: ServiceWorkerGlobalScope & { __WB_MANIFEST: { url: string; revision: string | null }[] };
 
@@ -25,6 +25,7 @@ interface PeriodicSyncEvent extends ExtendableEvent {
 precacheAndRoute(self.__WB_MANIFEST);
 cleanupOutdatedCaches();
 registerRoute(appShell());
+registerRoute(floorPlans());
 registerRoute(speakerPhotos());
 
 // The first version takes charge of open pages at once; later ones wait for "Reload".

@@ -52,6 +52,16 @@ function Nav({ role }: { role: string }) {
                   </a>
                 </li>
               ))}
+              <li>
+                <a href={`${BASE}/floor-plans`} aria-current={here("floorPlans")}>
+                  {s.navFloorPlans}
+                </a>
+              </li>
+              <li>
+                <a href={`${BASE}/info-pages`} aria-current={here("infoPages")}>
+                  {s.navInfoPages}
+                </a>
+              </li>
             </ul>
           </li>
         )}

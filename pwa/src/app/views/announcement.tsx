@@ -19,7 +19,7 @@ import { Page } from "../ui/page";
 import { publishedText } from "./announcements";
 
 /** A paragraph of plain text with its URLs as links; other origins open in a new tab. */
-function LinkedText({ text }: { text: string }) {
+export function LinkedText({ text }: { text: string }) {
   return (
     <>
       {linkify(text).map((segment, i) => {

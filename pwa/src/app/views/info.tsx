@@ -8,6 +8,7 @@ import { installPrompt, installed } from "../sw-bridge";
 import { formatDayRange, formatStamp, updatedText, zoneName } from "../time";
 import { DevicesSection } from "../notes/lazy";
 import { Page } from "../ui/page";
+import { InfoPagesSlot } from "../venue-lazy";
 import { NotifyPanel } from "./notify-panel";
 
 function Settings() {
@@ -175,6 +176,7 @@ function Offline() {
 export function InfoView() {
   return (
     <Page title={t.value.infoTitle} needsProgramme={false}>
+      <InfoPagesSlot />
       <Settings />
       <AboutEvent />
       <Install />

@@ -87,10 +87,10 @@ function NextSessionCard({ model, session, at }: { model: Model; session: Sessio
       {room && (
         <p class="next-where">
           <PinIcon />
-          <span>
+          <a href={`/map?room=${encodeURIComponent(room.id)}`}>
             {localized(room, "name", lang.value)}
             {room.floor && <span class="muted">, {room.floor}</span>}
-          </span>
+          </a>
         </p>
       )}
       <WatchLive session={session} at={at} />

@@ -115,6 +115,9 @@ function SessionContent({ model, session }: { model: Model; session: Session }) 
               <PinIcon />
               <span class="fact-main">{localized(room, "name", language)}</span>
               {room.floor && <span class="muted">{room.floor}</span>}
+              <a class="block" href={`/map?room=${encodeURIComponent(room.id)}`}>
+                {messages["venue.showOnMap"]}
+              </a>
             </dd>
           </div>
         )}

@@ -1,0 +1,150 @@
+/**
+ * The map's and Info pages' own texts, in every interface language. Only the lazy map and Info page chunks import
+ * this, so it costs the first screen nothing; a language missing here falls back to English.
+ */
+
+import { lang } from "../prefs";
+
+const en = {
+  floors: "Floors",
+  planAlt: (floor: string) => `Floor plan: ${floor}`,
+  roomIsOn: (room: string, floor: string) => `${room} is on ${floor}.`,
+  notPinned: (room: string) => `${room} is not marked on a floor plan yet.`,
+  noPlans: "There are no floor plans yet. The rooms are listed below.",
+  planOffline: "This floor plan is not kept on this device: it needs a connection.",
+  roomList: "Rooms by floor",
+  otherRooms: "Other rooms",
+  selected: "selected",
+  pageMissing: "This page is not on this device yet. Open the app once with a connection.",
+};
+
+type VenueMessages = typeof en;
+
+const catalogues: Record<string, VenueMessages> = {
+  en,
+  id: {
+    floors: "Lantai",
+    planAlt: (floor: string) => `Denah lantai: ${floor}`,
+    roomIsOn: (room: string, floor: string) => `${room} ada di ${floor}.`,
+    notPinned: (room: string) => `${room} belum ditandai di denah.`,
+    noPlans: "Belum ada denah lantai. Ruangan tercantum di bawah.",
+    planOffline: "Denah ini tidak disimpan di perangkat ini: perlu koneksi.",
+    roomList: "Ruangan per lantai",
+    otherRooms: "Ruangan lain",
+    selected: "dipilih",
+    pageMissing: "Halaman ini belum ada di perangkat ini. Buka aplikasi sekali dengan koneksi.",
+  },
+  th: {
+    floors: "ชั้น",
+    planAlt: (floor: string) => `ผังชั้น: ${floor}`,
+    roomIsOn: (room: string, floor: string) => `${room} อยู่ที่ ${floor}`,
+    notPinned: (room: string) => `${room} ยังไม่ได้ระบุบนผังชั้น`,
+    noPlans: "ยังไม่มีผังชั้น รายชื่อห้องอยู่ด้านล่าง",
+    planOffline: "ผังชั้นนี้ไม่ได้เก็บไว้ในอุปกรณ์นี้ ต้องเชื่อมต่ออินเทอร์เน็ต",
+    roomList: "ห้องตามชั้น",
+    otherRooms: "ห้องอื่น ๆ",
+    selected: "ที่เลือก",
+    pageMissing: "หน้านี้ยังไม่มีในอุปกรณ์นี้ เปิดแอปหนึ่งครั้งขณะเชื่อมต่ออินเทอร์เน็ต",
+  },
+  ms: {
+    floors: "Tingkat",
+    planAlt: (floor: string) => `Pelan lantai: ${floor}`,
+    roomIsOn: (room: string, floor: string) => `${room} berada di ${floor}.`,
+    notPinned: (room: string) => `${room} belum ditanda pada pelan lantai.`,
+    noPlans: "Belum ada pelan lantai. Bilik disenaraikan di bawah.",
+    planOffline: "Pelan lantai ini tidak disimpan pada peranti ini: ia memerlukan sambungan.",
+    roomList: "Bilik mengikut tingkat",
+    otherRooms: "Bilik lain",
+    selected: "dipilih",
+    pageMissing: "Halaman ini belum ada pada peranti ini. Buka aplikasi sekali dengan sambungan.",
+  },
+  fil: {
+    floors: "Mga palapag",
+    planAlt: (floor: string) => `Plano ng palapag: ${floor}`,
+    roomIsOn: (room: string, floor: string) => `Ang ${room} ay nasa ${floor}.`,
+    notPinned: (room: string) => `Hindi pa nakamarka ang ${room} sa plano ng palapag.`,
+    noPlans: "Wala pang plano ng palapag. Nakalista ang mga silid sa ibaba.",
+    planOffline: "Hindi nakatago sa device na ito ang planong ito: kailangan ng koneksyon.",
+    roomList: "Mga silid ayon sa palapag",
+    otherRooms: "Iba pang silid",
+    selected: "napili",
+    pageMissing: "Wala pa ang pahinang ito sa device na ito. Buksan ang app nang isang beses na may koneksyon.",
+  },
+  vi: {
+    floors: "Các tầng",
+    planAlt: (floor: string) => `Sơ đồ tầng: ${floor}`,
+    roomIsOn: (room: string, floor: string) => `${room} ở ${floor}.`,
+    notPinned: (room: string) => `${room} chưa được đánh dấu trên sơ đồ tầng.`,
+    noPlans: "Chưa có sơ đồ tầng. Danh sách phòng ở bên dưới.",
+    planOffline: "Sơ đồ tầng này không được lưu trên thiết bị này: cần có kết nối.",
+    roomList: "Phòng theo tầng",
+    otherRooms: "Phòng khác",
+    selected: "đã chọn",
+    pageMissing: "Trang này chưa có trên thiết bị. Hãy mở ứng dụng một lần khi có kết nối.",
+  },
+  km: {
+    floors: "ជាន់",
+    planAlt: (floor: string) => `ប្លង់ជាន់៖ ${floor}`,
+    roomIsOn: (room: string, floor: string) => `${room} នៅ ${floor}។`,
+    notPinned: (room: string) => `${room} មិនទាន់បានសម្គាល់លើប្លង់ជាន់នៅឡើយទេ។`,
+    noPlans: "មិនទាន់មានប្លង់ជាន់នៅឡើយទេ។ បន្ទប់មានរាយខាងក្រោម។",
+    planOffline: "ប្លង់ជាន់នេះមិនត្រូវបានរក្សាទុកនៅលើឧបករណ៍នេះទេ៖ ត្រូវការការតភ្ជាប់។",
+    roomList: "បន្ទប់តាមជាន់",
+    otherRooms: "បន្ទប់ផ្សេងទៀត",
+    selected: "បានជ្រើស",
+    pageMissing: "ទំព័រនេះមិនទាន់មាននៅលើឧបករណ៍នេះទេ។ សូមបើកកម្មវិធីម្តងពេលមានការតភ្ជាប់។",
+  },
+  ne: {
+    floors: "तलाहरू",
+    planAlt: (floor: string) => `तलाको नक्सा: ${floor}`,
+    roomIsOn: (room: string, floor: string) => `${room} ${floor} मा छ।`,
+    notPinned: (room: string) => `${room} अझै तलाको नक्सामा चिन्ह लगाइएको छैन।`,
+    noPlans: "अहिलेसम्म तलाका नक्सा छैनन्। कोठाहरू तल सूचीमा छन्।",
+    planOffline: "यो नक्सा यस उपकरणमा राखिएको छैन: जडान चाहिन्छ।",
+    roomList: "तला अनुसार कोठाहरू",
+    otherRooms: "अन्य कोठाहरू",
+    selected: "छानिएको",
+    pageMissing: "यो पृष्ठ अझै यस उपकरणमा छैन। जडान हुँदा एक पटक एप खोल्नुहोस्।",
+  },
+  bn: {
+    floors: "তলা",
+    planAlt: (floor: string) => `তলার নকশা: ${floor}`,
+    roomIsOn: (room: string, floor: string) => `${room} ${floor}-এ।`,
+    notPinned: (room: string) => `${room} এখনও তলার নকশায় চিহ্নিত নয়।`,
+    noPlans: "এখনও কোনো তলার নকশা নেই। কক্ষগুলো নিচে তালিকাভুক্ত।",
+    planOffline: "এই নকশাটি এই ডিভাইসে রাখা নেই: সংযোগ প্রয়োজন।",
+    roomList: "তলা অনুযায়ী কক্ষ",
+    otherRooms: "অন্যান্য কক্ষ",
+    selected: "নির্বাচিত",
+    pageMissing: "এই পৃষ্ঠাটি এখনও এই ডিভাইসে নেই। সংযোগ থাকা অবস্থায় একবার অ্যাপটি খুলুন।",
+  },
+  mn: {
+    floors: "Давхрууд",
+    planAlt: (floor: string) => `Давхрын план: ${floor}`,
+    roomIsOn: (room: string, floor: string) => `${room} ${floor}-д байна.`,
+    notPinned: (room: string) => `${room} давхрын план дээр хараахан тэмдэглэгдээгүй байна.`,
+    noPlans: "Давхрын план одоогоор алга. Өрөөнүүд доор жагсаасан байна.",
+    planOffline: "Энэ план энэ төхөөрөмжид хадгалагдаагүй: холболт шаардлагатай.",
+    roomList: "Давхраар өрөөнүүд",
+    otherRooms: "Бусад өрөө",
+    selected: "сонгосон",
+    pageMissing: "Энэ хуудас энэ төхөөрөмжид хараахан алга. Холболттой үед аппыг нэг удаа нээнэ үү.",
+  },
+  hi: {
+    floors: "मंज़िलें",
+    planAlt: (floor: string) => `मंज़िल का नक्शा: ${floor}`,
+    roomIsOn: (room: string, floor: string) => `${room} ${floor} पर है।`,
+    notPinned: (room: string) => `${room} अभी मंज़िल के नक्शे पर चिह्नित नहीं है।`,
+    noPlans: "अभी कोई मंज़िल का नक्शा नहीं है। कमरे नीचे सूचीबद्ध हैं।",
+    planOffline: "यह नक्शा इस डिवाइस पर नहीं रखा गया है: कनेक्शन चाहिए।",
+    roomList: "मंज़िल के अनुसार कमरे",
+    otherRooms: "अन्य कमरे",
+    selected: "चुना गया",
+    pageMissing: "यह पृष्ठ अभी इस डिवाइस पर नहीं है। कनेक्शन रहते एक बार ऐप खोलें।",
+  },
+};
+
+/** The map's texts in the interface language. */
+export function venueMessages(): VenueMessages {
+  return catalogues[lang.value] ?? en;
+}
