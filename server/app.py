@@ -31,6 +31,7 @@ from server.routes import console as console_routes
 from server.routes import interchange_import as import_routes
 from server.routes import schedule as schedule_routes
 from server.routes import source as source_routes
+from server.routes import translations as translation_routes
 from server.routes.deps import dependencies
 from server.services.announcements import AnnouncementService
 from server.services.attendees import AttendeeService
@@ -238,6 +239,7 @@ def create_app(settings: Settings) -> Litestar:
             console_routes.HistoryController,
             console_routes.WarningsController,
             import_routes.AdminImportController,
+            translation_routes.AdminTranslationController,
             pwa.pwa,
         ],
         lifespan=[lifespan],

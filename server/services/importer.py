@@ -37,7 +37,7 @@ from server.interchange.frab_common import DEFAULT_COLOUR
 from server.interchange.timetable import acronym, derived_uuid
 from server.schemas.imports import ImportItem, ImportKind, ImportKindName, ImportRefusal, ImportReport, MissingPolicy
 from server.schemas.programme import ProgrammeImport, Room, Session
-from server.services import kinds
+from server.services import kinds, translations
 from server.services.kinds import EVENT_DECODER, EVENT_ID, KINDS
 from server.services.programme import (
     SYSTEM,
@@ -422,6 +422,9 @@ class _Writer:
         if carried is None:
             if isinstance(item, Session) and not item.guid and before is not None:
                 item = msgspec.structs.replace(item, guid=before.guid)
+            if before is not None and not item.translations and before.translations:
+                # A file without translations keeps the stored ones (they turn stale where its sources changed).
+                item = msgspec.structs.replace(item, translations=before.translations)
             return item, explicit_fields(item) if kind != "event" else set()
         if before is None:
             return item, set()
@@ -451,6 +454,7 @@ class _Writer:
 
     async def _put(self, kind: str, entity: Any, before: Any) -> None:
         entity_id = EVENT_ID if kind == "event" else entity.id
+        entity = await translations.track(self.conn, kind, entity_id, before, entity)
         data = kinds.encode(entity)
         if data == self.stored.raw[kind].get(entity_id):
             return
@@ -478,6 +482,7 @@ class _Writer:
         seq = await store.delete_entity(self.conn, kind, entity.id)
         if seq is None:
             return
+        await translations.forget(self.conn, kind, entity.id)
         self.outcome.last_seq = seq
         self.index.delete(kind, entity)
         label = kinds.label(entity)
