@@ -49,6 +49,7 @@ from server.services.programme import (
 from server.services.safety import Loosening, forget_former_names, reveal_refused
 from server.storage import history, privacy
 from server.storage import programme as store
+from server.storage import translations as translation_store
 
 #: Called with (done, total) as the import goes along; for a progress bar.
 Progress = Callable[[int, int], None]
@@ -410,6 +411,8 @@ class _Writer:
         self.done = 0
         self.total = 1
         self.index = _Index(stored)
+        #: Every entity's recorded translation sources, read once at the first write.
+        self.sources: dict[tuple[str, str], translation_store.Sources] | None = None
 
     def _step(self) -> None:
         self.done += 1
@@ -454,7 +457,10 @@ class _Writer:
 
     async def _put(self, kind: str, entity: Any, before: Any) -> None:
         entity_id = EVENT_ID if kind == "event" else entity.id
-        entity = await translations.track(self.conn, kind, entity_id, before, entity)
+        if self.sources is None:
+            self.sources = await translation_store.all_sources(self.conn)
+        recorded = self.sources.get((kind, entity_id), {})
+        entity = await translations.track(self.conn, kind, entity_id, before, entity, recorded=recorded)
         data = kinds.encode(entity)
         if data == self.stored.raw[kind].get(entity_id):
             return

@@ -42,12 +42,21 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-async def track(conn: aiosqlite.Connection, kind: str, entity_id: str, before: Any, after: Any) -> Any:
+async def track(
+    conn: aiosqlite.Connection,
+    kind: str,
+    entity_id: str,
+    before: Any,
+    after: Any,
+    *,
+    recorded: store.Sources | None = None,
+) -> Any:
     """``after`` as it is stored: each translation's ``stale`` lists the fields whose source changed since.
 
     A translated text that is new or differs from ``before``'s was made from ``after``'s source; an unchanged one
     keeps the source it was recorded with (or, recorded before sources were kept, ``before``'s source). Call it
-    inside the write transaction, before encoding ``after``.
+    inside the write transaction, before encoding ``after``. ``recorded``: the entity's recorded sources when the
+    caller read them already (an import reads every entity's at once); else they are read here.
     """
     fields = TRANSLATABLE.get(kind)
     if fields is None:
@@ -57,7 +66,10 @@ async def track(conn: aiosqlite.Connection, kind: str, entity_id: str, before: A
         if old_translations:
             await store.forget(conn, kind, entity_id)
         return after
-    recorded = await store.sources(conn, kind, entity_id) if old_translations else {}
+    if not old_translations:
+        recorded = {}
+    elif recorded is None:
+        recorded = await store.sources(conn, kind, entity_id)
     rows: store.Sources = {}
     translations = {}
     for lang, text in after.translations.items():

@@ -44,27 +44,32 @@ function languageName(code: string): string {
   }
 }
 
-const KIND_LABELS: Record<TranslatableKind, string> = {
-  event: s.kindEvent,
-  room: s.kindRoom,
-  track: s.kindTrack,
-  format: s.kindFormat,
-  speaker: s.kindSpeaker,
-  session: s.kindSession,
-};
+/** Read when shown, so the labels follow the console's language. */
+function kindLabel(kind: string): string {
+  const labels: Record<string, string> = {
+    event: s.kindEvent,
+    room: s.kindRoom,
+    track: s.kindTrack,
+    format: s.kindFormat,
+    speaker: s.kindSpeaker,
+    session: s.kindSession,
+  };
+  return labels[kind] ?? kind;
+}
 
-const FIELD_LABELS: Record<string, string> = {
-  name: s.fieldName,
-  title: s.fieldTitle,
-  subtitle: s.fieldSubtitle,
-  abstract: s.fieldAbstract,
-  description: s.fieldDescription,
-  bio: s.fieldBio,
-  role: s.fieldRole,
-  accessibility: s.fieldAccessibility,
-};
-
-const fieldLabel = (field: string) => FIELD_LABELS[field] ?? field;
+function fieldLabel(field: string): string {
+  const labels: Record<string, string> = {
+    name: s.fieldName,
+    title: s.fieldTitle,
+    subtitle: s.fieldSubtitle,
+    abstract: s.fieldAbstract,
+    description: s.fieldDescription,
+    bio: s.fieldBio,
+    role: s.fieldRole,
+    accessibility: s.fieldAccessibility,
+  };
+  return labels[field] ?? field;
+}
 
 export function translatePath(kind: TranslatableKind, id: string): string {
   return `${BASE}/translations/${kind}/${encodeURIComponent(id)}`;
@@ -177,7 +182,7 @@ function TranslationList() {
           label={s.filterKind}
           value={kind}
           onValue={setKind}
-          options={[{ value: "", label: s.allKinds }, ...Object.keys(TRANSLATABLE).map((key) => ({ value: key, label: KIND_LABELS[key as TranslatableKind] }))]}
+          options={[{ value: "", label: s.allKinds }, ...Object.keys(TRANSLATABLE).map((key) => ({ value: key, label: kindLabel(key) }))]}
         />
       </div>
       {status.gaps.length === 0 ? (
@@ -198,7 +203,7 @@ function TranslationList() {
               {status.gaps.map((gap) => (
                 <tr key={`${gap.kind}/${gap.id}/${gap.lang}/${gap.field}`}>
                   <th scope="row">
-                    <span class="muted">{KIND_LABELS[gap.kind] ?? gap.kind}:</span> {gap.label}
+                    <span class="muted">{kindLabel(gap.kind)}:</span> {gap.label}
                   </th>
                   <td>{fieldLabel(gap.field)}</td>
                   <td>{languageName(gap.lang)}</td>
