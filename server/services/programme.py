@@ -334,10 +334,16 @@ class ProgrammeService:
 
 def describe_update(kind: str, before: Any, after: Any) -> tuple[str, str, str, str]:
     """``(action, kind, id, summary)`` of an update for the history: which fields changed."""
-    changed = [_camel(f) for f in before.__struct_fields__ if getattr(before, f) != getattr(after, f)]
+    changed = [_camel(f) for f in before.__struct_fields__ if _shown(f, before) != _shown(f, after)]
     cancelled = isinstance(after, Session) and before.status != after.status == "cancelled"
     action = "cancelled" if cancelled else "updated"
     return action, kind, after.id, f"{kinds.label(after)}: {', '.join(changed)}"
+
+
+def _shown(field: str, entity: Any) -> Any:
+    """A field as the history compares it: translations without their ``stale`` lists, which no one edits."""
+    value = getattr(entity, field)
+    return translations.texts(value) if field == "translations" else value
 
 
 def explicit_fields(entity: msgspec.Struct) -> set[str]:

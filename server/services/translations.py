@@ -99,10 +99,9 @@ async def forget(conn: aiosqlite.Connection, kind: str, entity_id: str) -> None:
         await store.forget(conn, kind, entity_id)
 
 
-def stale_fields(entity: dict[str, Any], lang: str) -> list[str]:
-    """The stale fields of ``entity``'s translation into ``lang`` (an entity as served: a JSON object)."""
-    translation = (entity.get("translations") or {}).get(lang) or {}
-    return list(translation.get("stale") or [])
+def texts(translations: dict[str, Any]) -> dict[str, Any]:
+    """Translations without their ``stale`` lists: what an organiser wrote."""
+    return {lang: msgspec.structs.replace(text, stale=[]) for lang, text in translations.items()}
 
 
 # -- the console's list of work to do -----------------------------------------------------------------------
