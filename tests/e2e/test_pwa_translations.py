@@ -62,7 +62,9 @@ def test_a_renamed_session_marks_its_translation_stale_until_the_translation_is_
     expect(main(attendee).get_by_text(RENAMED, exact=True)).to_have_attribute("lang", "en")
 
     # The console counts it and lists it among the out-of-date translations.
-    translations = console.get_by_role("navigation", name="Console").get_by_role("link", name=re.compile("^Translations"))
+    translations = console.get_by_role("navigation", name="Console").get_by_role(
+        "link", name=re.compile("^Translations")
+    )
     expect(translations).to_have_accessible_name(re.compile(r"\b2 out of date"))
     translations.click()
     expect(h1(console, "Translations")).to_be_visible()
