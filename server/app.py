@@ -31,6 +31,7 @@ from server.routes import console as console_routes
 from server.routes import interchange_import as import_routes
 from server.routes import schedule as schedule_routes
 from server.routes import source as source_routes
+from server.routes import translations as translation_routes
 from server.routes import venue as venue_routes
 from server.routes.deps import dependencies
 from server.services.announcements import AnnouncementService
@@ -245,6 +246,7 @@ def create_app(settings: Settings) -> Litestar:
             venue_routes.AdminInfoPageController,
             venue_routes.AdminFloorPlanController,
             venue_routes.AdminPinController,
+            translation_routes.AdminTranslationController,
             pwa.pwa,
         ],
         lifespan=[lifespan],

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import gzip
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import brotli
 import msgspec
-from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.params import FromPath, JSONBody
+from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar.params import FromPath, JSONBody, QueryParameter
 from msgspec import UNSET, UnsetType
 
 from server.routes.deps import AttendeeDep, AttendeesDep, PrivateSyncDep, attendee_required, client_address
@@ -92,6 +92,12 @@ class CalendarFeed(msgspec.Struct, rename="camel"):
 
     url: str
     webcal_url: str
+
+
+class CalendarLanguage(Base, kw_only=True):
+    """The language my agenda's calendar feed is written in; null for the event's main language."""
+
+    lang: LanguageCode | None
 
 
 class LinkRequest(Base, kw_only=True):
@@ -252,7 +258,8 @@ class MeController(Controller):
         summary="A secret calendar feed of my agenda (a new address each time; the old one stops)",
         description=(
             "Subscribe to `webcalUrl` (or `url`) in a calendar app to see the sessions in my agenda. Anyone "
-            "holding the address can read the agenda, so it is a secret: asking again replaces it."
+            "holding the address can read the agenda, so it is a secret: asking again replaces it. `?lang=` "
+            "is the app's language: the feed shows the programme in it where the event offers it."
         ),
         responses=errors(*ATTENDEE, 429),
     )
@@ -261,8 +268,11 @@ class MeController(Controller):
         request: Request,  # type: ignore[type-arg]
         me: AttendeeDep,
         attendees: AttendeesDep,
+        lang: Annotated[
+            LanguageCode | None, QueryParameter(name="lang", description="The feed's language", max_length=35)
+        ] = None,
     ) -> CalendarFeed:
-        key = await attendees.new_calendar_key(me)
+        key = await attendees.new_calendar_key(me, lang)
         url = f"{str(request.base_url).rstrip('/')}/api/calendar/{key}.ics"
         return CalendarFeed(url, "webcal://" + url.split("://", 1)[1])
 
@@ -273,6 +283,18 @@ class MeController(Controller):
     )
     async def delete_calendar_feed(self, me: AttendeeDep, attendees: AttendeesDep) -> None:
         await attendees.revoke_calendar_key(me)
+
+    @put(
+        "/calendar/language",
+        summary="Change the language of my agenda's calendar feed, keeping its address",
+        description="The app sends this when its language changes. 404 when I have no calendar feed.",
+        responses=errors(*ATTENDEE, 400, 404),
+    )
+    async def set_calendar_language(
+        self, data: JSONBody[CalendarLanguage], me: AttendeeDep, attendees: AttendeesDep
+    ) -> CalendarLanguage:
+        await attendees.set_calendar_lang(me, data.lang)
+        return data
 
 
 class PrivateSyncController(Controller):

@@ -29,6 +29,16 @@ Version = Annotated[
         max_length=64,
     ),
 ]
+#: ``?lang=xx``: the content in one of the event's languages.
+Lang = Annotated[
+    str | None,
+    QueryParameter(
+        name="lang",
+        description="A language the event offers (its `languages`): sessions, speakers, rooms, tracks and formats "
+        "in that language where translated; the event's main language when left out; 400 for one it does not offer",
+        max_length=35,
+    ),
+]
 
 #: Anyone may cache the public exports, but must ask again (a cheap 304) before reusing them.
 PUBLIC_CACHE = "no-cache"
@@ -83,8 +93,9 @@ async def _schedule(
     exports: ExportService,
     fmt: Format,
     version: str | None = None,
+    lang: str | None = None,
 ) -> Response[bytes]:
-    return _serve(request, await exports.schedule(fmt, _base_url(request), version), PUBLIC_CACHE)
+    return _serve(request, await exports.schedule(fmt, _base_url(request), version, lang), PUBLIC_CACHE)
 
 
 async def serve_session_ics(request: Request, exports: ExportService, session_id: str) -> Response[bytes]:  # type: ignore[type-arg]
@@ -109,15 +120,16 @@ class ScheduleController(Controller):
         ),
         media_type="text/calendar",
         opt={"skip_compression": True},
-        responses={**not_modified(), **errors(404)},
+        responses={**not_modified(), **errors(400, 404)},
     )
     async def get_ics(
         self,
         request: Request,  # type: ignore[type-arg]
         exports: ExportsDep,
         version: Version = None,
+        lang: Lang = None,
     ) -> Response[bytes]:
-        return await _schedule(request, exports, "ics", version)
+        return await _schedule(request, exports, "ics", version, lang)
 
     @get(
         "/schedule.xml",
@@ -125,15 +137,16 @@ class ScheduleController(Controller):
         description="Valid against the C3VOC XML schema; cancelled sessions are left out. Strong ETag; 304.",
         media_type="application/xml",
         opt={"skip_compression": True},
-        responses={**not_modified(), **errors(404)},
+        responses={**not_modified(), **errors(400, 404)},
     )
     async def get_xml(
         self,
         request: Request,  # type: ignore[type-arg]
         exports: ExportsDep,
         version: Version = None,
+        lang: Lang = None,
     ) -> Response[bytes]:
-        return await _schedule(request, exports, "xml", version)
+        return await _schedule(request, exports, "xml", version, lang)
 
     @get(
         "/schedule.json",
@@ -143,7 +156,7 @@ class ScheduleController(Controller):
         responses={
             **json_document(dict[str, object], "The C3VOC schedule.json document"),
             **not_modified(),
-            **errors(404),
+            **errors(400, 404),
         },
     )
     async def get_json(
@@ -151,8 +164,9 @@ class ScheduleController(Controller):
         request: Request,  # type: ignore[type-arg]
         exports: ExportsDep,
         version: Version = None,
+        lang: Lang = None,
     ) -> Response[bytes]:
-        return await _schedule(request, exports, "json", version)
+        return await _schedule(request, exports, "json", version, lang)
 
     @get(
         "/changes.atom",
@@ -182,8 +196,9 @@ class ScheduleController(Controller):
         "/calendar/{filename:str}",
         summary="An attendee's agenda as a calendar feed at its secret address `KEY.ics`",
         description=(
-            "The sessions the attendee bookmarked, on every device they linked; the address comes from "
-            "POST /api/attendees/me/calendar. 404 for an unknown, replaced or turned-off key."
+            "The sessions the attendee bookmarked, on every device they linked, in the language the app last "
+            "sent (when the event offers it); the address comes from POST /api/attendees/me/calendar. 404 for an "
+            "unknown, replaced or turned-off key."
         ),
         media_type="text/calendar",
         opt={"skip_compression": True},
@@ -198,8 +213,8 @@ class ScheduleController(Controller):
     ) -> Response[bytes]:
         if not filename.endswith(_FEED_SUFFIX):
             raise NotFound("a calendar feed address ends in .ics")
-        sessions = await attendees.calendar_bookmarks(filename.removesuffix(_FEED_SUFFIX))
-        response = _serve(request, await exports.agenda(sessions, _base_url(request)), PRIVATE_CACHE)
+        sessions, lang = await attendees.calendar_bookmarks(filename.removesuffix(_FEED_SUFFIX))
+        response = _serve(request, await exports.agenda(sessions, _base_url(request), lang), PRIVATE_CACHE)
         response.headers["X-Robots-Tag"] = "noindex"
         return response
 

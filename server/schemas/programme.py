@@ -34,9 +34,22 @@ SessionStatus = Literal["scheduled", "cancelled"]
 TimeZoneName = Annotated[str, Meta(min_length=1, max_length=64, examples=["Asia/Makassar"])]
 
 
+#: The fields of a translation that no longer match their source text (computed by the server; ignored when sent).
+StaleFields = Annotated[
+    list[Annotated[str, Meta(max_length=40)]],
+    Meta(
+        max_length=16,
+        description="Fields of this translation whose source text changed since it was translated; set by the server",
+    ),
+]
+#: What the attendee app shows for a stale translation: it with a "may be out of date" marker, or the original.
+StalePolicy = Literal["mark", "original"]
+
+
 class EventTranslation(Base, omit_defaults=True):
     name: str = ""
     description: LongText = ""
+    stale: StaleFields = []
 
 
 class Event(Base, kw_only=True):
@@ -54,11 +67,14 @@ class Event(Base, kw_only=True):
     description: LongText = ""
     url: Url | None = None
     translations: dict[LanguageCode, EventTranslation] = {}
+    #: A stale translation is shown marked as possibly out of date ("mark") or replaced by the original.
+    stale_translations: StalePolicy = "mark"
 
 
 class RoomTranslation(Base, omit_defaults=True):
     name: str = ""
     accessibility: Text = ""
+    stale: StaleFields = []
 
 
 class Room(Base, kw_only=True):
@@ -92,6 +108,7 @@ class RoomUpdate(Base, kw_only=True):
 class TrackTranslation(Base, omit_defaults=True):
     name: str = ""
     description: Text = ""
+    stale: StaleFields = []
 
 
 class Track(Base, kw_only=True):
@@ -115,6 +132,7 @@ class TrackUpdate(Base, kw_only=True):
 
 class FormatTranslation(Base, omit_defaults=True):
     name: str = ""
+    stale: StaleFields = []
 
 
 class Format(Base, kw_only=True):
@@ -140,6 +158,7 @@ class Link(Base, kw_only=True):
 class SpeakerTranslation(Base, omit_defaults=True):
     role: ShortText = ""
     bio: Text = ""
+    stale: StaleFields = []
 
 
 class Speaker(Base, kw_only=True):
@@ -176,6 +195,7 @@ class SessionTranslation(Base, omit_defaults=True):
     subtitle: ShortText = ""
     abstract: Text = ""
     description: LongText = ""
+    stale: StaleFields = []
 
 
 class Session(Base, kw_only=True):
@@ -285,6 +305,7 @@ __all__ = [
     "SessionUpdate",
     "Speaker",
     "SpeakerUpdate",
+    "StalePolicy",
     "Track",
     "TrackUpdate",
 ]

@@ -366,37 +366,47 @@ class AttendeeService:
         async with self.db.write() as conn:
             await store.delete_attendee(conn, attendee.id)
 
-    async def new_calendar_key(self, attendee: AttendeeRow) -> str:
-        """A new secret for the attendee's agenda feed; the previous one stops working.
+    async def new_calendar_key(self, attendee: AttendeeRow, lang: str | None = None) -> str:
+        """A new secret for the attendee's agenda feed, written in ``lang``; the previous one stops working.
 
         Only its hash is stored, so the address is shown once, like a device token.
         """
         self.limiter.hit(CALENDAR_KEY_LIMIT, attendee.id)
         key = new_token("kpc")
         async with self.db.write() as conn:
-            await store.set_calendar_key(conn, attendee.id, hash_token(key))
+            await store.set_calendar_key(conn, attendee.id, hash_token(key), lang)
         return key
+
+    async def set_calendar_lang(self, attendee: AttendeeRow, lang: str | None) -> None:
+        """Write the attendee's agenda feed in ``lang`` from now on, at the same address.
+
+        Raises:
+            NotFound: The attendee has no calendar feed.
+        """
+        async with self.db.write() as conn:
+            if not await store.set_calendar_lang(conn, attendee.id, lang):
+                raise NotFound("no calendar feed to change: make one with POST /api/attendees/me/calendar")
 
     async def revoke_calendar_key(self, attendee: AttendeeRow) -> None:
         """Stop the attendee's agenda feed: its address answers 404 from now on."""
         async with self.db.write() as conn:
             await store.set_calendar_key(conn, attendee.id, None)
 
-    async def calendar_bookmarks(self, key: str) -> set[str]:
-        """The session ids bookmarked by the attendee whose agenda feed has the secret ``key``.
+    async def calendar_bookmarks(self, key: str) -> tuple[set[str], str | None]:
+        """The session ids bookmarked by the attendee whose agenda feed has the secret ``key``, and its language.
 
         Raises:
             NotFound: No attendee has this key (never had, replaced, revoked, or the attendee was erased).
         """
         async with self.db.read() as conn:
-            attendee_id = await store.attendee_by_calendar_key(conn, hash_token(key))
-            docs = await store.get_docs(conn, attendee_id, [PROFILE]) if attendee_id is not None else {}
-        if attendee_id is None:
+            found = await store.attendee_by_calendar_key(conn, hash_token(key))
+            docs = await store.get_docs(conn, found[0], [PROFILE]) if found is not None else {}
+        if found is None:
             raise NotFound(
                 "no calendar feed at this address: it was replaced or turned off; subscribe again in the app"
             )
         profile = docs.get(PROFILE)
-        return bookmarked(profile.state) if profile is not None else set()
+        return (bookmarked(profile.state) if profile is not None else set()), found[1]
 
 
 class KeyConflict(Conflict):

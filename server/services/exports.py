@@ -27,6 +27,7 @@ from server.interchange.frab_export import export_xml
 from server.interchange.ics import export_ics
 from server.interchange.timetable import NoEvent, ScheduleSource, slug
 from server.schemas.programme import Programme
+from server.services import translations
 from server.services.feed import Encoded, FeedService
 from server.storage import changes as changes_store
 from server.storage import privacy
@@ -71,7 +72,7 @@ class _Loaded:
     programme: Programme
     revisions: dict[str, Revision]
     speaker_numbers: dict[str, int]
-    renders: dict[tuple[Format, str], Export]
+    renders: dict[tuple[Format, str, str | None], Export]
 
 
 def _etag(kind: str, body: bytes) -> str:
@@ -89,20 +90,23 @@ class ExportService:
         self._render_lock = asyncio.Lock()
         self._releases: dict[tuple[str, int], _Loaded] = {}
 
-    async def schedule(self, fmt: Format, base_url: str, version: str | None = None) -> Export:
+    async def schedule(self, fmt: Format, base_url: str, version: str | None = None, lang: str | None = None) -> Export:
         """The whole programme in ``fmt``, linking to the app at ``base_url``.
 
         Args:
             fmt: The format.
             base_url: Where the app is served.
             version: A release's name: the programme as that release published it; None for the current one.
+            lang: The language of the content: one of the event's ``languages``; None for its main language.
 
         Raises:
             NotFound: An unknown release; XML or JSON while the programme has no event (both formats need its
                 name and dates).
+            Invalid: The event is not offered in ``lang``.
         """
         loaded = await self._current() if version is None else await self._release(version)
-        key = (fmt, base_url)
+        lang = translations.check_language(loaded.programme.event, lang)
+        key = (fmt, base_url, lang)
         cached = loaded.renders.get(key)
         if cached is not None:
             return cached
@@ -111,22 +115,27 @@ class ExportService:
             if cached is not None:
                 return cached
             media_type, render = FORMATS[fmt]
-            source = ScheduleSource(loaded.programme, loaded.revisions, base_url, loaded.speaker_numbers)
+            programme = in_language(loaded.programme, lang)
+            source = ScheduleSource(programme, loaded.revisions, base_url, loaded.speaker_numbers)
             try:
                 body = await asyncio.to_thread(render, source)
             except NoEvent as error:
                 raise NotFound(str(error)) from None
             stem = _stem(loaded.programme) + (f"-{slug(version, max_length=40)}" if version else "")
+            stem += f"-{lang}" if lang else ""
             export = Export(Encoded(body), _etag(fmt, body), media_type, f"{stem}.{fmt}")
             if len(loaded.renders) >= _MAX_RENDERS:
                 loaded.renders.pop(next(iter(loaded.renders)))
             loaded.renders[key] = export
             return export
 
-    async def agenda(self, session_ids: Collection[str], base_url: str) -> Export:
-        """An attendee's agenda (the sessions ``session_ids`` that exist) as an iCalendar."""
+    async def agenda(self, session_ids: Collection[str], base_url: str, lang: str | None = None) -> Export:
+        """An attendee's agenda (the sessions ``session_ids`` that exist) as an iCalendar, in ``lang`` when the event
+        offers it (else in its main language: the attendee chose it when the event still offered it)."""
         loaded = await self._current()
-        programme = loaded.programme
+        event = loaded.programme.event
+        offered = event is not None and lang is not None and lang in event.languages and lang != event.language
+        programme = in_language(loaded.programme, lang if offered else None)
         name = f"{programme.event.name}: my agenda" if programme.event else "My agenda"
         source = ScheduleSource(programme, loaded.revisions, base_url, loaded.speaker_numbers)
         body = await asyncio.to_thread(export_ics, source, name=name, only=frozenset(session_ids))
@@ -236,6 +245,30 @@ def _released(
     }
     numbers = {speaker_id: int(number) for speaker_id, number in _decoder.decode(row.speaker_numbers).items()}
     return _Loaded(row.seq, programme, revisions, numbers, {})
+
+
+def in_language(programme: Programme, lang: str | None) -> Programme:
+    """The programme with its content in ``lang`` where translated (None: as it is).
+
+    Stale translations are used only when the event marks them rather than falling back to the original.
+    """
+    if lang is None:
+        return programme
+    event = programme.event
+    use_stale = event is None or event.stale_translations == "mark"
+
+    def each(kind: str, items: list[Any]) -> list[Any]:
+        return [translations.localized(kind, item, lang, use_stale=use_stale) for item in items]
+
+    return msgspec.structs.replace(
+        programme,
+        event=translations.localized("event", event, lang, use_stale=use_stale) if event is not None else None,
+        rooms=each("room", programme.rooms),
+        tracks=each("track", programme.tracks),
+        formats=each("format", programme.formats),
+        speakers=each("speaker", programme.speakers),
+        sessions=each("session", programme.sessions),
+    )
 
 
 def _stem(programme: Programme) -> str:

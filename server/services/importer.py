@@ -37,7 +37,7 @@ from server.interchange.frab_common import DEFAULT_COLOUR
 from server.interchange.timetable import acronym, derived_uuid
 from server.schemas.imports import ImportItem, ImportKind, ImportKindName, ImportRefusal, ImportReport, MissingPolicy
 from server.schemas.programme import ProgrammeImport, Room, Session
-from server.services import kinds
+from server.services import kinds, translations
 from server.services.kinds import EVENT_DECODER, EVENT_ID, KINDS
 from server.services.programme import (
     SYSTEM,
@@ -49,6 +49,7 @@ from server.services.programme import (
 from server.services.safety import Loosening, forget_former_names, reveal_refused
 from server.storage import history, privacy
 from server.storage import programme as store
+from server.storage import translations as translation_store
 
 #: Called with (done, total) as the import goes along; for a progress bar.
 Progress = Callable[[int, int], None]
@@ -410,6 +411,8 @@ class _Writer:
         self.done = 0
         self.total = 1
         self.index = _Index(stored)
+        #: Every entity's recorded translation sources, read once at the first write.
+        self.sources: dict[tuple[str, str], translation_store.Sources] | None = None
 
     def _step(self) -> None:
         self.done += 1
@@ -422,6 +425,9 @@ class _Writer:
         if carried is None:
             if isinstance(item, Session) and not item.guid and before is not None:
                 item = msgspec.structs.replace(item, guid=before.guid)
+            if before is not None and not item.translations and before.translations:
+                # A file without translations keeps the stored ones (they turn stale where its sources changed).
+                item = msgspec.structs.replace(item, translations=before.translations)
             return item, explicit_fields(item) if kind != "event" else set()
         if before is None:
             return item, set()
@@ -451,6 +457,10 @@ class _Writer:
 
     async def _put(self, kind: str, entity: Any, before: Any) -> None:
         entity_id = EVENT_ID if kind == "event" else entity.id
+        if self.sources is None:
+            self.sources = await translation_store.all_sources(self.conn)
+        recorded = self.sources.get((kind, entity_id), {})
+        entity = await translations.track(self.conn, kind, entity_id, before, entity, recorded=recorded)
         data = kinds.encode(entity)
         if data == self.stored.raw[kind].get(entity_id):
             return
@@ -478,6 +488,7 @@ class _Writer:
         seq = await store.delete_entity(self.conn, kind, entity.id)
         if seq is None:
             return
+        await translations.forget(self.conn, kind, entity.id)
         self.outcome.last_seq = seq
         self.index.delete(kind, entity)
         label = kinds.label(entity)

@@ -20,7 +20,7 @@ from msgspec import UNSET
 
 from server.errors import Conflict, Invalid, NotFound
 from server.schemas.programme import Event, ProgrammeImport, Recording, Session, Speaker
-from server.services import kinds, safety
+from server.services import kinds, safety, translations
 from server.services.kinds import EVENT_DECODER, EVENT_ID, KINDS, KindSpec
 from server.storage import history, privacy
 from server.storage import programme as store
@@ -99,15 +99,23 @@ class ProgrammeService:
             raise NotFound("no event is configured yet: import a programme or PUT /api/admin/event")
         return EVENT_DECODER.decode(data)
 
+    async def translation_gaps(self) -> tuple[str, list[str], list[translations.Gap]]:
+        """The event's language, the languages it offers besides, and every missing or stale translation."""
+        async with self.db.snapshot() as conn:
+            return await translations.all_gaps(conn)
+
     # -- writes ------------------------------------------------------------------------------
 
     async def put_event(self, event: Event, *, actor: str = SYSTEM) -> Event:
         """Create or replace the event."""
         check_event(event)
         async with self.db.write() as conn:
-            existed = await store.get_entity(conn, "event", EVENT_ID) is not None
+            stored = await store.get_entity(conn, "event", EVENT_ID)
+            before = EVENT_DECODER.decode(stored) if stored is not None else None
+            event = await translations.track(conn, "event", EVENT_ID, before, event)
             seq = await store.put_entity(conn, "event", EVENT_ID, kinds.encode(event))
-            await history.record(conn, actor, "updated" if existed else "created", "event", EVENT_ID, event.name)
+            action = "updated" if stored is not None else "created"
+            await history.record(conn, actor, action, "event", EVENT_ID, event.name)
         await self._on_write(seq)
         return event
 
@@ -124,6 +132,7 @@ class ProgrammeService:
             elif await store.get_entity(conn, kind, entity.id) is not None:
                 raise Conflict(f"a {kind} with id {entity.id!r} already exists", field="id")
             entity = await self.validated(conn, kind, entity, explicit=explicit_fields(entity))
+            entity = await translations.track(conn, kind, entity.id, None, entity)
             seq = await store.put_entity(conn, kind, entity.id, kinds.encode(entity))
             await history.record(conn, actor, "created", kind, entity.id, kinds.label(entity))
             await safety.forget_former_names(conn, entity)
@@ -146,6 +155,7 @@ class ProgrammeService:
             before = spec.decoder.decode(stored)
             entity = msgspec.structs.replace(before, **changes)
             entity = await self.validated(conn, kind, entity, explicit=set(changes))
+            entity = await translations.track(conn, kind, entity_id, before, entity)
             data = kinds.encode(entity)
             if data == stored:
                 return entity
@@ -203,6 +213,7 @@ class ProgrammeService:
                     f"{len(users)} session(s) still use {kind} {entity_id!r} ({ids}); move or delete them first"
                 )
             seq = await store.delete_entity(conn, kind, entity_id)
+            await translations.forget(conn, kind, entity_id)
             await history.record(conn, actor, "deleted", kind, entity_id, kinds.label(spec.decoder.decode(stored)))
         assert seq is not None
         await self._on_write(seq)
@@ -323,10 +334,16 @@ class ProgrammeService:
 
 def describe_update(kind: str, before: Any, after: Any) -> tuple[str, str, str, str]:
     """``(action, kind, id, summary)`` of an update for the history: which fields changed."""
-    changed = [_camel(f) for f in before.__struct_fields__ if getattr(before, f) != getattr(after, f)]
+    changed = [_camel(f) for f in before.__struct_fields__ if _shown(f, before) != _shown(f, after)]
     cancelled = isinstance(after, Session) and before.status != after.status == "cancelled"
     action = "cancelled" if cancelled else "updated"
     return action, kind, after.id, f"{kinds.label(after)}: {', '.join(changed)}"
+
+
+def _shown(field: str, entity: Any) -> Any:
+    """A field as the history compares it: translations without their ``stale`` lists, which no one edits."""
+    value = getattr(entity, field)
+    return translations.texts(value) if field == "translations" else value
 
 
 def explicit_fields(entity: msgspec.Struct) -> set[str]:

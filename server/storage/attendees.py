@@ -183,13 +183,26 @@ async def put_doc(conn: aiosqlite.Connection, attendee_id: str, doc_id: str, sta
     )
 
 
-async def set_calendar_key(conn: aiosqlite.Connection, attendee_id: str, key_hash: bytes | None) -> None:
-    """Give the attendee's agenda feed a new secret (its hash), or none: the old address stops working."""
-    await conn.execute("UPDATE attendees SET calendar_key_hash = ? WHERE id = ?", (key_hash, attendee_id))
+async def set_calendar_key(
+    conn: aiosqlite.Connection, attendee_id: str, key_hash: bytes | None, lang: str | None = None
+) -> None:
+    """Give the attendee's agenda feed a new secret (its hash) and language, or none: the old address stops working."""
+    await conn.execute(
+        "UPDATE attendees SET calendar_key_hash = ?, calendar_lang = ? WHERE id = ?", (key_hash, lang, attendee_id)
+    )
 
 
-async def attendee_by_calendar_key(conn: aiosqlite.Connection, key_hash: bytes) -> str | None:
-    """The attendee whose agenda feed has this secret, or None."""
-    async with conn.execute("SELECT id FROM attendees WHERE calendar_key_hash = ?", (key_hash,)) as cur:
+async def set_calendar_lang(conn: aiosqlite.Connection, attendee_id: str, lang: str | None) -> bool:
+    """Change the language of the attendee's agenda feed, keeping its address; False when there is no feed."""
+    async with conn.execute(
+        "UPDATE attendees SET calendar_lang = ? WHERE id = ? AND calendar_key_hash IS NOT NULL RETURNING id",
+        (lang, attendee_id),
+    ) as cur:
+        return await cur.fetchone() is not None
+
+
+async def attendee_by_calendar_key(conn: aiosqlite.Connection, key_hash: bytes) -> tuple[str, str | None] | None:
+    """The attendee whose agenda feed has this secret, and the feed's language; or None."""
+    async with conn.execute("SELECT id, calendar_lang FROM attendees WHERE calendar_key_hash = ?", (key_hash,)) as cur:
         row = await cur.fetchone()
-    return row[0] if row else None
+    return (row[0], row[1]) if row else None

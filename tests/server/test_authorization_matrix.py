@@ -115,6 +115,7 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("DELETE", "/api/admin/source"): EDITOR,
     ("POST", "/api/admin/source/pull"): EDITOR,
     ("GET", "/api/admin/warnings"): EDITOR,
+    ("GET", "/api/admin/translations"): EDITOR,
     # announcements, by announcers
     ("GET", "/api/admin/announcements"): ANNOUNCER,
     ("POST", "/api/admin/announcements"): ANNOUNCER,
@@ -148,6 +149,7 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("POST", "/api/attendees/me/link-code"): ATTENDEE,
     ("POST", "/api/attendees/me/calendar"): ATTENDEE,
     ("DELETE", "/api/attendees/me/calendar"): ATTENDEE,
+    ("PUT", "/api/attendees/me/calendar/language"): ATTENDEE,
     ("POST", "/api/me/sync"): ATTENDEE,
     # secret addresses: the calendar key, the push endpoint
     ("GET", "/api/calendar/{filename:str}"): PUBLIC,
@@ -255,6 +257,12 @@ def write(method: str, path: str, body: dict[str, Any] | None = None) -> Send:
         return await web.request(method, path.format(**scene.ids), json=body, headers=auth)
 
     return send
+
+
+async def calendar_language(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
+    """Change the language of a calendar feed, made first when the caller may make one."""
+    await web.post("/api/attendees/me/calendar", headers=auth)
+    return await web.put("/api/attendees/me/calendar/language", json={"lang": "id"}, headers=auth)
 
 
 def created(
@@ -524,6 +532,7 @@ REQUESTS: dict[tuple[str, str], Send] = {
     ("DELETE", "/api/admin/source"): write("DELETE", "/api/admin/source"),
     ("POST", "/api/admin/source/pull"): write("POST", "/api/admin/source/pull"),
     ("GET", "/api/admin/warnings"): get("/api/admin/warnings"),
+    ("GET", "/api/admin/translations"): get("/api/admin/translations"),
     ("GET", "/api/admin/announcements"): get("/api/admin/announcements"),
     ("POST", "/api/admin/announcements"): write("POST", "/api/admin/announcements", {"title": "Tea", "body": "Foyer"}),
     ("GET", "/api/admin/announcements/{announcement_id:str}"): created(
@@ -563,6 +572,7 @@ REQUESTS: dict[tuple[str, str], Send] = {
     ("POST", "/api/attendees/me/link-code"): write("POST", "/api/attendees/me/link-code"),
     ("POST", "/api/attendees/me/calendar"): write("POST", "/api/attendees/me/calendar"),
     ("DELETE", "/api/attendees/me/calendar"): write("DELETE", "/api/attendees/me/calendar"),
+    ("PUT", "/api/attendees/me/calendar/language"): calendar_language,
     ("POST", "/api/me/sync"): write("POST", "/api/me/sync", {"cursor": None, "docs": []}),
     ("GET", "/api/calendar/{filename:str}"): calendar_feed,
     ("POST", "/api/push/subscriptions"): subscribe,

@@ -20,6 +20,7 @@ import { SessionsView } from "./views/sessions";
 import { SetPasswordView, SignInView } from "./views/sign-in";
 import { SourceView } from "./views/source";
 import { SpeakerFormView, SpeakersView } from "./views/speakers";
+import { TranslateView, TranslationsView } from "./views/translations";
 
 function Message({ title, text }: { title: string; text: string }) {
   return (
@@ -79,6 +80,10 @@ function View({ role }: { role: string }) {
       return <HistoryView />;
     case "organisers":
       return <OrganisersView />;
+    case "translations":
+      return <TranslationsView />;
+    case "translate":
+      return <TranslateView key={`${current.kind}/${current.id}`} kind={current.kind} id={current.id} />;
   }
   return <Message title={s.notFoundTitle} text={s.notFoundText} />;
 }

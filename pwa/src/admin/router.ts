@@ -20,6 +20,8 @@ export type Route =
   | { name: "announcements" }
   | { name: "history" }
   | { name: "organisers" }
+  | { name: "translations" }
+  | { name: "translate"; kind: string; id: string }
   | { name: "notFound" };
 
 export const BASE = "/admin";
@@ -33,6 +35,11 @@ export function parseRoute(path: string): Route {
   const parts = pathSegments(path, BASE);
   if (parts === null) return { name: "notFound" };
   const [first, second, ...rest] = parts;
+  if (first === "translations") {
+    if (second === undefined) return { name: "translations" };
+    if (rest.length === 1 && rest[0]) return { name: "translate", kind: second, id: rest[0] };
+    return { name: "notFound" };
+  }
   if (rest.length) return { name: "notFound" };
   if (first === undefined) return { name: "home" };
   if (isKind(first)) {
@@ -64,6 +71,8 @@ export function areaOf(route: Route): Area | null {
     case "edit":
     case "floorPlans":
     case "infoPages":
+    case "translations":
+    case "translate":
       return "programme";
     case "import":
     case "source":

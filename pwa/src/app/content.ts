@@ -1,11 +1,30 @@
 /** Programme content in the reader's language: translations where they exist, the original otherwise. */
 
+import { signal } from "@preact/signals";
+
 type Translatable = { translations?: Record<string, Record<string, unknown> | undefined> };
+
+/**
+ * The event's choice for a translation whose source changed since (the server lists such fields in the
+ * translation's `stale`): show it with a "may be out of date" marker, or show the original instead.
+ */
+export const showOriginalWhenStale = signal(false);
+
+/** The usable translation of a field: its text, and whether its source changed since; null when there is none. */
+function translationOf(entity: Translatable, field: string, lang: string): { text: string; stale: boolean } | null {
+  const translation = entity.translations?.[lang];
+  const text = translation?.[field];
+  if (typeof text !== "string" || !text.trim()) return null;
+  const staleFields = translation?.["stale"];
+  const stale = Array.isArray(staleFields) && staleFields.includes(field);
+  if (stale && showOriginalWhenStale.value) return null;
+  return { text, stale };
+}
 
 /** A text field of an entity in `lang`, falling back to the entity's own text. */
 export function localized<T extends Translatable, K extends keyof T & string>(entity: T, field: K, lang: string): string {
-  const translated = entity.translations?.[lang]?.[field];
-  if (typeof translated === "string" && translated.trim()) return translated;
+  const translated = translationOf(entity, field, lang);
+  if (translated) return translated.text;
   const original = entity[field];
   return typeof original === "string" ? original : "";
 }
@@ -15,8 +34,12 @@ export function localized<T extends Translatable, K extends keyof T & string>(en
  * language. Views mark fallback text with it so screen readers pronounce it right.
  */
 export function shownLanguage<T extends Translatable>(entity: T, field: keyof T & string, lang: string, original: string): string {
-  const translated = entity.translations?.[lang]?.[field];
-  return typeof translated === "string" && translated.trim() ? lang : original;
+  return translationOf(entity, field, lang) ? lang : original;
+}
+
+/** The fields of `entity` shown in `lang` from a translation whose source changed since it was made. */
+export function staleShown<T extends Translatable>(entity: T, fields: readonly (keyof T & string)[], lang: string): (keyof T & string)[] {
+  return fields.filter((field) => translationOf(entity, field, lang)?.stale === true && typeof entity[field] === "string" && entity[field]);
 }
 
 /** Every text of a field: the original and each translation (for search). */

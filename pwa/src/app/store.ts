@@ -3,13 +3,14 @@
  * bookmarks; read announcements; connection and sync status.
  */
 
-import { batch, computed, signal } from "@preact/signals";
+import { batch, computed, effect, signal } from "@preact/signals";
 
 import * as db from "../shared/db";
 import { timeoutFor } from "../shared/http";
 import { syncProgramme } from "../shared/sync";
 import type { Programme } from "../shared/types";
 import { isBehind } from "./announce/model";
+import { showOriginalWhenStale } from "./content";
 import { buildModel } from "./model";
 import { bookmarks, privateServerReached, startPrivate, togglePrivateBookmark } from "./notes/state";
 import { deviceZone, useLocalTime } from "./prefs";
@@ -25,6 +26,9 @@ export const online = signal(navigator.onLine);
 export const displayZone = computed(() => (useLocalTime.value ? deviceZone : (model.value?.zone ?? deviceZone)));
 /** The language the programme's own texts are written in. */
 export const contentLanguage = computed(() => programme.value?.event?.language || "en");
+effect(() => {
+  showOriginalWhenStale.value = programme.value?.event?.staleTranslations === "original";
+});
 /** The last attempt to reach the server failed (wifi can be "connected" and still dead). */
 export const unreachable = signal(false);
 export const syncedAt = signal<number | null>(null);

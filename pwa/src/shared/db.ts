@@ -75,7 +75,8 @@ export interface PrivateMeta {
   /** The device-local bookmarks of the first version moved into the profile document. */
   bookmarksMigrated: boolean;
   /** The secret calendar feed of my agenda, for the attendee it was made for (the server shows it once). */
-  calendarFeed: (CalendarFeed & { attendeeId: string }) | null;
+  /** `lang`: the language the server was last told to write the feed in. */
+  calendarFeed: (CalendarFeed & { attendeeId: string; lang?: string }) | null;
   /** The notebook keys this device holds (raw), by key id, and the current one. */
   vault: VaultKeys | null;
   /** The server has a notebook key this device does not hold: notes stay here until it is linked again. */

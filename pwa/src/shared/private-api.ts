@@ -148,12 +148,21 @@ export async function savedCalendarFeed(): Promise<CalendarFeed | null> {
   return identity && feed?.attendeeId === identity.attendeeId ? { url: feed.url, webcalUrl: feed.webcalUrl } : null;
 }
 
-/** A new secret address for my agenda as a calendar feed; the previous address stops working. */
-export async function createCalendarFeed(options: ApiOptions = {}): Promise<CalendarFeed> {
+/** A new secret address for my agenda as a calendar feed in `lang`; the previous address stops working. */
+export async function createCalendarFeed(lang: string, options: ApiOptions = {}): Promise<CalendarFeed> {
   const identity = await ensureIdentity(options);
-  const feed = await apiRequest<CalendarFeed>("POST", "/api/attendees/me/calendar", { ...options, token: identity.token });
-  await setPrivate("calendarFeed", { ...feed, attendeeId: identity.attendeeId });
+  const path = `/api/attendees/me/calendar?lang=${encodeURIComponent(lang)}`;
+  const feed = await apiRequest<CalendarFeed>("POST", path, { ...options, token: identity.token });
+  await setPrivate("calendarFeed", { ...feed, attendeeId: identity.attendeeId, lang });
   return { url: feed.url, webcalUrl: feed.webcalUrl };
+}
+
+/** Have the calendar feed made on this device follow the app's language `lang` (once per change). */
+export async function followCalendarLanguage(lang: string, options: ApiOptions = {}): Promise<void> {
+  const [identity, feed] = await Promise.all([getIdentity(), getPrivate("calendarFeed")]);
+  if (!identity || !feed || feed.attendeeId !== identity.attendeeId || feed.lang === lang) return;
+  await apiRequest<unknown>("PUT", "/api/attendees/me/calendar/language", { ...options, token: identity.token, body: { lang } });
+  await setPrivate("calendarFeed", { ...feed, lang });
 }
 
 /** Turn the calendar feed off: its address answers 404 from now on. */

@@ -4,7 +4,10 @@
  * Fields the server may add later are kept as they come: an old app must read a newer feed.
  */
 
-export type Translations<T> = Record<string, Partial<T> | undefined>;
+/** Translations by language; `stale` lists the fields whose source text changed since they were translated. */
+export type Translations<T> = Record<string, (Partial<T> & { stale?: string[] }) | undefined>;
+/** What the app shows for a stale translation: it, marked as possibly out of date, or the original. */
+export type StalePolicy = "mark" | "original";
 
 export interface EventInfo {
   name: string;
@@ -19,6 +22,7 @@ export interface EventInfo {
   description?: string;
   url?: string | null;
   translations?: Translations<{ name: string; description: string }>;
+  staleTranslations?: StalePolicy;
 }
 
 export interface Room {

@@ -28,11 +28,15 @@ describe("console routes", () => {
     expect(parseRoute("/admin/nope")).toEqual({ name: "notFound" });
     expect(parseRoute("/sessions")).toEqual({ name: "notFound" });
     expect(parseRoute("/admin/rooms/%E0%A4")).toEqual({ name: "notFound" });
+    expect(parseRoute("/admin/translations")).toEqual({ name: "translations" });
+    expect(parseRoute("/admin/translations/session/plenary%20a")).toEqual({ name: "translate", kind: "session", id: "plenary a" });
+    expect(parseRoute("/admin/translations/session")).toEqual({ name: "notFound" });
   });
 
   it("knows the area of each route", () => {
     expect(areaOf(parseRoute("/admin/tracks/t1"))).toBe("programme");
     expect(areaOf(parseRoute("/admin/organisers"))).toBe("organisers");
+    expect(areaOf(parseRoute("/admin/translations/event/event"))).toBe("programme");
     expect(areaOf(parseRoute("/admin"))).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { allTexts, initials, languageLabel, localized, shownLanguage } from "../../src/app/content";
+import { allTexts, initials, languageLabel, localized, showOriginalWhenStale, shownLanguage, staleShown } from "../../src/app/content";
 import type { Session } from "../../src/shared/types";
 import { session } from "../fixtures";
 
@@ -21,6 +21,26 @@ describe("localized", () => {
   it("tells which language is shown, for lang attributes", () => {
     expect(shownLanguage(translated, "title", "id", "en")).toBe("id");
     expect(shownLanguage(translated, "abstract", "id", "en")).toBe("en");
+  });
+
+  it("marks a stale translation, or shows the original instead when the event says so", () => {
+    const renamed: Session = session("y", "2024-07-23T09:00:00+08:00", "2024-07-23T10:00:00+08:00", {
+      title: "Coffee and tea",
+      abstract: "Coffee on the terrace.",
+      translations: { id: { title: "Rehat kopi", abstract: "Kopi di teras.", stale: ["title"] } },
+    });
+    expect(localized(renamed, "title", "id")).toBe("Rehat kopi");
+    expect(staleShown(renamed, ["title", "abstract", "subtitle"], "id")).toEqual(["title"]);
+    expect(staleShown(renamed, ["title"], "th")).toEqual([]);
+    showOriginalWhenStale.value = true;
+    try {
+      expect(localized(renamed, "title", "id")).toBe("Coffee and tea");
+      expect(shownLanguage(renamed, "title", "id", "en")).toBe("en");
+      expect(localized(renamed, "abstract", "id")).toBe("Kopi di teras.");
+      expect(staleShown(renamed, ["title", "abstract"], "id")).toEqual([]);
+    } finally {
+      showOriginalWhenStale.value = false;
+    }
   });
 
   it("collects every language's text for search", () => {

@@ -1,12 +1,14 @@
 /** The console's frame: skip link, header with who is signed in, the navigation their role allows, and the live region. */
 
 import type { ComponentChildren } from "preact";
+import { useEffect } from "preact/hooks";
 
 import { auth, signOut } from "../auth";
 import { programme } from "../programme";
 import { areasFor, ROLE_TEXT } from "../roles";
 import { BASE, route, type Kind } from "../router";
 import { s } from "../strings";
+import { refreshTranslationCounts, translationCounts } from "../translations";
 import { DialogHost } from "./dialog";
 import { StatusRegion } from "./status";
 
@@ -17,6 +19,25 @@ function Brand() {
       <img src="/icons/icon.svg" alt="" width="32" height="32" />
       <span class="brand-name">{s.appName}</span>
       {event && <span class="brand-event">{event.acronym || event.name}</span>}
+    </a>
+  );
+}
+
+/** The translations link, naming how many translations are out of date (read again whenever the programme changes). */
+function TranslationsLink({ current, section }: { current: "page" | undefined; section: boolean }) {
+  const version = programme.value;
+  useEffect(() => {
+    if (version) void refreshTranslationCounts();
+  }, [version]);
+  const stale = (translationCounts.value ?? []).reduce((sum, item) => sum + item.stale, 0);
+  return (
+    <a href={`${BASE}/translations`} aria-current={current} class={section ? "is-section" : undefined} aria-label={stale ? s.navTranslationsStale(stale) : undefined}>
+      {s.navTranslations}
+      {stale > 0 && (
+        <span class="badge badge-warning nav-count" aria-hidden="true">
+          {stale}
+        </span>
+      )}
     </a>
   );
 }
@@ -61,6 +82,9 @@ function Nav({ role }: { role: string }) {
                 <a href={`${BASE}/info-pages`} aria-current={here("infoPages")}>
                   {s.navInfoPages}
                 </a>
+              </li>
+              <li>
+                <TranslationsLink current={current.name === "translations" ? "page" : undefined} section={current.name === "translate"} />
               </li>
             </ul>
           </li>

@@ -10,6 +10,8 @@ import { errorsFrom, type FormErrors } from "../fields";
 import { programme } from "../programme";
 import { editPath, navigate, requestFocus, type Kind } from "../router";
 import { s } from "../strings";
+import type { TranslatableKind } from "../translations";
+import { translatePath } from "./translations";
 import { confirmAction } from "../ui/dialog";
 import { ErrorSummary, useFormErrors } from "../ui/fields";
 import { Page } from "../ui/page";
@@ -97,6 +99,11 @@ function EntityForm<T extends { id: string; name: string }, D>(spec: Spec<T, D>)
         <a class="button" href={list}>
           {spec.backLabel}
         </a>
+        {spec.stored && (
+          <a class="button" href={translatePath(spec.kind.slice(0, -1) as TranslatableKind, spec.stored.id)}>
+            {s.navTranslations}
+          </a>
+        )}
         {spec.stored && (
           <button type="button" class="button button-danger-quiet" onClick={() => void remove()}>
             {s.delete}

@@ -19,6 +19,7 @@ import { Page } from "../ui/page";
 import { announce } from "../ui/status";
 import { zoneLabel } from "../zone";
 import { ProgrammeGate } from "./programme-gate";
+import { translatePath } from "./translations";
 import { WarningList } from "./sessions";
 
 const FORM = "session";
@@ -342,6 +343,11 @@ function SessionForm({ id, stored }: { id: string | null; stored: Session | null
         <a class="button" href="/admin/sessions">
           {s.backToSessions}
         </a>
+        {stored && (
+          <a class="button" href={translatePath("session", stored.id)}>
+            {s.navTranslations}
+          </a>
+        )}
         {stored && stored.status !== "cancelled" && (
           <button type="button" class="button" onClick={() => void cancel()}>
             {s.cancelSession}

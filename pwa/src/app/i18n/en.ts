@@ -113,6 +113,8 @@ export const en = {
   interpretation: (language: string) => `Interpretation: ${language}`,
   seats: (n: number) => plural(n, "1 seat", "{n} seats"),
   sessionGone: "This session is not in the programme any more.",
+  staleTranslation: "This translation may be out of date",
+  staleShowOriginal: "Show the original",
   speakerGone: "This speaker is not in the programme any more.",
 
   speakersTitle: "Speakers",

@@ -113,6 +113,8 @@ export const id: Messages = {
   interpretation: (language) => `Juru bahasa: ${language}`,
   seats: (n) => `${n} kursi`,
   sessionGone: "Sesi ini sudah tidak ada di jadwal.",
+  staleTranslation: "Terjemahan ini mungkin sudah tidak mutakhir",
+  staleShowOriginal: "Tampilkan teks asli",
   speakerGone: "Pembicara ini sudah tidak ada di jadwal.",
 
   speakersTitle: "Pembicara",

@@ -112,6 +112,8 @@ export const th: Messages = {
   interpretation: (language) => `ล่าม: ${language}`,
   seats: (n) => `${n} ที่นั่ง`,
   sessionGone: "เซสชันนี้ไม่อยู่ในกำหนดการแล้ว",
+  staleTranslation: "คำแปลนี้อาจไม่เป็นปัจจุบัน",
+  staleShowOriginal: "แสดงต้นฉบับ",
   speakerGone: "วิทยากรท่านนี้ไม่อยู่ในกำหนดการแล้ว",
 
   speakersTitle: "วิทยากร",

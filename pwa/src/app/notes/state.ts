@@ -6,9 +6,10 @@
 
 import { batch, signal } from "@preact/signals";
 
-import { ApiError, IdentityLostError, MAX_NOTE_TEXT_BYTES, wantIdentity } from "../../shared/private-api";
+import { ApiError, followCalendarLanguage, IdentityLostError, MAX_NOTE_TEXT_BYTES, wantIdentity } from "../../shared/private-api";
 import { getIdentity, getPrivate, setPrivate } from "../../shared/private-store";
 import { privateDocs, privateDocsNow, type PrivateDocs } from "../../shared/ydocs";
+import { lang } from "../prefs";
 import { createOutbox, type Outbox } from "./outbox";
 
 /** Bookmarked session ids, from the profile document. */
@@ -112,6 +113,8 @@ async function runSync(): Promise<void> {
     }
     await refreshVaultState();
     if (!result.skipped) await turnCalendarFeedOff().catch(() => undefined);
+    // The agenda's calendar feed follows the app's language (the server keeps its address).
+    if (!result.skipped) await followCalendarLanguage(lang.value).catch(() => undefined);
     if (linkedDevices.value === null && !result.skipped) void countDevices();
     const touched = new Set([...result.received, ...result.sent, ...result.refused.map((item) => item.id)]);
     if (touched.size > 0) await docs.reload([...touched]);

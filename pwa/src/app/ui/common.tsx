@@ -4,7 +4,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
 import type { Session, Speaker } from "../../shared/types";
-import { initials, localized, shownLanguage } from "../content";
+import { initials, localized, shownLanguage, staleShown } from "../content";
 import type { Model } from "../model";
 import { lang, locale, t } from "../prefs";
 import { bookmarks, contentLanguage, displayZone } from "../store";
@@ -25,6 +25,34 @@ export function langOf<T extends { translations?: Record<string, Record<string, 
 ): string | undefined {
   const shown = shownLanguage(entity, field, lang.value, contentLanguage.value);
   return shown === lang.value ? undefined : shown;
+}
+
+/**
+ * A discreet note under content shown from a translation whose source changed since it was made: it may be out
+ * of date; opening it shows the original of each such field.
+ */
+export function StaleNote<T extends { translations?: Record<string, Record<string, unknown> | undefined> }>({
+  entity,
+  fields,
+}: {
+  entity: T;
+  fields: readonly (keyof T & string)[];
+}) {
+  const messages = t.value;
+  const stale = staleShown(entity, fields, lang.value);
+  if (!stale.length) return null;
+  return (
+    <details class="stale-note">
+      <summary>
+        {messages.staleTranslation} · <span class="stale-open">{messages.staleShowOriginal}</span>
+      </summary>
+      {stale.map((field) => (
+        <p key={field} lang={contentLanguage.value}>
+          {String(entity[field])}
+        </p>
+      ))}
+    </details>
+  );
 }
 
 /** Portrait colours: each keeps white initials at AA contrast. */

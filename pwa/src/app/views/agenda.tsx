@@ -8,6 +8,7 @@ import { useEffect, useState } from "preact/hooks";
 import { TimeoutError } from "../../shared/http";
 import {
   createCalendarFeed,
+  followCalendarLanguage,
   deleteCalendarFeed,
   savedCalendarFeed,
   type CalendarFeed,
@@ -57,6 +58,11 @@ function CalendarLinks() {
       live = false;
     };
   }, [active]);
+  const language = lang.value;
+  useEffect(() => {
+    // A feed made here follows the app's language: the calendar shows the programme in it.
+    if (active && feed) void followCalendarLanguage(language).catch(() => undefined);
+  }, [active, feed, language]);
 
   async function run(action: () => Promise<CalendarFeed | null>): Promise<void> {
     setBusy(true);
@@ -92,7 +98,7 @@ function CalendarLinks() {
       {active && agendaOnServer.value && !feed && (
         <>
           <p>{messages["calendar.subscribeHint"]}</p>
-          <button type="button" class="button button-primary" disabled={busy} onClick={() => void run(createCalendarFeed)}>
+          <button type="button" class="button button-primary" disabled={busy} onClick={() => void run(() => createCalendarFeed(lang.value))}>
             {busy ? messages["device.working"] : messages["calendar.subscribe"]}
           </button>
         </>

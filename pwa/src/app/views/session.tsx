@@ -6,7 +6,7 @@ import type { Model } from "../model";
 import { deviceZone, lang, locale, t, useLocalTime } from "../prefs";
 import { bookmarks, model, toggleBookmark } from "../store";
 import { dayKey, formatDayLong, formatTimeRange } from "../time";
-import { Avatar, Badge, TrackChip, langOf } from "../ui/common";
+import { Avatar, Badge, StaleNote, TrackChip, langOf } from "../ui/common";
 import { BookmarkIcon, CalendarIcon, HeadphonesIcon, NoCameraIcon, PinIcon, WarningIcon } from "../ui/icons";
 import { Page } from "../ui/page";
 import { appNow } from "../ui/clock";
@@ -72,6 +72,8 @@ export function SessionView({ id }: { id: string }) {
   );
 }
 
+const STALE_FIELDS = ["title", "subtitle", "abstract", "description"] as const;
+
 function SessionContent({ model, session }: { model: Model; session: Session }) {
   const messages = t.value;
   const language = lang.value;
@@ -94,6 +96,7 @@ function SessionContent({ model, session }: { model: Model; session: Session }) 
           {subtitle}
         </p>
       )}
+      <StaleNote entity={session} fields={STALE_FIELDS} />
       {cancelled && (
         <p class="cancelled-banner">
           <WarningIcon />

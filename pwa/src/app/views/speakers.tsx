@@ -9,7 +9,7 @@ import { lang, locale, t } from "../prefs";
 import { normalise } from "../normalise";
 import { model } from "../store";
 import { dayKey, formatDayShort } from "../time";
-import { Avatar, SessionCard, langOf } from "../ui/common";
+import { Avatar, SessionCard, StaleNote, langOf } from "../ui/common";
 import { SearchIcon } from "../ui/icons";
 import { Page } from "../ui/page";
 
@@ -110,6 +110,7 @@ function SpeakerProfile({ model, speaker }: { model: Model; speaker: Speaker }) 
           <p>{messages.pseudonymDetail}</p>
         </div>
       )}
+      <StaleNote entity={speaker} fields={["role", "bio"]} />
       <div class="prose" lang={langOf(speaker, "bio")}>
         {paragraphs(bio).map((text, i) => (
           <p key={i}>{text}</p>

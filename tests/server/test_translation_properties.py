@@ -1,0 +1,125 @@
+"""A property: whatever sequence of source edits, translation edits and imports, a translation is stale exactly
+when the source revision it records differs from the current source's."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from server.schemas.programme import (
+    Event,
+    Format,
+    ProgrammeImport,
+    Room,
+    Session,
+    SessionTranslation,
+    SessionUpdate,
+)
+from server.services.programme import ProgrammeService
+from server.services.translations import digest
+from server.storage import translations as sources_store
+from server.storage.db import Database
+
+FIELDS = ("title", "abstract")
+LANGS = ("id", "th")
+TEXTS = ("A", "B", "C")
+START = datetime.fromisoformat("2024-07-23T08:30:00+08:00")
+END = datetime.fromisoformat("2024-07-23T09:30:00+08:00")
+
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("source"), st.sampled_from(FIELDS), st.sampled_from(TEXTS)),
+        st.tuples(st.just("translate"), st.sampled_from(LANGS), st.sampled_from(FIELDS), st.sampled_from(TEXTS)),
+        st.tuples(st.just("untranslate"), st.sampled_from(LANGS)),
+        st.tuples(st.just("import"), st.sampled_from(FIELDS), st.sampled_from(TEXTS), st.booleans()),
+    ),
+    max_size=12,
+)
+
+
+def programme_file(session: Session, keep_translations: bool) -> ProgrammeImport:
+    return ProgrammeImport(
+        event=Event(
+            name="Test",
+            time_zone="Asia/Makassar",
+            start_date=date(2024, 7, 23),
+            end_date=date(2024, 7, 23),
+            languages=["en", *LANGS],
+        ),
+        rooms=[Room(id="hall", name="Hall")],
+        formats=[Format(id="talk", name="Talk")],
+        sessions=[session if keep_translations else msgspec.structs.replace(session, translations={})],
+    )
+
+
+async def run(actions: list[tuple[Any, ...]]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        db = Database(Path(folder) / "kumpul.db")
+        await db.open()
+        try:
+
+            async def nothing(_: int) -> None:
+                return None
+
+            service = ProgrammeService(db, on_write=nothing)
+            first = Session(id="s", title="A", abstract="A", start=START, end=END, room_id="hall", format="talk")
+            await service.import_programme(programme_file(first, True))
+            #: What the model says each translation was made from: (lang, field) -> source text at the time.
+            made_from: dict[tuple[str, str], str] = {}
+            for action in actions:
+                current: Session = await service.get("session", "s")
+                if action[0] == "source":
+                    _, field, text = action
+                    await service.update("session", "s", SessionUpdate(**{field: text}))
+                elif action[0] == "translate":
+                    _, lang, field, text = action
+                    translations = dict(current.translations)
+                    old = translations.get(lang, SessionTranslation())
+                    translations[lang] = msgspec.structs.replace(old, **{field: f"{lang}:{text}"})
+                    await service.update("session", "s", SessionUpdate(translations=translations))
+                    if getattr(old, field) != f"{lang}:{text}":
+                        made_from[(lang, field)] = getattr(current, field)
+                elif action[0] == "untranslate":
+                    _, lang = action
+                    translations = {key: value for key, value in current.translations.items() if key != lang}
+                    await service.update("session", "s", SessionUpdate(translations=translations))
+                    made_from = {key: value for key, value in made_from.items() if key[0] != lang}
+                else:
+                    _, field, text, keep = action
+                    changed = msgspec.structs.replace(current, **{field: text})
+                    await service.import_programme(programme_file(changed, keep))
+
+                stored: Session = await service.get("session", "s")
+                async with db.read() as conn:
+                    recorded = await sources_store.sources(conn, "session", "s")
+                for lang, translation in stored.translations.items():
+                    for field in FIELDS:
+                        if not getattr(translation, field):
+                            continue
+                        revision = recorded[(lang, field)]
+                        assert revision == digest(made_from[(lang, field)])
+                        stale = revision != digest(getattr(stored, field))
+                        assert (field in translation.stale) == stale, (lang, field, actions)
+                assert set(recorded) == {
+                    (lang, field)
+                    for lang, text in stored.translations.items()
+                    for field in FIELDS
+                    if getattr(text, field)
+                }
+        finally:
+            await db.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps)
+def test_a_translation_is_stale_iff_its_recorded_source_differs_from_the_current_one(
+    actions: list[tuple[Any, ...]],
+) -> None:
+    asyncio.run(run(actions))
