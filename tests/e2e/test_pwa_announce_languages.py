@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import (
+    DESKTOP,
     ContextFactory,
     RunningServer,
     h1,
@@ -25,6 +26,7 @@ from tests.e2e.conftest import (
     stop_server,
     wait_for_service_worker,
 )
+from tests.e2e.console_helpers import organiser, saved, sign_in
 from tests.push_service import BrowserSubscription, PushService
 
 #: What the issue promises for an open app: a posted announcement shows within 2 s.
@@ -180,3 +182,48 @@ def test_a_push_to_an_attendee_reading_indonesian_is_in_indonesian(
             break
         time.sleep(0.05)
     assert [(row["language"], row["sent"]) for row in report["languages"]] == [("id", 1)]
+
+
+def test_the_console_writes_previews_and_reports_each_language(
+    new_context: ContextFactory, server: RunningServer, push_service: PushService
+) -> None:
+    devices = {lang: push_service.subscribe() for lang in ("en", "id", "th")}
+    for lang, device in devices.items():
+        response = httpx.post(f"{server.url}/api/push/subscriptions", json={**device.as_json(), "lang": lang})
+        assert response.status_code == 201, response.text
+    page = new_context(server, viewport=DESKTOP).new_page()
+    sign_in(page, organiser(server, "announcer"))
+    expect(page.get_by_role("heading", level=1, name="Announcements")).to_be_visible()
+
+    page.get_by_label("Title", exact=True).fill(TEXTS["en"]["title"])
+    page.get_by_label("Message (optional)", exact=True).fill(TEXTS["en"]["body"])
+    for lang, name in (("id", "Indonesian"), ("th", "Thai")):
+        page.get_by_role("textbox", name=f"Title in {name} (optional)", exact=True).fill(TEXTS[lang]["title"])
+        page.get_by_role("textbox", name=f"Message in {name} (optional)", exact=True).fill(TEXTS[lang]["body"])
+    # The lock screen of a phone in each language, side by side with the form.
+    for lang, name in (("en", "English"), ("id", "Indonesian"), ("th", "Thai")):
+        preview = page.get_by_role("region", name=f"Preview on a phone: {name}", exact=True)
+        expect(preview).to_contain_text(TEXTS[lang]["title"])
+        expect(preview).to_contain_text(TEXTS[lang]["body"])
+    page.get_by_role("button", name="Send", exact=True).click()
+    saved(page, f"“{TEXTS['en']['title']}” is sent.")
+
+    delivered = push_service.wait_for_sync(3, timeout=15)
+    titles = {delivery.sub_id: delivery.json()["title"] for delivery in delivered}
+    assert titles == {device.sub_id: TEXTS[lang]["title"] for lang, device in devices.items()}
+
+    report = page.get_by_role("region", name=f"Delivery of “{TEXTS['en']['title']}”")
+    table = report.get_by_role("table", name="By language")
+    for name in ("English", "Indonesian", "Thai"):
+        row = table.get_by_role("row").filter(has=page.get_by_role("rowheader", name=name, exact=True))
+        expect(row).to_contain_text(re.compile(r"^\D*1\s*1\s*0\s*0\s*0$"), timeout=15_000)
+
+    # A correction starts from the translations it has, and keeps them.
+    item = page.get_by_role("main").get_by_role("listitem").filter(
+        has=page.get_by_role("heading", name=TEXTS["en"]["title"])
+    )
+    expect(item).to_contain_text("Also in Indonesian, Thai")
+    item.get_by_role("button", name=f"Correct “{TEXTS['en']['title']}”").click()
+    dialog = page.get_by_role("dialog", name="Correct the announcement")
+    thai = dialog.get_by_role("textbox", name="Title in Thai (optional)", exact=True)
+    expect(thai).to_have_value(TEXTS["th"]["title"])

@@ -86,7 +86,7 @@ function TranslationFields({ form, languages, drafts, onDrafts, errors }: {
             lang={code}
             value={drafts[code]?.title ?? ""}
             onValue={(value) => set(code, "title", value)}
-            error={errors[`translations.${code}`]}
+            error={errors[`title-${code}`]}
           />
           <TextArea
             form={form}
@@ -198,7 +198,7 @@ function Composer({ onSent }: { onSent: (record: AnnouncementRecord) => void }) 
     if (sendAt && !at) found["sendAt"] = "Enter a valid date and time, or leave it empty to send now.";
     for (const code of languages.others) {
       const draft = drafts[code];
-      if (draft && !draft.title.trim() && draft.body.trim()) found[`translations.${code}`] = s.translationNeedsTitle(languageName(code));
+      if (draft && !draft.title.trim() && draft.body.trim()) found[`title-${code}`] = s.translationNeedsTitle(languageName(code));
     }
     if (Object.keys(found).length) return refuse({ fields: found, general: [] });
     setBusy(true);
