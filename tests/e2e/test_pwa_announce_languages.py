@@ -219,8 +219,10 @@ def test_the_console_writes_previews_and_reports_each_language(
         expect(row).to_contain_text(re.compile(r"^\D*1\s*1\s*0\s*0\s*0$"), timeout=15_000)
 
     # A correction starts from the translations it has, and keeps them.
-    item = page.get_by_role("main").get_by_role("listitem").filter(
-        has=page.get_by_role("heading", name=TEXTS["en"]["title"])
+    item = (
+        page.get_by_role("main")
+        .get_by_role("listitem")
+        .filter(has=page.get_by_role("heading", name=TEXTS["en"]["title"]))
     )
     expect(item).to_contain_text("Also in Indonesian, Thai")
     item.get_by_role("button", name=f"Correct “{TEXTS['en']['title']}”").click()
