@@ -457,8 +457,9 @@ def test_an_announcement_sent_in_the_console_shows_its_delivery_live(
 
         title = "Plenary moved to Hall B"
         body = "The closing plenary starts at 16:00 in Hall B.\nInterpretation channels stay the same."
-        page.get_by_label("Title").fill(title)
-        page.get_by_label("Message").fill(body)
+        # Exact names: the form also has a title and a message in each of the event's other languages.
+        page.get_by_label("Title", exact=True).fill(title)
+        page.get_by_label("Message (optional)", exact=True).fill(body)
         preview = page.get_by_role("region", name="Preview on a phone")
         expect(preview).to_contain_text(title)
         expect(preview).to_contain_text("The closing plenary starts at 16:00 in Hall B. Interpretation")
@@ -481,7 +482,7 @@ def test_an_announcement_sent_in_the_console_shows_its_delivery_live(
         item = main(page).get_by_role("listitem").filter(has=page.get_by_role("heading", name=title))
         item.get_by_role("button", name=f"Correct “{title}”").click()
         dialog = page.get_by_role("dialog", name="Correct the announcement")
-        dialog.get_by_label("Message").fill("The closing plenary starts at 16:30 in Hall B.")
+        dialog.get_by_label("Message", exact=True).fill("The closing plenary starts at 16:30 in Hall B.")
         dialog.get_by_role("button", name="Send correction").click()
         saved(page, "Correction sent")
         expect(item).to_contain_text("16:30")
@@ -801,8 +802,8 @@ def _walk_console(
     expect(page.get_by_role("region", name="What the import changes")).to_be_visible()
     check(page, "import-report")
     page.goto("/admin/announcements")
-    page.get_by_label("Title").fill("Lunch is served on the terrace until 13:30")
-    page.get_by_label("Message").fill(
+    page.get_by_label("Title", exact=True).fill("Lunch is served on the terrace until 13:30")
+    page.get_by_label("Message (optional)", exact=True).fill(
         "Vegetarian and halal options are marked. " * 6 + "\nMap: https://arat.example/2024/venue"
     )
     page.get_by_role("button", name="Delivery report").first.click()
