@@ -17,6 +17,7 @@ from server.services.attendees import AttendeeService
 from server.services.auth import AuthService, Organiser, Permission
 from server.services.console import ConsoleService
 from server.services.feed import FeedService
+from server.services.feedback import FeedbackService
 from server.services.live import LiveHub
 from server.services.private_sync import PrivateSyncService
 from server.services.programme import ProgrammeService
@@ -34,6 +35,7 @@ AnnouncementsDep = NamedDependency[AnnouncementService]
 PushDep = NamedDependency[PushSubscriptionService]
 LiveDep = NamedDependency[LiveHub]
 ConsoleDep = NamedDependency[ConsoleService]
+FeedbackDep = NamedDependency[FeedbackService]
 #: The name of the organiser making the request, for the history.
 ActorDep = NamedDependency[str]
 
@@ -41,7 +43,18 @@ Guard = Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]  # type: i
 
 
 #: The services kept in ``app.state`` by the lifespan, injected into handlers under the same names.
-SERVICES = ("programme", "feed", "auth", "attendees", "private_sync", "announcements", "push", "live", "console")
+SERVICES = (
+    "programme",
+    "feed",
+    "auth",
+    "attendees",
+    "private_sync",
+    "announcements",
+    "push",
+    "live",
+    "console",
+    "feedback",
+)
 
 
 def _from_state(name: str) -> Callable[[State], Any]:
