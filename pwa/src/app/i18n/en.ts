@@ -352,6 +352,16 @@ export const en = {
   notFoundTitle: "Page not found",
   notFoundText: "This page does not exist in the app.",
   goToStart: "Go to the start page",
+  feedbackTitle: "Your feedback",
+  feedbackIntro: "Organisers see ratings and comments, never who gave them.",
+  feedbackRating: "Rating",
+  feedbackRatingOption: (n: number) => `${n} out of 5`,
+  feedbackComment: "Comment (optional)",
+  feedbackOffRecord: "Off the record: please do not quote or name anyone in your comment.",
+  feedbackSend: "Send feedback",
+  feedbackPending: "Saved on this device. It will be sent when you are back online.",
+  feedbackSent: "Thank you: your feedback was sent.",
+  feedbackRefused: (reason: string) => `Not accepted: ${reason}`,
 };
 
 export type Messages = typeof en;

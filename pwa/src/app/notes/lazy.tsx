@@ -8,7 +8,7 @@ import { useEffect, useState } from "preact/hooks";
 import { t } from "../prefs";
 import { Page } from "../ui/page";
 
-function lazy<T>(load: () => Promise<T>): () => T | null {
+export function lazy<T>(load: () => Promise<T>): () => T | null {
   let module: T | null = null;
   let loading: Promise<T> | null = null;
   return function useModule(): T | null {
