@@ -17,6 +17,7 @@ export type Route =
   | { name: "source" }
   | { name: "announcements" }
   | { name: "history" }
+  | { name: "feedback" }
   | { name: "organisers" }
   | { name: "notFound" };
 
@@ -45,6 +46,7 @@ export function parseRoute(path: string): Route {
     case "source":
     case "announcements":
     case "history":
+    case "feedback":
     case "organisers":
       return { name: first };
   }
@@ -61,6 +63,7 @@ export function areaOf(route: Route): Area | null {
     case "source":
     case "announcements":
     case "history":
+    case "feedback":
     case "organisers":
       return route.name;
     default:
