@@ -271,7 +271,7 @@ export const en = {
   "device.exportNone": "There are no notes to export yet.",
   "device.eraseTitle": "Erase my data",
   "device.eraseExplain":
-    "This erases your notes, your agenda and which announcements you have read, on the server and on this device. Your other linked devices stop syncing; what they show stays on them until you erase it there too. The conference programme stays.",
+    "This erases your notes, your agenda, your session ratings and which announcements you have read, on the server and on this device. Your other linked devices stop syncing; what they show stays on them until you erase it there too. The conference programme stays.",
   "device.eraseQuestion": "Erase all your data?",
   "device.eraseConfirm": "Erase everything",
   "device.erased": "Your data is erased from the server and from this device.",

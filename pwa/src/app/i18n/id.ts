@@ -272,7 +272,7 @@ export const id: Messages = {
   "device.exportNone": "Belum ada catatan untuk diekspor.",
   "device.eraseTitle": "Hapus data saya",
   "device.eraseExplain":
-    "Ini menghapus catatan, agenda, dan tanda pengumuman yang sudah Anda baca, di server dan di perangkat ini. Perangkat tertaut Anda yang lain berhenti menyinkronkan; isinya tetap ada di sana sampai Anda menghapusnya di sana juga. Program konferensi tetap ada.",
+    "Ini menghapus catatan, agenda, penilaian sesi, dan tanda pengumuman yang sudah Anda baca, di server dan di perangkat ini. Perangkat tertaut Anda yang lain berhenti menyinkronkan; isinya tetap ada di sana sampai Anda menghapusnya di sana juga. Program konferensi tetap ada.",
   "device.eraseQuestion": "Hapus semua data Anda?",
   "device.eraseConfirm": "Hapus semuanya",
   "device.erased": "Data Anda telah dihapus dari server dan dari perangkat ini.",
