@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 
+from server.storage import feedback as feedback_store
+from server.storage.db import Database
+from server.storage.purge import delete_attendee_data
 from tests.asgi import AppClient
 from tests.conftest import Tokens
 
@@ -152,3 +155,17 @@ async def test_feedback_is_rate_limited_with_retry_after(client: Client) -> None
     last = await rate(client, who, PAST, 4)
     assert int(last.headers["Retry-After"]) >= 1
     assert "feedback from one attendee" in last.json()["detail"]
+
+
+async def test_the_attendee_purge_keeps_ratings_but_ties_them_to_no_one(client: Client, tokens: Tokens) -> None:
+    who = await attendee(client)
+    await rate(client, who, PAST, 5, "kept for the organisers")
+    db: Database = client.app.state.db
+    async with db.read() as conn:
+        key = await feedback_store.rater_key(conn)
+    async with db.write() as conn:
+        await delete_attendee_data(conn)
+    async with db.read() as conn:
+        assert await feedback_store.rater_key(conn) != key, "no attendee that was can be matched to a rating"
+    found = await summary(client, tokens, PAST)
+    assert found["comments"] == [{"rating": 5, "comment": "kept for the organisers"}]
