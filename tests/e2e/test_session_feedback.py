@@ -7,7 +7,15 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ContextFactory, RunningServer, h1, screenshot, wait_until_offline_ready
+from tests.e2e.conftest import (
+    ContextFactory,
+    RunningServer,
+    axe_violations,
+    describe_violations,
+    h1,
+    screenshot,
+    wait_until_offline_ready,
+)
 from tests.e2e.console_helpers import admin_token, organiser, sign_in
 
 #: A demo session of July 2024: it has started by the page's clock and the server's.
@@ -84,3 +92,5 @@ def test_feedback_form_screenshots(new_context: ContextFactory, server: RunningS
         "el => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 96)"
     )
     screenshot(page, "session-feedback")
+    violations = axe_violations(page)
+    assert not violations, describe_violations(f"session feedback ({scheme})", violations)
