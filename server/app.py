@@ -28,6 +28,7 @@ from server.push.vapid import VapidSigner, load_or_create_keys
 from server.request import KumpulRequest
 from server.routes import announcements, attendees, formats, health, programme, pwa, rooms, sessions, speakers, tracks
 from server.routes import console as console_routes
+from server.routes import feedback as feedback_routes
 from server.routes import interchange_import as import_routes
 from server.routes import schedule as schedule_routes
 from server.routes import source as source_routes
@@ -40,6 +41,7 @@ from server.services.auth import AuthService
 from server.services.console import ConsoleService
 from server.services.exports import ExportService
 from server.services.feed import FeedService
+from server.services.feedback import FeedbackService
 from server.services.follow import SourceService
 from server.services.live import LiveHub
 from server.services.private_sync import PrivateSyncService
@@ -197,6 +199,7 @@ def create_app(settings: Settings) -> Litestar:
         app.state.trust_proxy = settings.trust_proxy
         app.state.attendees = AttendeeService(db, limiter)
         app.state.private_sync = PrivateSyncService(db, limiter, quota_bytes=settings.attendee_quota_bytes)
+        app.state.feedback = FeedbackService(db, limiter)
         app.state.push = PushSubscriptionService(db, limiter, allow_insecure_loopback=settings.allow_insecure_push)
         app.state.pwa_dir = settings.pwa_dir
         try:
@@ -247,6 +250,8 @@ def create_app(settings: Settings) -> Litestar:
             venue_routes.AdminFloorPlanController,
             venue_routes.AdminPinController,
             translation_routes.AdminTranslationController,
+            feedback_routes.FeedbackController,
+            feedback_routes.AdminFeedbackController,
             pwa.pwa,
         ],
         lifespan=[lifespan],

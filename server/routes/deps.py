@@ -17,6 +17,7 @@ from server.services.attendees import AttendeeService
 from server.services.auth import AuthService, Organiser, Permission
 from server.services.console import ConsoleService
 from server.services.feed import FeedService
+from server.services.feedback import FeedbackService
 from server.services.live import LiveHub
 from server.services.private_sync import PrivateSyncService
 from server.services.programme import ProgrammeService
@@ -36,6 +37,7 @@ PushDep = NamedDependency[PushSubscriptionService]
 LiveDep = NamedDependency[LiveHub]
 ConsoleDep = NamedDependency[ConsoleService]
 VenueDep = NamedDependency[VenueService]
+FeedbackDep = NamedDependency[FeedbackService]
 #: The name of the organiser making the request, for the history.
 ActorDep = NamedDependency[str]
 
@@ -54,6 +56,7 @@ SERVICES = (
     "live",
     "console",
     "venue",
+    "feedback",
 )
 
 

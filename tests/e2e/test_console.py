@@ -512,12 +512,14 @@ def test_each_role_sees_only_what_it_may_do(new_context: ContextFactory, server:
     expect(page.get_by_role("button", name="Add organiser")).to_have_count(0)
     page.goto("/admin/source")
     expect(h1(page, "Not available to your role")).to_be_visible()
+    page.goto("/admin/feedback")
+    expect(h1(page, "Not available to your role")).to_be_visible()
 
     page = new_context(server, viewport=DESKTOP).new_page()
     sign_in(page, editor)
     expect(h1(page, "Sessions")).to_be_visible()
     expect(nav(page).get_by_role("link")).to_have_text(
-        ["Sessions", "Speakers", "Rooms", "Tracks", "Import", "Source of record", "History"]
+        ["Sessions", "Speakers", "Rooms", "Tracks", "Import", "Source of record", "Feedback", "History"]
     )
     page.goto("/admin/source")
     expect(h1(page, "Source of record")).to_be_visible()
@@ -537,6 +539,7 @@ def test_each_role_sees_only_what_it_may_do(new_context: ContextFactory, server:
             "Import",
             "Source of record",
             "Announcements",
+            "Feedback",
             "History",
             "Organisers",
         ]

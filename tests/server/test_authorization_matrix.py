@@ -116,6 +116,10 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("POST", "/api/admin/source/pull"): EDITOR,
     ("GET", "/api/admin/warnings"): EDITOR,
     ("GET", "/api/admin/translations"): EDITOR,
+    # session feedback, read by editors (never who gave it)
+    ("GET", "/api/admin/feedback"): EDITOR,
+    ("GET", "/api/admin/feedback/{session_id:str}"): EDITOR,
+    ("GET", "/api/admin/feedback.csv"): EDITOR,
     # announcements, by announcers
     ("GET", "/api/admin/announcements"): ANNOUNCER,
     ("POST", "/api/admin/announcements"): ANNOUNCER,
@@ -151,6 +155,9 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("DELETE", "/api/attendees/me/calendar"): ATTENDEE,
     ("PUT", "/api/attendees/me/calendar/language"): ATTENDEE,
     ("POST", "/api/me/sync"): ATTENDEE,
+    ("GET", "/api/me/feedback"): ATTENDEE,
+    ("PUT", "/api/me/feedback/{session_id:str}"): ATTENDEE,
+    ("DELETE", "/api/me/feedback/{session_id:str}"): ATTENDEE,
     # secret addresses: the calendar key, the push endpoint
     ("GET", "/api/calendar/{filename:str}"): PUBLIC,
     ("POST", "/api/push/subscriptions"): DEVICE,
@@ -329,6 +336,13 @@ async def revoke_device(scene: Scene, web: httpx.AsyncClient, auth: dict[str, st
         current = me.json()["keyId"]
         rotation = {"keyId": current + 1, "previous": current, "wrapped": []} if current else None
     return await web.post(f"/api/attendees/me/devices/{target}/revoke", json={"rotation": rotation}, headers=auth)
+
+
+async def withdraw_feedback(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
+    """Take back feedback the caller gave just now (nothing to give for a caller who is not an attendee)."""
+    path = f"/api/me/feedback/{scene.ids['session']}"
+    await web.put(path, json={"rating": 4}, headers=auth)
+    return await web.delete(path, headers=auth)
 
 
 async def calendar_feed(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
@@ -533,6 +547,9 @@ REQUESTS: dict[tuple[str, str], Send] = {
     ("POST", "/api/admin/source/pull"): write("POST", "/api/admin/source/pull"),
     ("GET", "/api/admin/warnings"): get("/api/admin/warnings"),
     ("GET", "/api/admin/translations"): get("/api/admin/translations"),
+    ("GET", "/api/admin/feedback"): get("/api/admin/feedback"),
+    ("GET", "/api/admin/feedback/{session_id:str}"): get("/api/admin/feedback/{session}"),
+    ("GET", "/api/admin/feedback.csv"): get("/api/admin/feedback.csv"),
     ("GET", "/api/admin/announcements"): get("/api/admin/announcements"),
     ("POST", "/api/admin/announcements"): write("POST", "/api/admin/announcements", {"title": "Tea", "body": "Foyer"}),
     ("GET", "/api/admin/announcements/{announcement_id:str}"): created(
@@ -574,6 +591,11 @@ REQUESTS: dict[tuple[str, str], Send] = {
     ("DELETE", "/api/attendees/me/calendar"): write("DELETE", "/api/attendees/me/calendar"),
     ("PUT", "/api/attendees/me/calendar/language"): calendar_language,
     ("POST", "/api/me/sync"): write("POST", "/api/me/sync", {"cursor": None, "docs": []}),
+    ("GET", "/api/me/feedback"): get("/api/me/feedback"),
+    ("PUT", "/api/me/feedback/{session_id:str}"): write(
+        "PUT", "/api/me/feedback/{session}", {"rating": 5, "comment": "Clear and kind"}
+    ),
+    ("DELETE", "/api/me/feedback/{session_id:str}"): withdraw_feedback,
     ("GET", "/api/calendar/{filename:str}"): calendar_feed,
     ("POST", "/api/push/subscriptions"): subscribe,
     ("DELETE", "/api/push/subscriptions"): unsubscribe,

@@ -10,6 +10,7 @@ import { s } from "./strings";
 import { Layout } from "./ui/layout";
 import { Page } from "./ui/page";
 import { AnnouncementsView } from "./views/announcements";
+import { FeedbackView } from "./views/feedback";
 import { HistoryView } from "./views/history";
 import { ImportView } from "./views/import";
 import { OrganisersView } from "./views/organisers";
@@ -78,6 +79,8 @@ function View({ role }: { role: string }) {
       return <AnnouncementsView />;
     case "history":
       return <HistoryView />;
+    case "feedback":
+      return <FeedbackView />;
     case "organisers":
       return <OrganisersView />;
     case "translations":

@@ -6,11 +6,11 @@
 export type Role = "admin" | "editor" | "announcer";
 
 /** The console's areas, in navigation order. */
-export type Area = "programme" | "import" | "source" | "announcements" | "history" | "organisers";
+export type Area = "programme" | "import" | "source" | "announcements" | "feedback" | "history" | "organisers";
 
 const AREAS: Record<Role, readonly Area[]> = {
-  admin: ["programme", "import", "source", "announcements", "history", "organisers"],
-  editor: ["programme", "import", "source", "history"],
+  admin: ["programme", "import", "source", "announcements", "feedback", "history", "organisers"],
+  editor: ["programme", "import", "source", "feedback", "history"],
   announcer: ["announcements", "history"],
 };
 

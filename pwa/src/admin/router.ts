@@ -19,6 +19,7 @@ export type Route =
   | { name: "source" }
   | { name: "announcements" }
   | { name: "history" }
+  | { name: "feedback" }
   | { name: "organisers" }
   | { name: "translations" }
   | { name: "translate"; kind: string; id: string }
@@ -58,6 +59,7 @@ export function parseRoute(path: string): Route {
     case "source":
     case "announcements":
     case "history":
+    case "feedback":
     case "organisers":
       return { name: first };
   }
@@ -78,6 +80,7 @@ export function areaOf(route: Route): Area | null {
     case "source":
     case "announcements":
     case "history":
+    case "feedback":
     case "organisers":
       return route.name;
     default:

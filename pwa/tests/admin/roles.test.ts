@@ -5,9 +5,9 @@ import { areaOf, parseRoute } from "../../src/admin/router";
 
 describe("what each role is offered", () => {
   it("gives editors the programme, import, the source of record and history; announcers announcements and history; admins all", () => {
-    expect(areasFor("editor")).toEqual(["programme", "import", "source", "history"]);
+    expect(areasFor("editor")).toEqual(["programme", "import", "source", "feedback", "history"]);
     expect(areasFor("announcer")).toEqual(["announcements", "history"]);
-    expect(areasFor("admin")).toEqual(["programme", "import", "source", "announcements", "history", "organisers"]);
+    expect(areasFor("admin")).toEqual(["programme", "import", "source", "announcements", "feedback", "history", "organisers"]);
     expect(may("announcer", "source")).toBe(false);
     expect(may("announcer", "programme")).toBe(false);
     expect(may("editor", "announcements")).toBe(false);

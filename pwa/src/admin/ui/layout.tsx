@@ -110,6 +110,13 @@ function Nav({ role }: { role: string }) {
             </a>
           </li>
         )}
+        {areas.includes("feedback") && (
+          <li>
+            <a href={`${BASE}/feedback`} aria-current={here("feedback")}>
+              {s.navFeedback}
+            </a>
+          </li>
+        )}
         {areas.includes("history") && (
           <li>
             <a href={`${BASE}/history`} aria-current={here("history")}>

@@ -273,7 +273,7 @@ export const en = {
   "device.exportNone": "There are no notes to export yet.",
   "device.eraseTitle": "Erase my data",
   "device.eraseExplain":
-    "This erases your notes, your agenda and which announcements you have read, on the server and on this device. Your other linked devices stop syncing; what they show stays on them until you erase it there too. The conference programme stays.",
+    "This erases your notes, your agenda, your session ratings and which announcements you have read, on the server and on this device. Your other linked devices stop syncing; what they show stays on them until you erase it there too. The conference programme stays.",
   "device.eraseQuestion": "Erase all your data?",
   "device.eraseConfirm": "Erase everything",
   "device.erased": "Your data is erased from the server and from this device.",
@@ -359,6 +359,16 @@ export const en = {
   notFoundTitle: "Page not found",
   notFoundText: "This page does not exist in the app.",
   goToStart: "Go to the start page",
+  feedbackTitle: "Your feedback",
+  feedbackIntro: "Organisers see ratings and comments, never who gave them.",
+  feedbackRating: "Rating",
+  feedbackRatingOption: (n: number) => `${n} out of 5`,
+  feedbackComment: "Comment (optional)",
+  feedbackOffRecord: "Off the record: please do not quote or name anyone in your comment.",
+  feedbackSend: "Send feedback",
+  feedbackPending: "Saved on this device. It will be sent when you are back online.",
+  feedbackSent: "Thank you: your feedback was sent.",
+  feedbackRefused: (reason: string) => `Not accepted: ${reason}`,
 };
 
 export type Messages = typeof en;

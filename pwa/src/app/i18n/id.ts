@@ -274,7 +274,7 @@ export const id: Messages = {
   "device.exportNone": "Belum ada catatan untuk diekspor.",
   "device.eraseTitle": "Hapus data saya",
   "device.eraseExplain":
-    "Ini menghapus catatan, agenda, dan tanda pengumuman yang sudah Anda baca, di server dan di perangkat ini. Perangkat tertaut Anda yang lain berhenti menyinkronkan; isinya tetap ada di sana sampai Anda menghapusnya di sana juga. Program konferensi tetap ada.",
+    "Ini menghapus catatan, agenda, penilaian sesi, dan tanda pengumuman yang sudah Anda baca, di server dan di perangkat ini. Perangkat tertaut Anda yang lain berhenti menyinkronkan; isinya tetap ada di sana sampai Anda menghapusnya di sana juga. Program konferensi tetap ada.",
   "device.eraseQuestion": "Hapus semua data Anda?",
   "device.eraseConfirm": "Hapus semuanya",
   "device.erased": "Data Anda telah dihapus dari server dan dari perangkat ini.",
@@ -361,4 +361,14 @@ export const id: Messages = {
   notFoundTitle: "Halaman tidak ditemukan",
   notFoundText: "Halaman ini tidak ada di aplikasi.",
   goToStart: "Ke halaman awal",
+  feedbackTitle: "Masukan Anda",
+  feedbackIntro: "Panitia melihat penilaian dan komentar, tidak pernah siapa pemberinya.",
+  feedbackRating: "Penilaian",
+  feedbackRatingOption: (n: number) => `${n} dari 5`,
+  feedbackComment: "Komentar (opsional)",
+  feedbackOffRecord: "Off the record: jangan mengutip atau menyebut nama siapa pun.",
+  feedbackSend: "Kirim masukan",
+  feedbackPending: "Tersimpan di perangkat ini. Akan dikirim saat Anda kembali online.",
+  feedbackSent: "Terima kasih: masukan Anda telah terkirim.",
+  feedbackRefused: (reason: string) => `Tidak diterima: ${reason}`,
 };

@@ -15,6 +15,7 @@ import { WatchLive, streamOpen } from "./now-next";
 import { ShareButton } from "./share";
 import { SessionNotesSlot } from "../notes/lazy";
 import { docsReady } from "../notes/state";
+import { SessionFeedbackSlot } from "../feedback/slot";
 
 function When({ model, session }: { model: Model; session: Session }) {
   const messages = t.value;
@@ -171,6 +172,8 @@ function SessionContent({ model, session }: { model: Model; session: Session }) 
       </p>
 
       <SessionNotesSlot sessionId={session.id} />
+
+      <SessionFeedbackSlot session={session} />
 
       {speakers.length > 0 && (
         <section aria-labelledby="session-speakers">
