@@ -21,6 +21,7 @@ from server.services.live import LiveHub
 from server.services.private_sync import PrivateSyncService
 from server.services.programme import ProgrammeService
 from server.services.push import PushSubscriptionService
+from server.services.room_status import RoomStatusService
 from server.storage.attendees import AttendeeRow
 
 #: Handler parameter types for the services (litestar injects them by parameter name).
@@ -34,6 +35,7 @@ AnnouncementsDep = NamedDependency[AnnouncementService]
 PushDep = NamedDependency[PushSubscriptionService]
 LiveDep = NamedDependency[LiveHub]
 ConsoleDep = NamedDependency[ConsoleService]
+RoomStatusDep = NamedDependency[RoomStatusService]
 #: The name of the organiser making the request, for the history.
 ActorDep = NamedDependency[str]
 
@@ -41,7 +43,18 @@ Guard = Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]  # type: i
 
 
 #: The services kept in ``app.state`` by the lifespan, injected into handlers under the same names.
-SERVICES = ("programme", "feed", "auth", "attendees", "private_sync", "announcements", "push", "live", "console")
+SERVICES = (
+    "programme",
+    "feed",
+    "auth",
+    "attendees",
+    "private_sync",
+    "announcements",
+    "push",
+    "live",
+    "console",
+    "room_status",
+)
 
 
 def _from_state(name: str) -> Callable[[State], Any]:
