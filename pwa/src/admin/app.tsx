@@ -14,6 +14,7 @@ import { HistoryView } from "./views/history";
 import { ImportView } from "./views/import";
 import { OrganisersView } from "./views/organisers";
 import { RoomFormView, RoomsView, TrackFormView, TracksView } from "./views/places";
+import { RoomStatusView } from "./views/room-status";
 import { SessionFormView } from "./views/session-form";
 import { SessionsView } from "./views/sessions";
 import { SetPasswordView, SignInView } from "./views/sign-in";
@@ -70,6 +71,8 @@ function View({ role }: { role: string }) {
       return <SourceView />;
     case "announcements":
       return <AnnouncementsView />;
+    case "room-status":
+      return <RoomStatusView />;
     case "history":
       return <HistoryView />;
     case "organisers":

@@ -16,6 +16,7 @@ export type Route =
   | { name: "import" }
   | { name: "source" }
   | { name: "announcements" }
+  | { name: "room-status" }
   | { name: "history" }
   | { name: "organisers" }
   | { name: "notFound" };
@@ -44,6 +45,7 @@ export function parseRoute(path: string): Route {
     case "import":
     case "source":
     case "announcements":
+    case "room-status":
     case "history":
     case "organisers":
       return { name: first };
@@ -60,6 +62,7 @@ export function areaOf(route: Route): Area | null {
     case "import":
     case "source":
     case "announcements":
+    case "room-status":
     case "history":
     case "organisers":
       return route.name;

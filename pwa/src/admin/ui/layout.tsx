@@ -76,6 +76,13 @@ function Nav({ role }: { role: string }) {
             </a>
           </li>
         )}
+        {areas.includes("room-status") && (
+          <li>
+            <a href={`${BASE}/room-status`} aria-current={here("room-status")}>
+              {s.navRoomStatus}
+            </a>
+          </li>
+        )}
         {areas.includes("history") && (
           <li>
             <a href={`${BASE}/history`} aria-current={here("history")}>

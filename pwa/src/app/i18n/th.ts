@@ -91,6 +91,12 @@ export const th: Messages = {
   parallelSessions: (n) => `${n} เซสชันในเวลาเดียวกัน`,
   inAgenda: "อยู่ในตารางของฉัน",
   cancelled: "ยกเลิกแล้ว",
+  roomStateOpen: "ห้องเปิดอยู่",
+  roomStateFilling: "ห้องใกล้เต็ม",
+  roomStateFull: "ห้องเต็ม",
+  roomStateClosed: "ห้องปิด",
+  roomStateEmergency: "เหตุฉุกเฉิน",
+  roomStatusWithMessage: (status: string, message: string) => `${status}: ${message}`,
   liveStream: "ถ่ายทอดสด",
 
   addToAgenda: "เพิ่มในตารางของฉัน",

@@ -10,6 +10,7 @@ import { lang, locale, t } from "../prefs";
 import { bookmarks, contentLanguage, displayZone } from "../store";
 import { formatTime } from "../time";
 import { BookmarkIcon, LiveIcon, NoCameraIcon } from "./icons";
+import { RoomStatusBadge } from "./room-status";
 
 /** Set the document title while a view is shown. */
 export function useTitle(title: string): void {
@@ -117,6 +118,7 @@ export function SessionCard({ model, session, level = 3, withDay, extra, actions
       </p>
       <p class="card-badges">
         {cancelled && <Badge kind="cancelled">{messages.cancelled}</Badge>}
+        {!cancelled && <RoomStatusBadge roomId={session.roomId} />}
         {saved && (
           <Badge kind="saved">
             <BookmarkIcon filled />
