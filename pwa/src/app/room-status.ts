@@ -26,7 +26,7 @@ const STATES: readonly string[] = ["open", "filling", "full", "closed", "emergen
 const heard = signal<ReadonlyMap<string, RoomStatusEntry>>(new Map());
 /** Moves when the earliest status lapses, so `roomStatus` leaves it out at once. */
 const tick = signal(0);
-let lapseTimer: ReturnType<typeof setTimeout> | null = null;
+let lapseTimer: ReturnType<typeof setTimeout> | undefined;
 
 /** Room id → its current status (lapsed ones left out). */
 export const roomStatus = computed<ReadonlyMap<string, RoomStatusEntry>>(() => {
@@ -41,47 +41,29 @@ export const roomStatus = computed<ReadonlyMap<string, RoomStatusEntry>>(() => {
 export function roomStatusLabel(roomId: string): string | null {
   const entry = roomStatus.value.get(roomId);
   if (!entry) return null;
-  const messages = t.value;
-  const label = {
-    open: messages.roomStateOpen,
-    filling: messages.roomStateFilling,
-    full: messages.roomStateFull,
-    closed: messages.roomStateClosed,
-    emergency: messages.roomStateEmergency,
-  }[entry.state];
-  return entry.message ? messages.roomStatusWithMessage(label, entry.message) : label;
+  const m = t.value;
+  const label = { open: m.roomStateOpen, filling: m.roomStateFilling, full: m.roomStateFull, closed: m.roomStateClosed, emergency: m.roomStateEmergency }[entry.state];
+  return entry.message ? `${label}: ${entry.message}` : label;
 }
 
 /** The statuses of a list as the server sends it, leaving out anything malformed. */
 export function parseStatuses(value: unknown): Map<string, RoomStatusEntry> {
   const found = new Map<string, RoomStatusEntry>();
-  if (!Array.isArray(value)) return found;
-  for (const item of value as unknown[]) {
-    if (!item || typeof item !== "object") continue;
-    const { roomId, state, message, setAt, until } = item as Record<string, unknown>;
-    if (typeof roomId !== "string" || typeof state !== "string" || !STATES.includes(state)) continue;
-    if (typeof until !== "string" || Number.isNaN(Date.parse(until))) continue;
-    found.set(roomId, {
-      state: state as RoomState,
-      message: typeof message === "string" ? message : "",
-      setAt: typeof setAt === "string" ? setAt : until,
-      until,
-    });
+  for (const item of Array.isArray(value) ? (value as Partial<Record<string, unknown>>[]) : []) {
+    const { roomId, state, message = "", setAt = "", until } = item ?? {};
+    if (typeof roomId === "string" && STATES.includes(state as string) && typeof message === "string" && typeof until === "string" && Date.parse(until)) {
+      found.set(roomId, { state: state as RoomState, message, setAt: String(setAt), until });
+    }
   }
   return found;
 }
 
 function scheduleLapse(): void {
-  if (lapseTimer) clearTimeout(lapseTimer);
-  lapseTimer = null;
+  clearTimeout(lapseTimer);
   const at = Date.now();
   const next = Math.min(...[...heard.value.values()].map((entry) => Date.parse(entry.until)).filter((until) => until > at));
-  if (!Number.isFinite(next)) return;
-  // Timers longer than about 24 days fire at once; a status never lasts that long, but stay safe.
-  lapseTimer = setTimeout(() => {
-    tick.value += 1;
-    scheduleLapse();
-  }, Math.min(next - at + 50, 2 ** 30));
+  // A status lasts 12 hours at most, well inside what a timer can wait.
+  if (next < Infinity) lapseTimer = setTimeout(() => ((tick.value += 1), scheduleLapse()), next - at + 50);
 }
 
 /** Take `statuses` as the whole current list (what the server and the live stream send). */

@@ -97,7 +97,6 @@ export const en = {
   roomStateFull: "Room full",
   roomStateClosed: "Room closed",
   roomStateEmergency: "Emergency",
-  roomStatusWithMessage: (status: string, message: string) => `${status}: ${message}`,
   liveStream: "Live stream",
 
   addToAgenda: "Add to my agenda",

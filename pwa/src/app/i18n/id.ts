@@ -96,7 +96,6 @@ export const id: Messages = {
   roomStateFull: "Ruangan penuh",
   roomStateClosed: "Ruangan ditutup",
   roomStateEmergency: "Darurat",
-  roomStatusWithMessage: (status: string, message: string) => `${status}: ${message}`,
   liveStream: "Siaran langsung",
 
   addToAgenda: "Tambahkan ke agenda saya",

@@ -96,7 +96,6 @@ export const th: Messages = {
   roomStateFull: "ห้องเต็ม",
   roomStateClosed: "ห้องปิด",
   roomStateEmergency: "เหตุฉุกเฉิน",
-  roomStatusWithMessage: (status: string, message: string) => `${status}: ${message}`,
   liveStream: "ถ่ายทอดสด",
 
   addToAgenda: "เพิ่มในตารางของฉัน",

@@ -199,6 +199,7 @@ export function SessionRow({ model, session, lead, past = false, withFloor = fal
               <Badge kind="cancelled">{messages.cancelled}</Badge>
             </>
           )}
+          {!cancelled && <RoomStatusBadge roomId={session.roomId} />}
           {saved && (
             <span class="row-mark" title={messages.inAgenda}>
               {" "}
