@@ -19,7 +19,6 @@ import type { Announcement } from "../shared/types";
 import { asAnnouncement, isBehind, isExpired, isForAttendee } from "./announce/model";
 import { audience, liveEntries } from "./announce/state";
 import { LIVE_URL, liveRetryDelay, MAX_RETRY_AFTER_MS, probeLive } from "./live-retry";
-import { onRoomStatusEvent } from "./room-status";
 import { navigate } from "./router";
 import { heardLive, loaded, programme, syncNow, unreachable } from "./store";
 
@@ -126,7 +125,7 @@ function open(): void {
   stream.addEventListener("programme", onCursor);
   stream.addEventListener("announcement", onAnnouncement);
   stream.addEventListener("retracted", onRetracted);
-  stream.addEventListener("room-status", onRoomStatusEvent);
+  stream.addEventListener("room-status", (event) => void import("./room-status-sync").then((module) => module.onRoomStatusEvent(event)));
   stream.addEventListener("error", () => {
     if (source !== stream) return;
     liveOpen.value = false;

@@ -6,7 +6,6 @@ import "./styles.css";
 import { startAnnouncements } from "./announce/start";
 import { App } from "./app";
 import { startChanges } from "./changes";
-import { startRoomStatus } from "./room-status";
 import { startRouter } from "./router";
 import { start } from "./store";
 import { registerServiceWorker } from "./sw-bridge";
@@ -15,5 +14,6 @@ startRouter();
 render(<App />, document.getElementById("app")!);
 void start().then(startChanges);
 startAnnouncements();
-startRoomStatus();
+// Room status: fetched and kept after the first screen, outside the app shell.
+void import("./room-status-sync").then((module) => module.startRoomStatusSync());
 void registerServiceWorker();

@@ -5,7 +5,8 @@ import { en } from "../../src/app/i18n/en";
 // The interface language as the app would pick it, without a browser to ask.
 vi.mock("../../src/app/prefs", () => ({ t: { value: en } }));
 
-import { onRoomStatusEvent, parseStatuses, roomStatus, roomStatusLabel, setStatuses } from "../../src/app/room-status";
+import { roomStatus, roomStatusLabel } from "../../src/app/room-status";
+import { onRoomStatusEvent, parseStatuses, setStatuses } from "../../src/app/room-status-sync";
 
 const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
 

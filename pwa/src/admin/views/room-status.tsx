@@ -93,7 +93,7 @@ export function RoomStatusView() {
         <p class="hint">{running ? s.statusRunningNow(running.title, formatClock(running.end, zone.value)) : s.statusNothingRunning}</p>
         <Fieldset legend={s.fieldStatusState} class="status-choices">
           {STATES.map((value) => (
-            <label key={value} class="choice">
+            <label key={value} class="check status-choice">
               <input type="radio" name="state" value={value} checked={state === value} onChange={() => setState(value)} />
               <span>{s.statusStates[value]}</span>
             </label>
