@@ -30,6 +30,7 @@ from server.routes import announcements, attendees, formats, health, programme, 
 from server.routes import console as console_routes
 from server.routes import feedback as feedback_routes
 from server.routes import interchange_import as import_routes
+from server.routes import room_status as room_status_routes
 from server.routes import schedule as schedule_routes
 from server.routes import source as source_routes
 from server.routes import translations as translation_routes
@@ -49,6 +50,7 @@ from server.services.programme import ProgrammeService
 from server.services.push import PushSubscriptionService
 from server.services.ratelimit import RateLimiter
 from server.services.releases import ReleaseService
+from server.services.room_status import RoomStatusService
 from server.services.venue import VenueService
 from server.settings import Settings
 from server.storage.db import FULL_RETRY_AFTER, Database, database_busy, storage_full
@@ -201,11 +203,15 @@ def create_app(settings: Settings) -> Litestar:
         app.state.private_sync = PrivateSyncService(db, limiter, quota_bytes=settings.attendee_quota_bytes)
         app.state.feedback = FeedbackService(db, limiter)
         app.state.push = PushSubscriptionService(db, limiter, allow_insecure_loopback=settings.allow_insecure_push)
+        room_status = RoomStatusService(db, live, limiter, poll_seconds=settings.change_poll_seconds)
+        await room_status.start()
+        app.state.room_status = room_status
         app.state.pwa_dir = settings.pwa_dir
         try:
             yield
         finally:
             await follow.stop()
+            await room_status.stop()
             live.close_all()
             await announcements.stop()
             await outbox.stop()
@@ -226,6 +232,8 @@ def create_app(settings: Settings) -> Litestar:
             speakers.AdminRevealController,
             rooms.RoomController,
             rooms.AdminRoomController,
+            room_status_routes.RoomStatusController,
+            room_status_routes.AdminRoomStatusController,
             tracks.TrackController,
             tracks.AdminTrackController,
             formats.FormatController,

@@ -22,6 +22,7 @@ from server.services.live import LiveHub
 from server.services.private_sync import PrivateSyncService
 from server.services.programme import ProgrammeService
 from server.services.push import PushSubscriptionService
+from server.services.room_status import RoomStatusService
 from server.services.venue import VenueService
 from server.storage.attendees import AttendeeRow
 
@@ -38,6 +39,7 @@ LiveDep = NamedDependency[LiveHub]
 ConsoleDep = NamedDependency[ConsoleService]
 VenueDep = NamedDependency[VenueService]
 FeedbackDep = NamedDependency[FeedbackService]
+RoomStatusDep = NamedDependency[RoomStatusService]
 #: The name of the organiser making the request, for the history.
 ActorDep = NamedDependency[str]
 
@@ -57,6 +59,7 @@ SERVICES = (
     "console",
     "venue",
     "feedback",
+    "room_status",
 )
 
 

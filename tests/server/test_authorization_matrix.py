@@ -31,7 +31,7 @@ from tests.conftest import Tokens
 from tests.push_service import BrowserSubscription
 from tests.server.routes.test_console import NEW_PASSWORD, browser, make_organiser, signed_in
 
-ROLES = ("announcer", "editor", "admin")
+ROLES = ("announcer", "editor", "admin", "volunteer")
 CALLERS = ("anonymous", "attendee", *ROLES)
 
 
@@ -51,6 +51,10 @@ ORGANISER = Access(frozenset(ROLES), "organiser")
 EDITOR = Access(frozenset({"editor", "admin"}), "organiser")
 ANNOUNCER = Access(frozenset({"announcer", "admin"}), "organiser")
 ADMIN = Access(frozenset({"admin"}), "organiser")
+#: Door staff (and admins): a room's status, nothing else.
+ROOM_STATUS = Access(frozenset({"volunteer", "admin"}), "organiser")
+#: Every organiser but door staff.
+STAFF = Access(frozenset({"announcer", "editor", "admin"}), "organiser")
 #: Only a console sign-in (a bearer token has no console session to describe).
 CONSOLE = Access(frozenset(), "console sign-in")
 
@@ -81,6 +85,9 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("GET", "/api/releases"): PUBLIC,
     ("GET", "/api/live"): PUBLIC,
     ("GET", "/api/push/key"): PUBLIC,
+    ("GET", "/api/room-status"): PUBLIC,
+    # room status, set by door staff
+    ("PUT", "/api/admin/room-status/{room_id:str}"): ROOM_STATUS,
     # the programme, written by editors
     ("PUT", "/api/admin/event"): EDITOR,
     ("POST", "/api/admin/sessions"): EDITOR,
@@ -132,7 +139,7 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("GET", "/api/admin/me"): CONSOLE,
     ("POST", "/api/admin/logout"): ORGANISER,
     ("POST", "/api/admin/password"): ORGANISER,
-    ("GET", "/api/admin/history"): ORGANISER,
+    ("GET", "/api/admin/history"): STAFF,
     ("GET", "/api/admin/organisers"): ADMIN,
     ("POST", "/api/admin/organisers"): ADMIN,
     ("DELETE", "/api/admin/organisers/{organiser_id:int}"): ADMIN,
@@ -497,6 +504,10 @@ REQUESTS: dict[tuple[str, str], Send] = {
     ("GET", "/api/releases"): get("/api/releases"),
     ("GET", "/api/live"): live,
     ("GET", "/api/push/key"): get("/api/push/key"),
+    ("GET", "/api/room-status"): get("/api/room-status"),
+    ("PUT", "/api/admin/room-status/{room_id:str}"): write(
+        "PUT", "/api/admin/room-status/{room}", {"state": "filling", "message": "Seats at the back"}
+    ),
     ("PUT", "/api/admin/event"): put_event,
     ("POST", "/api/admin/sessions"): lambda scene, web, auth: web.post(
         "/api/admin/sessions",

@@ -113,6 +113,7 @@ def test_every_kind_of_integer_is_walked() -> None:
     assert Spot("DELETE", "/api/admin/organisers/{organiser_id}", "path", ("organiser_id",)) in SPOTS
     assert Spot("GET", "/api/admin/history", "query", ("before",)) in SPOTS
     assert Spot("POST", "/api/admin/rooms", "body", ("capacity",)) in SPOTS
+    assert Spot("PUT", "/api/admin/room-status/{room_id}", "body", ("minutes",)) in SPOTS
 
 
 @pytest.mark.parametrize("value", OUT_OF_RANGE)

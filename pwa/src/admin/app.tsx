@@ -16,6 +16,7 @@ import { ImportView } from "./views/import";
 import { OrganisersView } from "./views/organisers";
 import { RoomFormView, RoomsView, TrackFormView, TracksView } from "./views/places";
 import { FloorPlansView, InfoPagesView } from "./views/venue";
+import { RoomStatusView } from "./views/room-status";
 import { SessionFormView } from "./views/session-form";
 import { SessionsView } from "./views/sessions";
 import { SetPasswordView, SignInView } from "./views/sign-in";
@@ -77,6 +78,8 @@ function View({ role }: { role: string }) {
       return <SourceView />;
     case "announcements":
       return <AnnouncementsView />;
+    case "room-status":
+      return <RoomStatusView />;
     case "history":
       return <HistoryView />;
     case "feedback":

@@ -18,6 +18,7 @@ export type Route =
   | { name: "infoPages" }
   | { name: "source" }
   | { name: "announcements" }
+  | { name: "room-status" }
   | { name: "history" }
   | { name: "feedback" }
   | { name: "organisers" }
@@ -58,6 +59,7 @@ export function parseRoute(path: string): Route {
     case "import":
     case "source":
     case "announcements":
+    case "room-status":
     case "history":
     case "feedback":
     case "organisers":
@@ -79,6 +81,7 @@ export function areaOf(route: Route): Area | null {
     case "import":
     case "source":
     case "announcements":
+    case "room-status":
     case "history":
     case "feedback":
     case "organisers":

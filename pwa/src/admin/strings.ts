@@ -55,6 +55,7 @@ export const s = {
   navSource: "Source of record",
   navAnnouncements: "Announcements",
   navHistory: "History",
+  navRoomStatus: "Room status",
   navOrganisers: "Organisers",
   notFoundTitle: "Page not found",
   notFoundText: "There is no such page in the console.",
@@ -352,6 +353,7 @@ export const s = {
     announced: "announced",
     corrected: "corrected",
     retracted: "retracted",
+    status: "set the status of",
   } as Record<string, string>,
 
   // organisers
@@ -373,7 +375,7 @@ export const s = {
   tokenIssued: (name: string) => `New API token for ${name}`,
   passwordChosen: "Set",
   passwordPending: "Not yet set",
-  roleNames: { admin: "Admin", editor: "Editor", announcer: "Announcer" } as Record<string, string>,
+  roleNames: { admin: "Admin", editor: "Editor", announcer: "Announcer", volunteer: "Volunteer" } as Record<string, string>,
   addOrganiserDo: "Add organiser",
   organiserAdded: (name: string) => `${name} is added`,
   credentialsOnce:
@@ -503,4 +505,22 @@ export const s = {
   feedbackCommentsOf: (title: string) => `Comments on ${title}, newest first`,
   feedbackRatedStars: (n: number) => `Rated ${n} of 5`,
   feedbackOffRecord: "Off the record: comments may repeat what was said in confidence. Do not quote or share them outside the organising team.",
+
+  roomStatusTitle: "Room status",
+  roomStatusLead: "Say at the door how a room is. Every open app shows it within seconds; it ends by itself when the session in the room ends.",
+  fieldStatusRoom: "Room",
+  fieldStatusState: "Status",
+  statusStates: { open: "Open", filling: "Filling up", full: "Full", closed: "Closed", emergency: "Emergency message" } as Record<string, string>,
+  fieldStatusMessage: "Message",
+  statusMessageHint: "One line, shown to attendees as written. Needed for an emergency.",
+  fieldStatusMinutes: "If nothing is running, for how long",
+  statusMinutes: (minutes: number) => (minutes < 60 ? `${minutes} minutes` : minutes === 60 ? "1 hour" : `${minutes / 60} hours`),
+  statusRunningNow: (title: string, until: string) => `Running now: ${title}, until ${until}. The status ends then.`,
+  statusNothingRunning: "Nothing is running in this room now.",
+  setStatus: "Set status",
+  statusSet: (room: string, state: string, until: string) => `${room}: ${state} until ${until}`,
+  statusNeedsMessage: "Write what attendees should do.",
+  currentStatuses: "Now",
+  noStatuses: "No room has a status now.",
+  statusUntil: (until: string) => `until ${until}`,
 };

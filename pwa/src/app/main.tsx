@@ -16,4 +16,6 @@ render(<App />, document.getElementById("app")!);
 void start().then(startChanges);
 startAnnouncements();
 startVenue();
+// Room status: fetched and kept after the first screen, outside the app shell.
+void import("./room-status-sync").then((module) => module.startRoomStatusSync());
 void registerServiceWorker();

@@ -110,6 +110,13 @@ function Nav({ role }: { role: string }) {
             </a>
           </li>
         )}
+        {areas.includes("room-status") && (
+          <li>
+            <a href={`${BASE}/room-status`} aria-current={here("room-status")}>
+              {s.navRoomStatus}
+            </a>
+          </li>
+        )}
         {areas.includes("feedback") && (
           <li>
             <a href={`${BASE}/feedback`} aria-current={here("feedback")}>

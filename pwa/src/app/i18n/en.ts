@@ -92,6 +92,11 @@ export const en = {
   parallelSessions: (n: number) => `${n} sessions at the same time`,
   inAgenda: "In my agenda",
   cancelled: "Cancelled",
+  roomStateOpen: "Room open",
+  roomStateFilling: "Room filling up",
+  roomStateFull: "Room full",
+  roomStateClosed: "Room closed",
+  roomStateEmergency: "Emergency",
   liveStream: "Live stream",
 
   addToAgenda: "Add to my agenda",

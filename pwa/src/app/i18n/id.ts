@@ -91,6 +91,11 @@ export const id: Messages = {
   parallelSessions: (n) => `${n} sesi pada waktu yang sama`,
   inAgenda: "Ada di agenda saya",
   cancelled: "Dibatalkan",
+  roomStateOpen: "Ruangan dibuka",
+  roomStateFilling: "Ruangan hampir penuh",
+  roomStateFull: "Ruangan penuh",
+  roomStateClosed: "Ruangan ditutup",
+  roomStateEmergency: "Darurat",
   liveStream: "Siaran langsung",
 
   addToAgenda: "Tambahkan ke agenda saya",
