@@ -1,6 +1,9 @@
-/** Every text of the console, in English, in one place (the console is for organisers; English only for now). */
+/**
+ * Every text of the console, in English, in one place: the reference that each other language in i18n/
+ * follows key by key (see i18n/index.ts for how a language is chosen).
+ */
 
-const plural = (n: number, one: string, other: string) => (n === 1 ? one : other).replace("{n}", String(n));
+import { plural } from "../shared/intl";
 
 export const s = {
   appName: "Kumpul console",
@@ -24,6 +27,7 @@ export const s = {
   optional: "optional",
   signedInAs: (name: string) => `Signed in as ${name}`,
   signOut: "Sign out",
+  consoleLanguage: "Language of the console",
 
   // sign-in and password
   signInTitle: "Sign in to the Kumpul console",
@@ -75,7 +79,11 @@ export const s = {
   newSpeaker: "New speaker",
   newRoom: "New room",
   newTrack: "New track",
-  count: (n: number, one: string, other: string) => plural(n, `{n} ${one}`, `{n} ${other}`),
+  count: (n: number, one: string, other: string) => plural("en", n, { one: `{n} ${one}`, other: `{n} ${other}` }),
+  sessionsCount: (n: number) => plural("en", n, { one: "1 session", other: "{n} sessions" }),
+  speakersCount: (n: number) => plural("en", n, { one: "1 speaker", other: "{n} speakers" }),
+  roomsCount: (n: number) => plural("en", n, { one: "1 room", other: "{n} rooms" }),
+  tracksCount: (n: number) => plural("en", n, { one: "1 track", other: "{n} tracks" }),
   colWhen: "When",
   colTitle: "Title",
   colRoom: "Room",
@@ -105,7 +113,7 @@ export const s = {
   tryAgain: "Try again",
 
   // warnings
-  warningsTitle: (n: number) => plural(n, "1 scheduling warning", "{n} scheduling warnings"),
+  warningsTitle: (n: number) => plural("en", n, { one: "1 scheduling warning", other: "{n} scheduling warnings" }),
   warningBadge: "Warning",
   roomDoubleBooked: "Room double-booked",
   speakerDoubleBooked: "Speaker double-booked",
