@@ -235,7 +235,8 @@ export const s = {
   sourceDetail: "Details",
   sourceLastSuccess: "Last good pull",
   sourceNext: "Next pull",
-  sourceFailures: (count: number) => `${count} failed pull${count === 1 ? "" : "s"} in a row; retrying with a growing wait.`,
+  sourceFailures: (count: number) =>
+    plural("en", count, { one: "1 failed pull in a row; retrying with a growing wait.", other: "{n} failed pulls in a row; retrying with a growing wait." }),
   sourceResults: { imported: "Imported changes", unchanged: "No change", failed: "Failed" } as Record<string, string>,
   sourceNever: "never",
   // import
@@ -373,6 +374,12 @@ export const s = {
   passwordChosen: "Set",
   passwordPending: "Not yet set",
   roleNames: { admin: "Admin", editor: "Editor", announcer: "Announcer" } as Record<string, string>,
+  /** Each role with what it may do (the header and the organiser form). */
+  roleText: {
+    admin: "Admin: everything, including organisers",
+    editor: "Editor: programme and import",
+    announcer: "Announcer: announcements",
+  } as Record<string, string>,
   addOrganiserDo: "Add organiser",
   organiserAdded: (name: string) => `${name} is added`,
   credentialsOnce:

@@ -127,7 +127,7 @@ function Header({ showUser }: { showUser: boolean }) {
       {showUser && state.state === "signedIn" && (
         <div class="whoami">
           <span class="whoami-name">{s.signedInAs(state.organiser.name)}</span>
-          <span class="whoami-role">{ROLE_TEXT[state.organiser.role]}</span>
+          <span class="whoami-role">{s.roleText[state.organiser.role] ?? ROLE_TEXT[state.organiser.role]}</span>
           <button type="button" class="button button-small button-on-brand" onClick={() => void signOut()}>
             {s.signOut}
           </button>
