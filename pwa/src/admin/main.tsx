@@ -8,10 +8,12 @@ import { loadSession } from "./auth";
 import { consoleLang, initialConsoleLang, setConsoleLang } from "./i18n";
 import { startRouter } from "./router";
 
-/** Reads the language so that a change of language renders every view again with the texts now in `s`. */
+/**
+ * A change of language renders the console anew with the texts now in `s` (components skip renders whose props
+ * and signals did not change, so the tree is keyed by the language: unsaved edits in an open form are lost).
+ */
 function Root() {
-  void consoleLang.value;
-  return <Console />;
+  return <Console key={consoleLang.value} />;
 }
 
 startRouter();

@@ -210,7 +210,9 @@ export function Layout({ children }: { children: ComponentChildren }) {
           <ZoneChip open={zoneOpen} onToggle={() => setZoneOpen(!zoneOpen)} />
           <a href="/info#settings" class="language-link">
             <GlobeIcon />
-            <span class="language-name">{languageName.value}</span>
+            <span class="language-name" lang={lang.value}>
+              {languageName.value}
+            </span>
           </a>
         </div>
         {zoneOpen && <TimeZoneBar />}
