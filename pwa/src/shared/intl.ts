@@ -1,12 +1,41 @@
 /** Intl date formats are costly to build and used for every time shown: each is made once. */
 
 const formats = new Map<string, Intl.DateTimeFormat>();
+const supported = new Map<string, boolean>();
+
+/** Whether this browser's Intl has date data for `locale` (desktop Chromium's trimmed ICU lacks km, ne and mn). */
+export function hasDateNames(locale: string): boolean {
+  let known = supported.get(locale);
+  if (known === undefined) {
+    known = Intl.DateTimeFormat.supportedLocalesOf([locale]).length > 0;
+    supported.set(locale, known);
+  }
+  return known;
+}
+
+/** The day-first numeric form used where the browser cannot name days and months in the language. */
+const NUMERIC_LOCALE = "en-GB";
+
+/**
+ * The options without words: no weekday, months as digits, offsets for zone names. A date in another
+ * language's words would sit in the middle of the interface's own text, so digits it is ("23/07/2024").
+ */
+function wordless(options: Intl.DateTimeFormatOptions): Intl.DateTimeFormatOptions {
+  const out: Intl.DateTimeFormatOptions = { ...options };
+  delete out.weekday;
+  delete out.era;
+  if (out.month && out.month !== "numeric") out.month = "2-digit";
+  if (out.dateStyle) out.dateStyle = "short";
+  if (out.timeZoneName === "long") out.timeZoneName = "longOffset";
+  if (out.timeZoneName === "short") out.timeZoneName = "shortOffset";
+  return out;
+}
 
 export function dateTimeFormat(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
   const key = `${locale}|${JSON.stringify(options)}`;
   let found = formats.get(key);
   if (!found) {
-    found = new Intl.DateTimeFormat(locale, options);
+    found = hasDateNames(locale) ? new Intl.DateTimeFormat(locale, options) : new Intl.DateTimeFormat(NUMERIC_LOCALE, wordless(options));
     formats.set(key, found);
   }
   return found;

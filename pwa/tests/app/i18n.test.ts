@@ -57,3 +57,17 @@ describe("messages", () => {
     expect((await loadMessages("hi")).seats(1)).toBe("1 सीट");
   });
 });
+
+describe("dates in a language the browser's Intl has no data for", () => {
+  it("are written in digits, not in another language's words", async () => {
+    const { dateTimeFormat, hasDateNames } = await import("../../src/shared/intl");
+    expect(hasDateNames("km-KH")).toBe(true); // Node has full ICU; desktop Chromium does not
+    expect(hasDateNames("xx-XX")).toBe(false);
+    const day = new Date("2024-07-23T12:00:00Z");
+    const long = { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC" } as const;
+    expect(dateTimeFormat("xx-XX", long).format(day)).toBe("23/07/2024");
+    expect(dateTimeFormat("id-ID", long).format(day)).toBe("Selasa, 23 Juli 2024");
+    const zone = dateTimeFormat("xx-XX", { timeZone: "Asia/Makassar", timeZoneName: "long", hour: "numeric" }).formatToParts(day);
+    expect(zone.find((part) => part.type === "timeZoneName")?.value).toBe("GMT+08:00");
+  });
+});
