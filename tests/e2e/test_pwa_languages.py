@@ -61,6 +61,18 @@ OVERFLOW = """() => {
         if (!scrollsSideways(el) && (box.right > width + 1 || box.left < -1))
             problems.push(`${name(el)} outside: ${box.left}..${box.right}`);
     }
+    // The header's parts side by side, none drawn over another (the event's chip, the status, the zone, the globe).
+    const parts = [...document.querySelectorAll('.header-row > *, .header-row .brand-event')]
+        .filter((el) => el.getClientRects().length && !el.closest('.visually-hidden'));
+    for (const [i, a] of parts.entries()) {
+        for (const b of parts.slice(i + 1)) {
+            if (a.contains(b) || b.contains(a)) continue;
+            const p = a.getBoundingClientRect(), q = b.getBoundingClientRect();
+            const overlap = Math.min(p.right, q.right) - Math.max(p.left, q.left);
+            const rows = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
+            if (overlap > 1 && rows > 1) problems.push(`${name(a)} overlaps ${name(b)} by ${overlap}px`);
+        }
+    }
     return problems.slice(0, 12);
 }"""
 
