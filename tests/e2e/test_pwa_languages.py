@@ -41,7 +41,8 @@ SCREENSHOTS = os.environ.get("KUMPUL_SCREENSHOTS") == "1"
 OVERFLOW = """() => {
     const problems = [];
     const width = document.documentElement.clientWidth;
-    if (document.documentElement.scrollWidth > width + 1) problems.push(`page ${document.documentElement.scrollWidth} > ${width}`);
+    const page = document.documentElement.scrollWidth;
+    if (page > width + 1) problems.push(`page ${page} > ${width}`);
     const scrollsSideways = (el) => el.closest('.day-tabs, .grid-scroll');
     const name = (el) => `${el.localName}.${el.className} "${el.textContent.trim().slice(0, 40)}"`;
     for (const el of document.querySelectorAll('body *')) {
@@ -211,7 +212,9 @@ def test_the_devices_fonts_draw_every_script(
     for selector in ("h1", "nav.main-nav a"):
         result = page.evaluate(MISSING_GLYPHS, [sample, selector])
         assert result["graphemes"] > 5
-        assert result["missing"] <= result["graphemes"] // 10, f"{language}: {result} drawn as empty boxes in {sample!r}"
+        assert result["missing"] <= result["graphemes"] // 10, (
+            f"{language}: {result} drawn as empty boxes in {sample!r}"
+        )
 
 
 def test_the_picker_switches_language_at_once_and_offline(page: Page) -> None:

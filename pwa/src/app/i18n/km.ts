@@ -99,7 +99,7 @@ export const km: Messages = {
   addToAgenda: "បន្ថែមទៅកាលវិភាគខ្ញុំ",
   removeFromAgenda: "ដកចេញពីកាលវិភាគខ្ញុំ",
   remove: "ដកចេញ",
-  removeTitleFromAgenda: (title: string) => `ដក “${title}” ចេញពីកាលវិភាគខ្ញុំ`,
+  removeTitleFromAgenda: (title: string) => `ដកចេញ “${title}” ពីកាលវិភាគខ្ញុំ`,
   when: "ពេលណា",
   where: "ទីណា",
   languages: "ភាសា",

@@ -131,7 +131,6 @@ function MainNav() {
             <a
               href={item.href}
               aria-current={current === item.name ? "page" : undefined}
-              aria-label={item.count ? `${item.label}, ${("countLabel" in item ? item.countLabel : messages["announcements.unreadCount"])(item.count)}` : undefined}
               class={section === item.name ? "is-section" : undefined}
             >
               <span class="nav-icon">
@@ -143,6 +142,12 @@ function MainNav() {
                 ) : null}
               </span>
               <span class="nav-label">{item.breakAt ? withBreaks(item.breakAt) : item.label}</span>
+              {/* The name is the visible label plus the count in words, so it always begins with what is shown. */}
+              {item.count ? (
+                <span class="visually-hidden">
+                  , {("countLabel" in item ? item.countLabel : messages["announcements.unreadCount"])(item.count)}
+                </span>
+              ) : null}
             </a>
           </li>
         ))}
