@@ -1,6 +1,9 @@
-/** Every text of the console, in English, in one place (the console is for organisers; English only for now). */
+/**
+ * Every text of the console, in English, in one place: the reference that each other language in i18n/
+ * follows key by key (see i18n/index.ts for how a language is chosen).
+ */
 
-const plural = (n: number, one: string, other: string) => (n === 1 ? one : other).replace("{n}", String(n));
+import { plural } from "../shared/intl";
 
 export const s = {
   appName: "Kumpul console",
@@ -24,6 +27,7 @@ export const s = {
   optional: "optional",
   signedInAs: (name: string) => `Signed in as ${name}`,
   signOut: "Sign out",
+  consoleLanguage: "Language of the console",
 
   // sign-in and password
   signInTitle: "Sign in to the Kumpul console",
@@ -76,7 +80,11 @@ export const s = {
   newSpeaker: "New speaker",
   newRoom: "New room",
   newTrack: "New track",
-  count: (n: number, one: string, other: string) => plural(n, `{n} ${one}`, `{n} ${other}`),
+  count: (n: number, one: string, other: string) => plural("en", n, { one: `{n} ${one}`, other: `{n} ${other}` }),
+  sessionsCount: (n: number) => plural("en", n, { one: "1 session", other: "{n} sessions" }),
+  speakersCount: (n: number) => plural("en", n, { one: "1 speaker", other: "{n} speakers" }),
+  roomsCount: (n: number) => plural("en", n, { one: "1 room", other: "{n} rooms" }),
+  tracksCount: (n: number) => plural("en", n, { one: "1 track", other: "{n} tracks" }),
   colWhen: "When",
   colTitle: "Title",
   colRoom: "Room",
@@ -106,7 +114,7 @@ export const s = {
   tryAgain: "Try again",
 
   // warnings
-  warningsTitle: (n: number) => plural(n, "1 scheduling warning", "{n} scheduling warnings"),
+  warningsTitle: (n: number) => plural("en", n, { one: "1 scheduling warning", other: "{n} scheduling warnings" }),
   warningBadge: "Warning",
   roomDoubleBooked: "Room double-booked",
   speakerDoubleBooked: "Speaker double-booked",
@@ -228,7 +236,8 @@ export const s = {
   sourceDetail: "Details",
   sourceLastSuccess: "Last good pull",
   sourceNext: "Next pull",
-  sourceFailures: (count: number) => `${count} failed pull${count === 1 ? "" : "s"} in a row; retrying with a growing wait.`,
+  sourceFailures: (count: number) =>
+    plural("en", count, { one: "1 failed pull in a row; retrying with a growing wait.", other: "{n} failed pulls in a row; retrying with a growing wait." }),
   sourceResults: { imported: "Imported changes", unchanged: "No change", failed: "Failed" } as Record<string, string>,
   sourceNever: "never",
   // import
@@ -376,6 +385,13 @@ export const s = {
   passwordChosen: "Set",
   passwordPending: "Not yet set",
   roleNames: { admin: "Admin", editor: "Editor", announcer: "Announcer", volunteer: "Volunteer" } as Record<string, string>,
+  /** Each role with what it may do (the header and the organiser form). */
+  roleText: {
+    admin: "Admin: everything, including organisers",
+    editor: "Editor: programme and import",
+    announcer: "Announcer: announcements",
+    volunteer: "Volunteer: room status at the door, nothing else",
+  } as Record<string, string>,
   addOrganiserDo: "Add organiser",
   organiserAdded: (name: string) => `${name} is added`,
   credentialsOnce:
@@ -440,7 +456,7 @@ export const s = {
   removePinShort: "Remove",
 
   navTranslations: "Translations",
-  navTranslationsStale: (n: number) => plural(n, "Translations, 1 out of date", "Translations, {n} out of date"),
+  navTranslationsStale: (n: number) => plural("en", n, { one: "Translations, 1 out of date", other: "Translations, {n} out of date" }),
   translationsTitle: "Translations",
   translationsLead: "Translations to write (missing) and to check (out of date: the original changed since). Editing a translation marks it up to date.",
   translationsCounts: "By language",
@@ -500,7 +516,7 @@ export const s = {
   feedbackMean: "Mean",
   feedbackDistribution: "1 to 5",
   feedbackDistributionOf: (counts: number[]) => counts.map((n, i) => `${i + 1}: ${n}`).join(", "),
-  feedbackShowComments: (n: number, title: string) => plural(n, `Show {n} comment on ${title}`, `Show {n} comments on ${title}`),
+  feedbackShowComments: (n: number, title: string) => plural("en", n, { one: `Show {n} comment on ${title}`, other: `Show {n} comments on ${title}` }),
   feedbackHideComments: (title: string) => `Hide comments on ${title}`,
   feedbackCommentsOf: (title: string) => `Comments on ${title}, newest first`,
   feedbackRatedStars: (n: number) => `Rated ${n} of 5`,

@@ -6,7 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { Session, Speaker } from "../../shared/types";
 import { initials, localized, shownLanguage, staleShown } from "../content";
 import type { Model } from "../model";
-import { lang, locale, t } from "../prefs";
+import { lang, locale, shownLang, t } from "../prefs";
 import { bookmarks, contentLanguage, displayZone } from "../store";
 import { formatTime } from "../time";
 import { BookmarkIcon, LiveIcon, NoCameraIcon } from "./icons";
@@ -25,7 +25,7 @@ export function langOf<T extends { translations?: Record<string, Record<string, 
   field: keyof T & string,
 ): string | undefined {
   const shown = shownLanguage(entity, field, lang.value, contentLanguage.value);
-  return shown === lang.value ? undefined : shown;
+  return shown === shownLang.value ? undefined : shown;
 }
 
 /**
