@@ -180,6 +180,36 @@ OVERFLOW = """() => {
 }"""
 
 
+#: Labels of the bottom navigation that wrap inside a word: each place where the next letter starts a new line
+#: must be a word boundary (Intl.Segmenter's, so Thai, written without spaces, is judged by its words too).
+MID_WORD_BREAKS = """(language) => {
+    const words = new Intl.Segmenter(language, { granularity: 'word' });
+    const problems = [];
+    for (const label of document.querySelectorAll('.main-nav .nav-label')) {
+        if (!label.getClientRects().length) continue;
+        const text = label.textContent;
+        const boundaries = new Set([...words.segment(text)].map((part) => part.index));
+        const walker = document.createTreeWalker(label, NodeFilter.SHOW_TEXT);
+        let offset = 0;
+        let lineTop = null;
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (let i = 0; i < node.length; i += 1) {
+                const range = document.createRange();
+                range.setStart(node, i);
+                range.setEnd(node, i + 1);
+                const box = range.getClientRects()[0];
+                if (!box || box.width === 0) continue;
+                if (lineTop !== null && box.top > lineTop + 2 && !boundaries.has(offset + i))
+                    problems.push(`"${text}" breaks before "${text.slice(offset + i)}"`);
+                lineTop = box.top;
+            }
+            offset += node.length;
+        }
+    }
+    return [...new Set(problems)];
+}"""
+
+
 @pytest.mark.parametrize("language", ["en", "id", "th", "en-XA"])
 def test_every_view_fits_a_360_px_phone_in_every_language(
     new_context: ContextFactory, shared_server: RunningServer, demo: Demo, language: str
@@ -193,7 +223,7 @@ def test_every_view_fits_a_360_px_phone_in_every_language(
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         expect(page.locator("html")).to_have_attribute("lang", language[:2])
         page.wait_for_load_state("networkidle")
-        found = page.evaluate(OVERFLOW)
+        found = [*page.evaluate(OVERFLOW), *page.evaluate(MID_WORD_BREAKS, language)]
         if found:
             problems[view.name] = found
     assert problems == {}
