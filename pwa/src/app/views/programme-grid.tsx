@@ -53,10 +53,11 @@ function Sessions({ model, cell, at, zone }: { model: Model; cell: Cell; at: num
           class={`grid-session${session.status === "cancelled" ? " is-cancelled" : ""}${at !== null && instant(session.end) <= at ? " is-past" : ""}`}
           style={session.trackId ? { "--track": model.tracks.get(session.trackId)?.colour } : undefined}
         >
-          <a href={`/sessions/${encodeURIComponent(session.id)}`} lang={langOf(session, "title")} data-session={session.id}>
-            {localized(session, "title", lang.value)}
-          </a>
-          <span class="grid-time">
+          <span class="grid-head">
+            <a href={`/sessions/${encodeURIComponent(session.id)}`} lang={langOf(session, "title")} data-session={session.id}>
+              {localized(session, "title", lang.value)}
+            </a>
+            <span class="grid-time">
             {formatTime(session.start, zone, locale.value)}–{formatTime(session.end, zone, locale.value)}
             {session.status === "cancelled" && ` · ${messages.cancelled}`}
             {bookmarks.value.has(session.id) && (
@@ -66,6 +67,7 @@ function Sessions({ model, cell, at, zone }: { model: Model; cell: Cell; at: num
                 <span class="visually-hidden">{messages.inAgenda}</span>
               </>
             )}
+            </span>
           </span>
         </div>
       ))}
