@@ -10,8 +10,8 @@ export const en = {
   navSpeakers: "Speakers",
   navAgenda: "My agenda",
   navAnnouncements: "Announcements",
-  /** The bottom tab bar is narrow: "|" marks where the longest label may break. */
-  navAnnouncementsBreak: "Announce|ments",
+  /** The bottom tab bar's label: "|" would mark where it may break (none: each tab is as wide as its longest word). */
+  navAnnouncementsBreak: "Announcements",
   navInfo: "Info",
 
   online: "Online",

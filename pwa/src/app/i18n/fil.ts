@@ -13,7 +13,7 @@ export const fil: Messages = {
   navSpeakers: "Tagapagsalita",
   navAgenda: "Aking agenda",
   navAnnouncements: "Anunsiyo",
-  navAnnouncementsBreak: "Anun|siyo",
+  navAnnouncementsBreak: "Anunsiyo",
   navInfo: "Info",
 
   online: "Online",

@@ -13,7 +13,7 @@ export const km: Messages = {
   navSpeakers: "វាគ្មិន",
   navAgenda: "កាលវិភាគខ្ញុំ",
   navAnnouncements: "សេចក្ដីប្រកាស",
-  navAnnouncementsBreak: "សេចក្ដី|ប្រកាស",
+  navAnnouncementsBreak: "សេចក្ដីប្រកាស",
   navInfo: "ព័ត៌មាន",
 
   online: "អនឡាញ",

@@ -13,7 +13,7 @@ export const ms: Messages = {
   navSpeakers: "Penceramah",
   navAgenda: "Agenda saya",
   navAnnouncements: "Pengumuman",
-  navAnnouncementsBreak: "Pengu|muman",
+  navAnnouncementsBreak: "Pengumuman",
   navInfo: "Info",
 
   online: "Dalam talian",

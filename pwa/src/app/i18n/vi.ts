@@ -13,7 +13,7 @@ export const vi: Messages = {
   navSpeakers: "Diễn giả",
   navAgenda: "Lịch của tôi",
   navAnnouncements: "Thông báo",
-  navAnnouncementsBreak: "Thông|báo",
+  navAnnouncementsBreak: "Thông báo",
   navInfo: "Thông tin",
 
   online: "Trực tuyến",
