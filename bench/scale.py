@@ -12,7 +12,9 @@ today is its second day) one ``kumpul serve`` runs with its default workers, and
 - **live**: apps resuming ``/api/live`` with a ``Last-Event-ID`` from before an import, beside the same number
   resuming with a current one: the time until all got their ``programme`` event;
 - **import**: a re-import of the whole programme (every session retitled) while another organiser edits a
-  session every 50 ms: the import's wall time, the slowest concurrent edit and any 503;
+  session every 50 ms and an announcer posts an announcement every 50 ms: the import's wall time, the slowest
+  concurrent write, any 503, and the longest the write lock was held (a probe process takes the write lock
+  every 10 ms; its longest wait bounds how long anyone held it);
 - **arrival** (once, on the demo server): 8,000 new attendees from one address, as fast as 64 connections
   go: how long until all started, and how many were refused.
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -78,13 +81,18 @@ def _import(server_kumpul: str, db: Path, document: dict[str, Any]) -> float:
     return time.perf_counter() - started
 
 
+#: What Chromium sends: a phone that accepts brotli accepts gzip too.
+BROWSER_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
+
+
 def _programme(client: httpx.Client) -> httpx.Response:
-    return client.get("/api/programme", headers={"Accept-Encoding": "br"}).raise_for_status()
+    return client.get("/api/programme", headers={"Accept-Encoding": BROWSER_ACCEPT_ENCODING}).raise_for_status()
 
 
 def measure_build(server: Server, token: str, edits: int) -> dict[str, Any]:
     """Edit, then poll as a new phone would until the edited programme arrives; CPU per edit when quiet."""
     waits: list[float] = []
+    first_encodings: dict[str, int] = {}
     with httpx.Client(base_url=server.base_url, timeout=60) as client:
         programme = client.get("/api/programme").raise_for_status().json()
         sessions = programme["sessions"]
@@ -106,6 +114,8 @@ def measure_build(server: Server, token: str, edits: int) -> dict[str, Any]:
                 if title.encode() in _decoded(response):
                     break
             waits.append(time.perf_counter() - started)
+            encoding = response.headers.get("content-encoding", "identity")
+            first_encodings[encoding] = first_encodings.get(encoding, 0) + 1
             for _ in range(4):  # more phones, on whichever worker: they share the bytes
                 with httpx.Client(base_url=server.base_url, timeout=60) as phone:
                     _programme(phone)
@@ -116,6 +126,7 @@ def measure_build(server: Server, token: str, edits: int) -> dict[str, Any]:
         "first_phone_p50_s": percentile(waits, 0.5),
         "first_phone_p99_s": percentile(waits, 0.99),
         "first_phone_max_s": waits[-1],
+        "first_phone_encodings": first_encodings,
         "cpu_s_per_edit": cpu / edits,
     }
 
@@ -197,11 +208,41 @@ def measure_live(server: Server, document: dict[str, Any], apps: int) -> dict[st
     return {"apps": apps, "old_id_s": stale_s, "current_id_s": current_s, "ratio": stale_s / current_s}
 
 
-def measure_import(server: Server, token: str, document: dict[str, Any]) -> dict[str, Any]:
-    """Re-import everything while an organiser edits a session every 50 ms."""
+def _lock_probe(db: Path, stop: threading.Event, waits: list[float]) -> None:
+    """Take the database's write lock every 10 ms and note how long each try waited for it."""
+    conn = sqlite3.connect(db, isolation_level=None, timeout=60)
+    try:
+        while not stop.is_set():
+            started = time.perf_counter()
+            conn.execute("BEGIN IMMEDIATE")
+            waits.append(time.perf_counter() - started)
+            conn.execute("COMMIT")
+            stop.wait(0.01)
+    finally:
+        conn.close()
+
+
+def measure_import(server: Server, token: str, announcer: str, document: dict[str, Any]) -> dict[str, Any]:
+    """Re-import everything while an organiser edits a session and an announcer posts, each every 50 ms."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     stop = threading.Event()
+    lock_waits: list[float] = []
+
+    def announce() -> None:
+        with httpx.Client(base_url=server.base_url, timeout=60) as client:
+            n = 0
+            while not stop.is_set():
+                started = time.perf_counter()
+                response = client.post(
+                    "/api/admin/announcements",
+                    json={"title": f"Update {n}", "body": "Coffee in the hall."},
+                    headers={"Authorization": f"Bearer {announcer}"},
+                )
+                latencies.append(time.perf_counter() - started)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                n += 1
+                stop.wait(0.05)
 
     def editor() -> None:
         with httpx.Client(base_url=server.base_url, timeout=60) as client:
@@ -219,19 +260,26 @@ def measure_import(server: Server, token: str, document: dict[str, Any]) -> dict
                 n += 1
                 stop.wait(0.05)
 
-    thread = threading.Thread(target=editor)
-    thread.start()
+    threads = [
+        threading.Thread(target=editor),
+        threading.Thread(target=announce),
+        threading.Thread(target=_lock_probe, args=(server.db, stop, lock_waits)),
+    ]
+    for thread in threads:
+        thread.start()
     time.sleep(0.5)
     retitled = {**document, "sessions": [{**s, "title": s["title"] + " (again)"} for s in document["sessions"]]}
     wall = _import(server.kumpul, server.db, retitled)
     time.sleep(0.5)
     stop.set()
-    thread.join()
+    for thread in threads:
+        thread.join()
     latencies.sort()
     return {
         "import_wall_s": wall,
-        "concurrent_edits": len(latencies),
-        "slowest_concurrent_edit_s": latencies[-1] if latencies else None,
+        "longest_write_lock_wait_s": max(lock_waits, default=None),
+        "concurrent_writes": len(latencies),
+        "slowest_concurrent_write_s": latencies[-1] if latencies else None,
         "statuses": {str(code): count for code, count in sorted(statuses.items())},
         "edits_503": statuses.get(503, 0),
     }
@@ -276,6 +324,7 @@ def run_programme(
     need_sockets(apps * 2 + 200)
     with served(args.kumpul, demo=document is None, prepare_db=prepare, extra_args=serve_args(args)) as server:
         token = server.organiser("bench-editor", "editor")
+        announcer = server.organiser("bench-announcer", "announcer")
         if document is None:
             with httpx.Client(base_url=server.base_url, timeout=60) as client:
                 raw = client.get("/api/programme").raise_for_status().json()
@@ -289,7 +338,7 @@ def run_programme(
         print(f"{name}: build {result['build']}", file=sys.stderr)
         result["live"] = measure_live(server, base, apps)
         print(f"{name}: live {result['live']}", file=sys.stderr)
-        result["import"] = measure_import(server, token, base)
+        result["import"] = measure_import(server, token, announcer, base)
         print(f"{name}: import {result['import']}", file=sys.stderr)
         if arrival:
             result["arrival"] = measure_arrival(server, arrival)
