@@ -83,7 +83,7 @@ class ProgrammeController(Controller):
                 field="cursor",
             )
         return ranged(
-            request, forms.gzip, etag=f'"p{REPRESENTATION_VERSION}-{cursor}-gz"', media_type="application/gzip"
+            request, forms.app, etag=f'"p{REPRESENTATION_VERSION}-{cursor}-app"', media_type="application/gzip"
         )
 
     @get(

@@ -166,6 +166,7 @@ class FeedService:
         self._watcher: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._eager: asyncio.Task[None] | None = None
+        self._br_lock = asyncio.Lock()
 
     async def start(self) -> None:
         """Read where the feed stands, purge old tombstones and start watching for other writers."""
@@ -244,7 +245,11 @@ class FeedService:
         async def build() -> None:
             try:
                 while self._cache is None or self._cache.seq < self.state.seq:
+                    started = time.monotonic()
                     await self.programme()
+                    # Writes in a burst (announcements, an organiser's many edits) would keep a core busy encoding
+                    # programmes nobody asked for: rest as long as the build took before the next one.
+                    await asyncio.sleep(time.monotonic() - started)
             except Exception:
                 log.exception("could not encode the programme after a change; the next request will")
 
@@ -295,9 +300,13 @@ class FeedService:
         task.add_done_callback(self._tasks.discard)
 
     async def _make_br(self, programme: EncodedProgramme) -> None:
-        """Make the brotli form after the others were served: one worker, once per cursor."""
+        """Make the brotli form after the others were served: one worker, once per cursor, one at a time, and not
+        for a programme already replaced by a newer one."""
         try:
-            data = await asyncio.to_thread(_brotli, programme.body.identity)
+            async with self._br_lock:
+                if self._cache is not None and self._cache.seq > programme.seq:
+                    return
+                data = await asyncio.to_thread(_brotli, programme.body.identity)
             programme.body.add("br", data)
             await asyncio.to_thread(self.encoded.save_br, programme.cursor, data)
         except OSError as error:
@@ -486,9 +495,13 @@ class FeedService:
                     entities.append((kind, _decoder.decode(data)))
             snapshot = build_snapshot(cursor, event, entities)
             body = _encoder.encode(snapshot)
-            # Brotli (three times gzip's CPU) is made after the lock is released: the first phones get gzip.
-            gz = await asyncio.to_thread(_gzip, body)
-            forms = Forms(body, None, gz, privacy)
+            # Brotli (three times gzip's CPU) is made after the lock is released: the first phones get gzip. The
+            # two gzip forms are made at once (zlib releases the GIL).
+            gz, app = await asyncio.gather(
+                asyncio.to_thread(_gzip, body),
+                asyncio.to_thread(lambda: _gzip(_encoder.encode(app_document(snapshot)))),
+            )
+            forms = Forms(body, None, gz, privacy, app)
             try:
                 await asyncio.to_thread(self.encoded.save, cursor, forms)
             except OSError as error:  # a full disk must not stop the programme: it is served from memory
@@ -536,6 +549,20 @@ def _brotli(body: bytes) -> bytes:
 
 def _gzip(body: bytes) -> bytes:
     return gzip.compress(body, compresslevel=PROGRAMME_GZIP_LEVEL, mtime=0)
+
+
+#: Fields of the programme document the app never reads (``grep -r pwa/src``; the console reads them from
+#: ``/api/programme``, the exports from the database): left out of the app's download, ``/api/programme/at/{cursor}``.
+#: Changes still carry whole entities, so an app may hold them after an edit; it ignores them.
+APP_OMITS: dict[str, frozenset[str]] = {"sessions": frozenset({"guid", "tags", "capacity"})}
+
+
+def app_document(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The programme document as the app downloads it: without :data:`APP_OMITS`."""
+    slim = dict(snapshot)
+    for key, omitted in APP_OMITS.items():
+        slim[key] = [{name: value for name, value in item.items() if name not in omitted} for item in snapshot[key]]
+    return slim
 
 
 def _privacy_digest(floors: dict[tuple[str, str], int]) -> bytes:

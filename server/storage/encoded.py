@@ -9,8 +9,8 @@ The files of a cursor never change once written: they are the immutable bytes th
 serves with range requests, so an interrupted download resumes. The newest :data:`KEEP` cursors are kept, older
 ones removed (a download of a removed cursor gets 404 and starts again at the current one).
 
-Layout: ``<database>.programme/<cursor>.json`` (identity), ``.json.br``, ``.json.gz`` and ``.privacy`` (see
-:class:`Forms`), and ``build.lock``.
+Layout: ``<database>.programme/<cursor>.json`` (identity), ``.json.br``, ``.json.gz``, ``.app.json.gz`` and
+``.privacy`` (see :class:`Forms`), and ``build.lock``.
 
 The brotli form is written after the others (:meth:`EncodedStore.save_br`): it costs three times as much CPU as
 the rest of a build, so the first phones after an edit get gzip while it is made, instead of waiting for it.
@@ -32,8 +32,8 @@ from pathlib import Path
 KEEP = 12
 #: The forms written together; the identity file is written last, so its presence means the set is complete.
 #: The brotli form comes later, on its own (it may be missing while it is made, or if its builder died).
-FORMS = ("privacy", "gzip", "identity")
-_SUFFIX = {"identity": ".json", "br": ".json.br", "gzip": ".json.gz", "privacy": ".privacy"}
+FORMS = ("privacy", "gzip", "app", "identity")
+_SUFFIX = {"identity": ".json", "br": ".json.br", "gzip": ".json.gz", "app": ".app.json.gz", "privacy": ".privacy"}
 _LOCK_POLL_SECONDS = 0.005
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,8 @@ class Forms:
     br: bytes | None
     gzip: bytes
     privacy: bytes = b""
+    #: The app's document (without the fields the app never reads) as gzip: the resumable download.
+    app: bytes = b""
 
 
 class EncodedStore:
@@ -75,6 +77,7 @@ class EncodedStore:
                 self.load_br(cursor),
                 self.path(cursor, "gzip").read_bytes(),
                 self.path(cursor, "privacy").read_bytes(),
+                self.path(cursor, "app").read_bytes(),
             )
         except OSError:  # not written, removed, or the folder unusable (see :meth:`building`)
             return None
@@ -137,7 +140,7 @@ class EncodedStore:
                 old.append(path.with_suffix(""))
         for path in old:
             cursor = path.name.removesuffix(".json")
-            for form in ("identity", "br", "gzip", "privacy"):  # identity first: the set is incomplete from then on
+            for form in ("identity", "br", "gzip", "app", "privacy"):  # identity first: the set is incomplete then
                 with contextlib.suppress(FileNotFoundError):
                     self.path(cursor, form).unlink()
 
