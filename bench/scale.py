@@ -63,6 +63,8 @@ TARGET_ARRIVAL_S = 60.0
 TARGET_FIRST_VIEW_S = 6.0
 #: Bad-wifi links of the issue: (name, bits per second, round-trip seconds).
 LINKS = (("400 kbit/s, 400 ms RTT", 400_000, 0.4), ("150 kbit/s, 1 % loss", 150_000, 0.1))
+#: What this script measures (``--only`` picks some).
+MEASURES = ("bytes", "build", "live", "import", "arrival")
 #: Round trips of a first visit before the programme's bytes flow: TCP, the page, the redirect, the bytes.
 FIRST_VISIT_ROUND_TRIPS = 4
 
@@ -332,15 +334,20 @@ def run_programme(
         else:
             base = document
         result: dict[str, Any] = {"name": name}
-        result["bytes"] = measure_bytes(server)
-        print(f"{name}: bytes {result['bytes']}", file=sys.stderr)
-        result["build"] = measure_build(server, token, edits)
-        print(f"{name}: build {result['build']}", file=sys.stderr)
-        result["live"] = measure_live(server, base, apps)
-        print(f"{name}: live {result['live']}", file=sys.stderr)
-        result["import"] = measure_import(server, token, announcer, base)
-        print(f"{name}: import {result['import']}", file=sys.stderr)
-        if arrival:
+        only = set(args.only or MEASURES)
+        if "bytes" in only:
+            result["bytes"] = measure_bytes(server)
+            print(f"{name}: bytes {result['bytes']}", file=sys.stderr)
+        if "build" in only:
+            result["build"] = measure_build(server, token, edits)
+            print(f"{name}: build {result['build']}", file=sys.stderr)
+        if "live" in only:
+            result["live"] = measure_live(server, base, apps)
+            print(f"{name}: live {result['live']}", file=sys.stderr)
+        if "import" in only:
+            result["import"] = measure_import(server, token, announcer, base)
+            print(f"{name}: import {result['import']}", file=sys.stderr)
+        if arrival and "arrival" in only:
             result["arrival"] = measure_arrival(server, arrival)
             print(f"{name}: arrival {result['arrival']}", file=sys.stderr)
     return result
@@ -350,12 +357,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     add_common_args(parser)
     parser.add_argument("--sessions", type=int, default=1000, help="sessions in the generated programme")
+    parser.add_argument("--only", nargs="+", choices=MEASURES, help="measure only these (the report needs all of them)")
+    parser.add_argument("--big-only", action="store_true", help="skip the demo programme")
     args = parser.parse_args(argv)
     big = _today_programme(200 if args.quick else args.sessions)
     runs: list[tuple[str, dict[str, Any] | None, int]] = [
         ("demo", None, 500 if args.quick else 8000),
         (f"generated {len(big['sessions'])} sessions", big, 0),
     ]
+    if args.big_only:
+        runs = runs[1:]
     results = [run_programme(name, args, document, arrival=arrival) for name, document, arrival in runs]
     document = {
         "programmes": results,
