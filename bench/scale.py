@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -73,13 +74,19 @@ def _today_programme(sessions: int) -> dict[str, Any]:
     return generate(1, sessions, first_day=date.today() - timedelta(days=1))
 
 
-def _import(server_kumpul: str, db: Path, document: dict[str, Any]) -> float:
+#: What ``kumpul import`` logs about its publication (server/services/importer.py).
+_PUBLISHED = re.compile(r"import published: \d+ writes in ([0-9.]+) s")
+
+
+def _import(server_kumpul: str, db: Path, document: dict[str, Any], log: list[str] | None = None) -> float:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
         json.dump(document, file)
         path = file.name
     started = time.perf_counter()
-    subprocess.run([server_kumpul, "import", path, "--db", str(db)], check=True, capture_output=True)
+    done = subprocess.run([server_kumpul, "import", path, "--db", str(db)], check=True, capture_output=True, text=True)
     Path(path).unlink()
+    if log is not None:
+        log.extend(done.stderr.splitlines())
     return time.perf_counter() - started
 
 
@@ -271,7 +278,8 @@ def measure_import(server: Server, token: str, announcer: str, document: dict[st
         thread.start()
     time.sleep(0.5)
     retitled = {**document, "sessions": [{**s, "title": s["title"] + " (again)"} for s in document["sessions"]]}
-    wall = _import(server.kumpul, server.db, retitled)
+    lines: list[str] = []
+    wall = _import(server.kumpul, server.db, retitled, lines)
     time.sleep(0.5)
     stop.set()
     for thread in threads:
@@ -280,6 +288,9 @@ def measure_import(server: Server, token: str, announcer: str, document: dict[st
     return {
         "import_wall_s": wall,
         "longest_write_lock_wait_s": max(lock_waits, default=None),
+        "publish_transaction_s": [float(m.group(1)) for line in lines if (m := _PUBLISHED.search(line))],
+        "started_over": sum("starting over" in line for line in lines),
+        "worked_out_under_the_lock": any("inside the write transaction: the programme kept" in line for line in lines),
         "concurrent_writes": len(latencies),
         "slowest_concurrent_write_s": latencies[-1] if latencies else None,
         "statuses": {str(code): count for code, count in sorted(statuses.items())},
