@@ -214,7 +214,8 @@ class ImportService:
         for _ in range(ATTEMPTS if not dry_run else 1):
             async with db.snapshot() as conn:
                 writer = await self._plan(conn, parsed, missing, actor, progress, dry_run=dry_run)
-            if dry_run or await self._publish(writer):
+            # A file that changes nothing (a source of record pulled again) takes no write lock at all.
+            if dry_run or not writer.planned or await self._publish(writer):
                 break
         else:
             # Organisers kept changing what the import depends on: work it out while holding the lock.
