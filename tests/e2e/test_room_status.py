@@ -1,5 +1,6 @@
 """Room status, live: a volunteer marks a room full on the console's phone page, an open attendee app shows it on
-the session's row and its page within 2 s (and on the map), and it goes away by itself when the session in the room ends."""
+the session's row and its page within 2 s (and on the map), and it goes away by itself when the session in the room
+ends."""
 
 from __future__ import annotations
 

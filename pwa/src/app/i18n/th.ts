@@ -103,7 +103,7 @@ export const th: Messages = {
   addToAgenda: "เพิ่มในตารางของฉัน",
   removeFromAgenda: "นำออกจากตารางของฉัน",
   remove: "นำออก",
-  removeTitleFromAgenda: (title) => `นำ “${title}” ออกจากตารางของฉัน`,
+  removeTitleFromAgenda: (title) => `นำออก “${title}” จากตารางของฉัน`,
   when: "เวลา",
   where: "สถานที่",
   languages: "ภาษา",
