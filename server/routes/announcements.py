@@ -169,8 +169,8 @@ class LiveController(Controller):
         "/",
         summary="Server-Sent Events for open apps",
         description=(
-            "`announcement` (the announcement JSON), `retracted` ({id}) and `programme` ({cursor}: pull "
-            "/api/changes) events; each event's id is a programme cursor, so `Last-Event-ID` resumes. Open "
+            "`announcement` (the announcement JSON), `retracted` ({id}), `programme` ({cursor}: pull "
+            "/api/changes) and `info` ({}: read /api/info-pages again) events; each event's id is a programme cursor, so `Last-Event-ID` resumes. Open "
             "streams are capped per address (429) and per server process (503); both carry `Retry-After`."
         ),
         opt={"skip_compression": True},
