@@ -43,6 +43,24 @@ from tests.push_service import BrowserSubscription, b64url_decode, parse_vapid_h
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAYLOAD = {"type": "announcement", "id": "bench", "title": "Plenary moved to Hall B", "body": "Starts 10:30." * 10}
+#: Kumpul's announcement carries translations; the subscriptions read these languages in turn ("vi" has no
+#: translation, so it gets the original), so the fan-out sends each device the text in its own language.
+TRANSLATIONS = {
+    "id": {"title": "Pleno pindah ke Aula B", "body": "Mulai 10.30." * 10},
+    "th": {"title": "ย้ายการประชุมใหญ่ไปห้องโถง B", "body": "เริ่ม 10:30 น." * 10},
+}
+SUBSCRIPTION_LANGUAGES = ["en", "id", "th", "vi"]
+
+
+def language_of(sub_id: str) -> str:
+    """The language the bench's subscription ``sub_id`` (its index) reads."""
+    return SUBSCRIPTION_LANGUAGES[int(sub_id) % len(SUBSCRIPTION_LANGUAGES)] if sub_id.isdigit() else "en"
+
+
+def expected_title(sub_id: str) -> str:
+    return TRANSLATIONS.get(language_of(sub_id), PAYLOAD)["title"]
+
+
 HEADERS = {"Urgency": "normal", "Topic": "bench-announcement"}
 
 
@@ -126,13 +144,16 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise SystemExit("the server did not start")
 
 
-def check_samples(figures: dict[str, Any], subs: dict[str, BrowserSubscription], origin: str, key: str | None) -> int:
-    """Decrypt the sampled messages and verify their VAPID JWT; returns how many were checked."""
+def check_samples(
+    figures: dict[str, Any], subs: dict[str, BrowserSubscription], origin: str, key: str | None, *, by_language: bool
+) -> int:
+    """Decrypt the sampled messages (each in its subscription's language when ``by_language``) and verify their
+    VAPID JWT; returns how many were checked."""
     samples = figures["samples"]
     for sub_id, sample in samples.items():
         sub = subs[sub_id]
         plaintext = json.loads(sub.decrypt(base64.b64decode(sample["body"])))
-        assert plaintext["title"] == PAYLOAD["title"], plaintext
+        assert plaintext["title"] == (expected_title(sub_id) if by_language else PAYLOAD["title"]), plaintext
         assert sample["content-encoding"] == "aes128gcm", sample
         assert int(sample["ttl"]) > 0, sample
         assert sample.get("urgency"), f"Urgency is sent: {sample}"
@@ -157,7 +178,7 @@ def bench_kumpul(
     # The subscriptions are there when the server starts, as after a restart during a conference: the
     # organiser's token is made by the command line, which creates the database.
     token = subprocess.run(
-        [*kumpul, "organiser", "add", "bench", "--role", "announcer", "--db", str(db)],
+        [*kumpul, "organiser", "add", "bench", "--role", "admin", "--db", str(db)],
         capture_output=True,
         text=True,
         check=True,
@@ -165,9 +186,9 @@ def bench_kumpul(
     ).stdout.strip()
     with sqlite3.connect(db) as conn:
         conn.executemany(
-            "INSERT INTO push_subscriptions (endpoint, p256dh, auth, created_at, updated_at)"
-            " VALUES (?, ?, ?, datetime('now'), datetime('now'))",
-            [(s.endpoint, s.p256dh, s.auth) for s in subs],
+            "INSERT INTO push_subscriptions (endpoint, p256dh, auth, lang, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, datetime('now'), datetime('now'))",
+            [(s.endpoint, s.p256dh, s.auth, language_of(s.sub_id)) for s in subs],
         )
     with (workdir / "server.log").open("wb") as log:
         proc = subprocess.Popen(
@@ -180,6 +201,12 @@ def bench_kumpul(
     try:
         wait_healthy(url, proc)
         key = httpx.get(f"{url}/api/push/key").json()["publicKey"]
+        event = {"name": "Bench", "timeZone": "Asia/Makassar", "startDate": "2026-07-22", "endDate": "2026-07-24"}
+        httpx.put(
+            f"{url}/api/admin/event",
+            json={**event, "language": "en", "languages": ["en", *TRANSLATIONS]},
+            headers={"Authorization": f"Bearer {token}"},
+        ).raise_for_status()
         receiver.reset()
         time.sleep(0.2)  # let the server settle after start-up before measuring
         receiver_cpu = receiver.stats()["cpu"]
@@ -187,7 +214,7 @@ def bench_kumpul(
         started = time.monotonic()
         response = httpx.post(
             f"{url}/api/admin/announcements",
-            json={"title": PAYLOAD["title"], "body": PAYLOAD["body"]},
+            json={"title": PAYLOAD["title"], "body": PAYLOAD["body"], "translations": TRANSLATIONS},
             headers={"Authorization": f"Bearer {token}"},
         )
         response.raise_for_status()
@@ -203,7 +230,7 @@ def bench_kumpul(
         proc.wait(timeout=15)
     if figures["distinct"] < len(subs):
         raise SystemExit(f"Kumpul delivered {figures['distinct']} of {len(subs)} within {limit} s")
-    checked = check_samples(figures, {s.sub_id: s for s in subs}, receiver.url, key)
+    checked = check_samples(figures, {s.sub_id: s for s in subs}, receiver.url, key, by_language=True)
     return result("kumpul outbox", len(subs), seconds, cpu, figures, receiver_cpu, checked, report)
 
 
@@ -255,7 +282,7 @@ def bench_pywebpush(
     )
     figures = json.loads(out.stdout.strip().splitlines()[-1])
     stats = receiver.wait_for(len(subs), 10)
-    checked = check_samples(stats, {s.sub_id: s for s in subs}, receiver.url, None)
+    checked = check_samples(stats, {s.sub_id: s for s in subs}, receiver.url, None, by_language=False)
     return result("pywebpush (64 threads)", len(subs), figures["seconds"], figures["cpu"], stats, receiver_cpu, checked)
 
 

@@ -28,7 +28,9 @@ from server.push.vapid import VapidSigner, load_or_create_keys
 from server.request import KumpulRequest
 from server.routes import announcements, attendees, formats, health, programme, pwa, rooms, sessions, speakers, tracks
 from server.routes import console as console_routes
+from server.routes import feedback as feedback_routes
 from server.routes import interchange_import as import_routes
+from server.routes import room_status as room_status_routes
 from server.routes import schedule as schedule_routes
 from server.routes import source as source_routes
 from server.routes import translations as translation_routes
@@ -40,6 +42,7 @@ from server.services.auth import AuthService
 from server.services.console import ConsoleService
 from server.services.exports import ExportService
 from server.services.feed import FeedService
+from server.services.feedback import FeedbackService
 from server.services.follow import SourceService
 from server.services.live import LiveHub
 from server.services.private_sync import PrivateSyncService
@@ -47,6 +50,7 @@ from server.services.programme import ProgrammeService
 from server.services.push import PushSubscriptionService
 from server.services.ratelimit import RateLimiter
 from server.services.releases import ReleaseService
+from server.services.room_status import RoomStatusService
 from server.services.venue import VenueService
 from server.settings import Settings
 from server.storage.db import FULL_RETRY_AFTER, Database, database_busy, storage_full
@@ -165,8 +169,8 @@ def create_app(settings: Settings) -> Litestar:
         await outbox.start()
         live = LiveHub(db, max_per_address=settings.live_max_per_address, max_total=settings.live_max_total)
         feed.subscribe(live.programme_changed)
-        feed.subscribe_commits(lambda: live.pages_maybe_changed(feed.cursor))
-        await live.pages_maybe_changed(feed.cursor)  # the Info pages' revision as the server starts
+        feed.subscribe_commits(live.pages_maybe_changed)
+        await live.pages_maybe_changed()  # the Info pages' revision as the server starts
         announcements = AnnouncementService(db, on_write=feed.written, wake_outbox=outbox.wake)
         await announcements.start()
         limiter = RateLimiter()
@@ -195,16 +199,21 @@ def create_app(settings: Settings) -> Litestar:
         follow.start()
         app.state.auth = AuthService(db)
         app.state.console = ConsoleService(db, limiter)
-        app.state.venue = VenueService(db, on_pages_written=lambda: live.pages_maybe_changed(feed.cursor))
+        app.state.venue = VenueService(db, on_pages_written=live.pages_maybe_changed)
         app.state.trust_proxy = settings.trust_proxy
         app.state.attendees = AttendeeService(db, limiter)
         app.state.private_sync = PrivateSyncService(db, limiter, quota_bytes=settings.attendee_quota_bytes)
+        app.state.feedback = FeedbackService(db, limiter)
         app.state.push = PushSubscriptionService(db, limiter, allow_insecure_loopback=settings.allow_insecure_push)
+        room_status = RoomStatusService(db, live, limiter, poll_seconds=settings.change_poll_seconds)
+        await room_status.start()
+        app.state.room_status = room_status
         app.state.pwa_dir = settings.pwa_dir
         try:
             yield
         finally:
             await follow.stop()
+            await room_status.stop()
             live.close_all()
             await announcements.stop()
             await outbox.stop()
@@ -225,6 +234,8 @@ def create_app(settings: Settings) -> Litestar:
             speakers.AdminRevealController,
             rooms.RoomController,
             rooms.AdminRoomController,
+            room_status_routes.RoomStatusController,
+            room_status_routes.AdminRoomStatusController,
             tracks.TrackController,
             tracks.AdminTrackController,
             formats.FormatController,
@@ -249,6 +260,8 @@ def create_app(settings: Settings) -> Litestar:
             venue_routes.AdminFloorPlanController,
             venue_routes.AdminPinController,
             translation_routes.AdminTranslationController,
+            feedback_routes.FeedbackController,
+            feedback_routes.AdminFeedbackController,
             pwa.pwa,
         ],
         lifespan=[lifespan],

@@ -21,6 +21,7 @@ class Tokens:
     admin: str
     editor: str
     announcer: str
+    volunteer: str
 
     def header(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {getattr(self, role)}"}
@@ -50,4 +51,9 @@ async def client(empty_client: AppClient) -> AppClient:
 async def tokens(empty_client: AppClient) -> Tokens:
     auth: AuthService = empty_client.app.state.auth
     made = {role: (await auth.add_organiser(f"{role.value} organiser", role))[1] for role in Role}
-    return Tokens(admin=made[Role.ADMIN], editor=made[Role.EDITOR], announcer=made[Role.ANNOUNCER])
+    return Tokens(
+        admin=made[Role.ADMIN],
+        editor=made[Role.EDITOR],
+        announcer=made[Role.ANNOUNCER],
+        volunteer=made[Role.VOLUNTEER],
+    )

@@ -215,20 +215,25 @@ class OutboxWorker:
         """Claim up to ``batch`` due messages and encrypt them; None when nothing is due."""
         async with self.db.write() as conn:
             rows = await store.claim_due(conn, iso(datetime.now(UTC)), self.batch)
-            messages: dict[tuple[str, str], Message | None] = {}
+            # Each announcement is read once per batch and its message built once per language (not per device).
+            announcements: dict[str, payloads.AnnouncementMessages | None] = {}
+            alerts: dict[str, Message | None] = {}
             for row in rows:
-                key = (row.kind, row.ref)
-                if key not in messages:
-                    if row.kind == "announcement":
-                        messages[key] = await payloads.announcement_message(conn, row.ref)
-                    else:
-                        messages[key] = await payloads.alert_message(conn, row.ref)
+                if row.kind == "announcement":
+                    if row.ref not in announcements:
+                        announcements[row.ref] = await payloads.announcement_messages(conn, row.ref)
+                elif row.ref not in alerts:
+                    alerts[row.ref] = await payloads.alert_message(conn, row.ref)
         if not rows:
             return None
         pushes: list[Push] = []
         positions: list[int | None] = []
         for row in rows:
-            message = messages[(row.kind, row.ref)]
+            if row.kind == "announcement":
+                texts = announcements[row.ref]
+                message = texts.for_language(row.subscription.lang) if texts is not None else None
+            else:
+                message = alerts[row.ref]
             if message is None:
                 positions.append(None)
                 continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import zoneinfo
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -48,26 +49,70 @@ def _ttl_until(expires_at: str | None, now: datetime) -> int:
     return max(60, min(MAX_TTL, seconds))
 
 
-async def announcement_message(conn: aiosqlite.Connection, announcement_id: str) -> Message | None:
-    """The message of a published announcement, or None when it is no longer published."""
+def translation_for(lang: str | None, languages: Collection[str]) -> str | None:
+    """Which of ``languages`` (an announcement's translations) an attendee reading ``lang`` gets: the same tag,
+    else its primary language ("id" for "id-ID"); None means the original text."""
+    if not lang:
+        return None
+    if lang in languages:
+        return lang
+    primary = lang.split("-", 1)[0]
+    return primary if primary in languages else None
+
+
+class AnnouncementMessages:
+    """The messages of one published announcement, one per language it is read in, each built once."""
+
+    def __init__(self, data: dict[str, Any], expires_at: str | None) -> None:
+        self._data = data
+        self._translations: dict[str, dict[str, str]] = data.get("translations") or {}
+        self._ttl = _ttl_until(expires_at, datetime.now(UTC))
+        self._built: dict[str | None, Message] = {}
+
+    def for_language(self, lang: str | None) -> Message:
+        """The message for a subscription whose attendee reads ``lang`` (None: not said)."""
+        chosen = translation_for(lang, self._translations)
+        message = self._built.get(chosen)
+        if message is None:
+            message = self._built[chosen] = self._build(chosen)
+        return message
+
+    def _build(self, lang: str | None) -> Message:
+        data = self._data
+        text = self._translations[lang] if lang is not None else data
+        payload = {
+            "type": "announcement",
+            "id": data["id"],
+            "title": text["title"],
+            "body": text.get("body", ""),
+            "priority": data["priority"],
+            "url": f"/announcements/{data['id']}",
+        }
+        if lang is not None:
+            payload["lang"] = lang
+        return Message(
+            payload=fit(payload, "body"),
+            ttl=self._ttl,
+            urgency="high" if data["priority"] == "urgent" else "normal",
+            topic=topic_for("announcement", data["id"]),
+        )
+
+
+async def announcement_messages(conn: aiosqlite.Connection, announcement_id: str) -> AnnouncementMessages | None:
+    """The messages of a published announcement, or None when it is no longer published."""
     row = await announcement_store.get(conn, announcement_id)
     if row is None or row.state != "published":
         return None
-    data = _decoder.decode(row.data)
-    payload = {
-        "type": "announcement",
-        "id": data["id"],
-        "title": data["title"],
-        "body": data["body"],
-        "priority": data["priority"],
-        "url": f"/announcements/{data['id']}",
-    }
-    return Message(
-        payload=fit(payload, "body"),
-        ttl=_ttl_until(row.expires_at, datetime.now(UTC)),
-        urgency="high" if data["priority"] == "urgent" else "normal",
-        topic=topic_for("announcement", announcement_id),
-    )
+    return AnnouncementMessages(_decoder.decode(row.data), row.expires_at)
+
+
+async def announcement_message(
+    conn: aiosqlite.Connection, announcement_id: str, lang: str | None = None
+) -> Message | None:
+    """The message of a published announcement in ``lang`` (falling back to the original), or None when it is
+    no longer published."""
+    messages = await announcement_messages(conn, announcement_id)
+    return messages.for_language(lang) if messages is not None else None
 
 
 async def alert_message(conn: aiosqlite.Connection, session_id: str) -> Message | None:

@@ -11,7 +11,16 @@ from litestar.params import FromPath, JSONBody, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from server.errors import Invalid
-from server.routes.deps import ActorDep, AnnouncementsDep, FeedDep, LiveDep, PushDep, client_address, requires
+from server.routes.deps import (
+    ActorDep,
+    AnnouncementsDep,
+    FeedDep,
+    LiveDep,
+    PushDep,
+    RoomStatusDep,
+    client_address,
+    requires,
+)
 from server.routes.openapi import ATTENDEE, ORGANISER, ORGANISER_SECURITY, errors, json_document
 from server.schemas.announcements import (
     AnnouncementCreate,
@@ -169,15 +178,24 @@ class LiveController(Controller):
         "/",
         summary="Server-Sent Events for open apps",
         description=(
-            "`announcement` (the announcement JSON), `retracted` ({id}), `programme` ({cursor}: pull "
-            "/api/changes) and `info` ({}: read /api/info-pages again) events; each event's id is a programme cursor, so `Last-Event-ID` resumes. Open "
+            "`announcement` (the announcement JSON), `retracted` ({id}) and `programme` ({cursor}: pull "
+            "/api/changes) events; each event's id is a programme cursor, so `Last-Event-ID` resumes. "
+            "`room-status` ({rooms: [RoomStatus]}, every current status; no id) follows `hello` and comes "
+            "again whenever a status changes. `info` ({}; no id) says the Info pages changed: read "
+            "/api/info-pages again. Open "
             "streams are capped per address (429) and per server process (503); both carry `Retry-After`."
         ),
         opt={"skip_compression": True},
         media_type="text/event-stream",
         responses=errors(429, 503),
     )
-    async def live(self, request: Request, live: LiveDep, feed: FeedDep) -> ServerSentEvent:  # type: ignore[type-arg]
+    async def live(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        live: LiveDep,
+        feed: FeedDep,
+        room_status: RoomStatusDep,
+    ) -> ServerSentEvent:
         connection = live.connect(client_address(request))
         live_places(request.scope).append(connection)  # given back when the request ends, however it ends
         current = feed.cursor
@@ -189,10 +207,12 @@ class LiveController(Controller):
         except CursorError:
             resume = None
         backlog = await live.events_since(resume, current) if resume else []
+        statuses = room_status.event()
 
         async def stream() -> AsyncIterator[ServerSentEventMessage]:
             try:
                 yield ServerSentEventMessage(event="hello", data=f'{{"cursor":"{current}"}}', id=current, retry=3000)
+                yield ServerSentEventMessage(event=statuses.event, data=statuses.data)
                 for missed in backlog:
                     yield ServerSentEventMessage(event=missed.event, data=missed.data, id=missed.id)
                 while True:
@@ -203,7 +223,7 @@ class LiveController(Controller):
                         continue
                     if event is None:
                         return
-                    yield ServerSentEventMessage(event=event.event, data=event.data, id=event.id)
+                    yield ServerSentEventMessage(event=event.event, data=event.data, id=event.id or None)
             finally:
                 live.disconnect(connection)
 

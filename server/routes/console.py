@@ -247,9 +247,13 @@ class HistoryController(Controller):
     path = "/api/admin/history"
     tags = ["console"]
     security = ORGANISER_SECURITY
-    guards = [requires(None)]
+    guards = [requires(Permission.HISTORY)]
 
-    @get("/", summary="Who changed what, when: newest first (any organiser)", responses=errors(*ORGANISER, 400))
+    @get(
+        "/",
+        summary="Who changed what, when: newest first (every role but volunteers)",
+        responses=errors(*ORGANISER, 400),
+    )
     async def list_history(
         self,
         console: ConsoleDep,

@@ -17,10 +17,12 @@ from server.services.attendees import AttendeeService
 from server.services.auth import AuthService, Organiser, Permission
 from server.services.console import ConsoleService
 from server.services.feed import FeedService
+from server.services.feedback import FeedbackService
 from server.services.live import LiveHub
 from server.services.private_sync import PrivateSyncService
 from server.services.programme import ProgrammeService
 from server.services.push import PushSubscriptionService
+from server.services.room_status import RoomStatusService
 from server.services.venue import VenueService
 from server.storage.attendees import AttendeeRow
 
@@ -36,6 +38,8 @@ PushDep = NamedDependency[PushSubscriptionService]
 LiveDep = NamedDependency[LiveHub]
 ConsoleDep = NamedDependency[ConsoleService]
 VenueDep = NamedDependency[VenueService]
+FeedbackDep = NamedDependency[FeedbackService]
+RoomStatusDep = NamedDependency[RoomStatusService]
 #: The name of the organiser making the request, for the history.
 ActorDep = NamedDependency[str]
 
@@ -54,6 +58,8 @@ SERVICES = (
     "live",
     "console",
     "venue",
+    "feedback",
+    "room_status",
 )
 
 

@@ -7,13 +7,27 @@ from typing import Annotated, Literal
 
 from msgspec import UNSET, Meta, UnsetType
 
-from server.schemas.base import Base, Id, Moment
+from server.schemas.base import Base, Id, LanguageCode, Moment
 
 Audience = Literal["everyone", "onsite", "online", "session"]
 Priority = Literal["normal", "urgent"]
 Participation = Literal["onsite", "online"]
 AnnouncementTitle = Annotated[str, Meta(min_length=1, max_length=140)]
 AnnouncementBody = Annotated[str, Meta(max_length=5000, description="Plain text; the app makes links clickable")]
+
+
+class AnnouncementTranslation(Base, kw_only=True, omit_defaults=True):
+    """The announcement in one more of the event's languages; each has the same limits as the original."""
+
+    title: AnnouncementTitle
+    body: AnnouncementBody = ""
+
+
+#: The other languages of an announcement, by BCP 47 tag; each must be one of the event's ``languages``.
+AnnouncementTranslations = Annotated[
+    dict[LanguageCode, AnnouncementTranslation],
+    Meta(max_length=20, description="The announcement in other languages of the event, by language tag"),
+]
 
 
 class AnnouncementCreate(Base, kw_only=True):
@@ -26,16 +40,18 @@ class AnnouncementCreate(Base, kw_only=True):
     session_id: Id | None = None
     send_at: Moment | None = None
     expires_at: Moment | None = None
+    translations: AnnouncementTranslations = {}
 
 
 class AnnouncementUpdate(Base, kw_only=True):
-    """A correction: fields left out stay as they are."""
+    """A correction: fields left out stay as they are; ``translations`` replaces every translation."""
 
     title: AnnouncementTitle | UnsetType = UNSET
     body: AnnouncementBody | UnsetType = UNSET
     priority: Priority | UnsetType = UNSET
     send_at: Moment | UnsetType = UNSET
     expires_at: Moment | UnsetType | None = UNSET
+    translations: AnnouncementTranslations | UnsetType = UNSET
 
 
 class Announcement(Base, kw_only=True):
@@ -50,6 +66,8 @@ class Announcement(Base, kw_only=True):
     published_at: datetime
     updated_at: datetime
     expires_at: datetime | None
+    #: The text in the event's other languages; an attendee whose language is missing reads the original.
+    translations: dict[str, AnnouncementTranslation] = {}
 
 
 class AnnouncementRecord(Announcement, kw_only=True):
@@ -61,14 +79,27 @@ class AnnouncementRecord(Announcement, kw_only=True):
     created_by: str
 
 
+class LanguageDelivery(Base, kw_only=True):
+    """The fan-out to the devices that got the text in one language."""
+
+    language: str
+    targeted: int
+    sent: int
+    failed: int
+    gone: int
+    pending: int
+
+
 class Delivery(Base, kw_only=True):
-    """Where the Web Push fan-out of one announcement stands."""
+    """Where the Web Push fan-out of one announcement stands; ``languages`` breaks it down by the language of
+    the text each device gets (its attendee's language, or the event's own when there is no translation)."""
 
     targeted: int
     sent: int
     failed: int
     gone: int
     pending: int
+    languages: list[LanguageDelivery] = []
 
 
 PushAuth = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{16,32}={0,2}$", description="base64url auth secret")]
@@ -87,6 +118,8 @@ class PushSubscriptionIn(Base, kw_only=True):
     keys: SubscriptionKeys
     participation: Participation | None = None
     alert_sessions: Annotated[list[Id], Meta(max_length=500)] = []
+    #: The attendee's language: announcements come in it when they have a translation in it.
+    lang: LanguageCode | None = None
 
 
 class PushSubscriptionRef(Base, kw_only=True):

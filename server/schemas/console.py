@@ -8,7 +8,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from server.schemas.base import Base, Name, RowId
 
-RoleName = Literal["admin", "editor", "announcer"]
+RoleName = Literal["admin", "editor", "announcer", "volunteer"]
 #: Passwords are checked for length by the service, which names the rule; this only bounds the work.
 Password = Annotated[str, Meta(max_length=1024)]
 WarningKind = Literal["room-double-booked", "speaker-double-booked"]

@@ -155,6 +155,13 @@ class Link(Base, kw_only=True):
     url: Url
 
 
+class SecureLink(Base, kw_only=True):
+    """A link an organiser types in: https only (imported files may list http pages, and keep them)."""
+
+    title: Annotated[str, Meta(min_length=1, max_length=300)]
+    url: Annotated[str, Meta(pattern=r"^https://[^\s]+$", max_length=2048, description="An https URL")]
+
+
 class SpeakerTranslation(Base, omit_defaults=True):
     role: ShortText = ""
     bio: Text = ""
@@ -246,8 +253,8 @@ class SessionUpdate(Base, kw_only=True):
     tags: list[Tag] | UnsetType = UNSET
     status: SessionStatus | UnsetType = UNSET
     translations: dict[LanguageCode, SessionTranslation] | UnsetType = UNSET
-    links: list[Link] | UnsetType = UNSET
-    attachments: list[Link] | UnsetType = UNSET
+    links: list[SecureLink] | UnsetType = UNSET
+    attachments: list[SecureLink] | UnsetType = UNSET
 
 
 class RecordingChange(Base, kw_only=True):

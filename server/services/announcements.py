@@ -14,18 +14,22 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import aiosqlite
 import msgspec
 from msgspec import UNSET
 
 from server.errors import Invalid, NotFound
+from server.push.payloads import translation_for
 from server.schemas.announcements import (
     Announcement,
     AnnouncementCreate,
     AnnouncementRecord,
+    AnnouncementTranslation,
     AnnouncementUpdate,
     Delivery,
+    LanguageDelivery,
 )
 from server.services.programme import SYSTEM
 from server.storage import announcements as store
@@ -39,6 +43,7 @@ from sync import bookmarked
 log = logging.getLogger(__name__)
 
 _record_decoder = msgspec.json.Decoder(AnnouncementRecord)
+_decoder = msgspec.json.Decoder(dict[str, Any])
 _encoder = msgspec.json.Encoder()
 OnWrite = Callable[[int], Awaitable[None]]
 Wake = Callable[[], None]
@@ -51,6 +56,17 @@ def iso(moment: datetime) -> str:
 def _log_published(published: list[str]) -> None:
     for what in published:
         log.info("published announcement %s", what)
+
+
+def _tally(states: dict[str, int]) -> dict[str, int]:
+    """Delivery counts from the outbox states of a fan-out (cancelled messages were never meant to go)."""
+    return {
+        "targeted": sum(states.values()) - states.get("cancelled", 0),
+        "sent": states.get("sent", 0),
+        "failed": states.get("failed", 0),
+        "gone": states.get("gone", 0),
+        "pending": states.get("pending", 0) + states.get("sending", 0),
+    }
 
 
 def _public(record: AnnouncementRecord) -> Announcement:
@@ -112,11 +128,13 @@ class AnnouncementService:
             send_at=send_at,
             version=1,
             created_by=author,
+            translations=dict(data.translations),
         )
         seq = 0
         published: list[str] = []
         async with self.db.write() as conn:
             await self._check_session(conn, data.session_id)
+            await self._check_languages(conn, data.translations)
             await store.insert(conn, _row(record))
             if send_at <= now:
                 record, seq = await self._publish(conn, record, now, published)
@@ -145,6 +163,8 @@ class AnnouncementService:
             if record.state in ("retracted", "expired"):
                 raise NotFound(f"announcement {announcement_id!r} was {record.state}")
             changes = {f: v for f in patch.__struct_fields__ if (v := getattr(patch, f)) is not UNSET}
+            if "translations" in changes:
+                await self._check_languages(conn, changes["translations"])
             if "send_at" in changes and record.state != "scheduled":
                 raise Invalid("sendAt can only change before the announcement is sent", field="sendAt")
             record = msgspec.structs.replace(record, **changes, updated_at=now, version=record.version + 1)
@@ -192,18 +212,23 @@ class AnnouncementService:
             return [_record_decoder.decode(row.data) for row in await store.list_all(conn)]
 
     async def delivery(self, announcement_id: str) -> Delivery:
-        """Counts of the push fan-out, live while it runs."""
+        """Counts of the push fan-out, live while it runs, in all and by the language of the text sent."""
         async with self.db.read() as conn:
-            await self._get(conn, announcement_id)
-            counts = await push_store.counts(conn, "announcement", announcement_id)
-        pending = counts.get("pending", 0) + counts.get("sending", 0)
-        return Delivery(
-            targeted=sum(counts.values()) - counts.get("cancelled", 0),
-            sent=counts.get("sent", 0),
-            failed=counts.get("failed", 0),
-            gone=counts.get("gone", 0),
-            pending=pending,
-        )
+            record = await self._get(conn, announcement_id)
+            rows = await push_store.counts_by_language(conn, "announcement", announcement_id)
+            main = await self._main_language(conn)
+        counts: dict[str, int] = {}
+        by_language: dict[str, dict[str, int]] = {}
+        for lang, state, count in rows:
+            shown = translation_for(lang, record.translations) or main
+            counts[state] = counts.get(state, 0) + count
+            language = by_language.setdefault(shown, {})
+            language[state] = language.get(state, 0) + count
+        languages = [
+            LanguageDelivery(language=lang, **_tally(states))
+            for lang, states in sorted(by_language.items(), key=lambda item: (item[0] != main, item[0]))
+        ]
+        return Delivery(**_tally(counts), languages=[entry for entry in languages if entry.targeted])
 
     # -- scheduling -------------------------------------------------------------------------
 
@@ -284,6 +309,33 @@ class AnnouncementService:
         profiles = await push_store.profile_states(conn, sorted(attendees))
         interested = {a for a, state in profiles.items() if record.session_id in bookmarked(state)}
         return [sid for sid, attendee in everyone if attendee in interested]
+
+    async def _main_language(self, conn: aiosqlite.Connection) -> str:
+        raw = await programme_store.get_entity(conn, "event", "event")
+        return str(_decoder.decode(raw).get("language") or "en") if raw else "en"
+
+    async def _check_languages(
+        self, conn: aiosqlite.Connection, translations: dict[str, AnnouncementTranslation]
+    ) -> None:
+        """Translations only in the event's other languages (its ``languages``, but not its main one)."""
+        if not translations:
+            return
+        raw = await programme_store.get_entity(conn, "event", "event")
+        event = _decoder.decode(raw) if raw else {}
+        main = str(event.get("language") or "en")
+        offered = [lang for lang in event.get("languages") or [] if lang != main]
+        for lang in translations:
+            if lang == main:
+                raise Invalid(
+                    f"translations: {lang!r} is the event's main language; its text goes in title and body",
+                    field=f"translations.{lang}",
+                )
+            if lang not in offered:
+                others = ", ".join(offered) if offered else "none besides its main language"
+                raise Invalid(
+                    f"translations: {lang!r} is not one of the event's languages (offered: {others})",
+                    field=f"translations.{lang}",
+                )
 
     async def _check_session(self, conn: aiosqlite.Connection, session_id: str | None) -> None:
         if session_id is not None and await programme_store.get_entity(conn, "session", session_id) is None:

@@ -10,6 +10,7 @@ import msgspec
 
 from server.errors import Conflict, Invalid, NotFound, Unauthorized
 from server.services.auth import bearer_token, hash_token, new_token
+from server.services.feedback import forget_attendee
 from server.services.ratelimit import Limit, RateLimiter
 from server.storage import attendees as store
 from server.storage import vault
@@ -362,8 +363,10 @@ class AttendeeService:
             await vault.put_wrapped(conn, attendee.id, item.device_id, rotation.key_id, item.key)
 
     async def erase(self, attendee: AttendeeRow) -> None:
-        """Delete the attendee and everything of theirs; every device's token stops working."""
+        """Delete the attendee and everything of theirs (their session feedback too); every device's token stops
+        working."""
         async with self.db.write() as conn:
+            await forget_attendee(conn, attendee.id)
             await store.delete_attendee(conn, attendee.id)
 
     async def new_calendar_key(self, attendee: AttendeeRow, lang: str | None = None) -> str:

@@ -32,6 +32,8 @@ class Role(StrEnum):
     ADMIN = "admin"
     EDITOR = "editor"
     ANNOUNCER = "announcer"
+    #: Door staff: set a room's status, nothing else.
+    VOLUNTEER = "volunteer"
 
 
 class Permission(StrEnum):
@@ -40,12 +42,17 @@ class Permission(StrEnum):
     ORGANISERS = "organisers"
     #: Revealing an anonymous speaker, loosening a session's recording policy: admins only.
     LOOSEN_PRIVACY = "loosen-privacy"
+    #: Say whether a room is open, filling up, full or closed, or post an emergency message at its door.
+    ROOM_STATUS = "room-status"
+    #: Read who changed what (every role but door staff).
+    HISTORY = "history"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.EDITOR: frozenset({Permission.PROGRAMME}),
-    Role.ANNOUNCER: frozenset({Permission.ANNOUNCE}),
+    Role.EDITOR: frozenset({Permission.PROGRAMME, Permission.HISTORY}),
+    Role.ANNOUNCER: frozenset({Permission.ANNOUNCE, Permission.HISTORY}),
+    Role.VOLUNTEER: frozenset({Permission.ROOM_STATUS}),
 }
 
 

@@ -211,18 +211,18 @@ class LiveHub:
         events.append(LiveEvent("programme", msgspec.json.encode({"cursor": current}).decode(), current))
         return events
 
-    async def pages_maybe_changed(self, current: str) -> None:
+    async def pages_maybe_changed(self) -> None:
         """Publish an ``info`` event (open apps read the Info pages again) if the pages changed since last seen.
 
         Called after this process writes a page, and whenever another process commits anything (the feed's
-        watcher): the pages' revision is read, so other commits publish nothing. ``current``: the programme
-        cursor, the event's id (a resuming app goes on from it).
+        watcher): the pages' revision is read, so other commits publish nothing. The event has no id: it moves
+        no programme cursor, and an app that reconnects reads the pages again anyway.
         """
         async with self.db.read() as conn:
             revision = await venue_store.pages_revision(conn)
         seen, self._pages_revision = self._pages_revision, revision
         if seen is not None and seen != revision and self._connections:
-            self.publish(LiveEvent("info", "{}", current))
+            self.publish(LiveEvent("info", "{}", ""))
 
     async def programme_changed(self, previous: str, current: str) -> None:
         """Feed listener: publish what changed between ``previous`` and ``current``.

@@ -89,6 +89,7 @@ class PushSubscriptionService:
                 attendee_id,
                 data.participation,
                 msgspec.json.encode(sorted(set(data.alert_sessions))).decode(),
+                data.lang,
             )
 
     async def unsubscribe(self, endpoint: str, attendee: AttendeeRow | None, auth: str | None) -> None:

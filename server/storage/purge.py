@@ -3,7 +3,8 @@
 What goes: attendees with their device tokens, link codes, private documents (notes, agenda,
 read state) and calendar keys; every push subscription (with or without an attendee) and
 every queued or sent push message. What stays: the programme, announcements, organisers, console
-sign-ins and the history.
+sign-ins, the history, and session feedback, whose raters' key is replaced so that no rating can be tied to
+anyone afterwards.
 
 SQLite leaves deleted rows in free pages and in the write-ahead log until they are overwritten, so
 the purge is followed by ``VACUUM`` (which rewrites the file from the rows that remain) and a
@@ -44,6 +45,8 @@ _DELETES = (
     "DELETE FROM link_codes",
     "DELETE FROM attendee_tokens",
     "DELETE FROM attendees",
+    # SQLite-specific: randomblob (PostgreSQL: gen_random_bytes).
+    "UPDATE feedback_key SET secret = randomblob(32)",
 )
 
 

@@ -16,6 +16,8 @@ class SubscriptionRow:
     auth: str
     attendee_id: str | None
     participation: str | None
+    #: The attendee's language (a BCP 47 tag), or None when the device did not say.
+    lang: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,7 @@ async def upsert_subscription(
     attendee_id: str | None,
     participation: str | None,
     alert_sessions: str,
+    lang: str | None = None,
 ) -> bool:
     """Store a subscription, replacing the keys and preferences of the same endpoint.
 
@@ -64,12 +67,12 @@ async def upsert_subscription(
         existed = await cur.fetchone() is not None
     await conn.execute(
         "INSERT INTO push_subscriptions"
-        " (endpoint, p256dh, auth, attendee_id, participation, alert_sessions, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'), strftime('%Y-%m-%dT%H:%M:%fZ'))"
+        " (endpoint, p256dh, auth, attendee_id, participation, alert_sessions, lang, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'), strftime('%Y-%m-%dT%H:%M:%fZ'))"
         " ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth,"
         " attendee_id = excluded.attendee_id, participation = excluded.participation,"
-        " alert_sessions = excluded.alert_sessions, updated_at = excluded.updated_at",
-        (endpoint, p256dh, auth, attendee_id, participation, alert_sessions),
+        " alert_sessions = excluded.alert_sessions, lang = excluded.lang, updated_at = excluded.updated_at",
+        (endpoint, p256dh, auth, attendee_id, participation, alert_sessions, lang),
     )
     return not existed
 
@@ -122,16 +125,18 @@ async def subscriptions_alerting(conn: aiosqlite.Connection, session_id: str) ->
 async def enqueue(
     conn: aiosqlite.Connection, kind: str, ref: str, subscription_ids: list[int], at: str, version: int
 ) -> None:
-    """Queue a message for each subscription.
+    """Queue a message for each subscription, noting the language each subscription reads.
 
     A row that is still pending keeps its time, so a burst of changes becomes one message; a row
     already sent is queued again as a new message.
     """
     # One statement over a JSON array rather than one per subscription: a fan-out queues thousands of rows.
     await conn.execute(
-        "INSERT INTO push_outbox (kind, ref, subscription_id, state, version, next_attempt_at, updated_at)"
-        " SELECT ?, ?, value, 'pending', ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ') FROM json_each(?) WHERE true"
+        "INSERT INTO push_outbox (kind, ref, subscription_id, state, version, next_attempt_at, updated_at, lang)"
+        " SELECT ?, ?, value, 'pending', ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'),"
+        " (SELECT s.lang FROM push_subscriptions s WHERE s.id = value) FROM json_each(?) WHERE true"
         " ON CONFLICT (kind, ref, subscription_id) DO UPDATE SET version = excluded.version, attempts = 0,"
+        " lang = excluded.lang,"
         " next_attempt_at = CASE WHEN push_outbox.state = 'pending' THEN push_outbox.next_attempt_at"
         " ELSE excluded.next_attempt_at END,"
         " state = 'pending', updated_at = excluded.updated_at",
@@ -170,7 +175,7 @@ async def claim_due(conn: aiosqlite.Connection, now: str, limit: int) -> list[Ou
     """
     claimed = await conn.execute_fetchall(
         "SELECT o.id, o.kind, o.ref, o.version, o.attempts + 1,"
-        " s.id, s.endpoint, s.p256dh, s.auth, s.attendee_id, s.participation"
+        " s.id, s.endpoint, s.p256dh, s.auth, s.attendee_id, s.participation, s.lang"
         " FROM push_outbox o LEFT JOIN push_subscriptions s ON s.id = o.subscription_id"
         " WHERE o.state = 'pending' AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ?",
         (now, limit),
@@ -186,8 +191,10 @@ async def claim_due(conn: aiosqlite.Connection, now: str, limit: int) -> list[Ou
             continue
         sending.append(outbox_id)
         rows.append(OutboxRow(outbox_id, kind, ref, version, attempts, SubscriptionRow(*sub)))
+    # The language it goes out in is the subscription's now (it may have changed since the message was queued).
     await conn.execute(
-        "UPDATE push_outbox SET state = 'sending', attempts = attempts + 1"
+        "UPDATE push_outbox SET state = 'sending', attempts = attempts + 1,"
+        " lang = (SELECT s.lang FROM push_subscriptions s WHERE s.id = push_outbox.subscription_id)"
         " WHERE id IN (SELECT value FROM json_each(?))",
         (json.dumps(sending),),
     )
@@ -242,6 +249,14 @@ async def counts(conn: aiosqlite.Connection, kind: str, ref: str) -> dict[str, i
         "SELECT state, count(*) FROM push_outbox WHERE kind = ? AND ref = ? GROUP BY state", (kind, ref)
     ) as cur:
         return {row[0]: row[1] for row in await cur.fetchall()}
+
+
+async def counts_by_language(conn: aiosqlite.Connection, kind: str, ref: str) -> list[tuple[str | None, str, int]]:
+    """``(language, state, count)`` of the messages about ``ref``; language None where the device did not say."""
+    async with conn.execute(
+        "SELECT lang, state, count(*) FROM push_outbox WHERE kind = ? AND ref = ? GROUP BY lang, state", (kind, ref)
+    ) as cur:
+        return [(row[0], row[1], row[2]) for row in await cur.fetchall()]
 
 
 async def next_attempt(conn: aiosqlite.Connection) -> str | None:

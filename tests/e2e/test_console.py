@@ -457,8 +457,9 @@ def test_an_announcement_sent_in_the_console_shows_its_delivery_live(
 
         title = "Plenary moved to Hall B"
         body = "The closing plenary starts at 16:00 in Hall B.\nInterpretation channels stay the same."
-        page.get_by_label("Title").fill(title)
-        page.get_by_label("Message").fill(body)
+        # Exact names: the form also has a title and a message in each of the event's other languages.
+        page.get_by_label("Title", exact=True).fill(title)
+        page.get_by_label("Message (optional)", exact=True).fill(body)
         preview = page.get_by_role("region", name="Preview on a phone")
         expect(preview).to_contain_text(title)
         expect(preview).to_contain_text("The closing plenary starts at 16:00 in Hall B. Interpretation")
@@ -481,7 +482,7 @@ def test_an_announcement_sent_in_the_console_shows_its_delivery_live(
         item = main(page).get_by_role("listitem").filter(has=page.get_by_role("heading", name=title))
         item.get_by_role("button", name=f"Correct “{title}”").click()
         dialog = page.get_by_role("dialog", name="Correct the announcement")
-        dialog.get_by_label("Message").fill("The closing plenary starts at 16:30 in Hall B.")
+        dialog.get_by_label("Message", exact=True).fill("The closing plenary starts at 16:30 in Hall B.")
         dialog.get_by_role("button", name="Send correction").click()
         saved(page, "Correction sent")
         expect(item).to_contain_text("16:30")
@@ -511,12 +512,14 @@ def test_each_role_sees_only_what_it_may_do(new_context: ContextFactory, server:
     expect(page.get_by_role("button", name="Add organiser")).to_have_count(0)
     page.goto("/admin/source")
     expect(h1(page, "Not available to your role")).to_be_visible()
+    page.goto("/admin/feedback")
+    expect(h1(page, "Not available to your role")).to_be_visible()
 
     page = new_context(server, viewport=DESKTOP).new_page()
     sign_in(page, editor)
     expect(h1(page, "Sessions")).to_be_visible()
     expect(nav(page).get_by_role("link")).to_have_text(
-        ["Sessions", "Speakers", "Rooms", "Tracks", "Import", "Source of record", "History"]
+        ["Sessions", "Speakers", "Rooms", "Tracks", "Import", "Source of record", "Feedback", "History"]
     )
     page.goto("/admin/source")
     expect(h1(page, "Source of record")).to_be_visible()
@@ -536,6 +539,7 @@ def test_each_role_sees_only_what_it_may_do(new_context: ContextFactory, server:
             "Import",
             "Source of record",
             "Announcements",
+            "Feedback",
             "History",
             "Organisers",
         ]
@@ -801,8 +805,8 @@ def _walk_console(
     expect(page.get_by_role("region", name="What the import changes")).to_be_visible()
     check(page, "import-report")
     page.goto("/admin/announcements")
-    page.get_by_label("Title").fill("Lunch is served on the terrace until 13:30")
-    page.get_by_label("Message").fill(
+    page.get_by_label("Title", exact=True).fill("Lunch is served on the terrace until 13:30")
+    page.get_by_label("Message (optional)", exact=True).fill(
         "Vegetarian and halal options are marked. " * 6 + "\nMap: https://arat.example/2024/venue"
     )
     page.get_by_role("button", name="Delivery report").first.click()

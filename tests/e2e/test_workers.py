@@ -518,7 +518,13 @@ def test_two_workers_push_each_message_exactly_once(push_workers: RunningServer)
         counts = service.counts()
         assert len(counts) == n
         assert sorted(set(counts.values())) == [1], "every subscription exactly once"
-        assert report == {"targeted": n, "sent": n, "failed": 0, "gone": 0, "pending": 0}
+        assert {k: v for k, v in report.items() if k != "languages"} == {
+            "targeted": n,
+            "sent": n,
+            "failed": 0,
+            "gone": 0,
+            "pending": 0,
+        }
 
 
 def test_a_backlog_left_by_a_stopped_server_is_pushed_once_by_two_workers(
@@ -546,6 +552,12 @@ def test_a_backlog_left_by_a_stopped_server_is_pushed_once_by_two_workers(
             counts = service.counts()
             twice = sorted(sub for sub, times in counts.items() if times > 1)
             assert not twice, f"{len(twice)} of {n} subscriptions got the message more than once"
-            assert report == {"targeted": n, "sent": n, "failed": 0, "gone": 0, "pending": 0}
+            assert {k: v for k, v in report.items() if k != "languages"} == {
+                "targeted": n,
+                "sent": n,
+                "failed": 0,
+                "gone": 0,
+                "pending": 0,
+            }
         finally:
             stop_server(server)

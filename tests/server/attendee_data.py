@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 import aiosqlite
 
+from server.services.feedback import rater_of
+from server.storage import feedback as feedback_store
 from server.storage import push as push_store
 from server.storage.db import Database
 from tests.asgi import AppClient
@@ -40,7 +42,8 @@ async def _sync(client: AppClient, device: Device) -> None:
 
 async def plant_attendee(client: AppClient, name: str) -> Planted:
     """An attendee with two linked devices, an unused link code, a note, a bookmark, a calendar feed, a push
-    subscription with alerts, and push messages queued for it; ``name`` makes every value distinctive."""
+    subscription with alerts, push messages queued for it, and feedback on a session; ``name`` makes every value
+    distinctive."""
     created = await client.post("/api/attendees")
     assert created.status_code == 201
     phone = Device(created.json()["token"])
@@ -74,6 +77,12 @@ async def plant_attendee(client: AppClient, name: str) -> Planted:
         headers=phone.headers,
     )
     assert subscribed.status_code == 201, subscribed.text
+    rated = await client.put(
+        f"/api/me/feedback/{SESSION}", json={"rating": 4, "comment": f"{name} found it useful"}, headers=phone.headers
+    )
+    # A database without the demo programme has no session to rate.
+    programme_loaded = bool((await client.get("/api/sessions")).json())
+    assert rated.status_code == (200 if programme_loaded else 404), rated.text
     db: Database = client.app.state.db
     async with db.write() as conn:
         subscription_id = await subscription_of(conn, endpoint)
@@ -93,7 +102,7 @@ async def subscription_of(conn: aiosqlite.Connection, endpoint: str) -> int:
 
 async def rows_of(conn: aiosqlite.Connection, planted: Planted) -> dict[str, int]:
     """How many rows of each table hold something of this attendee."""
-    queries = {
+    queries: dict[str, tuple[str, str | int | bytes]] = {
         "attendees": ("SELECT count(*) FROM attendees WHERE id = ?", planted.attendee_id),
         "attendees.calendar_key_hash": (
             "SELECT count(*) FROM attendees WHERE id = ? AND calendar_key_hash IS NOT NULL",
@@ -107,6 +116,8 @@ async def rows_of(conn: aiosqlite.Connection, planted: Planted) -> dict[str, int
         "push_subscriptions": ("SELECT count(*) FROM push_subscriptions WHERE endpoint = ?", planted.endpoint),
         "push_outbox": ("SELECT count(*) FROM push_outbox WHERE subscription_id = ?", planted.subscription_id),
     }
+    rater = rater_of(await feedback_store.rater_key(conn), planted.attendee_id)
+    queries["session_feedback"] = ("SELECT count(*) FROM session_feedback WHERE rater = ?", rater)
     counts = {}
     for table, (query, value) in queries.items():
         async with conn.execute(query, (value,)) as cur:

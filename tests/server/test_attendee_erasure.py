@@ -11,7 +11,8 @@ from tests.server.attendee_data import Planted, plant_attendee, rows_of
 Client = AppClient
 
 #: Tables that hold attendee data without a foreign key to ``attendees``: push messages name a subscription.
-WITHOUT_FOREIGN_KEY = {"push_outbox"}
+#: Feedback is kept under a keyed hash of the attendee: no foreign key, found again by the hash.
+WITHOUT_FOREIGN_KEY = {"push_outbox", "session_feedback"}
 
 
 async def tables_referencing(conn: aiosqlite.Connection, parent: str) -> set[str]:

@@ -31,7 +31,7 @@ from tests.conftest import Tokens
 from tests.push_service import BrowserSubscription
 from tests.server.routes.test_console import NEW_PASSWORD, browser, make_organiser, signed_in
 
-ROLES = ("announcer", "editor", "admin")
+ROLES = ("announcer", "editor", "admin", "volunteer")
 CALLERS = ("anonymous", "attendee", *ROLES)
 
 
@@ -51,6 +51,10 @@ ORGANISER = Access(frozenset(ROLES), "organiser")
 EDITOR = Access(frozenset({"editor", "admin"}), "organiser")
 ANNOUNCER = Access(frozenset({"announcer", "admin"}), "organiser")
 ADMIN = Access(frozenset({"admin"}), "organiser")
+#: Door staff (and admins): a room's status, nothing else.
+ROOM_STATUS = Access(frozenset({"volunteer", "admin"}), "organiser")
+#: Every organiser but door staff.
+STAFF = Access(frozenset({"announcer", "editor", "admin"}), "organiser")
 #: Only a console sign-in (a bearer token has no console session to describe).
 CONSOLE = Access(frozenset(), "console sign-in")
 
@@ -81,6 +85,9 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("GET", "/api/releases"): PUBLIC,
     ("GET", "/api/live"): PUBLIC,
     ("GET", "/api/push/key"): PUBLIC,
+    ("GET", "/api/room-status"): PUBLIC,
+    # room status, set by door staff
+    ("PUT", "/api/admin/room-status/{room_id:str}"): ROOM_STATUS,
     # the programme, written by editors
     ("PUT", "/api/admin/event"): EDITOR,
     ("POST", "/api/admin/sessions"): EDITOR,
@@ -116,6 +123,10 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("POST", "/api/admin/source/pull"): EDITOR,
     ("GET", "/api/admin/warnings"): EDITOR,
     ("GET", "/api/admin/translations"): EDITOR,
+    # session feedback, read by editors (never who gave it)
+    ("GET", "/api/admin/feedback"): EDITOR,
+    ("GET", "/api/admin/feedback/{session_id:str}"): EDITOR,
+    ("GET", "/api/admin/feedback.csv"): EDITOR,
     # announcements, by announcers
     ("GET", "/api/admin/announcements"): ANNOUNCER,
     ("POST", "/api/admin/announcements"): ANNOUNCER,
@@ -128,7 +139,7 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("GET", "/api/admin/me"): CONSOLE,
     ("POST", "/api/admin/logout"): ORGANISER,
     ("POST", "/api/admin/password"): ORGANISER,
-    ("GET", "/api/admin/history"): ORGANISER,
+    ("GET", "/api/admin/history"): STAFF,
     ("GET", "/api/admin/organisers"): ADMIN,
     ("POST", "/api/admin/organisers"): ADMIN,
     ("DELETE", "/api/admin/organisers/{organiser_id:int}"): ADMIN,
@@ -151,6 +162,9 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("DELETE", "/api/attendees/me/calendar"): ATTENDEE,
     ("PUT", "/api/attendees/me/calendar/language"): ATTENDEE,
     ("POST", "/api/me/sync"): ATTENDEE,
+    ("GET", "/api/me/feedback"): ATTENDEE,
+    ("PUT", "/api/me/feedback/{session_id:str}"): ATTENDEE,
+    ("DELETE", "/api/me/feedback/{session_id:str}"): ATTENDEE,
     # secret addresses: the calendar key, the push endpoint
     ("GET", "/api/calendar/{filename:str}"): PUBLIC,
     ("POST", "/api/push/subscriptions"): DEVICE,
@@ -331,6 +345,13 @@ async def revoke_device(scene: Scene, web: httpx.AsyncClient, auth: dict[str, st
     return await web.post(f"/api/attendees/me/devices/{target}/revoke", json={"rotation": rotation}, headers=auth)
 
 
+async def withdraw_feedback(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
+    """Take back feedback the caller gave just now (nothing to give for a caller who is not an attendee)."""
+    path = f"/api/me/feedback/{scene.ids['session']}"
+    await web.put(path, json={"rating": 4}, headers=auth)
+    return await web.delete(path, headers=auth)
+
+
 async def calendar_feed(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
     return await web.get(await scene.calendar_path(), headers=auth)
 
@@ -483,6 +504,10 @@ REQUESTS: dict[tuple[str, str], Send] = {
     ("GET", "/api/releases"): get("/api/releases"),
     ("GET", "/api/live"): live,
     ("GET", "/api/push/key"): get("/api/push/key"),
+    ("GET", "/api/room-status"): get("/api/room-status"),
+    ("PUT", "/api/admin/room-status/{room_id:str}"): write(
+        "PUT", "/api/admin/room-status/{room}", {"state": "filling", "message": "Seats at the back"}
+    ),
     ("PUT", "/api/admin/event"): put_event,
     ("POST", "/api/admin/sessions"): lambda scene, web, auth: web.post(
         "/api/admin/sessions",
@@ -533,6 +558,9 @@ REQUESTS: dict[tuple[str, str], Send] = {
     ("POST", "/api/admin/source/pull"): write("POST", "/api/admin/source/pull"),
     ("GET", "/api/admin/warnings"): get("/api/admin/warnings"),
     ("GET", "/api/admin/translations"): get("/api/admin/translations"),
+    ("GET", "/api/admin/feedback"): get("/api/admin/feedback"),
+    ("GET", "/api/admin/feedback/{session_id:str}"): get("/api/admin/feedback/{session}"),
+    ("GET", "/api/admin/feedback.csv"): get("/api/admin/feedback.csv"),
     ("GET", "/api/admin/announcements"): get("/api/admin/announcements"),
     ("POST", "/api/admin/announcements"): write("POST", "/api/admin/announcements", {"title": "Tea", "body": "Foyer"}),
     ("GET", "/api/admin/announcements/{announcement_id:str}"): created(
@@ -574,6 +602,11 @@ REQUESTS: dict[tuple[str, str], Send] = {
     ("DELETE", "/api/attendees/me/calendar"): write("DELETE", "/api/attendees/me/calendar"),
     ("PUT", "/api/attendees/me/calendar/language"): calendar_language,
     ("POST", "/api/me/sync"): write("POST", "/api/me/sync", {"cursor": None, "docs": []}),
+    ("GET", "/api/me/feedback"): get("/api/me/feedback"),
+    ("PUT", "/api/me/feedback/{session_id:str}"): write(
+        "PUT", "/api/me/feedback/{session}", {"rating": 5, "comment": "Clear and kind"}
+    ),
+    ("DELETE", "/api/me/feedback/{session_id:str}"): withdraw_feedback,
     ("GET", "/api/calendar/{filename:str}"): calendar_feed,
     ("POST", "/api/push/subscriptions"): subscribe,
     ("DELETE", "/api/push/subscriptions"): unsubscribe,

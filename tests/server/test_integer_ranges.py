@@ -113,6 +113,7 @@ def test_every_kind_of_integer_is_walked() -> None:
     assert Spot("DELETE", "/api/admin/organisers/{organiser_id}", "path", ("organiser_id",)) in SPOTS
     assert Spot("GET", "/api/admin/history", "query", ("before",)) in SPOTS
     assert Spot("POST", "/api/admin/rooms", "body", ("capacity",)) in SPOTS
+    assert Spot("PUT", "/api/admin/room-status/{room_id}", "body", ("minutes",)) in SPOTS
 
 
 @pytest.mark.parametrize("value", OUT_OF_RANGE)
@@ -134,3 +135,19 @@ async def test_an_integer_out_of_range_is_400_naming_it(
     assert response.status_code == 400, response.text
     detail = response.json()["detail"]
     assert f"`{spot.name}`" in detail or f".{spot.name}`" in detail, detail
+
+
+@pytest.mark.parametrize("rating", [0, 6])
+async def test_a_session_rating_outside_1_to_5_is_400_naming_it(
+    client: AppClient, attendee_of_demo: dict[str, str], rating: int
+) -> None:
+    session = (await client.get("/api/sessions")).json()[0]["id"]
+    response = await client.put(f"/api/me/feedback/{session}", json={"rating": rating}, headers=attendee_of_demo)
+    assert response.status_code == 400, response.text
+    assert "`rating`" in response.json()["detail"]
+
+
+@pytest.fixture
+async def attendee_of_demo(client: AppClient) -> dict[str, str]:
+    token = (await client.post("/api/attendees")).json()["token"]
+    return {"Authorization": f"Bearer {token}"}

@@ -10,11 +10,13 @@ import { s } from "./strings";
 import { Layout } from "./ui/layout";
 import { Page } from "./ui/page";
 import { AnnouncementsView } from "./views/announcements";
+import { FeedbackView } from "./views/feedback";
 import { HistoryView } from "./views/history";
 import { ImportView } from "./views/import";
 import { OrganisersView } from "./views/organisers";
 import { RoomFormView, RoomsView, TrackFormView, TracksView } from "./views/places";
 import { FloorPlansView, InfoPagesView } from "./views/venue";
+import { RoomStatusView } from "./views/room-status";
 import { SessionFormView } from "./views/session-form";
 import { SessionsView } from "./views/sessions";
 import { SetPasswordView, SignInView } from "./views/sign-in";
@@ -76,8 +78,12 @@ function View({ role }: { role: string }) {
       return <SourceView />;
     case "announcements":
       return <AnnouncementsView />;
+    case "room-status":
+      return <RoomStatusView />;
     case "history":
       return <HistoryView />;
+    case "feedback":
+      return <FeedbackView />;
     case "organisers":
       return <OrganisersView />;
     case "translations":

@@ -4,6 +4,7 @@
  */
 
 import type { Link, Recording, Room, Session, Speaker, Track } from "../shared/types";
+import { s } from "./strings";
 import { fromLocalInput, toLocalInput } from "./zone";
 
 export interface SessionDraft {
@@ -24,6 +25,9 @@ export interface SessionDraft {
   /** A whole number or "". */
   capacity: string;
   status: "scheduled" | "cancelled";
+  /** Pages and files about the session, in the order the session page lists them. */
+  links: Link[];
+  attachments: Link[];
 }
 
 /** The session form's fields, in the order they appear (the first invalid one takes focus). */
@@ -42,6 +46,8 @@ export const SESSION_FIELDS = [
   "recording",
   "capacity",
   "status",
+  "links",
+  "attachments",
 ] as const;
 
 export function sessionDraft(session: Session | null, zone: string, defaults: { roomId?: string; format?: string; day?: string } = {}): SessionDraft {
@@ -61,7 +67,20 @@ export function sessionDraft(session: Session | null, zone: string, defaults: { 
     recording: session?.recording ?? "public",
     capacity: session?.capacity === null || session?.capacity === undefined ? "" : String(session.capacity),
     status: session?.status ?? "scheduled",
+    links: (session?.links ?? []).map((link) => ({ ...link })),
+    attachments: (session?.attachments ?? []).map((link) => ({ ...link })),
   };
+}
+
+/**
+ * Links as the API takes them: trimmed, empty rows dropped; a row without a title or address, or
+ * with an address that is not https (a `javascript:` address, a plain http one), is a problem.
+ */
+export function materials(items: Link[]): { value: Link[]; error?: string } {
+  const value = items.map((item) => ({ title: item.title.trim(), url: item.url.trim() })).filter((item) => item.title || item.url);
+  if (value.some((item) => !item.title || !item.url)) return { value, error: s.materialsIncomplete };
+  if (value.some((item) => !/^https:\/\/[^\s]+$/i.test(item.url))) return { value, error: s.materialsHttpsOnly };
+  return { value };
 }
 
 export interface Built {
@@ -89,6 +108,10 @@ export function sessionBody(draft: SessionDraft, zone: string): Built {
   if (!draft.format) errors["format"] = "Choose a format.";
   const capacity = wholeNumber(draft.capacity);
   if (capacity === undefined) errors["capacity"] = "Enter a whole number of seats, or leave it empty.";
+  const links = materials(draft.links);
+  const attachments = materials(draft.attachments);
+  if (links.error) errors["links"] = links.error;
+  if (attachments.error) errors["attachments"] = attachments.error;
   return {
     body: {
       title: draft.title.trim(),
@@ -105,6 +128,8 @@ export function sessionBody(draft: SessionDraft, zone: string): Built {
       recording: draft.recording,
       capacity: capacity ?? null,
       status: draft.status,
+      links: links.value,
+      attachments: attachments.value,
     },
     errors,
   };
@@ -143,6 +168,8 @@ export const SESSION_DEFAULTS: Record<string, unknown> = {
   recording: "public",
   capacity: null,
   status: "scheduled",
+  links: [],
+  attachments: [],
 };
 
 // --- speakers ----------------------------------------------------------------------------------

@@ -3,19 +3,29 @@
  * (`server/services/auth.py`): the console never offers what the server would refuse.
  */
 
-export type Role = "admin" | "editor" | "announcer";
+export type Role = "admin" | "editor" | "announcer" | "volunteer";
 
 /** The console's areas, in navigation order. */
-export type Area = "programme" | "import" | "source" | "announcements" | "history" | "organisers";
+export type Area =
+  | "programme"
+  | "import"
+  | "source"
+  | "announcements"
+  | "room-status"
+  | "feedback"
+  | "history"
+  | "organisers";
 
 const AREAS: Record<Role, readonly Area[]> = {
-  admin: ["programme", "import", "source", "announcements", "history", "organisers"],
-  editor: ["programme", "import", "source", "history"],
+  admin: ["programme", "import", "source", "announcements", "room-status", "feedback", "history", "organisers"],
+  editor: ["programme", "import", "source", "feedback", "history"],
   announcer: ["announcements", "history"],
+  /** Door staff: a room's status, nothing else (they land on it after sign-in). */
+  volunteer: ["room-status"],
 };
 
 export function isRole(value: unknown): value is Role {
-  return value === "admin" || value === "editor" || value === "announcer";
+  return value === "admin" || value === "editor" || value === "announcer" || value === "volunteer";
 }
 
 /** The areas a role may open, in navigation order (an unknown role gets the history only). */
@@ -37,4 +47,5 @@ export const ROLE_TEXT: Record<Role, string> = {
   admin: "Admin: everything, including organisers",
   editor: "Editor: programme and import",
   announcer: "Announcer: announcements",
+  volunteer: "Volunteer: room status at the door, nothing else",
 };

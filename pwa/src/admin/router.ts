@@ -18,7 +18,9 @@ export type Route =
   | { name: "infoPages" }
   | { name: "source" }
   | { name: "announcements" }
+  | { name: "room-status" }
   | { name: "history" }
+  | { name: "feedback" }
   | { name: "organisers" }
   | { name: "translations" }
   | { name: "translate"; kind: string; id: string }
@@ -57,7 +59,9 @@ export function parseRoute(path: string): Route {
     case "import":
     case "source":
     case "announcements":
+    case "room-status":
     case "history":
+    case "feedback":
     case "organisers":
       return { name: first };
   }
@@ -77,7 +81,9 @@ export function areaOf(route: Route): Area | null {
     case "import":
     case "source":
     case "announcements":
+    case "room-status":
     case "history":
+    case "feedback":
     case "organisers":
       return route.name;
     default:

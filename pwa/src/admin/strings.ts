@@ -1,6 +1,9 @@
-/** Every text of the console, in English, in one place (the console is for organisers; English only for now). */
+/**
+ * Every text of the console, in English, in one place: the reference that each other language in i18n/
+ * follows key by key (see i18n/index.ts for how a language is chosen).
+ */
 
-const plural = (n: number, one: string, other: string) => (n === 1 ? one : other).replace("{n}", String(n));
+import { plural } from "../shared/intl";
 
 export const s = {
   appName: "Kumpul console",
@@ -24,6 +27,7 @@ export const s = {
   optional: "optional",
   signedInAs: (name: string) => `Signed in as ${name}`,
   signOut: "Sign out",
+  consoleLanguage: "Language of the console",
 
   // sign-in and password
   signInTitle: "Sign in to the Kumpul console",
@@ -55,6 +59,7 @@ export const s = {
   navSource: "Source of record",
   navAnnouncements: "Announcements",
   navHistory: "History",
+  navRoomStatus: "Room status",
   navOrganisers: "Organisers",
   notFoundTitle: "Page not found",
   notFoundText: "There is no such page in the console.",
@@ -75,7 +80,11 @@ export const s = {
   newSpeaker: "New speaker",
   newRoom: "New room",
   newTrack: "New track",
-  count: (n: number, one: string, other: string) => plural(n, `{n} ${one}`, `{n} ${other}`),
+  count: (n: number, one: string, other: string) => plural("en", n, { one: `{n} ${one}`, other: `{n} ${other}` }),
+  sessionsCount: (n: number) => plural("en", n, { one: "1 session", other: "{n} sessions" }),
+  speakersCount: (n: number) => plural("en", n, { one: "1 speaker", other: "{n} speakers" }),
+  roomsCount: (n: number) => plural("en", n, { one: "1 room", other: "{n} rooms" }),
+  tracksCount: (n: number) => plural("en", n, { one: "1 track", other: "{n} tracks" }),
   colWhen: "When",
   colTitle: "Title",
   colRoom: "Room",
@@ -105,7 +114,7 @@ export const s = {
   tryAgain: "Try again",
 
   // warnings
-  warningsTitle: (n: number) => plural(n, "1 scheduling warning", "{n} scheduling warnings"),
+  warningsTitle: (n: number) => plural("en", n, { one: "1 scheduling warning", other: "{n} scheduling warnings" }),
   warningBadge: "Warning",
   roomDoubleBooked: "Room double-booked",
   speakerDoubleBooked: "Speaker double-booked",
@@ -227,7 +236,8 @@ export const s = {
   sourceDetail: "Details",
   sourceLastSuccess: "Last good pull",
   sourceNext: "Next pull",
-  sourceFailures: (count: number) => `${count} failed pull${count === 1 ? "" : "s"} in a row; retrying with a growing wait.`,
+  sourceFailures: (count: number) =>
+    plural("en", count, { one: "1 failed pull in a row; retrying with a growing wait.", other: "{n} failed pulls in a row; retrying with a growing wait." }),
   sourceResults: { imported: "Imported changes", unchanged: "No change", failed: "Failed" } as Record<string, string>,
   sourceNever: "never",
   // import
@@ -282,6 +292,13 @@ export const s = {
   sent: "Sent",
   scheduledFor: (when: string) => `Scheduled for ${when}`,
   previewTitle: "Preview on a phone",
+  previewTitleIn: (language: string) => `Preview on a phone: ${language}`,
+  inLanguage: (language: string) => `In ${language}`,
+  titleIn: (language: string) => `Title in ${language}`,
+  bodyIn: (language: string) => `Message in ${language}`,
+  translationHint: "Attendees reading this language get it; left empty, they get the original.",
+  translationNeedsTitle: (language: string) => `Enter a title in ${language}, or clear its message.`,
+  alsoIn: (languages: string) => `Also in ${languages}`,
   previewLead: "How the notification may look on a locked Android phone.",
   previewCollapsed: "Collapsed",
   previewExpanded: "Expanded",
@@ -319,6 +336,8 @@ export const s = {
   gone: "No longer subscribed",
   pending: "Waiting",
   deliveryProgress: "Delivery progress",
+  deliveryByLanguage: "By language",
+  deliveryLanguage: "Language",
   deliveryValue: (done: number, total: number) => `${done} of ${total} devices handled`,
   deliveryDone: "Delivery finished.",
   deliveryRunning: "Delivering… updates every 2 seconds.",
@@ -343,6 +362,7 @@ export const s = {
     announced: "announced",
     corrected: "corrected",
     retracted: "retracted",
+    status: "set the status of",
   } as Record<string, string>,
 
   // organisers
@@ -364,7 +384,14 @@ export const s = {
   tokenIssued: (name: string) => `New API token for ${name}`,
   passwordChosen: "Set",
   passwordPending: "Not yet set",
-  roleNames: { admin: "Admin", editor: "Editor", announcer: "Announcer" } as Record<string, string>,
+  roleNames: { admin: "Admin", editor: "Editor", announcer: "Announcer", volunteer: "Volunteer" } as Record<string, string>,
+  /** Each role with what it may do (the header and the organiser form). */
+  roleText: {
+    admin: "Admin: everything, including organisers",
+    editor: "Editor: programme and import",
+    announcer: "Announcer: announcements",
+    volunteer: "Volunteer: room status at the door, nothing else",
+  } as Record<string, string>,
   addOrganiserDo: "Add organiser",
   organiserAdded: (name: string) => `${name} is added`,
   credentialsOnce:
@@ -429,7 +456,7 @@ export const s = {
   removePinShort: "Remove",
 
   navTranslations: "Translations",
-  navTranslationsStale: (n: number) => plural(n, "Translations, 1 out of date", "Translations, {n} out of date"),
+  navTranslationsStale: (n: number) => plural("en", n, { one: "Translations, 1 out of date", other: "Translations, {n} out of date" }),
   translationsTitle: "Translations",
   translationsLead: "Translations to write (missing) and to check (out of date: the original changed since). Editing a translation marks it up to date.",
   translationsCounts: "By language",
@@ -468,4 +495,48 @@ export const s = {
   staleTranslationsSetting: "Out-of-date translations",
   staleMark: "Show them, marked as possibly out of date",
   staleOriginal: "Show the original instead",
+  fieldSessionLinks: "Links (slides, papers, recordings)",
+  fieldSessionAttachments: "Attachments (files)",
+  materialNounLink: "link",
+  materialNounAttachment: "attachment",
+  materialsHint: "Shown on the session page in this order, and exported with the schedule. Web addresses must start with https://.",
+  materialTitle: (noun: string, n: number) => `Title of ${noun} ${n}`,
+  materialUrl: (noun: string, n: number) => `Address of ${noun} ${n}`,
+  removeMaterial: (noun: string, n: number) => `Remove ${noun} ${n}`,
+  addMaterial: (noun: string) => `Add ${noun}`,
+  materialsIncomplete: "Every entry needs a title and an address.",
+  materialsHttpsOnly: "Addresses must start with https:// (a secure web address).",
+  navFeedback: "Feedback",
+  feedbackTitle: "Session feedback",
+  feedbackLead: "Ratings and comments attendees gave after sessions started. Nobody's identity is stored with them or shown here.",
+  feedbackExport: "Download all feedback (CSV)",
+  feedbackNone: "No session yet.",
+  feedbackSession: "Session",
+  feedbackCount: "Ratings",
+  feedbackMean: "Mean",
+  feedbackDistribution: "1 to 5",
+  feedbackDistributionOf: (counts: number[]) => counts.map((n, i) => `${i + 1}: ${n}`).join(", "),
+  feedbackShowComments: (n: number, title: string) => plural("en", n, { one: `Show {n} comment on ${title}`, other: `Show {n} comments on ${title}` }),
+  feedbackHideComments: (title: string) => `Hide comments on ${title}`,
+  feedbackCommentsOf: (title: string) => `Comments on ${title}, newest first`,
+  feedbackRatedStars: (n: number) => `Rated ${n} of 5`,
+  feedbackOffRecord: "Off the record: comments may repeat what was said in confidence. Do not quote or share them outside the organising team.",
+
+  roomStatusTitle: "Room status",
+  roomStatusLead: "Say at the door how a room is. Every open app shows it within seconds; it ends by itself when the session in the room ends.",
+  fieldStatusRoom: "Room",
+  fieldStatusState: "Status",
+  statusStates: { open: "Open", filling: "Filling up", full: "Full", closed: "Closed", emergency: "Emergency message" } as Record<string, string>,
+  fieldStatusMessage: "Message",
+  statusMessageHint: "One line, shown to attendees as written. Needed for an emergency.",
+  fieldStatusMinutes: "If nothing is running, for how long",
+  statusMinutes: (minutes: number) => (minutes < 60 ? `${minutes} minutes` : minutes === 60 ? "1 hour" : `${minutes / 60} hours`),
+  statusRunningNow: (title: string, until: string) => `Running now: ${title}, until ${until}. The status ends then.`,
+  statusNothingRunning: "Nothing is running in this room now.",
+  setStatus: "Set status",
+  statusSet: (room: string, state: string, until: string) => `${room}: ${state} until ${until}`,
+  statusNeedsMessage: "Write what attendees should do.",
+  currentStatuses: "Now",
+  noStatuses: "No room has a status now.",
+  statusUntil: (until: string) => `until ${until}`,
 };

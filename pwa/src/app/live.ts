@@ -125,6 +125,7 @@ function open(): void {
   stream.addEventListener("programme", onCursor);
   stream.addEventListener("announcement", onAnnouncement);
   stream.addEventListener("retracted", onRetracted);
+  stream.addEventListener("room-status", (event) => void import("./room-status-sync").then((module) => module.onRoomStatusEvent(event)));
   stream.addEventListener("error", () => {
     if (source !== stream) return;
     liveOpen.value = false;

@@ -6,14 +6,21 @@ import "./styles.css";
 import { startAnnouncements } from "./announce/start";
 import { App } from "./app";
 import { startChanges } from "./changes";
+import { languageReady } from "./prefs";
 import { startRouter } from "./router";
 import { start } from "./store";
 import { registerServiceWorker } from "./sw-bridge";
 import { startVenue } from "./venue-lazy";
 
 startRouter();
-render(<App />, document.getElementById("app")!);
+/** The chosen language's catalogue is a precached chunk that arrives within milliseconds; English shows if it is slower. */
+const LANGUAGE_WAIT_MS = 300;
+void Promise.race([languageReady, new Promise((resolve) => setTimeout(resolve, LANGUAGE_WAIT_MS))]).then(() =>
+  render(<App />, document.getElementById("app")!),
+);
 void start().then(startChanges);
 startAnnouncements();
 startVenue();
+// Room status: fetched and kept after the first screen, outside the app shell.
+void import("./room-status-sync").then((module) => module.startRoomStatusSync());
 void registerServiceWorker();

@@ -1,7 +1,7 @@
 /**
  * Turning notifications on and off on this device: permission, the browser's push subscription,
  * and its registration with the Kumpul server (with what the attendee asked to hear about), kept
- * current when bookmarks or participation change.
+ * current when bookmarks, participation or the language change.
  */
 
 import { effect, signal } from "@preact/signals";
@@ -14,7 +14,7 @@ import {
   subscriptionJson,
   type PushSettings,
 } from "../shared/push";
-import { participation } from "./prefs";
+import { lang, participation } from "./prefs";
 import { agendaOnServer } from "./notes/state";
 import { bookmarks } from "./store";
 
@@ -70,7 +70,7 @@ export function notifySupport(): NotifySupport {
 /** What the server is told: no sessions while the attendee keeps their agenda from the server. */
 function settings(): PushSettings {
   const sessions = alertSessions.value && agendaOnServer.value ? [...bookmarks.value] : [];
-  return { participation: participation.value, alertSessions: sessions };
+  return { participation: participation.value, alertSessions: sessions, lang: lang.value };
 }
 
 /** `promise`, or an error after `ms` (a push service out of reach can leave a subscription pending for ever). */
@@ -187,7 +187,7 @@ export async function startNotify(): Promise<void> {
   let first = true;
   effect(() => {
     // Read every setting the server gets, so that a change to any of them re-registers.
-    const watched = [participation.value, alertSessions.value, agendaOnServer.value, alertSessions.value && bookmarks.value];
+    const watched = [participation.value, lang.value, alertSessions.value, agendaOnServer.value, alertSessions.value && bookmarks.value];
     if (first || notifyState.peek() !== "on") {
       first = false;
       return;

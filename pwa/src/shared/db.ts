@@ -25,7 +25,7 @@ import {
 import { isCollectionKind } from "./feed";
 
 export const DB_NAME = "kumpul";
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 /**
  * One private CRDT document (`profile` or `note:<uuid>`) as stored on this device: its whole Yjs
@@ -118,6 +118,22 @@ export interface CalendarFeed {
   webcalUrl: string;
 }
 
+/**
+ * The attendee's feedback on one session as this device holds it: written offline, sent when the
+ * connection returns (`pending` until the server took this very version).
+ */
+export interface FeedbackRecord {
+  sessionId: string;
+  /** 1 to 5. */
+  rating: number;
+  comment: string;
+  /** When it was written here (ms since epoch); a send only marks the version it sent. */
+  writtenAt: number;
+  state: "pending" | "sent" | "refused";
+  /** Why the server refused it (its `detail`). */
+  refusal?: string;
+}
+
 export interface Bookmark {
   sessionId: string;
   addedAt: number;
@@ -155,6 +171,8 @@ interface KumpulSchema extends DBSchema {
   /** This device's changes not yet merged into `docs`: written without reading first, so a save survives the page going away. */
   docUpdates: { key: number; value: PendingUpdate };
   private: { key: keyof PrivateMeta; value: PrivateMeta[keyof PrivateMeta] };
+  /** Session feedback, by session id (see feedback-store.ts). */
+  feedback: { key: string; value: FeedbackRecord };
 }
 
 type ProgrammeStore = (typeof COLLECTIONS)[CollectionKind];
@@ -176,6 +194,9 @@ export function db(): Promise<IDBPDatabase<KumpulSchema>> {
         database.createObjectStore("docs", { keyPath: "id" });
         database.createObjectStore("docUpdates", { autoIncrement: true });
         database.createObjectStore("private");
+      }
+      if (oldVersion < 3) {
+        database.createObjectStore("feedback", { keyPath: "sessionId" });
       }
     },
     blocking() {

@@ -59,12 +59,13 @@ export async function allIdentities(): Promise<Identity[]> {
   return [...(former ?? []).map(({ attendeeId, token }) => ({ attendeeId, token })), ...(current ? [current] : [])];
 }
 
-/** Forget everything private on this device: documents, identity, cursor. */
+/** Forget everything private on this device: documents, identity, cursor, session feedback. */
 export async function clearPrivateData(): Promise<void> {
   const database = await db();
-  const tx = database.transaction(["private", "docs", "docUpdates", "bookmarks"], "readwrite");
+  const tx = database.transaction(["private", "docs", "docUpdates", "bookmarks", "feedback"], "readwrite");
   const meta = tx.objectStore("private");
   await Promise.all([
+    tx.objectStore("feedback").clear(),
     tx.objectStore("docs").clear(),
     tx.objectStore("docUpdates").clear(),
     tx.objectStore("bookmarks").clear(),

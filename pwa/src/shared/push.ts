@@ -18,7 +18,12 @@ export interface PushSettings {
   participation: "onsite" | "online" | null;
   /** Alerts for bookmarked sessions that change: their ids, or none when off. */
   alertSessions: string[];
+  /** The attendee's language (the app's interface language): announcements come in it when translated. */
+  lang?: string | null;
 }
+
+/** A BCP 47 tag the server accepts (`LanguageCode` in `server/schemas/base.py`). */
+const LANGUAGE_TAG = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 
 export interface SubscriptionJson {
   endpoint: string;
@@ -77,6 +82,7 @@ export async function registerSubscription(subscription: SubscriptionJson, setti
     alertSessions: settings.alertSessions.slice(0, 500),
   };
   if (settings.participation) body["participation"] = settings.participation;
+  if (settings.lang && LANGUAGE_TAG.test(settings.lang)) body["lang"] = settings.lang;
   await send("POST", SUBSCRIPTIONS_URL, body, await attendeeToken());
 }
 
@@ -113,6 +119,7 @@ export async function loadPushSettings(): Promise<PushSettings> {
     return {
       participation: value?.participation === "onsite" || value?.participation === "online" ? value.participation : null,
       alertSessions: Array.isArray(value?.alertSessions) ? value.alertSessions.filter((id) => typeof id === "string") : [],
+      lang: typeof value?.lang === "string" ? value.lang : null,
     };
   } catch {
     return { participation: null, alertSessions: [] };

@@ -21,6 +21,27 @@ const session: Session = {
 };
 
 describe("the session form", () => {
+  it("sends links and attachments in the order edited, leaves them out when untouched, and refuses addresses that are not https", () => {
+    const stored: Session = { ...session, links: [{ title: "Paper", url: "https://papers.example/p.pdf" }], attachments: [] };
+    const draft = sessionDraft(stored, "Asia/Makassar");
+    expect(changedFields(stored, sessionBody(draft, "Asia/Makassar").body, SESSION_DEFAULTS)).toEqual({});
+    draft.links = [{ title: " Recording ", url: "https://media.example/v/1" }, ...draft.links, { title: "", url: "" }];
+    draft.attachments = [{ title: "Slides", url: "https://media.example/s.pdf" }];
+    const built = sessionBody(draft, "Asia/Makassar");
+    expect(built.errors).toEqual({});
+    expect(changedFields(stored, built.body, SESSION_DEFAULTS)).toEqual({
+      links: [
+        { title: "Recording", url: "https://media.example/v/1" },
+        { title: "Paper", url: "https://papers.example/p.pdf" },
+      ],
+      attachments: [{ title: "Slides", url: "https://media.example/s.pdf" }],
+    });
+    for (const url of ["javascript:alert(1)", "http://plain.example/", "data:text/html,x"]) {
+      expect(sessionBody({ ...draft, attachments: [{ title: "Slides", url }] }, "Asia/Makassar").errors["attachments"]).toMatch(/https:\/\//);
+    }
+    expect(sessionBody({ ...draft, links: [{ title: "", url: "https://a.example/" }] }, "Asia/Makassar").errors["links"]).toMatch(/title/);
+  });
+
   it("shows stored times on the event's wall clock and sends them back with the zone's offset", () => {
     const draft = sessionDraft(session, "Asia/Makassar");
     expect(draft.start).toBe("2024-07-23T09:00");

@@ -5,9 +5,11 @@ import { areaOf, parseRoute } from "../../src/admin/router";
 
 describe("what each role is offered", () => {
   it("gives editors the programme, import, the source of record and history; announcers announcements and history; admins all", () => {
-    expect(areasFor("editor")).toEqual(["programme", "import", "source", "history"]);
+    expect(areasFor("editor")).toEqual(["programme", "import", "source", "feedback", "history"]);
     expect(areasFor("announcer")).toEqual(["announcements", "history"]);
-    expect(areasFor("admin")).toEqual(["programme", "import", "source", "announcements", "history", "organisers"]);
+    expect(areasFor("admin")).toEqual(["programme", "import", "source", "announcements", "room-status", "feedback", "history", "organisers"]);
+    expect(areasFor("volunteer")).toEqual(["room-status"]);
+    expect(may("volunteer", "history")).toBe(false);
     expect(may("announcer", "source")).toBe(false);
     expect(may("announcer", "programme")).toBe(false);
     expect(may("editor", "announcements")).toBe(false);
@@ -24,6 +26,7 @@ describe("console routes", () => {
     expect(parseRoute("/admin/sessions/new")).toEqual({ name: "edit", kind: "sessions", id: null });
     expect(parseRoute("/admin/speakers/ana%20b")).toEqual({ name: "edit", kind: "speakers", id: "ana b" });
     expect(parseRoute("/admin/announcements")).toEqual({ name: "announcements" });
+    expect(parseRoute("/admin/room-status")).toEqual({ name: "room-status" });
     expect(parseRoute("/admin/history/x")).toEqual({ name: "notFound" });
     expect(parseRoute("/admin/nope")).toEqual({ name: "notFound" });
     expect(parseRoute("/sessions")).toEqual({ name: "notFound" });

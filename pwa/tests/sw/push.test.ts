@@ -1,6 +1,7 @@
 import "fake-indexeddb/auto";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
+import { registerSubscription, savePushSettings } from "../../src/shared/push";
 import { BADGE, ICON, openFromNotification, resubscribe, showPush, type AppWindow, type PushRegistration } from "../../src/sw/push";
 
 function registration(shown: { title: string; options?: NotificationOptions }[] = []): PushRegistration & { shown: typeof shown } {
@@ -136,5 +137,37 @@ describe("resubscribe", () => {
       // The endpoint in the body, never the URL, with the auth secret that proves the subscription is this device's.
       { method: "DELETE", url: "/api/push/subscriptions", body: { endpoint: "https://push.example/old", auth: "a".repeat(22) } },
     ]);
+  });
+
+  it("registers a renewed subscription with the attendee's language, kept where the worker reads it", async () => {
+    const stored = new Map<string, Response>();
+    const cache = {
+      put: async (url: string, response: Response) => void stored.set(url, response),
+      match: async (url: string) => stored.get(url)?.clone(),
+      delete: async (url: string) => stored.delete(url),
+    };
+    vi.stubGlobal("caches", { open: async () => cache });
+    const bodies: unknown[] = [];
+    vi.stubGlobal("fetch", async (_url: string, init: RequestInit) => {
+      bodies.push(init.body ? JSON.parse(String(init.body)) : null);
+      return new Response(null, { status: 201 });
+    });
+    await savePushSettings({ participation: "onsite", alertSessions: [], lang: "th" });
+    const worker = registration();
+    await resubscribe({ newSubscription: subscription("https://push.example/renewed") }, worker);
+    expect(bodies[0]).toMatchObject({ endpoint: "https://push.example/renewed", participation: "onsite", lang: "th" });
+  });
+
+  it("leaves out a language the server would refuse", async () => {
+    const bodies: unknown[] = [];
+    vi.stubGlobal("fetch", async (_url: string, init: RequestInit) => {
+      bodies.push(JSON.parse(String(init.body)));
+      return new Response(null, { status: 201 });
+    });
+    const json = { endpoint: "https://push.example/x", keys: { p256dh: "p".repeat(87), auth: "a".repeat(22) } };
+    await registerSubscription(json, { participation: null, alertSessions: [], lang: "en-XA" });
+    await registerSubscription(json, { participation: null, alertSessions: [], lang: "Thai!" });
+    expect(bodies[0]).toMatchObject({ lang: "en-XA" });
+    expect(bodies[1]).not.toHaveProperty("lang");
   });
 });

@@ -108,3 +108,42 @@ async def test_a_stop_finishes_what_it_claimed_and_a_restart_sends_the_rest(
     await again.stop()
     assert sorted(set(service.counts().values())) == [1], "every subscription exactly once"
     assert await states(db) == {"sent": 400}
+
+
+async def test_each_subscription_gets_the_text_in_its_language(
+    db: Database, sender: PushSender, service: PushService
+) -> None:
+    subs = service.subscriptions(8)
+    await queue_announcement(db, subs)
+    translations = {
+        "id": {"title": "Pleno pindah", "body": "Aula B pukul 10.30"},
+        "th": {"title": "ย้ายการประชุมใหญ่", "body": "ห้องโถง B เวลา 10:30 น."},
+    }
+    languages = ["id", "id-ID", "th", "vi", None, "en", "id", "th"]
+    async with db.write() as conn:
+        await conn.execute(
+            "UPDATE announcements SET data = json_set(data, '$.translations', json(?)) WHERE id = ?",
+            (json.dumps(translations), ANNOUNCEMENT),
+        )
+        await conn.executemany(
+            "UPDATE push_subscriptions SET lang = ? WHERE endpoint = ?",
+            [(lang, sub.endpoint) for sub, lang in zip(subs, languages, strict=True)],
+        )
+    assert await OutboxWorker(db, sender, batch=64).work() == 8
+    titles = {delivery.sub_id: delivery.json()["title"] for delivery in service.deliveries()}
+    expected = ["Pleno pindah", "Pleno pindah", "ย้ายการประชุมใหญ่", "Plenary moved", "Plenary moved"]
+    expected += ["Plenary moved", "Pleno pindah", "ย้ายการประชุมใหญ่"]
+    assert [titles[sub.sub_id] for sub in subs] == expected
+    async with db.read() as conn:
+        by_language = await store.counts_by_language(conn, "announcement", ANNOUNCEMENT)
+    assert sorted(by_language, key=str) == sorted(
+        [
+            ("id", "sent", 2),
+            ("id-ID", "sent", 1),
+            ("th", "sent", 2),
+            ("vi", "sent", 1),
+            (None, "sent", 1),
+            ("en", "sent", 1),
+        ],
+        key=str,
+    )

@@ -135,7 +135,7 @@ async def test_list_and_delivery_without_subscriptions(client: Client, tokens: T
     listed = (await client.get("/api/admin/announcements", headers=tokens.header("announcer"))).json()
     assert [a["id"] for a in listed] == [record["id"]]
     delivery = await client.get(f"/api/admin/announcements/{record['id']}/delivery", headers=tokens.header("announcer"))
-    assert delivery.json() == {"targeted": 0, "sent": 0, "failed": 0, "gone": 0, "pending": 0}
+    assert delivery.json() == {"targeted": 0, "sent": 0, "failed": 0, "gone": 0, "pending": 0, "languages": []}
     missing = await client.get("/api/admin/announcements/ann-nope/delivery", headers=tokens.header("announcer"))
     assert missing.status_code == 404
 

@@ -42,6 +42,11 @@ async def warnings(web: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Res
     return await web.get("/api/admin/warnings", headers=headers)
 
 
+async def room_status(web: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Response:
+    room_id = (await web.get("/api/rooms")).json()[0]["id"]
+    return await web.put(f"/api/admin/room-status/{room_id}", json={"state": "full"}, headers=headers)
+
+
 ENDPOINTS: dict[str, Request] = {
     "programme write": programme_write,
     "announcement post": announcement_post,
@@ -49,6 +54,7 @@ ENDPOINTS: dict[str, Request] = {
     "organisers create": organisers_create,
     "history": history,
     "warnings": warnings,
+    "room status": room_status,
 }
 
 #: The status each role gets from each endpoint.
@@ -60,6 +66,7 @@ EXPECTED: dict[str, dict[str, int]] = {
         "organisers create": 201,
         "history": 200,
         "warnings": 200,
+        "room status": 200,
     },
     "editor": {
         "programme write": 200,
@@ -68,6 +75,7 @@ EXPECTED: dict[str, dict[str, int]] = {
         "organisers create": 403,
         "history": 200,
         "warnings": 200,
+        "room status": 403,
     },
     "announcer": {
         "programme write": 403,
@@ -76,12 +84,22 @@ EXPECTED: dict[str, dict[str, int]] = {
         "organisers create": 403,
         "history": 200,
         "warnings": 403,
+        "room status": 403,
+    },
+    "volunteer": {
+        "programme write": 403,
+        "announcement post": 403,
+        "organisers list": 403,
+        "organisers create": 403,
+        "history": 403,
+        "warnings": 403,
+        "room status": 200,
     },
 }
 
 
 @pytest.mark.parametrize("via", ["bearer", "cookie"])
-@pytest.mark.parametrize("role", ["admin", "editor", "announcer"])
+@pytest.mark.parametrize("role", ["admin", "editor", "announcer", "volunteer"])
 async def test_role_matrix(client: Client, role: str, via: str) -> None:
     made = await make_organiser(client, role)
     async with browser(client) as web:

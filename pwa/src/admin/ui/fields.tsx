@@ -56,6 +56,8 @@ type InputProps = BaseProps & {
   maxLength?: number;
   minLength?: number;
   inputMode?: "numeric" | "text" | "url";
+  /** The language of what is typed (a translation), so spelling and screen readers follow it. */
+  lang?: string;
   /** Overrides for a control that stands for a group's error (the first of a list). */
   "aria-invalid"?: "true";
   "aria-describedby"?: string;
@@ -85,15 +87,15 @@ export function TextField({ form, name, label, error, hint, optional, value, onV
   );
 }
 
-type AreaProps = BaseProps & { value: string; onValue: (value: string) => void; rows?: number; maxLength?: number };
+type AreaProps = BaseProps & { value: string; onValue: (value: string) => void; rows?: number; maxLength?: number; lang?: string };
 
-export function TextArea({ form, name, label, error, hint, optional, value, onValue, rows = 4, maxLength, class: className }: AreaProps) {
+export function TextArea({ form, name, label, error, hint, optional, value, onValue, rows = 4, maxLength, lang, class: className }: AreaProps) {
   const attrs = describe(form, name, error, hint);
   return (
     <div class={`field ${className ?? ""} ${error ? "has-error" : ""}`}>
       <Label id={attrs.id} label={label} optional={optional} />
       <Hint id={attrs.id} text={hint} />
-      <textarea name={name} rows={rows} maxLength={maxLength} {...attrs} value={value} onInput={(event) => onValue(event.currentTarget.value)} />
+      <textarea name={name} rows={rows} maxLength={maxLength} lang={lang} {...attrs} value={value} onInput={(event) => onValue(event.currentTarget.value)} />
       <FieldError id={attrs.id} text={error} />
     </div>
   );

@@ -7,6 +7,7 @@ import { auth, signOut } from "../auth";
 import { programme } from "../programme";
 import { areasFor, ROLE_TEXT } from "../roles";
 import { BASE, route, type Kind } from "../router";
+import { CONSOLE_LANGUAGES, consoleLang, isConsoleLang, setConsoleLang } from "../i18n";
 import { s } from "../strings";
 import { refreshTranslationCounts, translationCounts } from "../translations";
 import { DialogHost } from "./dialog";
@@ -110,6 +111,20 @@ function Nav({ role }: { role: string }) {
             </a>
           </li>
         )}
+        {areas.includes("room-status") && (
+          <li>
+            <a href={`${BASE}/room-status`} aria-current={here("room-status")}>
+              {s.navRoomStatus}
+            </a>
+          </li>
+        )}
+        {areas.includes("feedback") && (
+          <li>
+            <a href={`${BASE}/feedback`} aria-current={here("feedback")}>
+              {s.navFeedback}
+            </a>
+          </li>
+        )}
         {areas.includes("history") && (
           <li>
             <a href={`${BASE}/history`} aria-current={here("history")}>
@@ -129,15 +144,38 @@ function Nav({ role }: { role: string }) {
   );
 }
 
+/** The console's language, each named in itself; reachable on every screen, signed in or not. */
+function LanguageSwitch() {
+  return (
+    <label class="console-language">
+      <span class="visually-hidden">{s.consoleLanguage}</span>
+      <select
+        value={consoleLang.value}
+        onChange={(event) => {
+          const value = event.currentTarget.value;
+          if (isConsoleLang(value)) void setConsoleLang(value);
+        }}
+      >
+        {CONSOLE_LANGUAGES.map((entry) => (
+          <option key={entry.code} value={entry.code} lang={entry.code}>
+            {entry.name}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 function Header({ showUser }: { showUser: boolean }) {
   const state = auth.value;
   return (
     <header class="console-header">
       <Brand />
+      <LanguageSwitch />
       {showUser && state.state === "signedIn" && (
         <div class="whoami">
           <span class="whoami-name">{s.signedInAs(state.organiser.name)}</span>
-          <span class="whoami-role">{ROLE_TEXT[state.organiser.role]}</span>
+          <span class="whoami-role">{s.roleText[state.organiser.role] ?? ROLE_TEXT[state.organiser.role]}</span>
           <button type="button" class="button button-small button-on-brand" onClick={() => void signOut()}>
             {s.signOut}
           </button>

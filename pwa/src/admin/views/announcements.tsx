@@ -4,6 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 
 import { ApiError, del, get, patch, post } from "../api";
 import { errorsFrom } from "../fields";
+import { languageName } from "../languages";
 import { notificationPreview } from "../preview";
 import { programme, zone } from "../programme";
 import { s } from "../strings";
@@ -28,7 +29,12 @@ export interface AnnouncementRecord {
   sendAt: string;
   version: number;
   createdBy: string;
+  /** The announcement in the event's other languages. */
+  translations?: Record<string, { title: string; body?: string }>;
 }
+
+/** Texts by language, as the form holds them (empty strings for languages not written yet). */
+export type TranslationDrafts = Record<string, { title: string; body: string }>;
 
 type Audience = AnnouncementRecord["audience"];
 type Priority = AnnouncementRecord["priority"];
@@ -36,7 +42,89 @@ type Priority = AnnouncementRecord["priority"];
 const FORM = "announce";
 const FIELDS = ["title", "body", "audience", "sessionId", "priority", "sendAt"] as const;
 
-function PhonePreview({ title, body, priority }: { title: string; body: string; priority: Priority }) {
+/** The event's main language and its others, which announcements may be translated into. */
+function eventLanguages(): { main: string; others: string[] } {
+  const event = programme.value?.event;
+  const main = event?.language || "en";
+  return { main, others: (event?.languages ?? []).filter((code) => code !== main) };
+}
+
+/** The translations to send: those with a title, trimmed (a language left empty falls back to the original). */
+export function translationsToSend(drafts: TranslationDrafts, languages: readonly string[]): Record<string, { title: string; body: string }> {
+  const result: Record<string, { title: string; body: string }> = {};
+  for (const code of languages) {
+    const draft = drafts[code];
+    if (draft && draft.title.trim()) result[code] = { title: draft.title.trim(), body: draft.body.trim() };
+  }
+  return result;
+}
+
+/** Side by side with the original: a title and a message in each of the event's other languages. */
+function TranslationFields({ form, languages, drafts, onDrafts, errors }: {
+  form: string;
+  languages: readonly string[];
+  drafts: TranslationDrafts;
+  onDrafts: (next: TranslationDrafts) => void;
+  errors: Record<string, string>;
+}) {
+  if (languages.length === 0) return null;
+  const set = (code: string, field: "title" | "body", value: string) => {
+    const current = drafts[code] ?? { title: "", body: "" };
+    onDrafts({ ...drafts, [code]: { ...current, [field]: value } });
+  };
+  return (
+    <div class="translation-grid">
+      {languages.map((code) => (
+        <Fieldset key={code} legend={s.inLanguage(languageName(code))} class="translation">
+          <p class="muted">{s.translationHint}</p>
+          <TextField
+            form={form}
+            name={`title-${code}`}
+            label={s.titleIn(languageName(code))}
+            optional
+            maxLength={140}
+            lang={code}
+            value={drafts[code]?.title ?? ""}
+            onValue={(value) => set(code, "title", value)}
+            error={errors[`title-${code}`]}
+          />
+          <TextArea
+            form={form}
+            name={`body-${code}`}
+            label={s.bodyIn(languageName(code))}
+            optional
+            rows={4}
+            maxLength={5000}
+            lang={code}
+            value={drafts[code]?.body ?? ""}
+            onValue={(value) => set(code, "body", value)}
+          />
+        </Fieldset>
+      ))}
+    </div>
+  );
+}
+
+/** The lock-screen preview of the original and of each translation written so far. */
+function Previews({ title, body, priority, main, translations }: {
+  title: string;
+  body: string;
+  priority: Priority;
+  main: string;
+  translations: Record<string, { title: string; body: string }>;
+}) {
+  const others = Object.entries(translations);
+  return (
+    <div class="previews">
+      <PhonePreview title={title} body={body} priority={priority} lang={main} labelled={others.length > 0} />
+      {others.map(([code, text]) => (
+        <PhonePreview key={code} title={text.title} body={text.body} priority={priority} lang={code} labelled />
+      ))}
+    </div>
+  );
+}
+
+function PhonePreview({ title, body, priority, lang, labelled }: { title: string; body: string; priority: Priority; lang: string; labelled: boolean }) {
   const preview = notificationPreview(title.trim() || s.previewEmptyTitle, body, priority);
   const card = (expanded: boolean) => (
     <div class={expanded ? "notification notification-expanded" : "notification"}>
@@ -46,13 +134,26 @@ function PhonePreview({ title, body, priority }: { title: string; body: string; 
         <span aria-hidden="true">·</span>
         <span>{s.previewNow}</span>
       </p>
-      <p class="notification-title">{preview.title}</p>
-      {expanded ? <p class="notification-body">{preview.body}</p> : preview.line && <p class="notification-line">{preview.line}</p>}
+      <p class="notification-title" lang={lang}>
+        {preview.title}
+      </p>
+      {expanded ? (
+        <p class="notification-body" lang={lang}>
+          {preview.body}
+        </p>
+      ) : (
+        preview.line && (
+          <p class="notification-line" lang={lang}>
+            {preview.line}
+          </p>
+        )
+      )}
     </div>
   );
+  const headingId = `preview-title-${lang}`;
   return (
-    <section class="preview" aria-labelledby="preview-title">
-      <h2 id="preview-title">{s.previewTitle}</h2>
+    <section class="preview" aria-labelledby={headingId}>
+      <h2 id={headingId}>{labelled ? s.previewTitleIn(languageName(lang)) : s.previewTitle}</h2>
       <p class="muted">{s.previewLead}</p>
       <div class="phone">
         <p class="phone-clock" aria-hidden="true">
@@ -79,10 +180,13 @@ function Composer({ onSent }: { onSent: (record: AnnouncementRecord) => void }) 
   const [sessionId, setSessionId] = useState("");
   const [priority, setPriority] = useState<Priority>("normal");
   const [sendAt, setSendAt] = useState("");
+  const [drafts, setDrafts] = useState<TranslationDrafts>({});
   const { form, errors, refuse, clear } = useFormErrors();
   const [busy, setBusy] = useState(false);
   const tz = zone.value;
   const sessions = programme.value?.sessions ?? [];
+  const languages = eventLanguages();
+  const translations = translationsToSend(drafts, languages.others);
 
 
   const submit = async (event: Event) => {
@@ -92,6 +196,10 @@ function Composer({ onSent }: { onSent: (record: AnnouncementRecord) => void }) 
     if (audience === "session" && !sessionId) found["sessionId"] = "Choose the session whose followers should receive it.";
     const at = sendAt ? fromLocalInput(sendAt, tz) : null;
     if (sendAt && !at) found["sendAt"] = "Enter a valid date and time, or leave it empty to send now.";
+    for (const code of languages.others) {
+      const draft = drafts[code];
+      if (draft && !draft.title.trim() && draft.body.trim()) found[`title-${code}`] = s.translationNeedsTitle(languageName(code));
+    }
     if (Object.keys(found).length) return refuse({ fields: found, general: [] });
     setBusy(true);
     try {
@@ -102,11 +210,13 @@ function Composer({ onSent }: { onSent: (record: AnnouncementRecord) => void }) 
         audience,
         sessionId: audience === "session" ? sessionId : null,
         sendAt: at,
+        translations,
       });
       clear();
       setTitle("");
       setBody("");
       setSendAt("");
+      setDrafts({});
       announce(record.state === "scheduled" ? s.announcementScheduled(record.title) : s.announcementSent(record.title));
       onSent(record);
     } catch (error) {
@@ -124,6 +234,7 @@ function Composer({ onSent }: { onSent: (record: AnnouncementRecord) => void }) 
         <ErrorSummary errors={errors} />
         <TextField form={FORM} name="title" label={s.fieldAnnouncementTitle} maxLength={140} value={title} onValue={setTitle} error={errors.fields["title"]} />
         <TextArea form={FORM} name="body" label={s.fieldBody} optional hint={s.bodyHint} rows={5} maxLength={5000} value={body} onValue={setBody} error={errors.fields["body"]} />
+        <TranslationFields form={FORM} languages={languages.others} drafts={drafts} onDrafts={setDrafts} errors={errors.fields} />
         <Fieldset legend={s.fieldAudience}>
           {(
             [
@@ -181,7 +292,7 @@ function Composer({ onSent }: { onSent: (record: AnnouncementRecord) => void }) 
           </button>
         </div>
       </form>
-      <PhonePreview title={title} body={body} priority={priority} />
+      <Previews title={title} body={body} priority={priority} main={languages.main} translations={translations} />
     </div>
   );
 }
@@ -190,6 +301,12 @@ function CorrectDialog({ record, onClose, onSaved }: { record: AnnouncementRecor
   const [title, setTitle] = useState(record.title);
   const [body, setBody] = useState(record.body);
   const [priority, setPriority] = useState<Priority>(record.priority);
+  const languages = eventLanguages();
+  // Languages the announcement has that the event no longer offers stay editable too.
+  const translatable = [...new Set([...languages.others, ...Object.keys(record.translations ?? {})])];
+  const [drafts, setDrafts] = useState<TranslationDrafts>(() =>
+    Object.fromEntries(Object.entries(record.translations ?? {}).map(([code, text]) => [code, { title: text.title, body: text.body ?? "" }])),
+  );
   const { form, errors, refuse } = useFormErrors();
   const [busy, setBusy] = useState(false);
 
@@ -205,6 +322,12 @@ function CorrectDialog({ record, onClose, onSaved }: { record: AnnouncementRecor
       if (title.trim() !== record.title) changes["title"] = title.trim();
       if (body.trim() !== record.body) changes["body"] = body.trim();
       if (priority !== record.priority) changes["priority"] = priority;
+      const translations = translationsToSend(drafts, translatable);
+      const before = translationsToSend(
+        Object.fromEntries(Object.entries(record.translations ?? {}).map(([code, text]) => [code, { title: text.title, body: text.body ?? "" }])),
+        translatable,
+      );
+      if (JSON.stringify(translations) !== JSON.stringify(before)) changes["translations"] = translations;
       if (Object.keys(changes).length) await patch(`/api/admin/announcements/${encodeURIComponent(record.id)}`, changes);
       announce(s.corrected);
       onSaved();
@@ -224,6 +347,7 @@ function CorrectDialog({ record, onClose, onSaved }: { record: AnnouncementRecor
         <ErrorSummary errors={errors} />
         <TextField form="correct" name="title-field" label={s.fieldAnnouncementTitle} maxLength={140} value={title} onValue={setTitle} error={errors.fields["title"]} />
         <TextArea form="correct" name="body" label={s.fieldBody} rows={5} maxLength={5000} value={body} onValue={setBody} error={errors.fields["body"]} />
+        <TranslationFields form="correct" languages={translatable} drafts={drafts} onDrafts={setDrafts} errors={errors.fields} />
         <SelectField
           form="correct"
           name="priority"
@@ -283,6 +407,9 @@ function AnnouncementItem({ record, open, onToggle, onCorrect, onChanged, onProb
         {record.priority === "urgent" && <span class="badge badge-urgent">{s.urgent}</span>}
       </div>
       {record.body && <p class="announcement-body">{record.body}</p>}
+      {Object.keys(record.translations ?? {}).length > 0 && (
+        <p class="muted announcement-languages">{s.alsoIn(Object.keys(record.translations ?? {}).map(languageName).join(", "))}</p>
+      )}
       <p class="muted announcement-meta">
         {s.audienceLabel(record.audience, sessionTitle)} ·{" "}
         <time dateTime={when} title={formatExact(when, tz)}>

@@ -4,8 +4,9 @@ import { useEffect, useState } from "preact/hooks";
 
 import { ApiError, get } from "../api";
 import { s } from "../strings";
+import { languageName } from "../languages";
 
-export interface Delivery {
+export interface Counts {
   targeted: number;
   sent: number;
   failed: number;
@@ -13,10 +14,15 @@ export interface Delivery {
   pending: number;
 }
 
+export interface Delivery extends Counts {
+  /** The same counts by the language of the text each device gets (older servers send none). */
+  languages?: (Counts & { language: string })[];
+}
+
 export const POLL_MS = 2000;
 
 /** Devices whose message is settled (sent, failed or gone) out of those targeted. */
-export function settled(delivery: Delivery): number {
+export function settled(delivery: Counts): number {
   return delivery.sent + delivery.failed + delivery.gone;
 }
 
@@ -106,9 +112,41 @@ export function DeliveryReport({ id, title }: { id: string; title: string }) {
               <dd>{delivery.pending}</dd>
             </div>
           </dl>
+          {(delivery.languages?.length ?? 0) > 1 && <LanguageTable languages={delivery.languages ?? []} />}
           <p class="muted delivery-state">{delivery.targeted === 0 ? s.deliveryNone : stillRunning(delivery) ? s.deliveryRunning : s.deliveryDone}</p>
         </>
       )}
     </section>
+  );
+}
+
+/** One row per language: how many devices get the text in it, and where their messages stand. */
+function LanguageTable({ languages }: { languages: NonNullable<Delivery["languages"]> }) {
+  return (
+    <table class="delivery-languages">
+      <caption>{s.deliveryByLanguage}</caption>
+      <thead>
+        <tr>
+          <th scope="col">{s.deliveryLanguage}</th>
+          <th scope="col">{s.targeted}</th>
+          <th scope="col">{s.sentCount}</th>
+          <th scope="col">{s.failed}</th>
+          <th scope="col">{s.gone}</th>
+          <th scope="col">{s.pending}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {languages.map((row) => (
+          <tr key={row.language}>
+            <th scope="row">{languageName(row.language)}</th>
+            <td>{row.targeted}</td>
+            <td>{row.sent}</td>
+            <td>{row.failed}</td>
+            <td>{row.gone}</td>
+            <td>{row.pending}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

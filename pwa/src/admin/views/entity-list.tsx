@@ -29,7 +29,8 @@ interface ListProps<T extends { id: string; name: string }> {
   /** Shown as the name cell's extra (a badge). */
   badge?: (item: T) => ComponentChildren;
   deleteText?: string;
-  noun: [string, string];
+  /** "3 rooms": the count of rows shown, in the console's language. */
+  countText: (n: number) => string;
 }
 
 /** How many sessions use an entity (speaker, room or track). */
@@ -75,7 +76,7 @@ export function EntityList<T extends { id: string; name: string }>(props: ListPr
               <div class="list-tools">
                 <SearchBox label={props.searchLabel} value={query} onValue={setQuery} />
                 <p class="muted" role="status">
-                  {s.count(shown.length, props.noun[0], props.noun[1])}
+                  {props.countText(shown.length)}
                 </p>
               </div>
               {shown.length === 0 ? (

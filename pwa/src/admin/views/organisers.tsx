@@ -130,7 +130,7 @@ function AddOrganiser({ onAdded }: { onAdded: (credentials: Credentials) => void
           label={s.fieldOrganiserRole}
           value={role}
           onValue={(value) => setRole(value as Role)}
-          options={(["editor", "announcer", "admin"] as const).map((value) => ({ value, label: ROLE_TEXT[value] }))}
+          options={(["editor", "announcer", "volunteer", "admin"] as const).map((value) => ({ value, label: s.roleText[value] ?? ROLE_TEXT[value] }))}
           error={errors.fields["role"]}
         />
       </div>

@@ -18,7 +18,7 @@ export function RoomsView() {
       title={s.roomsTitle}
       newLabel={s.newRoom}
       searchLabel={s.searchRooms}
-      noun={["room", "rooms"]}
+      countText={s.roomsCount}
       items={(data) => byPosition(data.rooms)}
       searchText={(room) => [room.name, room.floor]}
       columns={[
@@ -37,7 +37,7 @@ export function TracksView() {
       title={s.tracksTitle}
       newLabel={s.newTrack}
       searchLabel={s.searchTracks}
-      noun={["track", "tracks"]}
+      countText={s.tracksCount}
       items={(data) => byPosition(data.tracks)}
       searchText={(track) => [track.name, track.description]}
       columns={[

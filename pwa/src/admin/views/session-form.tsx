@@ -17,6 +17,7 @@ import { confirmAction } from "../ui/dialog";
 import { describe, ErrorSummary, FieldError, Fieldset, Hint, SelectField, TextArea, TextField, useFormErrors } from "../ui/fields";
 import { Page } from "../ui/page";
 import { announce } from "../ui/status";
+import { MaterialsField } from "./materials-field";
 import { zoneLabel } from "../zone";
 import { ProgrammeGate } from "./programme-gate";
 import { translatePath } from "./translations";
@@ -279,6 +280,16 @@ function SessionForm({ id, stored }: { id: string | null; stored: Session | null
           <TextArea form={FORM} name="abstract" label={s.fieldAbstract} optional rows={6} value={draft.abstract} onValue={set("abstract")} error={errors.fields["abstract"]} />
           <SpeakerPicker value={draft.speakerIds} onValue={set("speakerIds")} error={errors.fields["speakerIds"]} />
           <LanguagesField value={draft.languages} onValue={set("languages")} error={errors.fields["languages"]} />
+          <MaterialsField form={FORM} name="links" legend={s.fieldSessionLinks} noun={s.materialNounLink} value={draft.links} onValue={set("links")} error={errors.fields["links"]} />
+          <MaterialsField
+            form={FORM}
+            name="attachments"
+            legend={s.fieldSessionAttachments}
+            noun={s.materialNounAttachment}
+            value={draft.attachments}
+            onValue={set("attachments")}
+            error={errors.fields["attachments"]}
+          />
         </div>
         <div class="form-column">
           <Fieldset legend={s.fieldWhen}>

@@ -147,7 +147,7 @@ export function SessionsView() {
               <div class="list-tools">
                 <SearchBox label={s.searchSessions} value={query} onValue={setQuery} />
                 <p class="muted" role="status">
-                  {s.count(shown.length, "session", "sessions")} · {zoneLabel(zone.value)}
+                  {s.sessionsCount(shown.length)} · {zoneLabel(zone.value)}
                 </p>
               </div>
               {shown.length === 0 ? (

@@ -23,7 +23,7 @@ export function SpeakersView() {
       title={s.speakersTitle}
       newLabel={s.newSpeaker}
       searchLabel={s.searchSpeakers}
-      noun={["speaker", "speakers"]}
+      countText={s.speakersCount}
       items={(data) => [...data.speakers].sort((a, b) => a.name.localeCompare(b.name))}
       searchText={(speaker) => [speaker.name, speaker.organisation, speaker.country, speaker.role]}
       badge={(speaker) => (speaker.anonymous ? <span class="badge badge-anonymous">{s.anonymous}</span> : null)}

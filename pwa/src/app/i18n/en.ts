@@ -1,6 +1,6 @@
 /** The interface in English: the reference every other language follows key by key. */
 
-const plural = (n: number, one: string, other: string) => (n === 1 ? one : other).replace("{n}", String(n));
+import { plural } from "../../shared/intl";
 
 export const en = {
   skipToContent: "Skip to content",
@@ -10,8 +10,8 @@ export const en = {
   navSpeakers: "Speakers",
   navAgenda: "My agenda",
   navAnnouncements: "Announcements",
-  /** The bottom tab bar is narrow: "|" marks where the longest label may break. */
-  navAnnouncementsBreak: "Announce|ments",
+  /** The bottom tab bar's label: "|" would mark where it may break (none: each tab is as wide as its longest word). */
+  navAnnouncementsBreak: "Announcements",
   navInfo: "Info",
 
   online: "Online",
@@ -20,9 +20,9 @@ export const en = {
   notYetDownloaded: "Not downloaded yet",
   changesWaiting: "Changes waiting to load",
   updatedJustNow: "Updated just now",
-  updatedMinutesAgo: (n: number) => plural(n, "Updated 1 minute ago", "Updated {n} minutes ago"),
-  updatedHoursAgo: (n: number) => plural(n, "Updated 1 hour ago", "Updated {n} hours ago"),
-  updatedDaysAgo: (n: number) => plural(n, "Updated 1 day ago", "Updated {n} days ago"),
+  updatedMinutesAgo: (n: number) => plural("en", n, { one: "Updated 1 minute ago", other: "Updated {n} minutes ago" }),
+  updatedHoursAgo: (n: number) => plural("en", n, { one: "Updated 1 hour ago", other: "Updated {n} hours ago" }),
+  updatedDaysAgo: (n: number) => plural("en", n, { one: "Updated 1 day ago", other: "Updated {n} days ago" }),
 
   readyOffline: "Ready to work offline",
   updateAvailable: "Update available",
@@ -50,8 +50,8 @@ export const en = {
   firstDayOpens: "How the first day opens",
   doneForToday: "That was the last session today.",
   wholeDay: "All sessions of this day",
-  endsIn: (n: number) => plural(n, "ends in 1 minute", "ends in {n} minutes"),
-  startsIn: (n: number) => plural(n, "starts in 1 minute", "starts in {n} minutes"),
+  endsIn: (n: number) => plural("en", n, { one: "ends in 1 minute", other: "ends in {n} minutes" }),
+  startsIn: (n: number) => plural("en", n, { one: "starts in 1 minute", other: "starts in {n} minutes" }),
   watchLive: "Watch live",
 
   programmeTitle: "Programme",
@@ -60,7 +60,7 @@ export const en = {
   searchHint: "Titles, topics, speakers",
   filters: "Filters",
   filterButton: "Filter",
-  filtersActive: (n: number) => plural(n, "1 filter on", "{n} filters on"),
+  filtersActive: (n: number) => plural("en", n, { one: "1 filter on", other: "{n} filters on" }),
   jumpToNow: "Jump to now",
   nowAt: (time: string) => `Now · ${time}`,
   showGrid: "Room grid",
@@ -84,7 +84,7 @@ export const en = {
   format: "Format",
   language: "Language",
   all: "All",
-  sessionsCount: (n: number) => plural(n, "1 session", "{n} sessions"),
+  sessionsCount: (n: number) => plural("en", n, { one: "1 session", other: "{n} sessions" }),
   allDays: "Results from all days",
   noMatches: "No session matches. Try fewer words or clear the filters.",
   noSessionsThisDay: "No sessions on this day.",
@@ -92,6 +92,11 @@ export const en = {
   parallelSessions: (n: number) => `${n} sessions at the same time`,
   inAgenda: "In my agenda",
   cancelled: "Cancelled",
+  roomStateOpen: "Room open",
+  roomStateFilling: "Room filling up",
+  roomStateFull: "Room full",
+  roomStateClosed: "Room closed",
+  roomStateEmergency: "Emergency",
   liveStream: "Live stream",
 
   addToAgenda: "Add to my agenda",
@@ -111,7 +116,7 @@ export const en = {
   offTheRecordDetail: "Please do not quote, post or share what is said here, so that speakers can talk freely.",
   joinOnline: "Join online",
   interpretation: (language: string) => `Interpretation: ${language}`,
-  seats: (n: number) => plural(n, "1 seat", "{n} seats"),
+  seats: (n: number) => plural("en", n, { one: "1 seat", other: "{n} seats" }),
   sessionGone: "This session is not in the programme any more.",
   staleTranslation: "This translation may be out of date",
   staleShowOriginal: "Show the original",
@@ -273,7 +278,7 @@ export const en = {
   "device.exportNone": "There are no notes to export yet.",
   "device.eraseTitle": "Erase my data",
   "device.eraseExplain":
-    "This erases your notes, your agenda and which announcements you have read, on the server and on this device. Your other linked devices stop syncing; what they show stays on them until you erase it there too. The conference programme stays.",
+    "This erases your notes, your agenda, your session ratings and which announcements you have read, on the server and on this device. Your other linked devices stop syncing; what they show stays on them until you erase it there too. The conference programme stays.",
   "device.eraseQuestion": "Erase all your data?",
   "device.eraseConfirm": "Erase everything",
   "device.erased": "Your data is erased from the server and from this device.",
@@ -293,8 +298,9 @@ export const en = {
   "device.needsKey":
     "A code typed by hand does not carry the key to your notes, so this device could not read them. Scan the QR code with this device's camera, or paste the whole link shown under it.",
   "device.confirmTitle": "Link this device to this notebook?",
-  "device.confirmDevices": (count: number) => (count === 1 ? "This notebook belongs to 1 device:" : `This notebook belongs to ${count} devices:`),
-  "device.confirmDocuments": (count: number) => `It holds ${count} ${count === 1 ? "document" : "documents"}.`,
+  "device.confirmDevices": (count: number) =>
+    plural("en", count, { one: "This notebook belongs to 1 device:", other: "This notebook belongs to {n} devices:" }),
+  "device.confirmDocuments": (count: number) => plural("en", count, { one: "It holds 1 document.", other: "It holds {n} documents." }),
   "device.deviceLine": (linked: string, seen: string) => `linked ${linked}, last seen ${seen}`,
   "device.neverSeen": "never",
   "device.confirmExplain":
@@ -303,7 +309,7 @@ export const en = {
   "device.linkAnyway": "Link this device",
   "device.copyNotes": "Also copy the notes already on this device into that notebook",
   "device.copyNotesHint": (count: number) =>
-    `This device holds ${count} ${count === 1 ? "note" : "notes"}. Unless you tick this, they are not copied: they stay in this device's current notebook on the server, which this device remembers (erasing erases it too), and leave this device.`,
+    `${plural("en", count, { one: "This device holds 1 note.", other: "This device holds {n} notes." })} Unless you tick this, they are not copied: they stay in this device's current notebook on the server, which this device remembers (erasing erases it too), and leave this device.`,
   "device.unsentNotes":
     "Some notes on this device are not on the server yet, so they would be lost. Try again online, export them first, or tick the box to copy them.",
   "device.notLinked": "Not linked. Nothing on this device was sent anywhere.",
@@ -359,6 +365,16 @@ export const en = {
   notFoundTitle: "Page not found",
   notFoundText: "This page does not exist in the app.",
   goToStart: "Go to the start page",
+  feedbackTitle: "Your feedback",
+  feedbackIntro: "Organisers see ratings and comments, never who gave them.",
+  feedbackRating: "Rating",
+  feedbackRatingOption: (n: number) => `${n} out of 5`,
+  feedbackComment: "Comment (optional)",
+  feedbackOffRecord: "Off the record: please do not quote or name anyone in your comment.",
+  feedbackSend: "Send feedback",
+  feedbackPending: "Saved on this device. It will be sent when you are back online.",
+  feedbackSent: "Thank you: your feedback was sent.",
+  feedbackRefused: (reason: string) => `Not accepted: ${reason}`,
 };
 
 export type Messages = typeof en;

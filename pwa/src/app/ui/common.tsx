@@ -6,10 +6,11 @@ import { useEffect, useState } from "preact/hooks";
 import type { Session, Speaker } from "../../shared/types";
 import { initials, localized, shownLanguage, staleShown } from "../content";
 import type { Model } from "../model";
-import { lang, locale, t } from "../prefs";
+import { lang, locale, shownLang, t } from "../prefs";
 import { bookmarks, contentLanguage, displayZone } from "../store";
 import { formatTime } from "../time";
 import { BookmarkIcon, LiveIcon, NoCameraIcon } from "./icons";
+import { RoomStatusBadge } from "./room-status";
 
 /** Set the document title while a view is shown. */
 export function useTitle(title: string): void {
@@ -24,7 +25,7 @@ export function langOf<T extends { translations?: Record<string, Record<string, 
   field: keyof T & string,
 ): string | undefined {
   const shown = shownLanguage(entity, field, lang.value, contentLanguage.value);
-  return shown === lang.value ? undefined : shown;
+  return shown === shownLang.value ? undefined : shown;
 }
 
 /**
@@ -145,6 +146,7 @@ export function SessionCard({ model, session, level = 3, withDay, extra, actions
       </p>
       <p class="card-badges">
         {cancelled && <Badge kind="cancelled">{messages.cancelled}</Badge>}
+        {!cancelled && <RoomStatusBadge roomId={session.roomId} />}
         {saved && (
           <Badge kind="saved">
             <BookmarkIcon filled />
@@ -225,6 +227,7 @@ export function SessionRow({ model, session, lead, past = false, withFloor = fal
               <Badge kind="cancelled">{messages.cancelled}</Badge>
             </>
           )}
+          {!cancelled && <RoomStatusBadge roomId={session.roomId} />}
           {saved && (
             <span class="row-mark" title={messages.inAgenda}>
               {" "}

@@ -137,9 +137,9 @@ function MainNav() {
               <span class="nav-icon">
                 {item.icon}
                 {item.count ? (
-                  <span class="nav-count" aria-hidden="true">
-                    {item.count}
-                  </span>
+                  // The number is drawn by CSS from data-count: the link's name (label, then the count in words) then
+                  // begins with all the text it shows, in every language (WCAG 2.5.3, axe's label-content-name-mismatch).
+                  <span class="nav-count" aria-hidden="true" data-count={item.count} />
                 ) : null}
               </span>
               <span class="nav-label">{item.breakAt ? withBreaks(item.breakAt) : item.label}</span>
@@ -210,7 +210,9 @@ export function Layout({ children }: { children: ComponentChildren }) {
           <ZoneChip open={zoneOpen} onToggle={() => setZoneOpen(!zoneOpen)} />
           <a href="/info#settings" class="language-link">
             <GlobeIcon />
-            <span class="language-name">{languageName.value}</span>
+            <span class="language-name" lang={lang.value}>
+              {languageName.value}
+            </span>
           </a>
         </div>
         {zoneOpen && <TimeZoneBar />}

@@ -28,7 +28,7 @@ function Settings() {
           }}
         >
           {LANGUAGES.map((entry) => (
-            <option key={entry.code} value={entry.code} lang={entry.code}>
+            <option key={entry.code} value={entry.code} lang={entry.code} dir={entry.dir}>
               {entry.name}
             </option>
           ))}

@@ -227,8 +227,13 @@ export function ProgrammeContent({ model }: { model: Model }) {
   const searching = terms.length > 0;
   const filtering = active > 0;
 
-  const found = searching ? matchSessions(buildIndex(model.programme), terms) : null;
-  const pool = found ? model.programme.sessions.filter((s) => found.has(s.id)) : (model.byDay.get(day) ?? []);
+  // Searched once per query (not at each render); a day's sessions are already grouped in the model.
+  const termsKey = terms.join(" ");
+  const pool = useMemo(() => {
+    if (!searching) return model.byDay.get(day) ?? [];
+    const found = matchSessions(buildIndex(model.programme), terms);
+    return model.programme.sessions.filter((s) => found.has(s.id));
+  }, [model, searching ? termsKey : day, searching]);
   const shown = useMemo(() => pool.filter((session) => matchesFilters(session, filters)), [pool, ...FILTERS.map((name) => filters[name])]);
   const slots = useMemo(() => groupSlots(shown), [shown]);
   const live = !searching && day === today;
@@ -341,6 +346,7 @@ export function ProgrammeContent({ model }: { model: Model }) {
           <VirtualList
             items={items}
             keyOf={keyOf}
+            kindOf={(item) => item.kind}
             estimate={estimate}
             scrollTo={jump}
             render={(item) =>

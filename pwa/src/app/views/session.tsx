@@ -9,12 +9,14 @@ import { dayKey, formatDayLong, formatTimeRange } from "../time";
 import { Avatar, Badge, StaleNote, TrackChip, langOf } from "../ui/common";
 import { BookmarkIcon, CalendarIcon, HeadphonesIcon, NoCameraIcon, PinIcon, WarningIcon } from "../ui/icons";
 import { Page } from "../ui/page";
+import { RoomStatusBadge } from "../ui/room-status";
 import { appNow } from "../ui/clock";
 import { instant } from "../../shared/feed";
 import { WatchLive, streamOpen } from "./now-next";
 import { ShareButton } from "./share";
 import { SessionNotesSlot } from "../notes/lazy";
 import { docsReady } from "../notes/state";
+import { SessionFeedbackSlot } from "../feedback/slot";
 
 function When({ model, session }: { model: Model; session: Session }) {
   const messages = t.value;
@@ -118,6 +120,7 @@ function SessionContent({ model, session }: { model: Model; session: Session }) 
               <PinIcon />
               <span class="fact-main">{localized(room, "name", language)}</span>
               {room.floor && <span class="muted">{room.floor}</span>}
+              {!cancelled && <RoomStatusBadge roomId={session.roomId} />}
               <a class="block" href={`/map?room=${encodeURIComponent(room.id)}`}>
                 {messages["venue.showOnMap"]}
               </a>
@@ -171,6 +174,8 @@ function SessionContent({ model, session }: { model: Model; session: Session }) 
       </p>
 
       <SessionNotesSlot sessionId={session.id} />
+
+      <SessionFeedbackSlot session={session} />
 
       {speakers.length > 0 && (
         <section aria-labelledby="session-speakers">
