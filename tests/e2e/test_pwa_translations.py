@@ -200,3 +200,28 @@ def test_an_info_page_changed_in_english_is_marked_in_indonesian_until_its_trans
     stored = stored_page(server)
     assert stored["translations"]["id"]["body"] == PAGE_BODY_ID
     assert "stale" not in stored["translations"]["id"]
+
+
+def test_the_event_can_show_an_info_pages_original_instead_of_its_stale_translation(
+    new_context: ContextFactory, server: RunningServer
+) -> None:
+    editor = {"Authorization": f"Bearer {server.organiser_token('editor')}"}
+    event = httpx.get(f"{server.url}/api/event", timeout=10).json()
+    answer = httpx.put(f"{server.url}/api/admin/event", json={**event, "staleTranslations": "original"}, headers=editor)
+    assert answer.status_code == 200, answer.text
+    page = stored_page(server)
+
+    attendee = new_context(server, locale="id-ID").new_page()
+    attendee.goto(f"/info/{PAGE}")
+    expect(h1(attendee, page["translations"]["id"]["title"])).to_be_visible()
+    wait_for_live_stream(attendee)
+    answer = httpx.patch(
+        f"{server.url}/api/admin/info-pages/{page['id']}", json={"body": PAGE_BODY_EN}, headers=editor, timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+
+    body = main(attendee).get_by_text("Dial 112 from any phone, even without a SIM card.", exact=True)
+    expect(body).to_be_visible(timeout=LIVE_DEADLINE_MS)
+    expect(main(attendee).locator(".info-page")).to_have_attribute("lang", "en")
+    expect(h1(attendee, page["translations"]["id"]["title"])).to_be_visible()  # the title did not change
+    expect(main(attendee).get_by_text(STALE_ID)).to_have_count(0)
