@@ -93,9 +93,15 @@ function onRetracted(event: Event): void {
   void store(id, null);
 }
 
+/**
+ * Every open app hears `info` at once: each reads the pages after a random pause of up to this long, so a venue
+ * of phones does not ask the server in the same instant (the change still shows within 2 s).
+ */
+const INFO_SPREAD_MS = 1_000;
+
 /** Read the Info pages again (their module loads with the first screen's venue data). */
 function onInfo(): void {
-  void import("./venue-data").then((module) => module.refreshPages());
+  setTimeout(() => void import("./venue-data").then((module) => module.refreshPages()), Math.random() * INFO_SPREAD_MS);
 }
 
 function onCursor(event: Event): void {
