@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import DESKTOP, ContextFactory, RunningServer, main
+from tests.e2e.conftest import DESKTOP, ContextFactory, RunningServer, axe_violations, describe_violations, main
 from tests.e2e.console_helpers import h1, organiser, saved, sign_in
 
 #: The issue's promise: a change reaches an open app within 2 s.
@@ -167,10 +167,18 @@ def test_an_info_page_changed_in_english_is_marked_in_indonesian_until_its_trans
     original = main(attendee).locator("details p", has_text="Dial 112 from any phone")
     expect(original).to_be_visible()
     expect(original).to_have_attribute("lang", "en")
+    violations = axe_violations(attendee)
+    assert violations == [], describe_violations("stale Info page", violations)
 
     # The Info pages editor says a translation is out of date and leads to it; the list has it too.
     expect(main(console)).to_contain_text("1 translation out of date")
-    console.get_by_role("navigation", name="Console").get_by_role("link", name=re.compile("^Translations")).click()
+    translations = console.get_by_role("navigation", name="Console").get_by_role(
+        "link", name=re.compile("^Translations")
+    )
+    expect(translations).to_have_accessible_name(re.compile(r"\b1 out of date"))
+    violations = axe_violations(console)
+    assert violations == [], describe_violations("console Info pages", violations)
+    translations.click()
     console.get_by_label("Kind", exact=True).select_option(label="Info page")
     console.get_by_label("State", exact=True).select_option(label="Out of date")
     row = main(console).get_by_role("row").filter(has_text=PAGE_TITLE)
@@ -189,6 +197,8 @@ def test_an_info_page_changed_in_english_is_marked_in_indonesian_until_its_trans
     expect(field).to_have_value(old_indonesian)
     expect(field).to_have_accessible_description(re.compile("Out of date"))
     expect(indonesian.get_by_label("Title in Indonesian", exact=True)).to_have_value(indonesian_title)
+    violations = axe_violations(console)
+    assert violations == [], describe_violations("console Info page translations", violations)
     field.fill(PAGE_BODY_ID)
     console.get_by_role("button", name="Save").click()
     saved(console, "Translations saved")

@@ -13,6 +13,7 @@ import { confirmAction } from "../ui/dialog";
 import { TextArea, TextField } from "../ui/fields";
 import { Page, Problem } from "../ui/page";
 import { announce } from "../ui/status";
+import { refreshTranslationCounts } from "../translations";
 import { translatePath } from "./translations";
 
 const problemOf = (error: unknown) => (error instanceof ApiError ? error.detail : String(error));
@@ -259,16 +260,21 @@ export function InfoPagesView() {
       .then(setPages)
       .catch((error: unknown) => setProblem(problemOf(error)));
   useEffect(() => void load(), []);
+  /** A page changed: read the pages again, and the navigation's count of out-of-date translations. */
+  const changed = () => {
+    void load();
+    void refreshTranslationCounts();
+  };
   const done = () => {
     setEditing(null);
-    void load();
+    changed();
   };
   const remove = async (page: InfoPage) => {
     if (!(await confirmAction({ title: s.confirmDeletePage, text: s.confirmDeletePageText, confirm: s.deletePage(page.title), danger: true }))) return;
     try {
       await del(`/api/admin/info-pages/${encodeURIComponent(page.id)}`);
       announce(s.pageDeleted(page.title));
-      void load();
+      changed();
     } catch (error) {
       setProblem(problemOf(error));
     }
