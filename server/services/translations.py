@@ -58,23 +58,35 @@ async def track(
 ) -> Any:
     """``after`` as it is stored: each translation's ``stale`` lists the fields whose source changed since.
 
+    Call it inside the write transaction, before encoding ``after``; it records the sources :func:`restamped`
+    works out. ``recorded``: the entity's recorded sources when the caller read them already; else they are read
+    here.
+    """
+    if kind not in TRANSLATABLE:
+        return after
+    if recorded is None and after.translations and getattr(before, "translations", None):
+        recorded = await store.sources(conn, kind, entity_id)
+    entity, rows = restamped(kind, before, after, recorded or {})
+    if rows is not None:
+        await store.replace(conn, kind, entity_id, rows)
+    return entity
+
+
+def restamped(kind: str, before: Any, after: Any, recorded: store.Sources) -> tuple[Any, store.Sources | None]:
+    """``after`` with each translation's ``stale`` list, and the sources to record for it (None: keep ``recorded``).
+
     A translated text that is new or differs from ``before``'s was made from ``after``'s source; an unchanged one
-    keeps the source it was recorded with (or, recorded before sources were kept, ``before``'s source). Call it
-    inside the write transaction, before encoding ``after``. ``recorded``: the entity's recorded sources when the
-    caller read them already (an import reads every entity's at once); else they are read here.
+    keeps the source it was recorded with (or, recorded before sources were kept, ``before``'s source). Works
+    without the database, so an import can work it out from a snapshot and record it at publication.
     """
     fields = TRANSLATABLE.get(kind)
     if fields is None:
-        return after
+        return after, None
     old_translations = getattr(before, "translations", {}) if before is not None else {}
     if not after.translations:
-        if old_translations:
-            await store.forget(conn, kind, entity_id)
-        return after
+        return after, ({} if recorded or old_translations else None)
     if not old_translations:
         recorded = {}
-    elif recorded is None:
-        recorded = await store.sources(conn, kind, entity_id)
     rows: store.Sources = {}
     translations = {}
     for lang, text in after.translations.items():
@@ -93,9 +105,7 @@ async def track(
             if made_from != current:
                 stale.append(field)
         translations[lang] = text if text.stale == stale else msgspec.structs.replace(text, stale=stale)
-    if rows != recorded:
-        await store.replace(conn, kind, entity_id, rows)
-    return msgspec.structs.replace(after, translations=translations)
+    return msgspec.structs.replace(after, translations=translations), (rows if rows != recorded else None)
 
 
 async def forget(conn: aiosqlite.Connection, kind: str, entity_id: str) -> None:

@@ -35,6 +35,8 @@ export const en = {
   showLocalTime: "Show times in my time zone",
 
   loading: "Loading the programme…",
+  loadingProgress: (kb: number, totalKb: number | null) =>
+    totalKb === null ? `${kb} KB received` : `${kb} of ${totalKb} KB received`,
   offlineFirstVisit:
     "You are offline and the programme is not on this device yet. Connect to the internet once; after that it works without a connection.",
   loadFailed: "The programme could not be downloaded yet. Kumpul keeps trying.",

@@ -381,4 +381,7 @@ export const fil: Messages = {
   roomStateFull: "Puno na ang silid",
   roomStateClosed: "Sarado ang silid",
   roomStateEmergency: "Emergency",
+
+  loadingProgress: (kb: number, totalKb: number | null) =>
+    totalKb === null ? `${kb} KB ang natanggap` : `${kb} sa ${totalKb} KB ang natanggap`,
 };

@@ -381,4 +381,7 @@ export const km: Messages = {
   roomStateFull: "បន្ទប់ពេញ",
   roomStateClosed: "បន្ទប់បិទ",
   roomStateEmergency: "អាសន្ន",
+
+  loadingProgress: (kb: number, totalKb: number | null) =>
+    totalKb === null ? `បានទទួល ${kb} KB` : `បានទទួល ${kb} ក្នុងចំណោម ${totalKb} KB`,
 };

@@ -381,4 +381,7 @@ export const ms: Messages = {
   roomStateFull: "Bilik penuh",
   roomStateClosed: "Bilik ditutup",
   roomStateEmergency: "Kecemasan",
+
+  loadingProgress: (kb: number, totalKb: number | null) =>
+    totalKb === null ? `${kb} KB diterima` : `${kb} daripada ${totalKb} KB diterima`,
 };

@@ -381,4 +381,7 @@ export const vi: Messages = {
   roomStateFull: "Phòng đã đầy",
   roomStateClosed: "Phòng đã đóng",
   roomStateEmergency: "Khẩn cấp",
+
+  loadingProgress: (kb: number, totalKb: number | null) =>
+    totalKb === null ? `Đã nhận ${kb} KB` : `Đã nhận ${kb} / ${totalKb} KB`,
 };
