@@ -160,6 +160,7 @@ class FeedService:
         self._moving = asyncio.Lock()
         self.encoded = EncodedStore.beside(db.path)
         self._listeners: list[Listener] = []
+        self._commit_listeners: list[Callable[[], Awaitable[None]]] = []
         self._pages = _PageCache(-1)
         self._up_to_date: tuple[str, Encoded] | None = None
         self._reading: dict[tuple[int, str, int, int], asyncio.Task[Encoded]] = {}
@@ -190,6 +191,10 @@ class FeedService:
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener(previous, current)`` whenever the programme changes: once per move, in order."""
         self._listeners.append(listener)
+
+    def subscribe_commits(self, listener: Callable[[], Awaitable[None]]) -> None:
+        """Call ``listener()`` whenever the watcher notices a commit by another process, programme or not."""
+        self._commit_listeners.append(listener)
 
     @property
     def cursor(self) -> str:
@@ -534,6 +539,11 @@ class FeedService:
                 log.exception("could not check the database for changes")
                 continue
             await self._advance(state)
+            for listener in list(self._commit_listeners):
+                try:
+                    await listener()
+                except Exception:
+                    log.exception("a commit listener failed")
 
 
 #: Compression of the programme, chosen by measurement on the 1,000-session programme (2.4 MB of JSON; figures in

@@ -11,6 +11,7 @@ import asyncio
 import io
 import secrets
 import warnings
+from collections.abc import Awaitable, Callable
 
 import msgspec
 from PIL import Image as PILImage
@@ -27,6 +28,7 @@ from server.schemas.venue import (
     RoomPin,
     Venue,
 )
+from server.services import translations
 from server.storage import venue as store
 from server.storage.db import Database
 
@@ -129,9 +131,27 @@ def _new_id() -> str:
     return secrets.token_hex(6)
 
 
+def _row(page: InfoPage) -> store.PageRow:
+    return store.PageRow(
+        page.id, page.slug, page.title, page.body, page.position, msgspec.to_builtins(page.translations), ""
+    )
+
+
 class VenueService:
-    def __init__(self, db: Database) -> None:
+    """The Info pages, floor plans and pins.
+
+    Args:
+        db: The database.
+        on_pages_written: Called after a committed change to the Info pages (open apps are told to read them).
+    """
+
+    def __init__(self, db: Database, *, on_pages_written: Callable[[], Awaitable[None]] | None = None) -> None:
         self.db = db
+        self.on_pages_written = on_pages_written
+
+    async def _pages_written(self) -> None:
+        if self.on_pages_written is not None:
+            await self.on_pages_written()
 
     # --- information pages
 
@@ -148,12 +168,10 @@ class VenueService:
                 raise Conflict(f"another info page has the address {data.slug}", field="slug")
             if len(await store.list_pages(conn)) >= MAX_PAGES:
                 raise PayloadTooLarge(f"at most {MAX_PAGES} info pages are kept; delete one first")
-            row = await store.put_page(
-                conn,
-                store.PageRow(
-                    page_id, data.slug, data.title, data.body, data.position, msgspec.to_builtins(data.translations), ""
-                ),
-            )
+            page = msgspec.structs.replace(data, id=page_id, updated_at="")
+            page = await translations.track(conn, "page", page_id, None, page)
+            row = await store.put_page(conn, _row(page))
+        await self._pages_written()
         return _page(row)
 
     async def update_page(self, page_id: str, data: InfoPageUpdate) -> InfoPage:
@@ -164,24 +182,24 @@ class VenueService:
             slug = old.slug if data.slug is msgspec.UNSET else data.slug
             if await store.slug_taken(conn, slug, page_id):
                 raise Conflict(f"another info page has the address {slug}", field="slug")
-            row = await store.put_page(
-                conn,
-                store.PageRow(
-                    page_id,
-                    slug,
-                    old.title if data.title is msgspec.UNSET else data.title,
-                    old.body if data.body is msgspec.UNSET else data.body,
-                    old.position if data.position is msgspec.UNSET else data.position,
-                    old.translations if data.translations is msgspec.UNSET else msgspec.to_builtins(data.translations),
-                    "",
-                ),
-            )
+            before = _page(old)
+            changes = {
+                field: value
+                for field in ("slug", "title", "body", "position", "translations")
+                if (value := getattr(data, field)) is not msgspec.UNSET
+            }
+            after = msgspec.structs.replace(before, **changes)
+            after = await translations.track(conn, "page", page_id, before, after)
+            row = await store.put_page(conn, _row(after))
+        await self._pages_written()
         return _page(row)
 
     async def delete_page(self, page_id: str) -> None:
         async with self.db.write() as conn:
             if not await store.delete_page(conn, page_id):
                 raise NotFound(f"no info page {page_id}")
+            await translations.forget(conn, "page", page_id)
+        await self._pages_written()
 
     # --- floor plans and pins
 
