@@ -50,7 +50,8 @@ def _looks_like_svg(data: bytes) -> bool:
 
 
 def check_image(data: bytes) -> tuple[store.Image, store.Image]:
-    """The upload as it is (once known to be a PNG, JPEG or WebP image) and a smaller WebP copy for phones.
+    """The upload written afresh without its metadata (once known to be a PNG, JPEG or WebP image), and a smaller
+    WebP copy for phones.
 
     Raises:
         PayloadTooLarge: Over :data:`MAX_PLAN_BYTES`, or over :data:`MAX_PLAN_PIXELS` once decoded.
@@ -80,6 +81,10 @@ def check_image(data: bytes) -> tuple[store.Image, store.Image]:
                 image.load()
                 upright = ImageOps.exif_transpose(image)
                 width, height = upright.size
+                # Kept without what a camera or an editor wrote into the file (where and with what a photo was
+                # taken, comments, text chunks): only the pixels and, for PNG, which colour is transparent.
+                upright.info = {key: value for key, value in upright.info.items() if key == "transparency"}
+                full = _encoded(upright, kind)
                 small = upright.copy()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, PILImage.DecompressionBombWarning) as error:
         raise UnsupportedMediaType(
@@ -91,9 +96,23 @@ def check_image(data: bytes) -> tuple[store.Image, store.Image]:
     out = io.BytesIO()
     small.save(out, format="WEBP", quality=80, method=4)
     return (
-        store.Image(FORMATS[kind], width, height, data),
+        store.Image(FORMATS[kind], width, height, full),
         store.Image("image/webp", small.width, small.height, out.getvalue()),
     )
+
+
+def _encoded(image: PILImage.Image, kind: str) -> bytes:
+    """``image`` written afresh in its own format, with no metadata (the pixels carry the orientation)."""
+    out = io.BytesIO()
+    if kind == "JPEG":
+        if image.mode not in ("L", "RGB", "CMYK"):
+            image = image.convert("RGB")
+        image.save(out, format="JPEG", quality=90)
+    elif kind == "WEBP":
+        image.save(out, format="WEBP", quality=90, method=4)
+    else:
+        image.save(out, format="PNG", optimize=False)
+    return out.getvalue()
 
 
 def _page(row: store.PageRow) -> InfoPage:

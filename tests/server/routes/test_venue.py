@@ -194,3 +194,35 @@ async def test_a_page_written_in_another_process_reaches_this_ones_streams(tmp_p
         await stream.info(1)
         assert [page["slug"] for page in (await second.get("/api/info-pages")).json()] == ["wifi"]
         await stream.leave()
+
+
+def photo_with_location() -> bytes:
+    """A JPEG as a phone takes it: EXIF with where it was taken and by which device, and a comment."""
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0110] = "Model X"  # Model
+    exif[0x0112] = 6  # Orientation: the picture is to be turned a quarter
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "S", (8.0, 39.0, 0.0), "E", (115.0, 13.0, 0.0)  # a shelter's whereabouts
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), "#ffffff").save(out, format="JPEG", exif=exif, comment=b"Shelter B, back entrance")
+    return out.getvalue()
+
+
+async def test_a_plan_photographed_with_a_phone_is_served_without_where_and_by_what_it_was_taken(
+    client: Client, tokens: Tokens
+) -> None:
+    body = photo_with_location()
+    assert b"PhoneMaker" in body
+    assert b"Shelter B" in body
+    plan = (await upload(client, tokens, body)).json()
+    # The orientation the phone recorded is applied to the pixels, since the tag that said so is gone.
+    assert (plan["width"], plan["height"]) == (480, 640)
+    for url in (plan["url"], plan["smallUrl"]):
+        served = (await client.get(url)).content
+        for written in (b"PhoneMaker", b"Model X", b"Shelter B"):
+            assert written not in served, url
+        image = Image.open(io.BytesIO(served))
+        assert not image.getexif(), url
+        assert image.size == (480, 640), url
+    assert (await client.get(plan["url"])).headers["content-type"] == "image/jpeg"
