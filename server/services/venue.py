@@ -29,6 +29,8 @@ from server.schemas.venue import (
     Venue,
 )
 from server.services import translations
+from server.services.programme import SYSTEM
+from server.storage import history
 from server.storage import venue as store
 from server.storage.db import Database
 
@@ -178,7 +180,7 @@ class VenueService:
         async with self.db.read() as conn:
             return [_page(row) for row in await store.list_pages(conn)]
 
-    async def create_page(self, data: InfoPage) -> InfoPage:
+    async def create_page(self, data: InfoPage, *, actor: str = SYSTEM) -> InfoPage:
         page_id = data.id or _new_id()
         async with self.db.write() as conn:
             if await store.get_page(conn, page_id) is not None:
@@ -190,10 +192,11 @@ class VenueService:
             page = msgspec.structs.replace(data, id=page_id, updated_at="")
             page = await translations.track(conn, "page", page_id, None, page)
             row = await store.put_page(conn, _row(page))
+            await history.record(conn, actor, "created", "info page", page_id, page.title)
         await self._pages_written()
         return _page(row)
 
-    async def update_page(self, page_id: str, data: InfoPageUpdate) -> InfoPage:
+    async def update_page(self, page_id: str, data: InfoPageUpdate, *, actor: str = SYSTEM) -> InfoPage:
         async with self.db.write() as conn:
             old = await store.get_page(conn, page_id)
             if old is None:
@@ -210,14 +213,17 @@ class VenueService:
             after = msgspec.structs.replace(before, **changes)
             after = await translations.track(conn, "page", page_id, before, after)
             row = await store.put_page(conn, _row(after))
+            await history.record(conn, actor, "updated", "info page", page_id, after.title)
         await self._pages_written()
         return _page(row)
 
-    async def delete_page(self, page_id: str) -> None:
+    async def delete_page(self, page_id: str, *, actor: str = SYSTEM) -> None:
         async with self.db.write() as conn:
-            if not await store.delete_page(conn, page_id):
+            old = await store.get_page(conn, page_id)
+            if old is None or not await store.delete_page(conn, page_id):
                 raise NotFound(f"no info page {page_id}")
             await translations.forget(conn, "page", page_id)
+            await history.record(conn, actor, "deleted", "info page", page_id, old.title)
         await self._pages_written()
 
     # --- floor plans and pins
@@ -231,7 +237,7 @@ class VenueService:
             pins=[RoomPin(room_id=room, plan_id=plan, x=x, y=y) for room, plan, x, y in pins],
         )
 
-    async def upload_plan(self, floor: str, data: bytes) -> FloorPlan:
+    async def upload_plan(self, floor: str, data: bytes, *, actor: str = SYSTEM) -> FloorPlan:
         floor = floor.strip()
         if not floor or len(floor) > 300:
             raise Invalid("floor: name the floor (as rooms name it), 1 to 300 characters", field="floor")
@@ -248,6 +254,7 @@ class VenueService:
                 existing = await store.get_plan(conn, plan_id)
                 position = existing.position if existing else 0
             row = await store.put_plan(conn, plan_id, floor, position, full, small)
+            await history.record(conn, actor, "updated", "floor plan", plan_id, floor)
         return _plan(row)
 
     async def update_plan(self, plan_id: str, data: FloorPlanUpdate) -> FloorPlan:
@@ -259,10 +266,12 @@ class VenueService:
             raise NotFound(f"no floor plan {plan_id}")
         return _plan(row)
 
-    async def delete_plan(self, plan_id: str) -> None:
+    async def delete_plan(self, plan_id: str, *, actor: str = SYSTEM) -> None:
         async with self.db.write() as conn:
-            if not await store.delete_plan(conn, plan_id):
+            old = await store.get_plan(conn, plan_id)
+            if old is None or not await store.delete_plan(conn, plan_id):
                 raise NotFound(f"no floor plan {plan_id}")
+            await history.record(conn, actor, "deleted", "floor plan", plan_id, old.floor)
 
     async def image(self, plan_id: str, small: bool) -> tuple[int, store.Image]:
         async with self.db.read() as conn:

@@ -226,3 +226,25 @@ async def test_a_plan_photographed_with_a_phone_is_served_without_where_and_by_w
         assert not image.getexif(), url
         assert image.size == (480, 640), url
     assert (await client.get(plan["url"])).headers["content-type"] == "image/jpeg"
+
+
+async def test_the_history_says_who_changed_the_info_pages_and_floor_plans(client: Client, tokens: Tokens) -> None:
+    editor = tokens.header("editor")
+    page = await client.post(
+        "/api/admin/info-pages", json={"slug": "safeguarding", "title": "Safeguarding contact"}, headers=editor
+    )
+    page_id = page.json()["id"]
+    await client.patch(f"/api/admin/info-pages/{page_id}", json={"body": "Ask for Ayu at the desk."}, headers=editor)
+    plan = (await upload(client, tokens, png((400, 300)), floor="Level 2")).json()
+    await client.delete(f"/api/admin/floor-plans/{plan['id']}", headers=editor)
+    await client.delete(f"/api/admin/info-pages/{page_id}", headers=editor)
+    history = (await client.get("/api/admin/history", params={"limit": "10"}, headers=tokens.header("admin"))).json()
+    lines = [(entry["action"], entry["kind"], entry["summary"]) for entry in history]
+    assert lines[:5] == [
+        ("deleted", "info page", "Safeguarding contact"),
+        ("deleted", "floor plan", "Level 2"),
+        ("updated", "floor plan", "Level 2"),
+        ("updated", "info page", "Safeguarding contact"),
+        ("created", "info page", "Safeguarding contact"),
+    ]
+    assert {entry["actor"] for entry in history[:5]} == {"editor organiser"}
