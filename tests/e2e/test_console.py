@@ -519,7 +519,19 @@ def test_each_role_sees_only_what_it_may_do(new_context: ContextFactory, server:
     sign_in(page, editor)
     expect(h1(page, "Sessions")).to_be_visible()
     expect(nav(page).get_by_role("link")).to_have_text(
-        ["Sessions", "Speakers", "Rooms", "Tracks", "Import", "Source of record", "Feedback", "History"]
+        [
+            "Sessions",
+            "Speakers",
+            "Rooms",
+            "Tracks",
+            "Floor plans",
+            "Info pages",
+            "Translations",
+            "Import",
+            "Source of record",
+            "Feedback",
+            "History",
+        ]
     )
     page.goto("/admin/source")
     expect(h1(page, "Source of record")).to_be_visible()
@@ -536,9 +548,13 @@ def test_each_role_sees_only_what_it_may_do(new_context: ContextFactory, server:
             "Speakers",
             "Rooms",
             "Tracks",
+            "Floor plans",
+            "Info pages",
+            "Translations",
             "Import",
             "Source of record",
             "Announcements",
+            "Room status",
             "Feedback",
             "History",
             "Organisers",
