@@ -85,7 +85,7 @@ class ReminderScheduler:
         async with self.db.read() as conn:
             sessions = await store.session_times(conn)
             changed = await store.subscriptions_changed(conn)
-        work: list[tuple[str, str, float, int]] = []
+        work: list[tuple[str, str, float, int, str | None]] = []
         for session_id, start_text, status in sessions:
             if status == "cancelled" or not start_text:
                 continue
@@ -98,16 +98,18 @@ class ReminderScheduler:
                 continue
             lead = min(m for m in REMINDER_MINUTES if timedelta(minutes=m) >= left)
             key = (session_id, start_text, lead)
-            if self._queued.get(key) == changed:
+            before = self._queued.get(key)
+            if before == changed:
                 continue
-            work.append((session_id, start_text, left.total_seconds(), lead))
+            # Queued already for the subscriptions as they were then: look only at those changed since.
+            work.append((session_id, start_text, left.total_seconds(), lead, before[0] if before else None))
         if not work:
             return 0
         queued = 0
         async with self.db.write() as conn:
-            for session_id, _start, seconds, _lead in work:
-                queued += await store.enqueue_reminders(conn, session_id, seconds, iso(now))
-        for session_id, start_text, _seconds, lead in work:
+            for session_id, _start, seconds, _lead, since in work:
+                queued += await store.enqueue_reminders(conn, session_id, seconds, iso(now), since)
+        for session_id, start_text, _seconds, lead, _since in work:
             self._queued[session_id, start_text, lead] = changed
         if len(self._queued) > 10_000:
             self._queued.clear()

@@ -280,13 +280,16 @@ async def subscriptions_changed(conn: aiosqlite.Connection) -> tuple[str | None,
     return (row[0], row[1]) if row else (None, 0)
 
 
-async def enqueue_reminders(conn: aiosqlite.Connection, session_id: str, lead_seconds: float, at: str) -> int:
+async def enqueue_reminders(
+    conn: aiosqlite.Connection, session_id: str, lead_seconds: float, at: str, changed_since: str | None = None
+) -> int:
     """Queue a reminder about ``session_id`` for every device that bookmarked it and wants reminders at least
     ``lead_seconds`` ahead (the time left until it starts), due at ``at``.
 
     A device that has a reminder about the session already, queued or sent, gets no second one (UNIQUE on
     kind, ref and subscription): that makes a reminder go once per device however often this runs, in however
-    many workers. A pending one due later (the session moved earlier) becomes due at ``at``.
+    many workers. A pending one due later (the session moved earlier) becomes due at ``at``. With
+    ``changed_since``, only subscriptions made or changed since then are looked at (the others were already).
 
     Returns:
         How many reminders were queued or brought forward.
@@ -295,10 +298,11 @@ async def enqueue_reminders(conn: aiosqlite.Connection, session_id: str, lead_se
         "INSERT INTO push_outbox (kind, ref, subscription_id, state, version, next_attempt_at, updated_at, lang)"
         " SELECT 'reminder', ?1, s.id, 'pending', 1, ?3, strftime('%Y-%m-%dT%H:%M:%fZ'), s.lang"
         " FROM push_subscriptions s WHERE s.reminder_minutes IS NOT NULL AND s.reminder_minutes * 60 >= ?2"
+        " AND (?4 IS NULL OR s.updated_at >= ?4)"
         " AND EXISTS (SELECT 1 FROM json_each(s.alert_sessions) WHERE value = ?1)"
         " ON CONFLICT (kind, ref, subscription_id) DO UPDATE SET next_attempt_at = excluded.next_attempt_at"
         " WHERE push_outbox.state = 'pending' AND push_outbox.next_attempt_at > excluded.next_attempt_at",
-        (session_id, lead_seconds, at),
+        (session_id, lead_seconds, at, changed_since),
     )
     return max(0, cursor.rowcount)
 

@@ -287,3 +287,21 @@ async def test_a_stop_mid_fan_out_and_a_restart_send_each_reminder_once(
     await again.stop()
     assert sorted(set(service.counts().values())) == [1]
     assert await outbox_states(db, "reminder", talk["id"]) == {"sent": 400}
+
+
+async def test_a_device_that_bookmarks_late_is_still_reminded(
+    db: Database, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
+) -> None:
+    talk = await session(db)
+    early, late, unrelated = service.subscriptions(3)
+    await subscribe(db, early, [talk["id"]], 10)
+    scheduler = ReminderScheduler(db, clock=clock)
+    clock.now = start_of(talk) - timedelta(minutes=8)
+    assert await scheduler.queue_due() == 1
+    assert await scheduler.queue_due() == 0, "nothing changed: nothing is looked at again"
+    await subscribe(db, unrelated, [], 10)
+    await subscribe(db, late, [talk["id"]], 10)
+    clock.now += timedelta(minutes=1)
+    assert await scheduler.queue_due() == 1, "the device that bookmarked it since"
+    assert await OutboxWorker(db, sender, clock=clock).work() == 2
+    assert received(service) == {early.sub_id: 1, late.sub_id: 1}
