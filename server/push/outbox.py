@@ -266,7 +266,8 @@ class OutboxWorker:
     ) -> tuple[list[OutboxRow], dict[int, Message]]:
         """Look at each claimed reminder's session as it is now, in the claim's transaction.
 
-        A reminder about a session cancelled, deleted or long started is cancelled; one whose session moved
+        A reminder about a session cancelled, deleted or long started, or that the device no longer follows
+        (reminders turned off, the bookmark removed), is cancelled; one whose session moved
         later (or whose device now wants it nearer the start) goes back to the queue, due at the new time.
         A reminder that goes takes the place of the change alert still waiting for the same device and session:
         one message, saying the session moved.
@@ -286,7 +287,7 @@ class OutboxWorker:
                 sessions[row.ref] = await payloads.reminder_session(conn, row.ref)
             session = sessions[row.ref]
             minutes = row.subscription.reminder_minutes
-            if session is None or minutes is None or session.over(now):
+            if session is None or minutes is None or not row.following or session.over(now):
                 cancelled.append(row.id)
             elif session.due(minutes) > now + REMINDER_EARLY:
                 later.setdefault(iso(session.due(minutes)), []).append(row.id)

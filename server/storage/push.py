@@ -32,6 +32,8 @@ class OutboxRow:
     version: int
     attempts: int
     subscription: SubscriptionRow
+    #: A reminder's subscription still follows its session (it may have dropped the bookmark since).
+    following: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +195,7 @@ async def claim_due(conn: aiosqlite.Connection, now: str, limit: int) -> list[Ou
     """
     claimed = await conn.execute_fetchall(
         "SELECT o.id, o.kind, o.ref, o.version, o.attempts + 1,"
+        " o.kind != 'reminder' OR EXISTS (SELECT 1 FROM json_each(s.alert_sessions) WHERE value = o.ref),"
         " s.id, s.endpoint, s.p256dh, s.auth, s.attendee_id, s.participation, s.lang, s.reminder_minutes"
         " FROM push_outbox o LEFT JOIN push_subscriptions s ON s.id = o.subscription_id"
         " WHERE o.state = 'pending' AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ?",
@@ -203,12 +206,12 @@ async def claim_due(conn: aiosqlite.Connection, now: str, limit: int) -> list[Ou
     rows: list[OutboxRow] = []
     sending: list[int] = []
     gone: list[int] = []
-    for outbox_id, kind, ref, version, attempts, *sub in claimed:
+    for outbox_id, kind, ref, version, attempts, following, *sub in claimed:
         if sub[0] is None:
             gone.append(outbox_id)
             continue
         sending.append(outbox_id)
-        rows.append(OutboxRow(outbox_id, kind, ref, version, attempts, SubscriptionRow(*sub)))
+        rows.append(OutboxRow(outbox_id, kind, ref, version, attempts, SubscriptionRow(*sub), bool(following)))
     # The language it goes out in is the subscription's now (it may have changed since the message was queued).
     await conn.execute(
         "UPDATE push_outbox SET state = 'sending', attempts = attempts + 1,"

@@ -305,3 +305,19 @@ async def test_a_device_that_bookmarks_late_is_still_reminded(
     assert await scheduler.queue_due() == 1, "the device that bookmarked it since"
     assert await OutboxWorker(db, sender, clock=clock).work() == 2
     assert received(service) == {early.sub_id: 1, late.sub_id: 1}
+
+
+async def test_a_reminder_queued_before_the_bookmark_was_removed_is_not_sent(
+    db: Database, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
+) -> None:
+    talk = await session(db)
+    dropped, off, kept = service.subscriptions(3)
+    for sub in (dropped, off, kept):
+        await subscribe(db, sub, [talk["id"]], 10)
+    clock.now = start_of(talk) - timedelta(minutes=10)
+    assert await ReminderScheduler(db, clock=clock).queue_due() == 3
+    await subscribe(db, dropped, [], 10)
+    await subscribe(db, off, [talk["id"]], None)
+    assert await OutboxWorker(db, sender, clock=clock).work() == 1
+    assert received(service) == {kept.sub_id: 1}
+    assert await outbox_states(db, "reminder", talk["id"]) == {"sent": 1, "cancelled": 2}
