@@ -4,6 +4,7 @@ a cancelled session, at the new time for a moved one, and neither lost nor doubl
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from server.push.vapid import VapidSigner, load_or_create_keys
 from server.schemas.programme import Session, SessionUpdate
 from server.services.programme import ProgrammeService
 from server.storage import push as store
-from server.storage.db import Database
+from server.storage.db import Database, _statements, migration_files
 from tests.push_service import BrowserSubscription, PushService
 
 
@@ -321,3 +322,42 @@ async def test_a_reminder_queued_before_the_bookmark_was_removed_is_not_sent(
     assert await OutboxWorker(db, sender, clock=clock).work() == 1
     assert received(service) == {kept.sub_id: 1}
     assert await outbox_states(db, "reminder", talk["id"]) == {"sent": 1, "cancelled": 2}
+
+
+async def test_the_outbox_keeps_its_messages_across_the_migration(tmp_path: Path) -> None:
+    """0018 rebuilds push_outbox (SQLite cannot change a CHECK): a database with messages queued keeps them."""
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    for version, name, sql in migration_files():
+        if version >= 18:
+            break
+        for statement in _statements(sql):
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_migrations VALUES (?, ?, datetime('now'))", (version, name))
+    conn.execute(
+        "INSERT INTO push_subscriptions (endpoint, p256dh, auth, alert_sessions, created_at, updated_at, lang)"
+        " VALUES ('https://push.example/1', 'k', 'a', '[\"s1\"]', 'now', 'now', 'id')"
+    )
+    conn.execute(
+        "INSERT INTO push_outbox (kind, ref, subscription_id, state, version, attempts, next_attempt_at,"
+        " last_status, updated_at, lang) VALUES ('alert', 's1', 1, 'sent', 3, 1, '2026-01-01', 201, 'now', 'id')"
+    )
+    conn.close()
+    async with Database(path) as db, db.write() as conn_:
+        rows = await conn_.execute_fetchall(
+            "SELECT kind, ref, subscription_id, state, version, attempts, last_status, lang FROM push_outbox"
+        )
+        assert [tuple(row) for row in rows] == [("alert", "s1", 1, "sent", 3, 1, 201, "id")]
+        settings = await conn_.execute_fetchall("SELECT reminder_minutes, change_alerts FROM push_subscriptions")
+        assert [tuple(row) for row in settings] == [(None, 1)], "reminders off, change alerts as before"
+        await store.enqueue(conn_, "alert", "s2", [1], "2026-01-01", 1)
+        await conn_.execute(
+            "INSERT INTO push_outbox (kind, ref, subscription_id, state, next_attempt_at, updated_at)"
+            " VALUES ('reminder', 's1', 1, 'merged', 'now', 'now')"
+        )
+        indexes = {row[1] for row in await conn_.execute_fetchall("PRAGMA index_list(push_outbox)")}
+        assert {"push_outbox_due", "push_outbox_ref"} <= indexes
