@@ -21,7 +21,9 @@ from tests.e2e.conftest import (
     ContextFactory,
     Demo,
     RunningServer,
+    axe_violations,
     bookmark,
+    describe_violations,
     h1,
     screenshot,
     start_server,
@@ -222,6 +224,7 @@ def test_without_push_the_open_app_shows_the_reminder(
     expect(reminder).to_be_visible()
     expect(reminder).to_contain_text(f"{demo.start(session):%H:%M} in {demo.room_name(session['roomId'])}")
     screenshot(page, "reminders-in-page")
+    assert not (violations := axe_violations(page)), describe_violations("reminder", violations)
     reminder.get_by_role("link", name=re.compile(rf"^View\W+{re.escape(session['title'])}$")).click()
     expect(h1(page, session["title"])).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="Starting soon")).to_have_count(0)

@@ -209,4 +209,6 @@ export async function startNotify(): Promise<void> {
     void watched;
     scheduleResend();
   });
+  // Notifications turned on before reminders existed: reminders start at the default, and the server is told.
+  if (notifyState.peek() === "on" && reminderMinutes.peek() === undefined) setReminderMinutes(DEFAULT_REMINDER);
 }
