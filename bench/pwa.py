@@ -380,6 +380,8 @@ def measure_big(kumpul: str, args: argparse.Namespace) -> list[Figure]:
         Figure(f"{n} sessions: offline repeat, /programme visible", "s", found["offline"], OFFLINE_REPEAT_BUDGET_S),
         Figure(f"{n} sessions: day-tab switch, CPU 4x slower", "ms", found["tab"], INTERACTION_BUDGET_MS),
         Figure(f"{n} sessions: search keystroke, CPU 4x slower", "ms", found["keystroke"], INTERACTION_BUDGET_MS),
+        Figure(f"{n} sessions: day-tab switch, main-thread CPU time, CPU 4x slower", "ms", found["tab_cpu"]),
+        Figure(f"{n} sessions: search keystroke, main-thread CPU time, CPU 4x slower", "ms", found["keystroke_cpu"]),
         Figure(f"{n} sessions: elements in <main> on /programme", "", found["main_nodes"]),
         Figure(f"{n} sessions: elements in the document on /programme", "", found["all_nodes"]),
     ]

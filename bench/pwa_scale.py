@@ -5,6 +5,9 @@ Measured in Debian's Chromium at 360x740, with the page clock on the event's sec
 - offline repeat visit: the programme visible in a new page with the network off (as bench/pwa.py measures it);
 - day-tab switch and search keystroke latency with the CPU throttled 4x (DevTools' Emulation.setCPUThrottlingRate):
   from the click or the keystroke until the frame after the update (a requestAnimationFrame and a task later);
+- the same two as main-thread CPU time per action, from a DevTools trace (the thread time of the renderer's
+  tasks during the actions, divided by their number): on a loaded machine the latencies include time spent
+  waiting for a core, the CPU time much less so;
 - DOM nodes: elements inside <main> and in the whole document once /programme shows.
 """
 
@@ -29,6 +32,8 @@ from programme_gen import generate
 #: Budgets from the issue: a keystroke or a tab switch within 50 ms at 4x throttling.
 INTERACTION_BUDGET_MS = 50.0
 CPU_THROTTLING = 4
+#: What the CPU-time figures trace: the renderer's tasks with their thread time.
+TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline"]
 #: Typed one character at a time into the search box.
 QUERY = "kernel"
 
@@ -76,9 +81,35 @@ def _timed(page: Page, act: str) -> float:
     return float(page.evaluate(TIMED, act))
 
 
+def main_thread_cpu_ms(trace: bytes) -> float:
+    """Thread CPU time of the renderer main thread's tasks in a trace, in milliseconds."""
+    data = json.loads(trace)
+    events = data["traceEvents"] if isinstance(data, dict) else data
+    main = {
+        (e["pid"], e["tid"])
+        for e in events
+        if e.get("name") == "thread_name" and e.get("args", {}).get("name") == "CrRendererMain"
+    }
+    return float(
+        sum(
+            e.get("tdur", 0) / 1000
+            for e in events
+            if e.get("ph") == "X" and e.get("name") == "RunTask" and (e.get("pid"), e.get("tid")) in main
+        )
+    )
+
+
 def measure_scale(browser: Browser, base_url: str, moment: datetime, runs: int) -> dict[str, list[float]]:
     """Offline repeat, tab switch and keystroke latencies, and DOM node counts, ``runs`` times each."""
-    figures: dict[str, list[float]] = {"offline": [], "tab": [], "keystroke": [], "main_nodes": [], "all_nodes": []}
+    figures: dict[str, list[float]] = {
+        "offline": [],
+        "tab": [],
+        "keystroke": [],
+        "tab_cpu": [],
+        "keystroke_cpu": [],
+        "main_nodes": [],
+        "all_nodes": [],
+    }
     for run in range(runs):
         context = browser.new_context(base_url=base_url, viewport={"width": 360, "height": 740}, locale="en-GB")
         context.clock.install(time=moment)
@@ -102,20 +133,26 @@ def measure_scale(browser: Browser, base_url: str, moment: datetime, runs: int) 
             cdp = context.new_cdp_session(page)
             cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_THROTTLING})
             tabs = page.locator("[role=tab]").count()
+            browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
             for index in [*range(1, tabs), 0]:
                 figures["tab"].append(_timed(page, f"document.querySelectorAll('[role=tab]')[{index}].click()"))
+            figures["tab_cpu"].append(main_thread_cpu_ms(browser.stop_tracing()) / tabs)
             page.get_by_role("searchbox").focus()
+            browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
             for length in range(1, len(QUERY) + 1):
                 act = (
                     "const box = document.querySelector('input[type=search]');"
                     f"box.value = {QUERY[:length]!r}; box.dispatchEvent(new InputEvent('input', {{bubbles: true}}));"
                 )
                 figures["keystroke"].append(_timed(page, act))
+            figures["keystroke_cpu"].append(main_thread_cpu_ms(browser.stop_tracing()) / len(QUERY))
             cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
             print(
                 f"  scale run {run + 1}: offline {figures['offline'][-1]:.3f} s, "
                 f"tab median {statistics.median(figures['tab'][-tabs:]):.1f} ms, "
-                f"keystroke median {statistics.median(figures['keystroke'][-len(QUERY) :]):.1f} ms",
+                f"keystroke median {statistics.median(figures['keystroke'][-len(QUERY) :]):.1f} ms, "
+                f"main-thread CPU per tab switch {figures['tab_cpu'][-1]:.1f} ms, "
+                f"per keystroke {figures['keystroke_cpu'][-1]:.1f} ms",
                 file=sys.stderr,
                 flush=True,
             )

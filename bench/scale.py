@@ -12,7 +12,9 @@ today is its second day) one ``kumpul serve`` runs with its default workers, and
 - **live**: apps resuming ``/api/live`` with a ``Last-Event-ID`` from before an import, beside the same number
   resuming with a current one: the time until all got their ``programme`` event;
 - **import**: a re-import of the whole programme (every session retitled) while another organiser edits a
-  session every 50 ms: the import's wall time, the slowest concurrent edit and any 503;
+  session every 50 ms and an announcer posts an announcement every 50 ms: the import's wall time, the slowest
+  concurrent write, any 503, and the longest the write lock was held (a probe process takes the write lock
+  every 10 ms; its longest wait bounds how long anyone held it);
 - **arrival** (once, on the demo server): 8,000 new attendees from one address, as fast as 64 connections
   go: how long until all started, and how many were refused.
 
@@ -24,6 +26,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -60,6 +64,8 @@ TARGET_ARRIVAL_S = 60.0
 TARGET_FIRST_VIEW_S = 6.0
 #: Bad-wifi links of the issue: (name, bits per second, round-trip seconds).
 LINKS = (("400 kbit/s, 400 ms RTT", 400_000, 0.4), ("150 kbit/s, 1 % loss", 150_000, 0.1))
+#: What this script measures (``--only`` picks some).
+MEASURES = ("bytes", "build", "live", "import", "arrival")
 #: Round trips of a first visit before the programme's bytes flow: TCP, the page, the redirect, the bytes.
 FIRST_VISIT_ROUND_TRIPS = 4
 
@@ -68,23 +74,34 @@ def _today_programme(sessions: int) -> dict[str, Any]:
     return generate(1, sessions, first_day=date.today() - timedelta(days=1))
 
 
-def _import(server_kumpul: str, db: Path, document: dict[str, Any]) -> float:
+#: What ``kumpul import`` logs about its publication (server/services/importer.py).
+_PUBLISHED = re.compile(r"import published: \d+ writes in ([0-9.]+) s")
+
+
+def _import(server_kumpul: str, db: Path, document: dict[str, Any], log: list[str] | None = None) -> float:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
         json.dump(document, file)
         path = file.name
     started = time.perf_counter()
-    subprocess.run([server_kumpul, "import", path, "--db", str(db)], check=True, capture_output=True)
+    done = subprocess.run([server_kumpul, "import", path, "--db", str(db)], check=True, capture_output=True, text=True)
     Path(path).unlink()
+    if log is not None:
+        log.extend(done.stderr.splitlines())
     return time.perf_counter() - started
 
 
+#: What Chromium sends: a phone that accepts brotli accepts gzip too.
+BROWSER_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
+
+
 def _programme(client: httpx.Client) -> httpx.Response:
-    return client.get("/api/programme", headers={"Accept-Encoding": "br"}).raise_for_status()
+    return client.get("/api/programme", headers={"Accept-Encoding": BROWSER_ACCEPT_ENCODING}).raise_for_status()
 
 
 def measure_build(server: Server, token: str, edits: int) -> dict[str, Any]:
     """Edit, then poll as a new phone would until the edited programme arrives; CPU per edit when quiet."""
     waits: list[float] = []
+    first_encodings: dict[str, int] = {}
     with httpx.Client(base_url=server.base_url, timeout=60) as client:
         programme = client.get("/api/programme").raise_for_status().json()
         sessions = programme["sessions"]
@@ -106,6 +123,8 @@ def measure_build(server: Server, token: str, edits: int) -> dict[str, Any]:
                 if title.encode() in _decoded(response):
                     break
             waits.append(time.perf_counter() - started)
+            encoding = response.headers.get("content-encoding", "identity")
+            first_encodings[encoding] = first_encodings.get(encoding, 0) + 1
             for _ in range(4):  # more phones, on whichever worker: they share the bytes
                 with httpx.Client(base_url=server.base_url, timeout=60) as phone:
                     _programme(phone)
@@ -116,6 +135,7 @@ def measure_build(server: Server, token: str, edits: int) -> dict[str, Any]:
         "first_phone_p50_s": percentile(waits, 0.5),
         "first_phone_p99_s": percentile(waits, 0.99),
         "first_phone_max_s": waits[-1],
+        "first_phone_encodings": first_encodings,
         "cpu_s_per_edit": cpu / edits,
     }
 
@@ -197,11 +217,41 @@ def measure_live(server: Server, document: dict[str, Any], apps: int) -> dict[st
     return {"apps": apps, "old_id_s": stale_s, "current_id_s": current_s, "ratio": stale_s / current_s}
 
 
-def measure_import(server: Server, token: str, document: dict[str, Any]) -> dict[str, Any]:
-    """Re-import everything while an organiser edits a session every 50 ms."""
+def _lock_probe(db: Path, stop: threading.Event, waits: list[float]) -> None:
+    """Take the database's write lock every 10 ms and note how long each try waited for it."""
+    conn = sqlite3.connect(db, isolation_level=None, timeout=60)
+    try:
+        while not stop.is_set():
+            started = time.perf_counter()
+            conn.execute("BEGIN IMMEDIATE")
+            waits.append(time.perf_counter() - started)
+            conn.execute("COMMIT")
+            stop.wait(0.01)
+    finally:
+        conn.close()
+
+
+def measure_import(server: Server, token: str, announcer: str, document: dict[str, Any]) -> dict[str, Any]:
+    """Re-import everything while an organiser edits a session and an announcer posts, each every 50 ms."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     stop = threading.Event()
+    lock_waits: list[float] = []
+
+    def announce() -> None:
+        with httpx.Client(base_url=server.base_url, timeout=60) as client:
+            n = 0
+            while not stop.is_set():
+                started = time.perf_counter()
+                response = client.post(
+                    "/api/admin/announcements",
+                    json={"title": f"Update {n}", "body": "Coffee in the hall."},
+                    headers={"Authorization": f"Bearer {announcer}"},
+                )
+                latencies.append(time.perf_counter() - started)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                n += 1
+                stop.wait(0.05)
 
     def editor() -> None:
         with httpx.Client(base_url=server.base_url, timeout=60) as client:
@@ -219,19 +269,30 @@ def measure_import(server: Server, token: str, document: dict[str, Any]) -> dict
                 n += 1
                 stop.wait(0.05)
 
-    thread = threading.Thread(target=editor)
-    thread.start()
+    threads = [
+        threading.Thread(target=editor),
+        threading.Thread(target=announce),
+        threading.Thread(target=_lock_probe, args=(server.db, stop, lock_waits)),
+    ]
+    for thread in threads:
+        thread.start()
     time.sleep(0.5)
     retitled = {**document, "sessions": [{**s, "title": s["title"] + " (again)"} for s in document["sessions"]]}
-    wall = _import(server.kumpul, server.db, retitled)
+    lines: list[str] = []
+    wall = _import(server.kumpul, server.db, retitled, lines)
     time.sleep(0.5)
     stop.set()
-    thread.join()
+    for thread in threads:
+        thread.join()
     latencies.sort()
     return {
         "import_wall_s": wall,
-        "concurrent_edits": len(latencies),
-        "slowest_concurrent_edit_s": latencies[-1] if latencies else None,
+        "longest_write_lock_wait_s": max(lock_waits, default=None),
+        "publish_transaction_s": [float(m.group(1)) for line in lines if (m := _PUBLISHED.search(line))],
+        "started_over": sum("starting over" in line for line in lines),
+        "worked_out_under_the_lock": any("inside the write transaction: the programme kept" in line for line in lines),
+        "concurrent_writes": len(latencies),
+        "slowest_concurrent_write_s": latencies[-1] if latencies else None,
         "statuses": {str(code): count for code, count in sorted(statuses.items())},
         "edits_503": statuses.get(503, 0),
     }
@@ -276,6 +337,7 @@ def run_programme(
     need_sockets(apps * 2 + 200)
     with served(args.kumpul, demo=document is None, prepare_db=prepare, extra_args=serve_args(args)) as server:
         token = server.organiser("bench-editor", "editor")
+        announcer = server.organiser("bench-announcer", "announcer")
         if document is None:
             with httpx.Client(base_url=server.base_url, timeout=60) as client:
                 raw = client.get("/api/programme").raise_for_status().json()
@@ -283,15 +345,20 @@ def run_programme(
         else:
             base = document
         result: dict[str, Any] = {"name": name}
-        result["bytes"] = measure_bytes(server)
-        print(f"{name}: bytes {result['bytes']}", file=sys.stderr)
-        result["build"] = measure_build(server, token, edits)
-        print(f"{name}: build {result['build']}", file=sys.stderr)
-        result["live"] = measure_live(server, base, apps)
-        print(f"{name}: live {result['live']}", file=sys.stderr)
-        result["import"] = measure_import(server, token, base)
-        print(f"{name}: import {result['import']}", file=sys.stderr)
-        if arrival:
+        only = set(args.only or MEASURES)
+        if "bytes" in only:
+            result["bytes"] = measure_bytes(server)
+            print(f"{name}: bytes {result['bytes']}", file=sys.stderr)
+        if "build" in only:
+            result["build"] = measure_build(server, token, edits)
+            print(f"{name}: build {result['build']}", file=sys.stderr)
+        if "live" in only:
+            result["live"] = measure_live(server, base, apps)
+            print(f"{name}: live {result['live']}", file=sys.stderr)
+        if "import" in only:
+            result["import"] = measure_import(server, token, announcer, base)
+            print(f"{name}: import {result['import']}", file=sys.stderr)
+        if arrival and "arrival" in only:
             result["arrival"] = measure_arrival(server, arrival)
             print(f"{name}: arrival {result['arrival']}", file=sys.stderr)
     return result
@@ -301,12 +368,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     add_common_args(parser)
     parser.add_argument("--sessions", type=int, default=1000, help="sessions in the generated programme")
+    parser.add_argument("--only", nargs="+", choices=MEASURES, help="measure only these (the report needs all of them)")
+    parser.add_argument("--big-only", action="store_true", help="skip the demo programme")
     args = parser.parse_args(argv)
     big = _today_programme(200 if args.quick else args.sessions)
     runs: list[tuple[str, dict[str, Any] | None, int]] = [
         ("demo", None, 500 if args.quick else 8000),
         (f"generated {len(big['sessions'])} sessions", big, 0),
     ]
+    if args.big_only:
+        runs = runs[1:]
     results = [run_programme(name, args, document, arrival=arrival) for name, document, arrival in runs]
     document = {
         "programmes": results,

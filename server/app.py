@@ -172,6 +172,8 @@ def create_app(settings: Settings) -> Litestar:
         reminders.start()
         live = LiveHub(db, max_per_address=settings.live_max_per_address, max_total=settings.live_max_total)
         feed.subscribe(live.programme_changed)
+        feed.subscribe_commits(live.pages_maybe_changed)
+        await live.pages_maybe_changed()  # the Info pages' revision as the server starts
         announcements = AnnouncementService(db, on_write=feed.written, wake_outbox=outbox.wake)
         await announcements.start()
         limiter = RateLimiter()
@@ -200,7 +202,7 @@ def create_app(settings: Settings) -> Litestar:
         follow.start()
         app.state.auth = AuthService(db)
         app.state.console = ConsoleService(db, limiter)
-        app.state.venue = VenueService(db)
+        app.state.venue = VenueService(db, on_pages_written=live.pages_maybe_changed)
         app.state.trust_proxy = settings.trust_proxy
         app.state.attendees = AttendeeService(db, limiter)
         app.state.private_sync = PrivateSyncService(db, limiter, quota_bytes=settings.attendee_quota_bytes)

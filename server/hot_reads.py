@@ -30,7 +30,7 @@ from litestar import Litestar
 from litestar.enums import ScopeType
 
 from server.errors import KumpulError
-from server.routes.responses import etag_matches, etag_with_encoding, negotiate_encoding
+from server.routes.responses import accepted_encodings, etag_matches, etag_with_encoding
 from server.services.feed import MAX_CHANGES_LIMIT
 from server.services.live import LIVE_PATH, live_places
 from server.storage.db import transient
@@ -142,7 +142,7 @@ class KumpulApp(Litestar):
     async def _programme(self, scope: Scope) -> _Answer:
         feed: FeedService = self.state.feed
         encoded = await feed.programme(_header(scope, b"if-none-match"))
-        encoding = encoded.body.encoding(negotiate_encoding(_header(scope, b"accept-encoding")))
+        encoding = encoded.body.encoding(accepted_encodings(_header(scope, b"accept-encoding")))
         headers: Headers = [_NO_CACHE, _VARY, (b"etag", etag_with_encoding(encoded.etag, encoding).encode())]
         if etag_matches(_header(scope, b"if-none-match"), encoded.etag):
             return 304, headers, b""
@@ -161,7 +161,7 @@ class KumpulApp(Litestar):
             limit = int(text)
         feed: FeedService = self.state.feed
         page = await feed.changes(query["since"], limit, query.get("atLeast"))
-        encoding = page.encoding(negotiate_encoding(_header(scope, b"accept-encoding")))
+        encoding = page.encoding(accepted_encodings(_header(scope, b"accept-encoding")))
         return _encoded([_NO_CACHE, _VARY], page, encoding)
 
     async def _send(self, scope: Scope, send: Send, status: int, headers: Headers, body: bytes) -> None:

@@ -181,7 +181,8 @@ class LiveController(Controller):
             "`announcement` (the announcement JSON), `retracted` ({id}) and `programme` ({cursor}: pull "
             "/api/changes) events; each event's id is a programme cursor, so `Last-Event-ID` resumes. "
             "`room-status` ({rooms: [RoomStatus]}, every current status; no id) follows `hello` and comes "
-            "again whenever a status changes. Open "
+            "again whenever a status changes. `info` ({}; no id) says the Info pages changed: read "
+            "/api/info-pages again. Open "
             "streams are capped per address (429) and per server process (503); both carry `Retry-After`."
         ),
         opt={"skip_compression": True},

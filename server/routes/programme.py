@@ -11,7 +11,7 @@ from litestar.response import Redirect
 from server.errors import Gone
 from server.routes.deps import ActorDep, FeedDep, ProgrammeDep, requires
 from server.routes.openapi import ORGANISER, ORGANISER_SECURITY, errors, not_modified
-from server.routes.responses import encoded_json, etag_matches, etag_with_encoding, negotiate_encoding, ranged
+from server.routes.responses import accepted_encodings, encoded_json, etag_matches, etag_with_encoding, ranged
 from server.schemas.programme import Event, Programme
 from server.services.auth import Permission
 from server.services.feed import MAX_CHANGES_LIMIT, REPRESENTATION_VERSION
@@ -47,7 +47,7 @@ class ProgrammeController(Controller):
     )
     async def get_programme(self, request: Request, feed: FeedDep) -> Response[Programme]:  # type: ignore[type-arg]
         encoded = await feed.programme(request.headers.get("if-none-match"))
-        encoding = encoded.body.encoding(negotiate_encoding(request.headers.get("accept-encoding")))
+        encoding = encoded.body.encoding(accepted_encodings(request.headers.get("accept-encoding")))
         headers = {**CACHE_HEADERS, "ETag": etag_with_encoding(encoded.etag, encoding)}
         if etag_matches(request.headers.get("if-none-match"), encoded.etag):
             return Response(content=b"", status_code=304, headers=headers)  # type: ignore[arg-type]
@@ -83,7 +83,7 @@ class ProgrammeController(Controller):
                 field="cursor",
             )
         return ranged(
-            request, forms.gzip, etag=f'"p{REPRESENTATION_VERSION}-{cursor}-gz"', media_type="application/gzip"
+            request, forms.app, etag=f'"p{REPRESENTATION_VERSION}-{cursor}-app"', media_type="application/gzip"
         )
 
     @get(

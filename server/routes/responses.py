@@ -22,7 +22,7 @@ def encoded_json(
     headers: dict[str, str],
 ) -> Response[bytes]:
     """A JSON response in the best encoding the client accepts, from bodies compressed once."""
-    encoding = body.encoding(negotiate_encoding(request.headers.get("accept-encoding")))
+    encoding = body.encoding(accepted_encodings(request.headers.get("accept-encoding")))
     headers = {**headers, "Vary": "Accept-Encoding"}
     if encoding != "identity":
         headers["Content-Encoding"] = encoding
@@ -31,8 +31,13 @@ def encoded_json(
 
 def negotiate_encoding(accept_encoding: str | None) -> str:
     """The best of ``br``, ``gzip`` and ``identity`` that an ``Accept-Encoding`` header allows."""
+    return accepted_encodings(accept_encoding)[0]
+
+
+def accepted_encodings(accept_encoding: str | None) -> tuple[str, ...]:
+    """``br`` and ``gzip`` as far as an ``Accept-Encoding`` header allows them, best first, then ``identity``."""
     if not accept_encoding:
-        return "identity"
+        return ("identity",)
     weights: dict[str, float] = {}
     for part in accept_encoding.split(","):
         name, _, params = part.strip().partition(";")
@@ -45,10 +50,7 @@ def negotiate_encoding(accept_encoding: str | None) -> str:
                 quality = 0.0
         weights[name.strip().lower()] = quality
     wildcard = weights.get("*", 0.0)
-    for encoding in ("br", "gzip"):
-        if weights.get(encoding, wildcard) > 0:
-            return encoding
-    return "identity"
+    return (*(encoding for encoding in ("br", "gzip") if weights.get(encoding, wildcard) > 0), "identity")
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:

@@ -57,12 +57,13 @@ class AdminTranslationController(Controller):
 
     @get(
         "/",
-        summary="Missing and stale translations of the programme, per language",
+        summary="Missing and stale translations of the programme and the Info pages, per language",
         description=(
             "For each language the event offers besides its own, how many translated fields are missing (the "
             "source has text, the translation none) and stale (the source changed since it was translated), and "
             "the matching fields, filtered by `lang`, `state` and `kind`. A translation turns fresh when it is "
-            "edited (PATCH the entity's `translations`)."
+            "edited (PATCH the entity's `translations`; kind `page` is an Info page: PATCH "
+            "`/api/admin/info-pages/{id}`)."
         ),
         responses=errors(*ORGANISER, 400),
     )

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.params import FromPath, JSONBody, Parameter
 
-from server.routes.deps import VenueDep, requires
+from server.routes.deps import ActorDep, VenueDep, requires
 from server.routes.openapi import ORGANISER, ORGANISER_SECURITY, errors
 from server.schemas.base import MAX_ID
 from server.schemas.venue import FloorPlan, FloorPlanUpdate, InfoPage, InfoPageUpdate, Pin, RoomPin, Venue
@@ -72,18 +72,18 @@ class AdminInfoPageController(Controller):
     guards = [requires(Permission.PROGRAMME)]
 
     @post("/", summary="Add an info page", responses=errors(*ORGANISER, 400, 409, 413))
-    async def create_info_page(self, data: JSONBody[InfoPage], venue: VenueDep) -> InfoPage:
-        return await venue.create_page(data)
+    async def create_info_page(self, data: JSONBody[InfoPage], venue: VenueDep, actor: ActorDep) -> InfoPage:
+        return await venue.create_page(data, actor=actor)
 
     @patch("/{page_id:str}", summary="Change an info page", responses=errors(*ORGANISER, 400, 404, 409, 413))
     async def update_info_page(
-        self, page_id: FromPath[str], data: JSONBody[InfoPageUpdate], venue: VenueDep
+        self, page_id: FromPath[str], data: JSONBody[InfoPageUpdate], venue: VenueDep, actor: ActorDep
     ) -> InfoPage:
-        return await venue.update_page(page_id, data)
+        return await venue.update_page(page_id, data, actor=actor)
 
     @delete("/{page_id:str}", summary="Delete an info page", responses=errors(*ORGANISER, 404))
-    async def delete_info_page(self, page_id: FromPath[str], venue: VenueDep) -> None:
-        await venue.delete_page(page_id)
+    async def delete_info_page(self, page_id: FromPath[str], venue: VenueDep, actor: ActorDep) -> None:
+        await venue.delete_page(page_id, actor=actor)
 
 
 class AdminFloorPlanController(Controller):
@@ -106,9 +106,10 @@ class AdminFloorPlanController(Controller):
         self,
         request: Request,  # type: ignore[type-arg]
         venue: VenueDep,
+        actor: ActorDep,
         floor: Annotated[str, Parameter(min_length=1, max_length=300, description="The floor, as rooms name it")],
     ) -> FloorPlan:
-        return await venue.upload_plan(floor, await request.body())
+        return await venue.upload_plan(floor, await request.body(), actor=actor)
 
     @patch("/{plan_id:str}", summary="Move a floor plan in the order", responses=errors(*ORGANISER, 400, 404))
     async def update_floor_plan(
@@ -117,8 +118,8 @@ class AdminFloorPlanController(Controller):
         return await venue.update_plan(plan_id, data)
 
     @delete("/{plan_id:str}", summary="Delete a floor plan and its pins", responses=errors(*ORGANISER, 404))
-    async def delete_floor_plan(self, plan_id: FromPath[str], venue: VenueDep) -> None:
-        await venue.delete_plan(plan_id)
+    async def delete_floor_plan(self, plan_id: FromPath[str], venue: VenueDep, actor: ActorDep) -> None:
+        await venue.delete_plan(plan_id, actor=actor)
 
     @put(
         "/{plan_id:str}/pins/{room_id:str}",

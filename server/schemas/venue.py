@@ -7,6 +7,7 @@ from typing import Annotated
 from msgspec import UNSET, Meta, UnsetType
 
 from server.schemas.base import Base, Id, LanguageCode, Position, ShortText, Title
+from server.schemas.programme import StaleFields
 
 Slug = Annotated[
     str,
@@ -23,6 +24,7 @@ Fraction = Annotated[float, Meta(ge=0.0, le=1.0, description="A fraction of the 
 class InfoPageTranslation(Base, omit_defaults=True):
     title: ShortText = ""
     body: PageBody = ""
+    stale: StaleFields = []
 
 
 class InfoPage(Base, kw_only=True):

@@ -13,7 +13,8 @@ import contextlib
 import gzip
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +38,8 @@ MAX_CHANGES_LIMIT = 1000
 _PAGE_CACHE_SIZE = 256
 #: Smaller bodies are sent uncompressed: a few bytes saved are not worth a compression per request.
 MIN_COMPRESSED_BYTES = 512
+#: How often a worker looks for the brotli form another worker is making, while it serves gzip.
+_BR_LOOK_SECONDS = 0.2
 #: ETags of an If-None-Match looked at for a copy newer than this worker's: a client holds one or two.
 _MAX_ETAGS = 8
 
@@ -50,19 +53,46 @@ Listener = Callable[[str, str], Awaitable[None]]
 class Encoded:
     """One JSON body and its gzip and brotli forms, each compressed at most once."""
 
-    __slots__ = ("_forms", "identity")
+    __slots__ = ("_forms", "br_later", "identity")
 
-    def __init__(self, identity: bytes, *, gzip_body: bytes | None = None, br_body: bytes | None = None) -> None:
+    def __init__(
+        self,
+        identity: bytes,
+        *,
+        gzip_body: bytes | None = None,
+        br_body: bytes | None = None,
+        br_later: bool = False,
+    ) -> None:
         self.identity = identity
         self._forms: dict[str, bytes] = {}
+        #: The brotli form is being made elsewhere (see :meth:`add`): until then brotli clients get gzip.
+        self.br_later = br_later
         if gzip_body is not None:
             self._forms["gzip"] = gzip_body
         if br_body is not None:
             self._forms["br"] = br_body
 
-    def encoding(self, accepted: str) -> str:
-        """The encoding to send, given the best one the client accepts: a body too small to gain is sent as is."""
-        return "identity" if len(self.identity) < MIN_COMPRESSED_BYTES else accepted
+    def encoding(self, accepted: tuple[str, ...]) -> str:
+        """The encoding to send, given those the client accepts (best first, as
+        :func:`server.routes.responses.accepted_encodings` lists them): a body too small to gain is sent as is.
+
+        While the brotli form is being made elsewhere, a client that also accepts gzip (every browser) gets gzip, so
+        the first phones after an edit need not wait for brotli; one that accepts only brotli waits for it.
+        """
+        if len(self.identity) < MIN_COMPRESSED_BYTES:
+            return "identity"
+        for encoding in accepted:
+            if encoding == "br" and self.br_later and "br" not in self._forms and "gzip" in accepted:
+                continue
+            return encoding
+        return "identity"
+
+    def add(self, encoding: str, body: bytes) -> None:
+        """Add a form made elsewhere."""
+        self._forms.setdefault(encoding, body)
+
+    def has(self, encoding: str) -> bool:
+        return encoding in self._forms
 
     def body(self, encoding: str) -> bytes:
         """The body in ``encoding`` (``identity``, ``gzip`` or ``br``)."""
@@ -81,15 +111,17 @@ class EncodedProgramme:
     bytes when first asked for: a worker that read the bytes another worker built never needs it otherwise.
     """
 
-    __slots__ = ("_snapshot", "body", "cursor", "etag", "forms", "seq")
+    __slots__ = ("_snapshot", "body", "br_checked", "cursor", "etag", "forms", "seq")
 
     def __init__(self, seq: int, cursor: str, forms: Forms, snapshot: dict[str, Any] | None = None) -> None:
         self.seq = seq
         self.cursor = cursor
         self.etag = etag_for(cursor)
         self.forms = forms
-        self.body = Encoded(forms.identity, gzip_body=forms.gzip, br_body=forms.br)
+        self.body = Encoded(forms.identity, gzip_body=forms.gzip, br_body=forms.br, br_later=True)
         self._snapshot = snapshot
+        #: When this worker last looked for the brotli form in the shared folder (monotonic seconds).
+        self.br_checked = time.monotonic()
 
     @property
     def snapshot(self) -> dict[str, Any]:
@@ -128,10 +160,14 @@ class FeedService:
         self._moving = asyncio.Lock()
         self.encoded = EncodedStore.beside(db.path)
         self._listeners: list[Listener] = []
+        self._commit_listeners: list[Callable[[], Awaitable[None]]] = []
         self._pages = _PageCache(-1)
         self._up_to_date: tuple[str, Encoded] | None = None
         self._reading: dict[tuple[int, str, int, int], asyncio.Task[Encoded]] = {}
         self._watcher: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._eager: asyncio.Task[None] | None = None
+        self._br_lock = asyncio.Lock()
 
     async def start(self) -> None:
         """Read where the feed stands, purge old tombstones and start watching for other writers."""
@@ -147,10 +183,18 @@ class FeedService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
             self._watcher = None
+        for task in [*self._tasks, *([self._eager] if self._eager is not None else [])]:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener(previous, current)`` whenever the programme changes: once per move, in order."""
         self._listeners.append(listener)
+
+    def subscribe_commits(self, listener: Callable[[], Awaitable[None]]) -> None:
+        """Call ``listener()`` whenever the watcher notices a commit by another process, programme or not."""
+        self._commit_listeners.append(listener)
 
     @property
     def cursor(self) -> str:
@@ -184,7 +228,37 @@ class FeedService:
                 epoch, max(state.seq, current.seq) if epoch == current.epoch else state.seq, state.floor
             )
             if moved:
+                self._build_soon()
                 await self._notify(previous)
+
+    async def settled(self) -> None:
+        """Wait for the encoding started after the last change (:meth:`_build_soon`) and the brotli form, if they
+        are under way."""
+        if self._eager is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._eager)
+        for task in list(self._tasks):
+            with contextlib.suppress(Exception):
+                await asyncio.shield(task)
+
+    def _build_soon(self) -> None:
+        """Encode the new programme now, not when the first phone asks: one build at a time, of the newest cursor
+        (the workers share it through the build lock, so only one of them encodes)."""
+        if self._eager is not None and not self._eager.done():
+            return
+
+        async def build() -> None:
+            try:
+                while self._cache is None or self._cache.seq < self.state.seq:
+                    started = time.monotonic()
+                    await self.programme()
+                    # Writes in a burst (announcements, an organiser's many edits) would keep a core busy encoding
+                    # programmes nobody asked for: rest as long as the build took before the next one.
+                    await asyncio.sleep(time.monotonic() - started)
+            except Exception:
+                log.exception("could not encode the programme after a change; the next request will")
+
+        self._eager = asyncio.get_running_loop().create_task(build())
 
     async def programme(self, revalidating: str | None = None) -> EncodedProgramme:
         """The programme at the current cursor, built at most once per cursor for every worker.
@@ -198,6 +272,7 @@ class FeedService:
             await self.catch_up()
         cached = self._cache
         if cached is not None and cached.seq == self.state.seq:
+            self._look_for_br(cached)
             return cached
         async with self._build_lock:
             cached = self._cache
@@ -210,6 +285,37 @@ class FeedService:
         # current and stay silent, so the build's state goes through the same door, or open apps would miss it.
         await self._advance(FeedState(self.state.epoch, built.seq, self.state.floor))
         return built
+
+    def _look_for_br(self, programme: EncodedProgramme) -> None:
+        """Pick up the brotli form another worker finished, looking at most every :data:`_BR_LOOK_SECONDS`."""
+        if programme.body.has("br") or time.monotonic() - programme.br_checked < _BR_LOOK_SECONDS:
+            return
+        programme.br_checked = time.monotonic()
+
+        async def look() -> None:
+            data = await asyncio.to_thread(self.encoded.load_br, programme.cursor)
+            if data is not None:
+                programme.body.add("br", data)
+
+        self._background(look())
+
+    def _background(self, job: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _make_br(self, programme: EncodedProgramme) -> None:
+        """Make the brotli form after the others were served: one worker, once per cursor, one at a time, and not
+        for a programme already replaced by a newer one."""
+        try:
+            async with self._br_lock:
+                if self._cache is not None and self._cache.seq > programme.seq:
+                    return
+                data = await asyncio.to_thread(_brotli, programme.body.identity)
+            programme.body.add("br", data)
+            await asyncio.to_thread(self.encoded.save_br, programme.cursor, data)
+        except OSError as error:
+            log.warning("could not keep the programme's brotli bytes in %s: %s", self.encoded.directory, error)
 
     async def at(self, cursor: str) -> Forms | None:
         """The bytes of the programme at ``cursor`` if they are still kept (the newest cursors' are) and were
@@ -394,14 +500,20 @@ class FeedService:
                     entities.append((kind, _decoder.decode(data)))
             snapshot = build_snapshot(cursor, event, entities)
             body = _encoder.encode(snapshot)
-            # Both compressors release the GIL: on two cores the second form costs no extra wait.
-            br, gz = await asyncio.gather(asyncio.to_thread(_brotli, body), asyncio.to_thread(_gzip, body))
-            forms = Forms(body, br, gz, privacy)
+            # Brotli (three times gzip's CPU) is made after the lock is released: the first phones get gzip. The
+            # two gzip forms are made at once (zlib releases the GIL).
+            gz, app = await asyncio.gather(
+                asyncio.to_thread(_gzip, body),
+                asyncio.to_thread(lambda: _gzip(_encoder.encode(app_document(snapshot)))),
+            )
+            forms = Forms(body, None, gz, privacy, app)
             try:
                 await asyncio.to_thread(self.encoded.save, cursor, forms)
             except OSError as error:  # a full disk must not stop the programme: it is served from memory
                 log.warning("could not keep the programme's bytes in %s: %s", self.encoded.directory, error)
-        return EncodedProgramme(state.seq, cursor, forms, snapshot)
+        built = EncodedProgramme(state.seq, cursor, forms, snapshot)
+        self._background(self._make_br(built))
+        return built
 
     async def _notify(self, previous: str) -> None:
         cursor = self.cursor
@@ -427,6 +539,11 @@ class FeedService:
                 log.exception("could not check the database for changes")
                 continue
             await self._advance(state)
+            for listener in list(self._commit_listeners):
+                try:
+                    await listener()
+                except Exception:
+                    log.exception("a commit listener failed")
 
 
 #: Compression of the programme, chosen by measurement on the 1,000-session programme (2.4 MB of JSON; figures in
@@ -442,6 +559,20 @@ def _brotli(body: bytes) -> bytes:
 
 def _gzip(body: bytes) -> bytes:
     return gzip.compress(body, compresslevel=PROGRAMME_GZIP_LEVEL, mtime=0)
+
+
+#: Fields of the programme document the app never reads (``grep -r pwa/src``; the console reads them from
+#: ``/api/programme``, the exports from the database): left out of the app's download, ``/api/programme/at/{cursor}``.
+#: Changes still carry whole entities, so an app may hold them after an edit; it ignores them.
+APP_OMITS: dict[str, frozenset[str]] = {"sessions": frozenset({"guid", "tags", "capacity"})}
+
+
+def app_document(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The programme document as the app downloads it: without :data:`APP_OMITS`."""
+    slim = dict(snapshot)
+    for key, omitted in APP_OMITS.items():
+        slim[key] = [{name: value for name, value in item.items() if name not in omitted} for item in snapshot[key]]
+    return slim
 
 
 def _privacy_digest(floors: dict[tuple[str, str], int]) -> bytes:

@@ -17,13 +17,22 @@ What an import does, kind by kind:
 - Sessions the file does not mention are cancelled (``missing="cancel"``) or deleted
   (``missing="delete"``); with ``delete`` also every stored speaker, room, track and format that
   the file does not mention and no remaining session uses. Nothing else is ever removed.
-- Every write goes through the change feed and the history, in one transaction. A dry run does
-  the same work and rolls it back, so it checks exactly what a real run would.
+- Every write goes through the change feed and the history, and attendees see all of an import or
+  none of it. The import is worked out from a snapshot without holding the write lock (matching,
+  merging, validation, history lines), then published in one short write transaction that writes
+  it all with a statement per table. If an organiser changed an entity the import also writes in
+  the meantime, the import is merged again onto what they stored, inside that transaction; any
+  other change that could alter the outcome (a new or deleted entity, a renamed one, a privacy
+  floor) makes the import start over from a new snapshot, and after a few tries it is worked out
+  inside the write transaction, as one long transaction. A dry run works the import out the same
+  way and publishes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,13 +63,16 @@ from server.storage import translations as translation_store
 #: Called with (done, total) as the import goes along; for a progress bar.
 Progress = Callable[[int, int], None]
 
+log = logging.getLogger(__name__)
+
+#: Snapshots an import is worked out from before it is worked out inside the write transaction instead.
+ATTEMPTS = 3
+#: Concurrent changes an import merges itself onto at publication; more and it starts over.
+MAX_REBASED = 200
+
 _ORDER: tuple[ImportKindName, ...] = ("event", "room", "track", "format", "speaker", "session")
 #: Kinds deleted with ``missing="delete"`` once no session uses them, in a safe order.
 _DEPENDENTS = ("speaker", "format", "track", "room")
-
-
-class _DryRun(Exception):
-    """Raised inside the transaction of a dry run so that it rolls back."""
 
 
 @dataclass(slots=True)
@@ -71,6 +83,10 @@ class _Stored:
     decoded: dict[str, dict[str, Any]]
     #: How private each speaker and session must stay, by ``(kind, id)``, deleted ones included.
     floors: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: The change sequence the entities were read at.
+    seq: int = 0
+    #: Every translated entity's recorded translation sources, by ``(kind, id)``.
+    sources: dict[tuple[str, str], translation_store.Sources] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -90,6 +106,25 @@ class _Outcome:
 
     def count(self) -> int:
         return sum(len(k.added) + len(k.changed) + len(k.removed) for k in self.kinds.values())
+
+
+@dataclass(slots=True)
+class _Planned:
+    """One entity the import writes: what it stores (None: deletes it), from what, and why."""
+
+    kind: str
+    entity_id: str
+    before: Any
+    entity: Any
+    #: The file's entry it came from (None for a cancellation or deletion of a session the file lacks).
+    item: Any
+    data: bytes | None
+    #: The history's line about it; None when, merged onto a concurrent edit, it no longer changes anything.
+    history: tuple[str, str, str, str] | None
+    #: The entry's position in the file, for error messages.
+    where: str = ""
+    #: The translation sources to record for it (``{}``: forget them); None leaves them as they are.
+    sources: translation_store.Sources | None = None
 
 
 class _Index:
@@ -179,18 +214,23 @@ class ImportService:
         progress: Progress | None = None,
     ) -> ImportReport:
         check_event(parsed.programme.event)
-        outcome = _Outcome()
-        try:
-            async with self.programme.db.write() as conn:
-                stored = await _load(conn)
-                programme = _resolved(parsed.programme, stored) if parsed.carried is not None else parsed.programme
-                writer = _Writer(self.programme, conn, parsed, stored, outcome, actor, progress)
-                await writer.write(programme, missing)
-                if outcome.refusals and not dry_run:
-                    raise _refused(outcome.refusals)
-                if dry_run:
-                    raise _DryRun
-        except _DryRun:
+        db = self.programme.db
+        writer: _Writer | None = None
+        for _ in range(ATTEMPTS if not dry_run else 1):
+            async with db.snapshot() as conn:
+                writer = await self._plan(conn, parsed, missing, actor, progress, dry_run=dry_run)
+            # A file that changes nothing (a source of record pulled again) takes no write lock at all.
+            if dry_run or not writer.planned or await self._publish(writer):
+                break
+        else:
+            # Organisers kept changing what the import depends on: work it out while holding the lock.
+            log.warning("the import is worked out inside the write transaction: the programme kept changing")
+            async with db.write() as conn:
+                writer = await self._plan(conn, parsed, missing, actor, progress)
+                await self._write(conn, writer)
+        assert writer is not None
+        outcome = writer.outcome
+        if dry_run:
             outcome.last_seq = 0
         report = ImportReport(
             format=parsed.format, dry_run=dry_run, missing=missing or "cancel", kinds=list(outcome.kinds.values())
@@ -198,6 +238,68 @@ class ImportService:
         if outcome.last_seq:
             await self.programme.committed(outcome.last_seq, alerted=outcome.alerted)
         return report
+
+    async def _plan(
+        self,
+        conn: aiosqlite.Connection,
+        parsed: Parsed,
+        missing: MissingPolicy | None,
+        actor: str,
+        progress: Progress | None,
+        *,
+        dry_run: bool = False,
+    ) -> _Writer:
+        """The import worked out against what ``conn`` sees, written nowhere yet.
+
+        Raises:
+            Loosening: Entries would loosen anonymity or a recording policy (not for a dry run: it lists them).
+        """
+        stored = await _load(conn)
+        programme = _resolved(parsed.programme, stored) if parsed.carried is not None else parsed.programme
+        writer = _Writer(self.programme, conn, parsed, stored, _Outcome(), actor, progress)
+        await writer.write(programme, missing)
+        if writer.outcome.refusals and not dry_run:
+            raise _refused(writer.outcome.refusals)
+        return writer
+
+    async def _publish(self, writer: _Writer) -> bool:
+        """Write a worked-out import in one transaction; False when the store moved under it in a way it cannot
+        merge (then it must be worked out again)."""
+        async with self.programme.db.write() as conn:
+            started = time.perf_counter()
+            if not await writer.rebase(conn):
+                log.info("the programme changed under an import in a way it cannot merge; starting over")
+                return False
+            await self._write(conn, writer)
+            log.info(
+                "import published: %d writes in %.3f s inside the write transaction",
+                len(writer.planned),
+                time.perf_counter() - started,
+            )
+        return True
+
+    async def _write(self, conn: aiosqlite.Connection, writer: _Writer) -> None:
+        planned = [entry for entry in writer.planned.values() if entry.history is not None]
+        if not planned:
+            return
+        outcome = writer.outcome
+        seqs = await store.put_many(conn, [store.Write(e.kind, e.entity_id, e.data) for e in planned])
+        outcome.last_seq = seqs[-1]
+        await history.record_many(
+            conn, writer.actor, [e.history for e in planned if e.history is not None] + writer.summary()
+        )
+        for entry, seq in zip(planned, seqs, strict=True):
+            if entry.sources is not None:
+                await translation_store.replace(conn, entry.kind, entry.entity_id, entry.sources)
+            if entry.data is None:
+                continue
+            await forget_former_names(conn, entry.entity)
+            if (
+                isinstance(entry.entity, Session)
+                and entry.before is not None
+                and await self.programme.queue_alerts(conn, entry.before, entry.entity, seq)
+            ):
+                outcome.alerted = True
 
 
 def _refused(refusals: list[tuple[str, Loosening]]) -> Loosening:
@@ -218,6 +320,8 @@ def _refused(refusals: list[tuple[str, Loosening]]) -> Loosening:
 async def _load(conn: aiosqlite.Connection) -> _Stored:
     stored = _Stored(raw={kind: {} for kind in _ORDER}, decoded={kind: {} for kind in _ORDER})
     stored.floors = await privacy.floors(conn)
+    stored.seq = (await store.feed_state(conn)).seq
+    stored.sources = await translation_store.all_sources(conn)
     for kind, data in await store.all_entities(conn):
         if kind == "event":
             stored.raw[kind][EVENT_ID] = data
@@ -227,6 +331,18 @@ async def _load(conn: aiosqlite.Connection) -> _Stored:
             stored.raw[kind][entity.id] = data
             stored.decoded[kind][entity.id] = entity
     return stored
+
+
+def _identity(kind: str, entity: Any) -> tuple[Any, ...]:
+    """What an import's matching and reference checks read of a stored entity: if an organiser changes only other
+    fields while an import is worked out, the import can merge itself onto their change."""
+    if kind == "session":
+        return (entity.guid, entity.room_id, entity.track_id, entity.format, tuple(entity.speaker_ids))
+    if kind == "room":
+        return (entity.name.strip().casefold(), entity.guid)
+    if kind == "speaker":
+        return (entity.name.strip().casefold(), entity.anonymous)
+    return (entity.name.strip().casefold(),)
 
 
 # -- matching a foreign file's ids to stored ones -------------------------------------------------
@@ -411,8 +527,9 @@ class _Writer:
         self.done = 0
         self.total = 1
         self.index = _Index(stored)
-        #: Every entity's recorded translation sources, read once at the first write.
-        self.sources: dict[tuple[str, str], translation_store.Sources] | None = None
+        #: What the import writes, by ``(kind, id)``, in the order it works them out.
+        self.planned: dict[tuple[str, str], _Planned] = {}
+        self.snapshot_seq = stored.seq
 
     def _step(self) -> None:
         self.done += 1
@@ -455,45 +572,92 @@ class _Writer:
             changes["links"] = [link for link in item.links if link.url not in channels]
         return msgspec.structs.replace(before, **changes), set()
 
-    async def _put(self, kind: str, entity: Any, before: Any) -> None:
+    def _put(self, kind: str, entity: Any, before: Any, item: Any = None, where: str = "") -> None:
         entity_id = EVENT_ID if kind == "event" else entity.id
-        if self.sources is None:
-            self.sources = await translation_store.all_sources(self.conn)
-        recorded = self.sources.get((kind, entity_id), {})
-        entity = await translations.track(self.conn, kind, entity_id, before, entity, recorded=recorded)
+        recorded = self.stored.sources.get((kind, entity_id), {})
+        entity, sources = translations.restamped(kind, before, entity, recorded)
         data = kinds.encode(entity)
         if data == self.stored.raw[kind].get(entity_id):
             return
-        seq = await store.put_entity(self.conn, kind, entity_id, data)
-        self.outcome.last_seq = seq
         if kind != "event":
             self.index.put(kind, entity, before)
         label = kinds.label(entity)
         if before is None:
-            await history.record(self.conn, self.actor, "created", kind, entity_id, label)
-            await forget_former_names(self.conn, entity)
-            self.outcome.note(kind, "added", entity_id, label)
-            return
-        if kind == "event":
-            await history.record(self.conn, self.actor, "updated", kind, entity_id, label)
+            line = ("created", kind, entity_id, label)
+            bucket = "added"
         else:
-            await history.record(self.conn, self.actor, *describe_update(kind, before, entity))
-        await forget_former_names(self.conn, entity)
-        cancelled = isinstance(entity, Session) and before.status != entity.status == "cancelled"
-        self.outcome.note(kind, "removed" if cancelled else "changed", entity_id, label)
-        if isinstance(entity, Session) and await self.service.queue_alerts(self.conn, before, entity, seq):
-            self.outcome.alerted = True
+            line = ("updated", kind, entity_id, label) if kind == "event" else describe_update(kind, before, entity)
+            cancelled = isinstance(entity, Session) and before.status != entity.status == "cancelled"
+            bucket = "removed" if cancelled else "changed"
+        self.planned[(kind, entity_id)] = _Planned(kind, entity_id, before, entity, item, data, line, where, sources)
+        self.outcome.note(kind, bucket, entity_id, label)
 
-    async def _delete(self, kind: str, entity: Any) -> None:
-        seq = await store.delete_entity(self.conn, kind, entity.id)
-        if seq is None:
-            return
-        await translations.forget(self.conn, kind, entity.id)
-        self.outcome.last_seq = seq
+    def _delete(self, kind: str, entity: Any) -> None:
         self.index.delete(kind, entity)
         label = kinds.label(entity)
-        await history.record(self.conn, self.actor, "deleted", kind, entity.id, label)
+        line = ("deleted", kind, entity.id, label)
+        forget: translation_store.Sources | None = {} if kind in translations.TRANSLATABLE else None
+        self.planned[(kind, entity.id)] = _Planned(kind, entity.id, entity, None, None, None, line, sources=forget)
         self.outcome.note(kind, "removed", entity.id, label)
+
+    def summary(self) -> list[tuple[str, str, str, str]]:
+        """The history's one line about the whole import, if it changed anything."""
+        if not self.outcome.count():
+            return []
+        text = ", ".join(
+            f"{kind}s +{len(k.added)} ~{len(k.changed)} -{len(k.removed)}"
+            for kind, k in self.outcome.kinds.items()
+            if k.added or k.changed or k.removed
+        )
+        return [("imported", "programme", EVENT_ID, text)]
+
+    async def rebase(self, conn: aiosqlite.Connection) -> bool:
+        """Bring the worked-out import up to date with what was committed since its snapshot, on the write
+        transaction ``conn``: an entity the import writes and an organiser edited meanwhile (same name, guid and
+        references) is merged again onto their version. False when anything else changed that the import's
+        matching or checks depend on: a new, deleted or renamed entity, the event, a privacy floor.
+        """
+        changes = await store.changes_of_kinds_since(conn, _ORDER, self.snapshot_seq, MAX_REBASED + 1)
+        if not changes:
+            return True
+        if len(changes) > MAX_REBASED or await privacy.floors(conn) != self.stored.floors:
+            return False
+        for change in changes:
+            before = self.stored.decoded.get(change.kind, {}).get(change.id)
+            if change.data is None or before is None or change.kind == "event":
+                return False
+            now = KINDS[change.kind].decoder.decode(change.data)
+            if _identity(change.kind, before) != _identity(change.kind, now):
+                return False
+            entry = self.planned.get((change.kind, change.id))
+            if entry is not None and not await self._rebase_entry(conn, entry, now, change.data):
+                return False
+        return True
+
+    async def _rebase_entry(self, conn: aiosqlite.Connection, entry: _Planned, now: Any, raw: bytes) -> bool:
+        if entry.data is None:  # a deletion stays one
+            entry.before = now
+            return True
+        if entry.item is None:  # a session the file lacks, cancelled
+            if now.status == "cancelled":
+                entry.history = None
+                return True
+            entity = msgspec.structs.replace(now, status="cancelled")
+        else:
+            try:
+                entity, explicit = self._merged(entry.kind, now, entry.item)
+                entity = await self.service.validated(
+                    conn, entry.kind, entity, explicit=explicit, references=self.index
+                )
+            except KumpulError:
+                return False
+        recorded = await translation_store.sources(conn, entry.kind, entry.entity_id)
+        entity, entry.sources = translations.restamped(entry.kind, now, entity, recorded)
+        data = kinds.encode(entity)
+        entry.before, entry.entity, entry.data = now, entity, data
+        # Unchanged by the import after all: nothing to write, but the outcome still lists it.
+        entry.history = describe_update(entry.kind, now, entity) if data != raw else None
+        return True
 
     async def write(self, programme: ProgrammeImport, missing: MissingPolicy | None) -> None:
         batches: list[tuple[str, list[Any]]] = [
@@ -510,7 +674,7 @@ class _Writer:
 
         before_event = self.stored.decoded["event"].get(EVENT_ID)
         event, _ = self._merged("event", before_event, programme.event)
-        await self._put("event", event, before_event)
+        self._put("event", event, before_event, programme.event)
         self._step()
         for kind, items in batches:
             seen: set[str] = set()
@@ -537,26 +701,21 @@ class _Writer:
                 except KumpulError as error:
                     path = f"{where}.{error.field}" if error.field else where
                     raise type(error)(f"{where} ({item.id}): {error.detail}", field=path) from None
-                await self._put(kind, entity, before)
+                self._put(kind, entity, before, item, where)
                 self._step()
+                if index % 64 == 63:
+                    await asyncio.sleep(0)  # let the worker's other requests in while a big file is worked out
 
         for session in gone:
             if missing == "delete":
-                await self._delete("session", session)
+                self._delete("session", session)
             elif session.status != "cancelled":
-                await self._put("session", msgspec.structs.replace(session, status="cancelled"), session)
+                self._put("session", msgspec.structs.replace(session, status="cancelled"), session)
             self._step()
         if missing == "delete":
-            await self._delete_unused(programme, in_file)
-        if self.outcome.count():
-            summary = ", ".join(
-                f"{kind}s +{len(k.added)} ~{len(k.changed)} -{len(k.removed)}"
-                for kind, k in self.outcome.kinds.items()
-                if k.added or k.changed or k.removed
-            )
-            await history.record(self.conn, self.actor, "imported", "programme", EVENT_ID, summary)
+            self._delete_unused(programme, in_file)
 
-    async def _delete_unused(self, programme: ProgrammeImport, in_file: dict[str, set[str]]) -> None:
+    def _delete_unused(self, programme: ProgrammeImport, in_file: dict[str, set[str]]) -> None:
         """Delete stored speakers, formats, tracks and rooms that the file lacks and no session uses."""
         used: dict[str, set[str]] = {"room": set(), "track": set(), "format": set(), "speaker": set()}
         for session in programme.sessions:
@@ -568,4 +727,4 @@ class _Writer:
         for kind in _DEPENDENTS:
             for entity_id, entity in self.stored.decoded[kind].items():
                 if entity_id not in in_file[kind] and entity_id not in used[kind]:
-                    await self._delete(kind, entity)
+                    self._delete(kind, entity)

@@ -12,6 +12,7 @@ import msgspec
 
 from server.errors import TooManyRequests
 from server.storage import programme as programme_store
+from server.storage import venue as venue_store
 from server.storage.db import Database
 from sync import Cursor
 
@@ -109,6 +110,7 @@ class LiveHub:
         self._closed = False
         self._backlogs: dict[tuple[str, int, str], asyncio.Future[list[LiveEvent]]] = {}
         self._backlogs_at = ""
+        self._pages_revision: str | None = None
 
     @property
     def connections(self) -> int:
@@ -208,6 +210,19 @@ class LiveHub:
                 events.append(LiveEvent("announcement", change.data.decode(), event_id))
         events.append(LiveEvent("programme", msgspec.json.encode({"cursor": current}).decode(), current))
         return events
+
+    async def pages_maybe_changed(self) -> None:
+        """Publish an ``info`` event (open apps read the Info pages again) if the pages changed since last seen.
+
+        Called after this process writes a page, and whenever another process commits anything (the feed's
+        watcher): the pages' revision is read, so other commits publish nothing. The event has no id: it moves
+        no programme cursor, and an app that reconnects reads the pages again anyway.
+        """
+        async with self.db.read() as conn:
+            revision = await venue_store.pages_revision(conn)
+        seen, self._pages_revision = self._pages_revision, revision
+        if seen is not None and seen != revision and self._connections:
+            self.publish(LiveEvent("info", "{}", ""))
 
     async def programme_changed(self, previous: str, current: str) -> None:
         """Feed listener: publish what changed between ``previous`` and ``current``.

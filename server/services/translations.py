@@ -1,10 +1,11 @@
-"""Translated programme content: which fields translate, which translations are stale or missing.
+"""Translated content (the programme, the Info pages): which fields translate, which translations are stale or missing.
 
 A translation records the revision of the source text it was made from (a short hash of that text, kept in
 ``translation_sources``). When the source changes, the translation is stale until someone edits it. Every
-programme write (console, API, imports, ``kumpul follow``) passes through :func:`track`, which records the
-sources of new or changed translations and writes each translation's ``stale`` list into the stored entity,
-so the programme document, the change feed and the entity APIs carry staleness with no extra request.
+programme write (console, API, imports, ``kumpul follow``) and every Info page write passes through :func:`track`,
+which records the sources of new or changed translations and writes each translation's ``stale`` list into the
+stored entity, so the programme document, the change feed and the entity APIs carry staleness with no extra
+request.
 
 A new translatable kind plugs in with one line in :data:`TRANSLATABLE`: its entities need a ``translations``
 mapping of language to a Struct holding the listed fields and a ``stale`` list.
@@ -22,6 +23,7 @@ import msgspec
 from server.errors import Invalid
 from server.storage import programme as programme_store
 from server.storage import translations as store
+from server.storage import venue as venue_store
 
 #: Entity kind -> its translatable text fields (their JSON names; each is also the Python attribute name).
 TRANSLATABLE: dict[str, tuple[str, ...]] = {
@@ -31,7 +33,10 @@ TRANSLATABLE: dict[str, tuple[str, ...]] = {
     "format": ("name",),
     "speaker": ("role", "bio"),
     "session": ("title", "subtitle", "abstract", "description"),
+    "page": ("title", "body"),
 }
+#: Kinds kept outside the programme's entities (the Info pages have their own table).
+OUTSIDE_PROGRAMME = frozenset({"page"})
 
 State = Literal["missing", "stale"]
 _decoder = msgspec.json.Decoder(dict[str, Any])
@@ -53,23 +58,35 @@ async def track(
 ) -> Any:
     """``after`` as it is stored: each translation's ``stale`` lists the fields whose source changed since.
 
+    Call it inside the write transaction, before encoding ``after``; it records the sources :func:`restamped`
+    works out. ``recorded``: the entity's recorded sources when the caller read them already; else they are read
+    here.
+    """
+    if kind not in TRANSLATABLE:
+        return after
+    if recorded is None and after.translations and getattr(before, "translations", None):
+        recorded = await store.sources(conn, kind, entity_id)
+    entity, rows = restamped(kind, before, after, recorded or {})
+    if rows is not None:
+        await store.replace(conn, kind, entity_id, rows)
+    return entity
+
+
+def restamped(kind: str, before: Any, after: Any, recorded: store.Sources) -> tuple[Any, store.Sources | None]:
+    """``after`` with each translation's ``stale`` list, and the sources to record for it (None: keep ``recorded``).
+
     A translated text that is new or differs from ``before``'s was made from ``after``'s source; an unchanged one
-    keeps the source it was recorded with (or, recorded before sources were kept, ``before``'s source). Call it
-    inside the write transaction, before encoding ``after``. ``recorded``: the entity's recorded sources when the
-    caller read them already (an import reads every entity's at once); else they are read here.
+    keeps the source it was recorded with (or, recorded before sources were kept, ``before``'s source). Works
+    without the database, so an import can work it out from a snapshot and record it at publication.
     """
     fields = TRANSLATABLE.get(kind)
     if fields is None:
-        return after
+        return after, None
     old_translations = getattr(before, "translations", {}) if before is not None else {}
     if not after.translations:
-        if old_translations:
-            await store.forget(conn, kind, entity_id)
-        return after
+        return after, ({} if recorded or old_translations else None)
     if not old_translations:
         recorded = {}
-    elif recorded is None:
-        recorded = await store.sources(conn, kind, entity_id)
     rows: store.Sources = {}
     translations = {}
     for lang, text in after.translations.items():
@@ -88,9 +105,7 @@ async def track(
             if made_from != current:
                 stale.append(field)
         translations[lang] = text if text.stale == stale else msgspec.structs.replace(text, stale=stale)
-    if rows != recorded:
-        await store.replace(conn, kind, entity_id, rows)
-    return msgspec.structs.replace(after, translations=translations)
+    return msgspec.structs.replace(after, translations=translations), (rows if rows != recorded else None)
 
 
 async def forget(conn: aiosqlite.Connection, kind: str, entity_id: str) -> None:
@@ -149,10 +164,13 @@ async def all_gaps(conn: aiosqlite.Connection) -> tuple[str, list[str], list[Gap
     languages = [lang for lang in event.get("languages") or [] if lang != source]
     found = gaps("event", event, languages)
     for kind in TRANSLATABLE:
-        if kind == "event":
+        if kind == "event" or kind in OUTSIDE_PROGRAMME:
             continue
         for raw in await programme_store.list_entities(conn, kind):
             found.extend(gaps(kind, _decoder.decode(raw), languages))
+    for page in await venue_store.list_pages(conn):
+        entity = {"id": page.id, "title": page.title, "body": page.body, "translations": page.translations}
+        found.extend(gaps("page", entity, languages))
     return source, languages, found
 
 

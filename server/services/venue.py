@@ -11,6 +11,7 @@ import asyncio
 import io
 import secrets
 import warnings
+from collections.abc import Awaitable, Callable
 
 import msgspec
 from PIL import Image as PILImage
@@ -27,6 +28,9 @@ from server.schemas.venue import (
     RoomPin,
     Venue,
 )
+from server.services import translations
+from server.services.programme import SYSTEM
+from server.storage import history
 from server.storage import venue as store
 from server.storage.db import Database
 
@@ -48,7 +52,8 @@ def _looks_like_svg(data: bytes) -> bool:
 
 
 def check_image(data: bytes) -> tuple[store.Image, store.Image]:
-    """The upload as it is (once known to be a PNG, JPEG or WebP image) and a smaller WebP copy for phones.
+    """The upload written afresh without its metadata (once known to be a PNG, JPEG or WebP image), and a smaller
+    WebP copy for phones.
 
     Raises:
         PayloadTooLarge: Over :data:`MAX_PLAN_BYTES`, or over :data:`MAX_PLAN_PIXELS` once decoded.
@@ -78,6 +83,10 @@ def check_image(data: bytes) -> tuple[store.Image, store.Image]:
                 image.load()
                 upright = ImageOps.exif_transpose(image)
                 width, height = upright.size
+                # Kept without what a camera or an editor wrote into the file (where and with what a photo was
+                # taken, comments, text chunks): only the pixels and, for PNG, which colour is transparent.
+                upright.info = {key: value for key, value in upright.info.items() if key == "transparency"}
+                full = _encoded(upright, kind)
                 small = upright.copy()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, PILImage.DecompressionBombWarning) as error:
         raise UnsupportedMediaType(
@@ -89,9 +98,23 @@ def check_image(data: bytes) -> tuple[store.Image, store.Image]:
     out = io.BytesIO()
     small.save(out, format="WEBP", quality=80, method=4)
     return (
-        store.Image(FORMATS[kind], width, height, data),
+        store.Image(FORMATS[kind], width, height, full),
         store.Image("image/webp", small.width, small.height, out.getvalue()),
     )
+
+
+def _encoded(image: PILImage.Image, kind: str) -> bytes:
+    """``image`` written afresh in its own format, with no metadata (the pixels carry the orientation)."""
+    out = io.BytesIO()
+    if kind == "JPEG":
+        if image.mode not in ("L", "RGB", "CMYK"):
+            image = image.convert("RGB")
+        image.save(out, format="JPEG", quality=90)
+    elif kind == "WEBP":
+        image.save(out, format="WEBP", quality=90, method=4)
+    else:
+        image.save(out, format="PNG", optimize=False)
+    return out.getvalue()
 
 
 def _page(row: store.PageRow) -> InfoPage:
@@ -129,9 +152,27 @@ def _new_id() -> str:
     return secrets.token_hex(6)
 
 
+def _row(page: InfoPage) -> store.PageRow:
+    return store.PageRow(
+        page.id, page.slug, page.title, page.body, page.position, msgspec.to_builtins(page.translations), ""
+    )
+
+
 class VenueService:
-    def __init__(self, db: Database) -> None:
+    """The Info pages, floor plans and pins.
+
+    Args:
+        db: The database.
+        on_pages_written: Called after a committed change to the Info pages (open apps are told to read them).
+    """
+
+    def __init__(self, db: Database, *, on_pages_written: Callable[[], Awaitable[None]] | None = None) -> None:
         self.db = db
+        self.on_pages_written = on_pages_written
+
+    async def _pages_written(self) -> None:
+        if self.on_pages_written is not None:
+            await self.on_pages_written()
 
     # --- information pages
 
@@ -139,7 +180,7 @@ class VenueService:
         async with self.db.read() as conn:
             return [_page(row) for row in await store.list_pages(conn)]
 
-    async def create_page(self, data: InfoPage) -> InfoPage:
+    async def create_page(self, data: InfoPage, *, actor: str = SYSTEM) -> InfoPage:
         page_id = data.id or _new_id()
         async with self.db.write() as conn:
             if await store.get_page(conn, page_id) is not None:
@@ -148,15 +189,14 @@ class VenueService:
                 raise Conflict(f"another info page has the address {data.slug}", field="slug")
             if len(await store.list_pages(conn)) >= MAX_PAGES:
                 raise PayloadTooLarge(f"at most {MAX_PAGES} info pages are kept; delete one first")
-            row = await store.put_page(
-                conn,
-                store.PageRow(
-                    page_id, data.slug, data.title, data.body, data.position, msgspec.to_builtins(data.translations), ""
-                ),
-            )
+            page = msgspec.structs.replace(data, id=page_id, updated_at="")
+            page = await translations.track(conn, "page", page_id, None, page)
+            row = await store.put_page(conn, _row(page))
+            await history.record(conn, actor, "created", "info page", page_id, page.title)
+        await self._pages_written()
         return _page(row)
 
-    async def update_page(self, page_id: str, data: InfoPageUpdate) -> InfoPage:
+    async def update_page(self, page_id: str, data: InfoPageUpdate, *, actor: str = SYSTEM) -> InfoPage:
         async with self.db.write() as conn:
             old = await store.get_page(conn, page_id)
             if old is None:
@@ -164,24 +204,27 @@ class VenueService:
             slug = old.slug if data.slug is msgspec.UNSET else data.slug
             if await store.slug_taken(conn, slug, page_id):
                 raise Conflict(f"another info page has the address {slug}", field="slug")
-            row = await store.put_page(
-                conn,
-                store.PageRow(
-                    page_id,
-                    slug,
-                    old.title if data.title is msgspec.UNSET else data.title,
-                    old.body if data.body is msgspec.UNSET else data.body,
-                    old.position if data.position is msgspec.UNSET else data.position,
-                    old.translations if data.translations is msgspec.UNSET else msgspec.to_builtins(data.translations),
-                    "",
-                ),
-            )
+            before = _page(old)
+            changes = {
+                field: value
+                for field in ("slug", "title", "body", "position", "translations")
+                if (value := getattr(data, field)) is not msgspec.UNSET
+            }
+            after = msgspec.structs.replace(before, **changes)
+            after = await translations.track(conn, "page", page_id, before, after)
+            row = await store.put_page(conn, _row(after))
+            await history.record(conn, actor, "updated", "info page", page_id, after.title)
+        await self._pages_written()
         return _page(row)
 
-    async def delete_page(self, page_id: str) -> None:
+    async def delete_page(self, page_id: str, *, actor: str = SYSTEM) -> None:
         async with self.db.write() as conn:
-            if not await store.delete_page(conn, page_id):
+            old = await store.get_page(conn, page_id)
+            if old is None or not await store.delete_page(conn, page_id):
                 raise NotFound(f"no info page {page_id}")
+            await translations.forget(conn, "page", page_id)
+            await history.record(conn, actor, "deleted", "info page", page_id, old.title)
+        await self._pages_written()
 
     # --- floor plans and pins
 
@@ -194,7 +237,7 @@ class VenueService:
             pins=[RoomPin(room_id=room, plan_id=plan, x=x, y=y) for room, plan, x, y in pins],
         )
 
-    async def upload_plan(self, floor: str, data: bytes) -> FloorPlan:
+    async def upload_plan(self, floor: str, data: bytes, *, actor: str = SYSTEM) -> FloorPlan:
         floor = floor.strip()
         if not floor or len(floor) > 300:
             raise Invalid("floor: name the floor (as rooms name it), 1 to 300 characters", field="floor")
@@ -211,6 +254,7 @@ class VenueService:
                 existing = await store.get_plan(conn, plan_id)
                 position = existing.position if existing else 0
             row = await store.put_plan(conn, plan_id, floor, position, full, small)
+            await history.record(conn, actor, "updated", "floor plan", plan_id, floor)
         return _plan(row)
 
     async def update_plan(self, plan_id: str, data: FloorPlanUpdate) -> FloorPlan:
@@ -222,10 +266,12 @@ class VenueService:
             raise NotFound(f"no floor plan {plan_id}")
         return _plan(row)
 
-    async def delete_plan(self, plan_id: str) -> None:
+    async def delete_plan(self, plan_id: str, *, actor: str = SYSTEM) -> None:
         async with self.db.write() as conn:
-            if not await store.delete_plan(conn, plan_id):
+            old = await store.get_plan(conn, plan_id)
+            if old is None or not await store.delete_plan(conn, plan_id):
                 raise NotFound(f"no floor plan {plan_id}")
+            await history.record(conn, actor, "deleted", "floor plan", plan_id, old.floor)
 
     async def image(self, plan_id: str, small: bool) -> tuple[int, store.Image]:
         async with self.db.read() as conn:

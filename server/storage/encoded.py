@@ -9,8 +9,11 @@ The files of a cursor never change once written: they are the immutable bytes th
 serves with range requests, so an interrupted download resumes. The newest :data:`KEEP` cursors are kept, older
 ones removed (a download of a removed cursor gets 404 and starts again at the current one).
 
-Layout: ``<database>.programme/<cursor>.json`` (identity), ``.json.br``, ``.json.gz`` and ``.privacy`` (see
-:class:`Forms`), and ``build.lock``.
+Layout: ``<database>.programme/<cursor>.json`` (identity), ``.json.br``, ``.json.gz``, ``.app.json.gz`` and
+``.privacy`` (see :class:`Forms`), and ``build.lock``.
+
+The brotli form is written after the others (:meth:`EncodedStore.save_br`): it costs three times as much CPU as
+the rest of a build, so the first phones after an edit get gzip while it is made, instead of waiting for it.
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ from pathlib import Path
 
 #: Cursors whose bytes are kept, newest first: enough for downloads started a few edits ago to resume.
 KEEP = 12
-#: Every form of a cursor; the identity file is written last, so its presence means the set is complete.
-FORMS = ("privacy", "br", "gzip", "identity")
-_SUFFIX = {"identity": ".json", "br": ".json.br", "gzip": ".json.gz", "privacy": ".privacy"}
+#: The forms written together; the identity file is written last, so its presence means the set is complete.
+#: The brotli form comes later, on its own (it may be missing while it is made, or if its builder died).
+FORMS = ("privacy", "gzip", "app", "identity")
+_SUFFIX = {"identity": ".json", "br": ".json.br", "gzip": ".json.gz", "app": ".app.json.gz", "privacy": ".privacy"}
 _LOCK_POLL_SECONDS = 0.005
 log = logging.getLogger(__name__)
 
@@ -44,9 +48,11 @@ class Forms:
     """
 
     identity: bytes
-    br: bytes
+    br: bytes | None
     gzip: bytes
     privacy: bytes = b""
+    #: The app's document (without the fields the app never reads) as gzip: the resumable download.
+    app: bytes = b""
 
 
 class EncodedStore:
@@ -68,28 +74,48 @@ class EncodedStore:
             identity = self.path(cursor, "identity").read_bytes()
             return Forms(
                 identity,
-                self.path(cursor, "br").read_bytes(),
+                self.load_br(cursor),
                 self.path(cursor, "gzip").read_bytes(),
                 self.path(cursor, "privacy").read_bytes(),
+                self.path(cursor, "app").read_bytes(),
             )
         except OSError:  # not written, removed, or the folder unusable (see :meth:`building`)
             return None
 
+    def load_br(self, cursor: str) -> bytes | None:
+        """The brotli form of ``cursor``, or None while it is being made (or was never made)."""
+        try:
+            return self.path(cursor, "br").read_bytes()
+        except OSError:
+            return None
+
     def save(self, cursor: str, forms: Forms) -> None:
-        """Write ``forms`` atomically (each file renamed into place, identity last) and drop old cursors."""
+        """Write ``forms`` atomically (each file renamed into place, identity last) and drop old cursors.
+
+        The brotli form is written too when ``forms`` has it; else later, by :meth:`save_br`.
+        """
         self.directory.mkdir(parents=True, exist_ok=True)
+        if forms.br is not None:
+            self._write(cursor, "br", forms.br)
         for form in FORMS:
-            data: bytes = getattr(forms, form)
-            fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".building-")
-            try:
-                with os.fdopen(fd, "wb") as file:
-                    file.write(data)
-                os.replace(temporary, self.path(cursor, form))
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(temporary)
-                raise
+            self._write(cursor, form, getattr(forms, form))
         self._prune(forms.privacy)
+
+    def save_br(self, cursor: str, data: bytes) -> None:
+        """Add the brotli form of a cursor already saved (unless it was pruned meanwhile)."""
+        if self.path(cursor, "identity").exists():
+            self._write(cursor, "br", data)
+
+    def _write(self, cursor: str, form: str, data: bytes) -> None:
+        fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".building-")
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+            os.replace(temporary, self.path(cursor, form))
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
 
     def _prune(self, privacy: bytes) -> None:
         """Keep the newest :data:`KEEP` cursors, and none built under other privacy floors than ``privacy``: their
@@ -109,9 +135,12 @@ class EncodedStore:
                     old.append(kept)
             except FileNotFoundError:
                 old.append(kept)
+        for path in self.directory.glob("*.json.br"):  # a brotli form finished after its cursor was pruned
+            if not path.with_suffix("").exists():
+                old.append(path.with_suffix(""))
         for path in old:
             cursor = path.name.removesuffix(".json")
-            for form in ("identity", "br", "gzip", "privacy"):  # identity first: the set is incomplete from then on
+            for form in ("identity", "br", "gzip", "app", "privacy"):  # identity first: the set is incomplete then
                 with contextlib.suppress(FileNotFoundError):
                     self.path(cursor, form).unlink()
 

@@ -52,3 +52,12 @@ async def entries_about(conn: aiosqlite.Connection, kind: str, entity_id: str) -
 async def set_summary(conn: aiosqlite.Connection, entry_id: int, summary: str) -> None:
     """Rewrite what an entry says (when what it said must no longer be shown)."""
     await conn.execute("UPDATE history SET summary = ? WHERE id = ?", (summary[:200], entry_id))
+
+
+async def record_many(conn: aiosqlite.Connection, actor: str, entries: list[tuple[str, str, str, str]]) -> None:
+    """Note many changes, ``(action, kind, entity_id, summary)`` each, in order, with one statement."""
+    await conn.executemany(
+        "INSERT INTO history (at, actor, action, kind, entity_id, summary)"
+        " VALUES (strftime('%Y-%m-%dT%H:%M:%fZ'), ?, ?, ?, ?, ?)",
+        [(actor, action, kind, entity_id, summary[:200]) for action, kind, entity_id, summary in entries],
+    )

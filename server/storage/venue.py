@@ -6,6 +6,7 @@ also in PostgreSQL.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,13 @@ async def get_page(conn: aiosqlite.Connection, page_id: str) -> PageRow | None:
     ) as cur:
         row = await cur.fetchone()
     return _page(row) if row else None
+
+
+async def pages_revision(conn: aiosqlite.Connection) -> str:
+    """A short digest of which pages there are and when each last changed: it moves with every page write."""
+    async with conn.execute("SELECT id, updated_at FROM info_pages ORDER BY id") as cur:
+        rows = await cur.fetchall()
+    return hashlib.sha256(json.dumps([list(row) for row in rows]).encode()).hexdigest()[:16]
 
 
 async def slug_taken(conn: aiosqlite.Connection, slug: str, other_than: str) -> bool:

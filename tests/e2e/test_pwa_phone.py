@@ -3,15 +3,23 @@ interface language (or the longer pseudo-locale), and the element Tab focuses is
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
+import subprocess
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import (
+    KUMPUL,
+    ROOT,
     ContextFactory,
     Demo,
     RunningServer,
@@ -20,6 +28,8 @@ from tests.e2e.conftest import (
     h1,
     main,
     session_link,
+    start_server,
+    stop_server,
     wait_until_offline_ready,
 )
 
@@ -170,6 +180,36 @@ OVERFLOW = """() => {
 }"""
 
 
+#: Labels of the bottom navigation that wrap inside a word: each place where the next letter starts a new line
+#: must be a word boundary (Intl.Segmenter's, so Thai, written without spaces, is judged by its words too).
+MID_WORD_BREAKS = """(language) => {
+    const words = new Intl.Segmenter(language, { granularity: 'word' });
+    const problems = [];
+    for (const label of document.querySelectorAll('.main-nav .nav-label')) {
+        if (!label.getClientRects().length) continue;
+        const text = label.textContent;
+        const boundaries = new Set([...words.segment(text)].map((part) => part.index));
+        const walker = document.createTreeWalker(label, NodeFilter.SHOW_TEXT);
+        let offset = 0;
+        let lineTop = null;
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (let i = 0; i < node.length; i += 1) {
+                const range = document.createRange();
+                range.setStart(node, i);
+                range.setEnd(node, i + 1);
+                const box = range.getClientRects()[0];
+                if (!box || box.width === 0) continue;
+                if (lineTop !== null && box.top > lineTop + 2 && !boundaries.has(offset + i))
+                    problems.push(`"${text}" breaks before "${text.slice(offset + i)}"`);
+                lineTop = box.top;
+            }
+            offset += node.length;
+        }
+    }
+    return [...new Set(problems)];
+}"""
+
+
 @pytest.mark.parametrize("language", ["en", "id", "th", "en-XA"])
 def test_every_view_fits_a_360_px_phone_in_every_language(
     new_context: ContextFactory, shared_server: RunningServer, demo: Demo, language: str
@@ -183,7 +223,7 @@ def test_every_view_fits_a_360_px_phone_in_every_language(
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         expect(page.locator("html")).to_have_attribute("lang", language[:2])
         page.wait_for_load_state("networkidle")
-        found = page.evaluate(OVERFLOW)
+        found = [*page.evaluate(OVERFLOW), *page.evaluate(MID_WORD_BREAKS, language)]
         if found:
             problems[view.name] = found
     assert problems == {}
@@ -220,3 +260,126 @@ def test_the_pseudo_locale_makes_every_text_longer(
     page.goto("/programme")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Prögrámmé")
     expect(page.get_by_role("combobox").filter(has=page.locator("option[value='en-XA']"))).to_have_count(0)
+
+
+# --- a FOSDEM-sized programme: 1,000 sessions, 40 rooms (bench/programme_gen.py) ---------------------------
+
+
+class Big:
+    """The generated programme as served, and its second day (the one the tests open)."""
+
+    def __init__(self, server: RunningServer, document: dict[str, Any]) -> None:
+        self.server = server
+        self.document = document
+        self.zone = ZoneInfo(document["event"]["timeZone"])
+        self.day = sorted({s["start"][:10] for s in document["sessions"]})[1]
+        self.sessions = [s for s in document["sessions"] if s["start"][:10] == self.day]
+        self.starts = sorted({s["start"] for s in self.sessions})
+        positions = {room["id"]: room.get("position", 0) for room in document["rooms"]}
+        self.rooms = sorted({s["roomId"] for s in self.sessions}, key=lambda room: positions[room])
+
+    def at(self, clock: str) -> datetime:
+        return datetime.fromisoformat(f"{self.day}T{clock}").replace(tzinfo=self.zone)
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Big]:
+    spec = importlib.util.spec_from_file_location("programme_gen", ROOT / "bench" / "programme_gen.py")
+    assert spec
+    assert spec.loader
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    document = generator.generate(seed=1, sessions=1000)
+    folder = tmp_path_factory.mktemp("big")
+    source = Path(folder) / "programme.json"
+    source.write_text(json.dumps(document))
+    db = Path(folder) / "kumpul.db"
+    subprocess.run([*KUMPUL, "import", str(source), "--db", str(db)], check=True, capture_output=True, cwd=ROOT)
+    running = start_server(db)
+    yield Big(running, document)
+    stop_server(running)
+
+
+#: Where the focused element stands in the grid: its row's aria-rowindex and its cell's aria-colindex.
+FOCUSED_PLACE = """() => {
+    const link = document.activeElement;
+    if (!link || !link.closest('table')) return null;
+    return [Number(link.closest('tr').getAttribute('aria-rowindex')),
+            Number(link.closest('td').getAttribute('aria-colindex')), link.textContent];
+}"""
+
+
+def open_big_grid(new_context: ContextFactory, big: Big) -> Page:
+    browsing = new_context(big.server, viewport={"width": 1366, "height": 900}, at=big.at("11:00"))
+    page = browsing.new_page()
+    page.goto(f"/programme?view=grid&day={big.day}")
+    # The first visit loads the whole programme (about 2 MB of JSON) into the page: slow on a busy machine.
+    expect(main(page).locator("td a").first).to_be_visible(timeout=60_000)
+    return page
+
+
+def test_the_room_grid_of_a_1000_session_day_renders_only_what_is_on_screen(
+    new_context: ContextFactory, big: Big
+) -> None:
+    page = open_big_grid(new_context, big)
+    table = main(page).get_by_role("table", name=re.compile("Sessions by room and start time"))
+    expect(table.locator("td a").first).to_be_visible()
+    # The table tells assistive technology its real size: every start time and room, plus the header row/column.
+    expect(table).to_have_attribute("aria-rowcount", str(len(big.starts) + 1))
+    expect(table).to_have_attribute("aria-colcount", str(len(big.rooms) + 1))
+    whole = (len(big.starts) + 1) * (len(big.rooms) + 1)
+    cells = table.locator("td, th").count()
+    assert cells <= 300, f"{cells} cells in the page (the whole day has {whole})"
+    # Headers stay real headers, and the row and column of each rendered cell are told.
+    expect(table.get_by_role("columnheader").first).to_have_text("Time")
+    assert table.locator("tbody tr[aria-rowindex] > th[scope=row]").count() >= 5
+    # During the event it opens at the current time.
+    expect(table.get_by_role("rowheader", name="11:00")).to_be_in_viewport()
+
+
+def test_the_arrow_keys_reach_the_last_room_and_its_last_session_in_the_big_grid(
+    new_context: ContextFactory, big: Big
+) -> None:
+    page = open_big_grid(new_context, big)
+    table = main(page).get_by_role("table")
+    expect(table.get_by_role("rowheader", name="11:00")).to_be_in_viewport()
+    table.locator("td a").first.focus()
+    expect(page.locator("td a:focus")).to_have_count(1)
+    _, column, _ = page.evaluate(FOCUSED_PLACE)
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate(FOCUSED_PLACE)[1] == column + 1
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate(FOCUSED_PLACE)[1] == column
+    for _ in range(len(big.rooms)):
+        page.keyboard.press("ArrowRight")
+    assert page.evaluate(FOCUSED_PLACE)[1] == len(big.rooms) + 1, "the last room is reachable with ArrowRight"
+    last_room = big.rooms[-1]
+    last = max((s for s in big.sessions if s["roomId"] == last_room), key=lambda s: s["start"])
+    for _ in range(len(big.starts)):
+        page.keyboard.press("ArrowDown")
+    expect(page.locator(":focus")).to_have_text(last["title"])
+    expect(page.locator(":focus")).to_be_in_viewport()
+    assert page.evaluate(FOCUSED_PLACE)[0] == big.starts.index(last["start"]) + 2
+    cells = table.locator("td, th").count()
+    assert cells <= 300, f"{cells} cells in the page after moving across the grid"
+    page.keyboard.press("ArrowUp")
+    assert page.evaluate(FOCUSED_PLACE)[0] < big.starts.index(last["start"]) + 2
+
+
+def test_scrolling_the_big_grid_shows_a_session_far_down_and_right(new_context: ContextFactory, big: Big) -> None:
+    page = open_big_grid(new_context, big)
+    table = main(page).get_by_role("table")
+    expect(table.locator("td a").first).to_be_visible()
+    last_room = big.rooms[-1]
+    last = max((s for s in big.sessions if s["roomId"] == last_room), key=lambda s: s["start"])
+    link = session_link(page, last)
+    expect(link).to_have_count(0)
+    # The page down to the grid's end, then the grid to its last room and to that session's time, as a wheel or a
+    # finger would (the rows are evenly tall, so its time is that far down).
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    fraction = big.starts.index(last["start"]) / len(big.starts)
+    page.locator(".grid-scroll").evaluate(
+        "(box, fraction) => box.scrollTo(box.scrollWidth, fraction * box.scrollHeight - box.clientHeight / 3)", fraction
+    )
+    expect(link).to_be_in_viewport()
+    expect(table.get_by_role("columnheader").last).to_be_in_viewport()

@@ -1,5 +1,6 @@
 """Room status, live: a volunteer marks a room full on the console's phone page, an open attendee app shows it on
-the session's row and its page within 2 s, and it goes away by itself when the session in the room ends."""
+the session's row and its page within 2 s (and on the map), and it goes away by itself when the session in the room
+ends."""
 
 from __future__ import annotations
 
@@ -104,6 +105,9 @@ def test_a_volunteer_marks_a_room_full_and_open_apps_show_it_until_the_session_e
     later = new_context(today, viewport=DESKTOP).new_page()
     later.goto(f"/sessions/{session_id}")
     expect(later.get_by_text("Room full")).to_be_visible()
+    # The map's list of rooms says it beside the room.
+    later.goto(f"/map?room={room_id}")
+    expect(later.get_by_role("listitem").filter(has_text="Door Test Hall")).to_contain_text("Room full")
 
     for view, shown in (
         ("room-status-console", console),

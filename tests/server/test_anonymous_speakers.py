@@ -255,6 +255,7 @@ async def test_once_anonymous_no_read_by_anyone_shows_who_they_were(client: Clie
         "filename": calendar_path.rsplit("/", 1)[1],
         "path": f"speakers/{speaker_id}",
         "cursor": while_public,  # the programme's bytes at that cursor named them: now 410
+        "plan_id": "no-such-plan",  # a floor plan is an image: its 404 is read all the same
     }
     queries: dict[str, list[dict[str, str]]] = {
         "/api/changes": [{"since": c} for c in (Cursor(epoch, 0).encode(), before_them, while_public)],

@@ -132,7 +132,9 @@ async def test_secrets_are_stored_only_as_hashes(client: AppClient, tokens: Toke
     await organiser_flow(client, tokens, found)
     db = settings.db_path
     values = list(stored_values(db))
-    raw = b"".join(path.read_bytes() for path in db.parent.glob(f"{db.name}*"))
+    # The database, its journal, and the files kept beside it (the encoded programme's directory among them).
+    kept = [path for found_path in db.parent.glob(f"{db.name}*") for path in (found_path, *found_path.rglob("*"))]
+    raw = b"".join(path.read_bytes() for path in kept if path.is_file())
     for name, secret in found.hashed.items():
         assert not [where for where, value in values if contains(value, secret)], f"the {name} is stored"
         assert secret.encode() not in raw, f"the {name} is in the database files"

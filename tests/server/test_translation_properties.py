@@ -1,5 +1,5 @@
 """A property: whatever sequence of source edits, translation edits and imports, a translation is stale exactly
-when the source revision it records differs from the current source's."""
+when the source revision it records differs from the current source's; the same for an Info page."""
 
 from __future__ import annotations
 
@@ -22,12 +22,15 @@ from server.schemas.programme import (
     SessionTranslation,
     SessionUpdate,
 )
+from server.schemas.venue import InfoPage, InfoPageTranslation, InfoPageUpdate
 from server.services.programme import ProgrammeService
 from server.services.translations import digest
+from server.services.venue import VenueService
 from server.storage import translations as sources_store
 from server.storage.db import Database
 
 FIELDS = ("title", "abstract")
+PAGE_FIELDS = ("title", "body")
 LANGS = ("id", "th")
 TEXTS = ("A", "B", "C")
 START = datetime.fromisoformat("2024-07-23T08:30:00+08:00")
@@ -123,3 +126,78 @@ def test_a_translation_is_stale_iff_its_recorded_source_differs_from_the_current
     actions: list[tuple[Any, ...]],
 ) -> None:
     asyncio.run(run(actions))
+
+
+page_steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("source"), st.sampled_from(PAGE_FIELDS), st.sampled_from(TEXTS)),
+        st.tuples(st.just("translate"), st.sampled_from(LANGS), st.sampled_from(PAGE_FIELDS), st.sampled_from(TEXTS)),
+        st.tuples(st.just("untranslate"), st.sampled_from(LANGS)),
+        st.tuples(st.just("recreate")),
+    ),
+    max_size=12,
+)
+
+
+async def run_pages(actions: list[tuple[Any, ...]]) -> None:
+    """The same property for an Info page, through the venue service, with delete-and-create in the mix."""
+    with tempfile.TemporaryDirectory() as folder:
+        db = Database(Path(folder) / "kumpul.db")
+        await db.open()
+        try:
+            venue = VenueService(db)
+            await venue.create_page(InfoPage(id="p", slug="p", title="A", body="A"))
+            made_from: dict[tuple[str, str], str] = {}
+            for action in actions:
+                current = next(page for page in await venue.pages() if page.id == "p")
+                if action[0] == "source":
+                    _, field, text = action
+                    await venue.update_page("p", InfoPageUpdate(**{field: text}))
+                elif action[0] == "translate":
+                    _, lang, field, text = action
+                    translations = dict(current.translations)
+                    old = translations.get(lang, InfoPageTranslation())
+                    translations[lang] = msgspec.structs.replace(old, **{field: f"{lang}:{text}"})
+                    await venue.update_page("p", InfoPageUpdate(translations=translations))
+                    if getattr(old, field) != f"{lang}:{text}":
+                        made_from[(lang, field)] = getattr(current, field)
+                elif action[0] == "untranslate":
+                    _, lang = action
+                    translations = {key: value for key, value in current.translations.items() if key != lang}
+                    await venue.update_page("p", InfoPageUpdate(translations=translations))
+                    made_from = {key: value for key, value in made_from.items() if key[0] != lang}
+                else:
+                    # Deleted and written again with the same texts: a new page, its translations made from it.
+                    await venue.delete_page("p")
+                    async with db.read() as conn:
+                        assert await sources_store.sources(conn, "page", "p") == {}
+                    await venue.create_page(msgspec.structs.replace(current, updated_at=""))
+                    made_from = {key: getattr(current, key[1]) for key in made_from}
+
+                stored = next(page for page in await venue.pages() if page.id == "p")
+                async with db.read() as conn:
+                    recorded = await sources_store.sources(conn, "page", "p")
+                for lang, translation in stored.translations.items():
+                    for field in PAGE_FIELDS:
+                        if not getattr(translation, field):
+                            continue
+                        revision = recorded[(lang, field)]
+                        assert revision == digest(made_from[(lang, field)])
+                        stale = revision != digest(getattr(stored, field))
+                        assert (field in translation.stale) == stale, (lang, field, actions)
+                assert set(recorded) == {
+                    (lang, field)
+                    for lang, text in stored.translations.items()
+                    for field in PAGE_FIELDS
+                    if getattr(text, field)
+                }
+        finally:
+            await db.close()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(page_steps)
+def test_an_info_page_translation_is_stale_iff_its_recorded_source_differs_from_the_current_one(
+    actions: list[tuple[Any, ...]],
+) -> None:
+    asyncio.run(run_pages(actions))

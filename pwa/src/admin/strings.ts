@@ -452,6 +452,8 @@ export const s = {
   confirmDeletePage: "Delete this page?",
   confirmDeletePageText: "Attendees' devices drop it the next time they connect.",
   pageDeleted: (title: string) => `${title} is deleted.`,
+  translatePage: (title: string) => `Translations of ${title}`,
+  pageTranslationsStale: (n: number) => plural("en", n, { one: "1 translation out of date", other: "{n} translations out of date" }),
   cancel: "Cancel",
   removePinShort: "Remove",
 
@@ -476,6 +478,7 @@ export const s = {
   kindFormat: "Format",
   kindSpeaker: "Speaker",
   kindSession: "Session",
+  kindPage: "Info page",
   columnItem: "Item",
   columnField: "Field",
   columnLanguage: "Language",

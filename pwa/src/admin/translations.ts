@@ -1,7 +1,7 @@
 /**
- * Translated programme content in the console: which fields of which kinds translate (the one registry on the
- * console's side, mirroring `server/services/translations.py`), the server's list of missing and stale
- * translations, and saving an entity's translations.
+ * Translated content in the console (the programme, the Info pages): which fields of which kinds translate (the
+ * one registry on the console's side, mirroring `server/services/translations.py`), the server's list of missing
+ * and stale translations, and saving an entity's translations.
  */
 
 import { signal } from "@preact/signals";
@@ -18,12 +18,13 @@ export const TRANSLATABLE = {
   format: ["name"],
   speaker: ["role", "bio"],
   session: ["title", "subtitle", "abstract", "description"],
+  page: ["title", "body"],
 } as const satisfies Record<string, readonly string[]>;
 
 export type TranslatableKind = keyof typeof TRANSLATABLE;
 
 /** Fields written as paragraphs (a text area); the others are one line. */
-export const LONG_FIELDS: ReadonlySet<string> = new Set(["description", "abstract", "bio", "accessibility"]);
+export const LONG_FIELDS: ReadonlySet<string> = new Set(["description", "abstract", "bio", "accessibility", "body"]);
 
 export function isTranslatableKind(value: string | undefined): value is TranslatableKind {
   return value !== undefined && Object.hasOwn(TRANSLATABLE, value);
@@ -67,8 +68,33 @@ export async function refreshTranslationCounts(): Promise<void> {
 
 type Entity = Record<string, unknown> & { translations?: Record<string, Record<string, unknown> | undefined> };
 
-/** The entity of a kind and id in the programme (the event has the id "event"). */
+/** The Info pages as `/api/info-pages` serves them (they are not part of the programme); null until read. */
+export const infoPages = signal<Entity[] | null>(null);
+
+/** Read the Info pages again (after one of them or its translations changed). */
+export async function loadInfoPages(): Promise<void> {
+  infoPages.value = await get<Entity[]>("/api/info-pages");
+}
+
+/** Kinds kept outside the programme: their entities come from elsewhere and are saved at their own address. */
+const OUTSIDE_PROGRAMME: Partial<Record<TranslatableKind, { list: () => Entity[] | null; path: (id: string) => string; reload: () => Promise<void> }>> = {
+  page: { list: () => infoPages.value, path: (id) => `/api/admin/info-pages/${encodeURIComponent(id)}`, reload: loadInfoPages },
+};
+
+/** Whether the entities of `kind` are kept outside the programme: read them (`loadKind`) before `entityOf`. */
+export function outsideProgramme(kind: TranslatableKind): boolean {
+  return OUTSIDE_PROGRAMME[kind] !== undefined;
+}
+
+/** Read the entities of a kind kept outside the programme (nothing to do for the programme's own). */
+export async function loadKind(kind: TranslatableKind): Promise<void> {
+  await OUTSIDE_PROGRAMME[kind]?.reload();
+}
+
+/** The entity of a kind and id in the programme (the event has the id "event"), or an Info page. */
 export function entityOf(data: Programme, kind: TranslatableKind, id: string): Entity | null {
+  const outside = OUTSIDE_PROGRAMME[kind];
+  if (outside) return outside.list()?.find((item) => item["id"] === id) ?? null;
   if (kind === "event") return (data.event as unknown as Entity | null) ?? null;
   const list = data[`${kind}s` as "sessions" | "speakers" | "rooms" | "tracks" | "formats"] as unknown as Entity[];
   return list.find((item) => item["id"] === id) ?? null;
@@ -93,6 +119,13 @@ export async function saveTranslations(kind: TranslatableKind, entity: Entity, d
     }
     if (Object.keys(texts).length) translations[lang] = texts;
     else delete translations[lang];
+  }
+  const outside = OUTSIDE_PROGRAMME[kind];
+  if (outside) {
+    await patch(outside.path(String(entity["id"])), { translations });
+    await outside.reload();
+    await refreshTranslationCounts();
+    return;
   }
   if (kind === "event") {
     const { translations: _old, ...rest } = entity;

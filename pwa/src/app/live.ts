@@ -1,6 +1,7 @@
 /**
  * The live stream (`GET /api/live`, Server-Sent Events) while the app is open: announcements show
- * as a banner at once, programme pokes start the change pull, retractions remove.
+ * as a banner at once, programme pokes start the change pull, retractions remove, `info` reads the Info pages
+ * again (so does every reconnection: changes made meanwhile sent no event this app heard).
  *
  * Open while the page is visible (or hidden for less than a minute) and the device is online.
  * The browser reconnects on its own and resumes with Last-Event-ID; when it gives up (or keeps
@@ -39,6 +40,7 @@ let failures = 0;
 let browserRetries = 0;
 let retryTimer: ReturnType<typeof setTimeout> | null = null;
 let hiddenTimer: ReturnType<typeof setTimeout> | null = null;
+let connectedBefore = false;
 
 export function dismissBanner(id: string): void {
   banners.value = banners.value.filter((item) => item.id !== id);
@@ -91,9 +93,22 @@ function onRetracted(event: Event): void {
   void store(id, null);
 }
 
+/**
+ * Every open app hears `info` at once: each reads the pages after a random pause of up to this long, so a venue
+ * of phones does not ask the server in the same instant (the change still shows within 2 s).
+ */
+const INFO_SPREAD_MS = 1_000;
+
+/** Read the Info pages again (their module loads with the first screen's venue data). */
+function onInfo(): void {
+  setTimeout(() => void import("./venue-data").then((module) => module.refreshPages()), Math.random() * INFO_SPREAD_MS);
+}
+
 function onCursor(event: Event): void {
   const cursor = (data(event) as { cursor?: unknown } | null)?.cursor;
   if (event.type === "hello") {
+    if (connectedBefore) onInfo();
+    connectedBefore = true;
     failures = 0;
     browserRetries = 0;
     liveOpen.value = true;
@@ -125,6 +140,7 @@ function open(): void {
   stream.addEventListener("programme", onCursor);
   stream.addEventListener("announcement", onAnnouncement);
   stream.addEventListener("retracted", onRetracted);
+  stream.addEventListener("info", onInfo);
   stream.addEventListener("room-status", (event) => void import("./room-status-sync").then((module) => module.onRoomStatusEvent(event)));
   stream.addEventListener("error", () => {
     if (source !== stream) return;

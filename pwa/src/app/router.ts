@@ -63,7 +63,9 @@ export function parseRoute(path: string): Route {
   return { name: "notFound" };
 }
 
-export const route = computed(() => parseRoute(location.value.path));
+/** The path alone, so a change of the query (a filter, a search) does not re-render what depends on the route. */
+const path = computed(() => location.value.path);
+export const route = computed(() => parseRoute(path.value));
 export const query = computed(() => new URLSearchParams(location.value.search));
 
 function sync(): void {

@@ -79,21 +79,24 @@ export function queryTerms(query: string): string[] {
   return words(query).flatMap((word) => normalise(word).split(" ")).filter(Boolean);
 }
 
-function matches(text: string, term: string): boolean {
-  if (text.includes(term)) return true;
-  if (term.length <= 3) return false;
-  // The query's language is unknown: each stemmer's form is tried as a whole stemmed word.
+/**
+ * What a term is looked for as: the term itself anywhere, then (for longer terms) each stemmer's form as a
+ * whole stemmed word. The query's language is unknown, so both stemmers are tried. Worked out once per
+ * query, not once per session.
+ */
+function needles(term: string): string[] {
+  if (term.length <= 3) return [term];
   const english = stemEnglish(term);
-  if (text.includes(` ${english} `)) return true;
   const indonesian = stemIndonesian(term);
-  return indonesian !== english && text.includes(` ${indonesian} `);
+  return indonesian === english ? [term, ` ${english} `] : [term, ` ${english} `, ` ${indonesian} `];
 }
 
 /** The ids of sessions whose text contains every term, in index order. */
 export function matchSessions(index: SearchIndex, terms: readonly string[]): Set<string> {
+  const wanted = terms.map(needles);
   const found = new Set<string>();
   for (const [id, text] of index) {
-    if (terms.every((term) => matches(text, term))) found.add(id);
+    if (wanted.every((forms) => forms.some((form) => text.includes(form)))) found.add(id);
   }
   return found;
 }

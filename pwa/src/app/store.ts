@@ -39,6 +39,12 @@ export const now = signal(Date.now());
 /** Storage is persistent (the browser will not evict the offline copy). */
 export const persisted = signal<boolean | null>(null);
 
+/**
+ * A whole-programme download under way (a first visit, or after a long time away): kilobytes received and the
+ * whole size when the server said it. Null when none is.
+ */
+export const downloading = signal<{ receivedKb: number; totalKb: number | null } | null>(null);
+
 /** Syncing that lasts long enough to be worth showing (quick polls would only flicker). */
 const slowSync = signal(false);
 
@@ -77,7 +83,16 @@ async function runSync(attempt: number): Promise<void> {
   const shown = setTimeout(() => (slowSync.value = syncing.value), 600);
   try {
     const atLeast = poked.value;
-    const outcome = await syncProgramme({ timeoutMs: timeoutFor(attempt), atLeast });
+    const outcome = await syncProgramme({
+      timeoutMs: timeoutFor(attempt),
+      atLeast,
+      onProgress: (received, total) => {
+        downloading.value = {
+          receivedKb: Math.round(received / 1024),
+          totalKb: total === null ? null : Math.round(total / 1024),
+        };
+      },
+    });
     if (outcome !== "current" || !programme.value) {
       await readProgramme();
       channel?.postMessage("programme");
@@ -95,6 +110,7 @@ async function runSync(attempt: number): Promise<void> {
     throw error;
   } finally {
     clearTimeout(shown);
+    downloading.value = null;
     syncing.value = false;
     slowSync.value = false;
   }

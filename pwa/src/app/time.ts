@@ -49,9 +49,18 @@ export function formatDayRange(first: string, last: string, locale: string): str
   return formatter.formatRange(new Date(`${first}T12:00:00Z`), new Date(`${last}T12:00:00Z`));
 }
 
-/** The clock time of a moment in a zone, 24-hour, for example "09:00". */
+const times = new Map<string, string>();
+
+/** The clock time of a moment in a zone, 24-hour, for example "09:00" (remembered: long lists ask for the same few). */
 export function formatTime(moment: string | number | Date, zone: string, locale: string): string {
-  return format(locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone }).format(toDate(moment));
+  const key = `${moment instanceof Date ? moment.getTime() : moment}|${zone}|${locale}`;
+  let text = times.get(key);
+  if (text === undefined) {
+    if (times.size > 5_000) times.clear();
+    text = format(locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone }).format(toDate(moment));
+    times.set(key, text);
+  }
+  return text;
 }
 
 /**

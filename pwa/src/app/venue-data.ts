@@ -1,7 +1,7 @@
 /**
  * The Info pages and floor plans, kept on the device for offline use: the JSON in localStorage (it is small and
- * public), the plan images in the Cache Storage the service worker answers from. Refreshed at start and whenever
- * the connection comes back.
+ * public), the plan images in the Cache Storage the service worker answers from. Refreshed at start, whenever
+ * the connection comes back, and the pages when the live stream says they changed.
  */
 
 import { signal } from "@preact/signals";
@@ -44,14 +44,26 @@ async function keepPlans(current: Venue): Promise<void> {
 }
 
 let refreshing: Promise<void> | null = null;
+let readingPages: Promise<void> | null = null;
+
+function keepPages(pages: InfoPage[]): void {
+  infoPages.value = pages;
+  localStorage.setItem(PAGES_KEY, JSON.stringify(pages));
+}
+
+/** Read the Info pages again (the live stream's `info` event: an organiser changed one or its translations). */
+export function refreshPages(): Promise<void> {
+  readingPages ??= (async () => {
+    const pages = await fetchJson<InfoPage[]>("/api/info-pages");
+    if (pages) keepPages(pages);
+  })().finally(() => (readingPages = null));
+  return readingPages;
+}
 
 export function refreshVenue(): Promise<void> {
   refreshing ??= (async () => {
     const [pages, plans] = await Promise.all([fetchJson<InfoPage[]>("/api/info-pages"), fetchJson<Venue>("/api/venue")]);
-    if (pages) {
-      infoPages.value = pages;
-      localStorage.setItem(PAGES_KEY, JSON.stringify(pages));
-    }
+    if (pages) keepPages(pages);
     if (plans) {
       venue.value = plans;
       localStorage.setItem(VENUE_KEY, JSON.stringify(plans));

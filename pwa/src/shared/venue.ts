@@ -6,7 +6,8 @@ export interface InfoPage {
   title: string;
   body: string;
   position: number;
-  translations?: Record<string, { title?: string; body?: string } | undefined>;
+  /** `stale`: the fields whose original changed since they were translated (the server sets it). */
+  translations?: Record<string, { title?: string; body?: string; stale?: string[] } | undefined>;
   updatedAt?: string;
 }
 

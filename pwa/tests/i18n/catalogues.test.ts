@@ -20,11 +20,17 @@ const STRINGS = ["«X»", "«Y»", "«Z»"];
 
 /**
  * Functions whose arguments do not all end up in the text, with calls whose listed values must: `count`
- * chooses one of the two forms it is given; `audienceLabel` names the session only for a session audience.
+ * chooses one of the two forms it is given; `audienceLabel` names the session only for a session audience;
+ * `statusMinutes` counts hours from 60 minutes; `feedbackDistributionOf` takes the counts of each rating.
  */
 const SPECIAL: Record<string, { args: unknown[]; shown: unknown[] }[]> = {
   count: NUMBERS.flatMap((n) => [{ args: [n, "«one»", "«other»"], shown: [n] }]),
   audienceLabel: [{ args: ["session", "«X»"], shown: ["«X»"] }],
+  statusMinutes: [
+    { args: [30], shown: [30] },
+    { args: [120], shown: [2] },
+  ],
+  feedbackDistributionOf: [{ args: [[3, 0, 1, 7, 21]], shown: [21, 7] }],
 };
 
 function parameterNames(fn: (...args: never[]) => unknown): string[] {

@@ -1,5 +1,5 @@
-"""Translated programme content: staleness across edits and imports, the console's list, the event's setting,
-``?lang=`` on the exports and the agenda feed."""
+"""Translated programme content and Info pages: staleness across edits and imports, the console's list, the
+event's setting, ``?lang=`` on the exports and the agenda feed."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from typing import Any
 import msgspec
 from lxml import etree
 
-from server.demo import demo_programme
+from server.demo import demo_info_pages, demo_programme
 from server.schemas.programme import ProgrammeImport
 from server.services.importer import ImportService
 from server.services.programme import ProgrammeService
+from server.services.venue import VenueService
+from server.storage import translations as sources_store
 from tests.asgi import AppClient
 from tests.conftest import Tokens
 from tests.server.interchange.export_checks import valid_xml
@@ -252,3 +254,114 @@ async def test_the_agenda_feed_is_written_in_the_attendees_language(client: Clie
     await client.delete("/api/attendees/me/calendar", headers=phone.headers)
     gone = await client.put("/api/attendees/me/calendar/language", json={"lang": "id"}, headers=phone.headers)
     assert gone.status_code == 404
+
+
+# -- Info pages ---------------------------------------------------------------------------------------------
+
+
+async def info_page(client: Client, page_id: str) -> dict[str, Any]:
+    listed: list[dict[str, Any]] = (await client.get("/api/info-pages")).json()
+    return next(page for page in listed if page["id"] == page_id)
+
+
+async def edit_page(client: Client, tokens: Tokens, page_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = await client.patch(f"/api/admin/info-pages/{page_id}", json=body, headers=tokens.header("editor"))
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def test_an_info_page_translation_goes_stale_with_its_source_until_edited(client: Client, tokens: Tokens) -> None:
+    created = await client.post(
+        "/api/admin/info-pages",
+        json={
+            "slug": "wifi",
+            "title": "Wifi",
+            "body": "Network ARAT, password survivor2024.",
+            "translations": {
+                "id": {"title": "Wifi", "body": "Jaringan ARAT, kata sandi survivor2024.", "stale": ["body"]}
+            },
+        },
+        headers=tokens.header("editor"),
+    )
+    assert created.status_code == 201, created.text
+    page_id = created.json()["id"]
+    assert "stale" not in created.json()["translations"]["id"], "a stale list sent by a client is ignored"
+    report = await status(client, tokens, "?kind=page")
+    assert {(gap["id"], gap["lang"], gap["field"], gap["state"]) for gap in report["gaps"]} == {
+        (page_id, "th", "title", "missing"),
+        (page_id, "th", "body", "missing"),
+    }
+    assert {item["lang"]: item["missing"] for item in (await status(client, tokens, "?kind=page"))["languages"]}[
+        "th"
+    ] >= 2
+
+    changed = await edit_page(client, tokens, page_id, {"body": "Network ARAT-2024, password survivor2024."})
+    assert changed["translations"]["id"]["stale"] == ["body"]
+    assert (await info_page(client, page_id))["translations"]["id"]["stale"] == ["body"]
+    report = await status(client, tokens, "?state=stale")
+    assert stale_gaps(report) == {("page", page_id, "id", "body")}
+    assert {item["lang"]: item["stale"] for item in report["languages"]} == {"id": 1, "th": 0}
+    assert next(gap for gap in report["gaps"] if gap["kind"] == "page")["label"] == "Wifi"
+
+    # The title or position changing leaves the body's state alone; the same body again changes nothing.
+    await edit_page(client, tokens, page_id, {"position": 3, "body": "Network ARAT-2024, password survivor2024."})
+    assert (await info_page(client, page_id))["translations"]["id"]["stale"] == ["body"]
+
+    # Editing the Indonesian body makes it fresh.
+    await edit_page(
+        client,
+        tokens,
+        page_id,
+        {"translations": {"id": {"title": "Wifi", "body": "Jaringan ARAT-2024, kata sandi survivor2024."}}},
+    )
+    assert "stale" not in (await info_page(client, page_id))["translations"]["id"]
+    assert (await status(client, tokens, "?state=stale"))["total"] == 0
+
+
+async def test_deleting_an_info_page_forgets_its_translations(client: Client, tokens: Tokens) -> None:
+    created = await client.post(
+        "/api/admin/info-pages",
+        json={"slug": "venue", "title": "Venue", "body": "Hall A.", "translations": {"id": {"body": "Aula A."}}},
+        headers=tokens.header("editor"),
+    )
+    page_id = created.json()["id"]
+    await edit_page(client, tokens, page_id, {"body": "Hall B."})
+    assert ("page", page_id, "id", "body") in stale_gaps(await status(client, tokens, "?state=stale"))
+    db = client.app.state.programme.db
+    async with db.read() as conn:
+        assert await sources_store.sources(conn, "page", page_id)
+
+    deleted = await client.delete(f"/api/admin/info-pages/{page_id}", headers=tokens.header("editor"))
+    assert deleted.status_code == 204
+    assert not [gap for gap in (await status(client, tokens, "?kind=page"))["gaps"] if gap["id"] == page_id]
+    async with db.read() as conn:
+        assert await sources_store.sources(conn, "page", page_id) == {}
+    # A new page under the same id starts with no history of the old one.
+    again = await client.post(
+        "/api/admin/info-pages",
+        json={
+            "id": page_id,
+            "slug": "venue",
+            "title": "Venue",
+            "body": "Hall B.",
+            "translations": {"id": {"body": "Aula A."}},
+        },
+        headers=tokens.header("editor"),
+    )
+    assert again.status_code == 201, again.text
+    assert "stale" not in again.json()["translations"]["id"]
+
+
+async def test_the_demo_info_pages_indonesian_translations_are_current(client: Client, tokens: Tokens) -> None:
+    venue: VenueService = client.app.state.venue
+    for page in demo_info_pages():
+        await venue.create_page(page)
+    report = await status(client, tokens, "?kind=page")
+    assert not [gap for gap in report["gaps"] if gap["state"] == "stale"]
+    translated = {page.id for page in demo_info_pages() if "id" in page.translations}
+    assert translated, "the demo has Indonesian Info pages"
+    assert not [gap for gap in report["gaps"] if gap["lang"] == "id" and gap["id"] in translated]
+    page_id = sorted(translated)[0]
+    await edit_page(client, tokens, page_id, {"title": "Changed"})
+    assert stale_gaps(await status(client, tokens, "?state=stale&kind=page")) == {("page", page_id, "id", "title")}

@@ -1,15 +1,22 @@
-"""The venue: info pages and floor plans written by organisers, read by anyone; uploads checked by content."""
+"""The venue: info pages and floor plans written by organisers, read by anyone; uploads checked by content;
+open apps told when the pages change."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
+from server.app import create_app
+from server.services.auth import Role
 from server.services.venue import MAX_PLAN_BYTES
-from tests.asgi import AppClient
+from server.settings import Settings
+from tests.asgi import AppClient, app_client
 from tests.conftest import Tokens
+from tests.server.routes.test_room_status import Listening, events
 
 Client = AppClient
 
@@ -142,3 +149,102 @@ async def test_uploads_need_the_programme_permission(client: Client, tokens: Tok
     assert (
         await client.post("/api/admin/floor-plans", params={"floor": "x"}, content=png((10, 10)))
     ).status_code == 401
+
+
+class InfoListening(Listening):
+    async def info(self, count: int) -> None:
+        """Wait until the stream carried ``count`` ``info`` events (a guard of 10 s against a hang)."""
+        async with asyncio.timeout(10):
+            while len(events(self.body, "info")) < count:
+                self.grew.clear()
+                await self.grew.wait()
+
+
+async def test_open_apps_are_told_when_the_info_pages_change(client: Client, tokens: Tokens) -> None:
+    stream = InfoListening(client.app, "203.0.113.9")
+    await stream.until(bool)
+    created = await client.post(
+        "/api/admin/info-pages", json={"slug": "wifi", "title": "Wifi"}, headers=tokens.header("editor")
+    )
+    await stream.info(1)
+    await client.patch(
+        f"/api/admin/info-pages/{created.json()['id']}", json={"body": "ARAT"}, headers=tokens.header("editor")
+    )
+    await stream.info(2)
+    await client.delete(f"/api/admin/info-pages/{created.json()['id']}", headers=tokens.header("editor"))
+    await stream.info(3)
+    await stream.leave()
+    assert events(stream.body, "info") == ["{}"] * 3
+    assert "event: info\nid:" not in stream.body.decode().replace("\r\n", "\n"), "it moves no programme cursor"
+
+
+async def test_a_page_written_in_another_process_reaches_this_ones_streams(tmp_path: Path) -> None:
+    """Two apps on one database stand for two workers: a page one writes makes the other's apps read again."""
+    settings = Settings(db_path=tmp_path / "kumpul.db", change_poll_seconds=0.05)
+    async with app_client(create_app(settings)) as first, app_client(create_app(settings)) as second:
+        _, token = await first.app.state.auth.add_organiser("Editor", Role.EDITOR)
+        stream = InfoListening(second.app, "203.0.113.10")
+        await stream.until(bool)
+        response = await first.post(
+            "/api/admin/info-pages",
+            json={"slug": "wifi", "title": "Wifi"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 201
+        await stream.info(1)
+        assert [page["slug"] for page in (await second.get("/api/info-pages")).json()] == ["wifi"]
+        await stream.leave()
+
+
+def photo_with_location() -> bytes:
+    """A JPEG as a phone takes it: EXIF with where it was taken and by which device, and a comment."""
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0110] = "Model X"  # Model
+    exif[0x0112] = 6  # Orientation: the picture is to be turned a quarter
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "S", (8.0, 39.0, 0.0), "E", (115.0, 13.0, 0.0)  # a shelter's whereabouts
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), "#ffffff").save(out, format="JPEG", exif=exif, comment=b"Shelter B, back entrance")
+    return out.getvalue()
+
+
+async def test_a_plan_photographed_with_a_phone_is_served_without_where_and_by_what_it_was_taken(
+    client: Client, tokens: Tokens
+) -> None:
+    body = photo_with_location()
+    assert b"PhoneMaker" in body
+    assert b"Shelter B" in body
+    plan = (await upload(client, tokens, body)).json()
+    # The orientation the phone recorded is applied to the pixels, since the tag that said so is gone.
+    assert (plan["width"], plan["height"]) == (480, 640)
+    for url in (plan["url"], plan["smallUrl"]):
+        served = (await client.get(url)).content
+        for written in (b"PhoneMaker", b"Model X", b"Shelter B"):
+            assert written not in served, url
+        image = Image.open(io.BytesIO(served))
+        assert not image.getexif(), url
+        assert image.size == (480, 640), url
+    assert (await client.get(plan["url"])).headers["content-type"] == "image/jpeg"
+
+
+async def test_the_history_says_who_changed_the_info_pages_and_floor_plans(client: Client, tokens: Tokens) -> None:
+    editor = tokens.header("editor")
+    page = await client.post(
+        "/api/admin/info-pages", json={"slug": "safeguarding", "title": "Safeguarding contact"}, headers=editor
+    )
+    page_id = page.json()["id"]
+    await client.patch(f"/api/admin/info-pages/{page_id}", json={"body": "Ask for Ayu at the desk."}, headers=editor)
+    plan = (await upload(client, tokens, png((400, 300)), floor="Level 2")).json()
+    await client.delete(f"/api/admin/floor-plans/{plan['id']}", headers=editor)
+    await client.delete(f"/api/admin/info-pages/{page_id}", headers=editor)
+    history = (await client.get("/api/admin/history", params={"limit": "10"}, headers=tokens.header("admin"))).json()
+    lines = [(entry["action"], entry["kind"], entry["summary"]) for entry in history]
+    assert lines[:5] == [
+        ("deleted", "info page", "Safeguarding contact"),
+        ("deleted", "floor plan", "Level 2"),
+        ("updated", "floor plan", "Level 2"),
+        ("updated", "info page", "Safeguarding contact"),
+        ("created", "info page", "Safeguarding contact"),
+    ]
+    assert {entry["actor"] for entry in history[:5]} == {"editor organiser"}

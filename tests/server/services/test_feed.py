@@ -92,6 +92,7 @@ async def test_a_storm_of_requests_for_one_stale_page_reads_the_database_once(tm
                 stale = f"{(await store.feed_state(conn)).epoch}.1"
                 seq = await store.put_entity(conn, "room", "hall-b", b'{"id":"hall-b","name":"Hall B"}')
             await feed.written(seq)
+            await feed.settled()  # the programme encoded right after the write reads the database too
             reads = 0
             real_read = db.read
 
@@ -235,3 +236,33 @@ async def test_the_programme_is_served_when_its_bytes_cannot_be_kept_beside_the_
             assert kept is not None, "the current cursor's bytes still come from memory"
         finally:
             await feed.stop()
+
+
+async def test_the_first_phones_after_an_edit_get_gzip_while_brotli_is_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from server.services import feed as feed_module
+
+    release = threading.Event()
+    real_brotli = feed_module._brotli
+
+    def slow_brotli(body: bytes) -> bytes:
+        release.wait(30)
+        return real_brotli(body)
+
+    monkeypatch.setattr(feed_module, "_brotli", slow_brotli)
+    async with behind_worker(tmp_path) as (feed, other, _heard):
+        async with other.write() as conn:
+            for n in range(20):
+                await store.put_entity(conn, "room", f"hall-{n}", f'{{"id":"hall-{n}","name":"Hall {n}"}}'.encode())
+        built = await feed.programme()
+        browser = ("br", "gzip", "identity")
+        assert built.body.encoding(browser) == "gzip", "a browser does not wait for brotli"
+        assert built.body.encoding(("br", "identity")) == "br", "a client that takes only brotli gets brotli"
+        assert not feed.encoded.path(built.cursor, "br").exists()
+        release.set()
+        await feed.settled()
+        assert built.body.encoding(browser) == "br"
+        assert feed.encoded.path(built.cursor, "br").read_bytes() == built.body.body("br")

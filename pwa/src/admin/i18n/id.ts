@@ -442,6 +442,8 @@ export const id: ConsoleStrings = {
   confirmDeletePage: "Hapus halaman ini?",
   confirmDeletePageText: "Perangkat peserta membuangnya saat terhubung berikutnya.",
   pageDeleted: (title: string) => `${title} dihapus.`,
+  translatePage: (title: string) => `Terjemahan ${title}`,
+  pageTranslationsStale: (n: number) => `${n} terjemahan tidak mutakhir`,
   cancel: "Batal",
   removePinShort: "Hapus",
 
@@ -466,6 +468,7 @@ export const id: ConsoleStrings = {
   kindFormat: "Format",
   kindSpeaker: "Pembicara",
   kindSession: "Sesi",
+  kindPage: "Halaman info",
   columnItem: "Butir",
   columnField: "Kolom",
   columnLanguage: "Bahasa",

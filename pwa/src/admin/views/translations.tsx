@@ -13,8 +13,10 @@ import { s } from "../strings";
 import {
   entityOf,
   isTranslatableKind,
+  loadKind,
   LONG_FIELDS,
   loadTranslationStatus,
+  outsideProgramme,
   saveTranslations,
   TRANSLATABLE,
   type TranslatableKind,
@@ -53,6 +55,7 @@ function kindLabel(kind: string): string {
     format: s.kindFormat,
     speaker: s.kindSpeaker,
     session: s.kindSession,
+    page: s.kindPage,
   };
   return labels[kind] ?? kind;
 }
@@ -67,6 +70,7 @@ function fieldLabel(field: string): string {
     bio: s.fieldBio,
     role: s.fieldRole,
     accessibility: s.fieldAccessibility,
+    body: s.pageBody,
   };
   return labels[field] ?? field;
 }
@@ -332,15 +336,36 @@ function TranslationEditor({ kind, id }: { kind: TranslatableKind; id: string })
 }
 
 export function TranslateView({ kind, id }: { kind: string; id: string }) {
+  const known = isTranslatableKind(kind);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [read, setRead] = useState(false);
   useEffect(() => {
-    if (!isTranslatableKind(kind)) navigate(`${BASE}/translations`, { replace: true });
-  }, [kind]);
+    if (!known) {
+      navigate(`${BASE}/translations`, { replace: true });
+      return;
+    }
+    // An Info page is not part of the programme: the editor opens on the pages as they are now.
+    if (!outsideProgramme(kind)) return;
+    setRead(false);
+    loadKind(kind)
+      .then(() => setRead(true))
+      .catch((error: unknown) => setProblem(error instanceof ApiError ? error.detail : String(error)));
+  }, [kind, known]);
   const data = programme.value;
-  const entity = data && isTranslatableKind(kind) ? entityOf(data, kind, id) : null;
+  const loading = known && outsideProgramme(kind) && !read;
+  const entity = data && known && !loading ? entityOf(data, kind, id) : null;
   const label = entity ? String(entity["title"] ?? entity["name"] ?? id) : undefined;
   return (
     <Page title={s.translateTitle} lead={label}>
-      <ProgrammeGate>{() => (isTranslatableKind(kind) ? <TranslationEditor key={`${kind}/${id}`} kind={kind} id={id} /> : null)}</ProgrammeGate>
+      {problem ? (
+        <Problem>
+          <p>{problem}</p>
+        </Problem>
+      ) : loading ? (
+        <p class="loading">{s.loading}</p>
+      ) : (
+        <ProgrammeGate>{() => (known ? <TranslationEditor key={`${kind}/${id}`} kind={kind} id={id} /> : null)}</ProgrammeGate>
+      )}
     </Page>
   );
 }

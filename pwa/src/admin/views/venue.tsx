@@ -13,6 +13,8 @@ import { confirmAction } from "../ui/dialog";
 import { TextArea, TextField } from "../ui/fields";
 import { Page, Problem } from "../ui/page";
 import { announce } from "../ui/status";
+import { refreshTranslationCounts } from "../translations";
+import { translatePath } from "./translations";
 
 const problemOf = (error: unknown) => (error instanceof ApiError ? error.detail : String(error));
 
@@ -246,6 +248,9 @@ function PageForm({ page, onDone }: { page: InfoPage | null; onDone: () => void 
   );
 }
 
+/** How many of a page's translated fields are out of date (their original changed since), in every language. */
+const staleCount = (page: InfoPage): number => Object.values(page.translations ?? {}).reduce((sum, item) => sum + (item?.stale?.length ?? 0), 0);
+
 export function InfoPagesView() {
   const [pages, setPages] = useState<InfoPage[] | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
@@ -255,16 +260,21 @@ export function InfoPagesView() {
       .then(setPages)
       .catch((error: unknown) => setProblem(problemOf(error)));
   useEffect(() => void load(), []);
+  /** A page changed: read the pages again, and the navigation's count of out-of-date translations. */
+  const changed = () => {
+    void load();
+    void refreshTranslationCounts();
+  };
   const done = () => {
     setEditing(null);
-    void load();
+    changed();
   };
   const remove = async (page: InfoPage) => {
     if (!(await confirmAction({ title: s.confirmDeletePage, text: s.confirmDeletePageText, confirm: s.deletePage(page.title), danger: true }))) return;
     try {
       await del(`/api/admin/info-pages/${encodeURIComponent(page.id)}`);
       announce(s.pageDeleted(page.title));
-      void load();
+      changed();
     } catch (error) {
       setProblem(problemOf(error));
     }
@@ -296,13 +306,21 @@ export function InfoPagesView() {
               <li key={page.id} class="card">
                 <h2 class="card-title">{page.title}</h2>
                 <p class="muted">/info/{page.slug}</p>
+                {staleCount(page) > 0 && (
+                  <p>
+                    <span class="badge badge-warning">{s.pageTranslationsStale(staleCount(page))}</span>
+                  </p>
+                )}
                 <p>
                   <button type="button" class="button button-small" aria-label={s.editInfoPage(page.title)} onClick={() => setEditing(page.id)}>
                     {s.edit}
                   </button>{" "}
                   <button type="button" class="button button-small button-danger-quiet" aria-label={s.deletePage(page.title)} onClick={() => void remove(page)}>
                     {s.delete}
-                  </button>
+                  </button>{" "}
+                  <a class="button button-small" href={translatePath("page", page.id)} aria-label={s.translatePage(page.title)}>
+                    {s.navTranslations}
+                  </a>
                 </p>
               </li>
             ),

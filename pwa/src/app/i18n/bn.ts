@@ -390,4 +390,7 @@ export const bn: Messages = {
   roomStateFull: "কক্ষ পূর্ণ",
   roomStateClosed: "কক্ষ বন্ধ",
   roomStateEmergency: "জরুরি অবস্থা",
+
+  loadingProgress: (kb: number, totalKb: number | null) =>
+    totalKb === null ? `${kb} KB পাওয়া গেছে` : `${totalKb} KB-এর মধ্যে ${kb} KB পাওয়া গেছে`,
 };

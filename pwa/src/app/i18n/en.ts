@@ -10,8 +10,8 @@ export const en = {
   navSpeakers: "Speakers",
   navAgenda: "My agenda",
   navAnnouncements: "Announcements",
-  /** The bottom tab bar is narrow: "|" marks where the longest label may break. */
-  navAnnouncementsBreak: "Announce|ments",
+  /** The bottom tab bar's label: "|" would mark where it may break (none: each tab is as wide as its longest word). */
+  navAnnouncementsBreak: "Announcements",
   navInfo: "Info",
 
   online: "Online",
@@ -35,6 +35,8 @@ export const en = {
   showLocalTime: "Show times in my time zone",
 
   loading: "Loading the programme…",
+  loadingProgress: (kb: number, totalKb: number | null) =>
+    totalKb === null ? `${kb} KB received` : `${kb} of ${totalKb} KB received`,
   offlineFirstVisit:
     "You are offline and the programme is not on this device yet. Connect to the internet once; after that it works without a connection.",
   loadFailed: "The programme could not be downloaded yet. Kumpul keeps trying.",

@@ -13,7 +13,7 @@ export const fil: Messages = {
   navSpeakers: "Tagapagsalita",
   navAgenda: "Aking agenda",
   navAnnouncements: "Anunsiyo",
-  navAnnouncementsBreak: "Anun|siyo",
+  navAnnouncementsBreak: "Anunsiyo",
   navInfo: "Info",
 
   online: "Online",
@@ -389,4 +389,7 @@ export const fil: Messages = {
   roomStateFull: "Puno na ang silid",
   roomStateClosed: "Sarado ang silid",
   roomStateEmergency: "Emergency",
+
+  loadingProgress: (kb: number, totalKb: number | null) =>
+    totalKb === null ? `${kb} KB ang natanggap` : `${kb} sa ${totalKb} KB ang natanggap`,
 };

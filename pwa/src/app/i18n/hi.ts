@@ -389,4 +389,7 @@ export const hi: Messages = {
   roomStateFull: "कक्ष भरा हुआ है",
   roomStateClosed: "कक्ष बंद है",
   roomStateEmergency: "आपातकाल",
+
+  loadingProgress: (kb: number, totalKb: number | null) =>
+    totalKb === null ? `${kb} KB प्राप्त हुआ` : `${totalKb} KB में से ${kb} KB प्राप्त हुआ`,
 };

@@ -44,7 +44,7 @@ export function language(code: Lang): Language {
 export const LOCALES = Object.fromEntries(LANGUAGES.map((entry) => [entry.code, entry.locale])) as Record<Lang, string>;
 
 /** The catalogues other than English, each a lazy chunk: `./xx.ts` exports `xx`. */
-const CATALOGUES = import.meta.glob<Record<string, Messages>>(["./*.ts", "!./index.ts", "!./en.ts", "!./pseudo.ts"]);
+const CATALOGUES = import.meta.glob<Record<string, Messages>>(["./*.ts", "!./index.ts", "!./en.ts", "!./pseudo.ts", "!./venue.ts"]);
 
 /** The messages of a language: English at once, any other once its chunk has loaded. */
 export async function loadMessages(code: Lang): Promise<Messages> {

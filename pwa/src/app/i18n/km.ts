@@ -13,7 +13,7 @@ export const km: Messages = {
   navSpeakers: "វាគ្មិន",
   navAgenda: "កាលវិភាគខ្ញុំ",
   navAnnouncements: "សេចក្ដីប្រកាស",
-  navAnnouncementsBreak: "សេចក្ដី|ប្រកាស",
+  navAnnouncementsBreak: "សេចក្ដីប្រកាស",
   navInfo: "ព័ត៌មាន",
 
   online: "អនឡាញ",
@@ -389,4 +389,7 @@ export const km: Messages = {
   roomStateFull: "បន្ទប់ពេញ",
   roomStateClosed: "បន្ទប់បិទ",
   roomStateEmergency: "អាសន្ន",
+
+  loadingProgress: (kb: number, totalKb: number | null) =>
+    totalKb === null ? `បានទទួល ${kb} KB` : `បានទទួល ${kb} ក្នុងចំណោម ${totalKb} KB`,
 };

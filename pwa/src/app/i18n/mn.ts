@@ -389,4 +389,7 @@ export const mn: Messages = {
   roomStateFull: "Танхим дүүрсэн",
   roomStateClosed: "Танхим хаалттай",
   roomStateEmergency: "Яаралтай",
+
+  loadingProgress: (kb: number, totalKb: number | null) =>
+    totalKb === null ? `${kb} KB хүлээн авлаа` : `${totalKb} KB-аас ${kb} KB хүлээн авлаа`,
 };

@@ -13,7 +13,7 @@ export const ms: Messages = {
   navSpeakers: "Penceramah",
   navAgenda: "Agenda saya",
   navAnnouncements: "Pengumuman",
-  navAnnouncementsBreak: "Pengu|muman",
+  navAnnouncementsBreak: "Pengumuman",
   navInfo: "Info",
 
   online: "Dalam talian",
@@ -389,4 +389,7 @@ export const ms: Messages = {
   roomStateFull: "Bilik penuh",
   roomStateClosed: "Bilik ditutup",
   roomStateEmergency: "Kecemasan",
+
+  loadingProgress: (kb: number, totalKb: number | null) =>
+    totalKb === null ? `${kb} KB diterima` : `${kb} daripada ${totalKb} KB diterima`,
 };

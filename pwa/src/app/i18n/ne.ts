@@ -390,4 +390,7 @@ export const ne: Messages = {
   roomStateFull: "कोठा भरियो",
   roomStateClosed: "कोठा बन्द छ",
   roomStateEmergency: "आपतकालीन",
+
+  loadingProgress: (kb: number, totalKb: number | null) =>
+    totalKb === null ? `${kb} KB प्राप्त भयो` : `${totalKb} KB मध्ये ${kb} KB प्राप्त भयो`,
 };

@@ -34,6 +34,8 @@ export const th: Messages = {
   showLocalTime: "แสดงเวลาตามเขตเวลาของฉัน",
 
   loading: "กำลังโหลดกำหนดการ…",
+  loadingProgress: (kb: number, totalKb: number | null) =>
+    totalKb === null ? `ได้รับแล้ว ${kb} KB` : `ได้รับแล้ว ${kb} จาก ${totalKb} KB`,
   offlineFirstVisit:
     "ขณะนี้คุณออฟไลน์ และยังไม่มีกำหนดการในอุปกรณ์นี้ โปรดเชื่อมต่ออินเทอร์เน็ตสักครั้ง หลังจากนั้นแอปจะใช้งานได้โดยไม่ต้องเชื่อมต่อ",
   loadFailed: "ยังดาวน์โหลดกำหนดการไม่สำเร็จ Kumpul จะลองใหม่ต่อไป",
@@ -101,7 +103,7 @@ export const th: Messages = {
   addToAgenda: "เพิ่มในตารางของฉัน",
   removeFromAgenda: "นำออกจากตารางของฉัน",
   remove: "นำออก",
-  removeTitleFromAgenda: (title) => `นำ “${title}” ออกจากตารางของฉัน`,
+  removeTitleFromAgenda: (title) => `นำออก “${title}” จากตารางของฉัน`,
   when: "เวลา",
   where: "สถานที่",
   languages: "ภาษา",

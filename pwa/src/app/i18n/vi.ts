@@ -13,7 +13,7 @@ export const vi: Messages = {
   navSpeakers: "Diễn giả",
   navAgenda: "Lịch của tôi",
   navAnnouncements: "Thông báo",
-  navAnnouncementsBreak: "Thông|báo",
+  navAnnouncementsBreak: "Thông báo",
   navInfo: "Thông tin",
 
   online: "Trực tuyến",
@@ -389,4 +389,7 @@ export const vi: Messages = {
   roomStateFull: "Phòng đã đầy",
   roomStateClosed: "Phòng đã đóng",
   roomStateEmergency: "Khẩn cấp",
+
+  loadingProgress: (kb: number, totalKb: number | null) =>
+    totalKb === null ? `Đã nhận ${kb} KB` : `Đã nhận ${kb} / ${totalKb} KB`,
 };

@@ -3,7 +3,7 @@
 import type { ComponentChildren } from "preact";
 
 import { t } from "../prefs";
-import { loaded, model, online, syncNow, unreachable } from "../store";
+import { downloading, loaded, model, online, syncNow, unreachable } from "../store";
 import { Notice, useTitle } from "./common";
 
 function ProgrammeMissing() {
@@ -12,6 +12,11 @@ function ProgrammeMissing() {
     return (
       <Notice>
         <p class="loading">{messages.loading}</p>
+        {downloading.value && (
+          <p class="muted" role="status">
+            {messages.loadingProgress(downloading.value.receivedKb, downloading.value.totalKb)}
+          </p>
+        )}
       </Notice>
     );
   }

@@ -1,8 +1,8 @@
 /**
  * A long list that renders only what is on screen: a window of items around the viewport (the page
  * scrolls, not the list), with space above and below standing for the rest. Heights are estimated, then
- * measured once an item has been shown. Short lists are rendered whole: windowing them gains nothing, and
- * find-in-page and screen readers then see every item.
+ * measured (by a ResizeObserver, never by forcing a layout) once an item has been shown. Short lists are
+ * rendered whole: windowing them gains nothing, and find-in-page and screen readers then see every item.
  */
 
 import type { VNode } from "preact";
@@ -18,16 +18,20 @@ export interface VirtualListProps<T> {
   keyOf: (item: T) => string;
   estimate: (item: T) => number;
   render: (item: T) => VNode;
+  /** Items of different kinds render different elements: a place in the list is only reused by the same kind. */
+  kindOf?: (item: T) => string;
   /** Scroll so that this item is at the top (after `offset` pixels) when the list first shows, and each time it changes. */
   scrollTo?: { key: string; seq: number } | null;
   /** Pixels kept clear at the top of the viewport (sticky bars). */
   offset?: number;
 }
 
-export function VirtualList<T>({ items, keyOf, estimate, render, scrollTo, offset = 0 }: VirtualListProps<T>) {
+export function VirtualList<T>({ items, keyOf, kindOf, estimate, render, scrollTo, offset = 0 }: VirtualListProps<T>) {
   const box = useRef<HTMLDivElement>(null);
   const measured = useRef(new Map<string, number>());
   const [version, setVersion] = useState(0);
+  /** Measured heights changed since the spacers were last worked out. */
+  const stale = useRef(false);
   const [view, setView] = useState<[number, number]>([0, typeof window === "undefined" ? 1_000 : window.innerHeight]);
 
   const tops = useMemo(() => {
@@ -56,6 +60,10 @@ export function VirtualList<T>({ items, keyOf, estimate, render, scrollTo, offse
       frame = 0;
       const top = box.current?.getBoundingClientRect().top ?? 0;
       setView([-top, window.innerHeight - top]);
+      if (stale.current) {
+        stale.current = false;
+        setVersion((v) => v + 1);
+      }
     };
     const schedule = () => {
       if (!frame) frame = requestAnimationFrame(update);
@@ -70,21 +78,52 @@ export function VirtualList<T>({ items, keyOf, estimate, render, scrollTo, offse
     };
   }, [whole]);
 
-  // Measure what is shown; a changed height moves the items below it.
+  // Measure what is shown without forcing a layout: a ResizeObserver hears the sizes the browser computes for
+  // the frame anyway. The spacers follow once the browser is idle (or at the next scroll), so an update that
+  // swaps the window's rows costs one layout, not two.
+  const observer = useRef<ResizeObserver | null>(null);
+  const settle = useRef(0);
   useLayoutEffect(() => {
-    const children = box.current?.children;
-    if (!children) return;
-    let changed = false;
-    for (const child of Array.from(children)) {
-      const key = (child as HTMLElement).dataset.key;
-      if (!key) continue;
-      const height = (child as HTMLElement).offsetHeight;
-      if (height && measured.current.get(key) !== height) {
-        measured.current.set(key, height);
-        changed = true;
+    if (whole || typeof ResizeObserver === "undefined") return;
+    const idle = window.requestIdleCallback ?? ((callback: () => void) => window.setTimeout(callback, 100));
+    const cancel = window.cancelIdleCallback ?? window.clearTimeout;
+    const resized = new ResizeObserver((entries) => {
+      for (const entry of entries) {
+        const key = (entry.target as HTMLElement).dataset.key;
+        const height = Math.round(entry.borderBoxSize?.[0]?.blockSize ?? entry.contentRect.height);
+        if (key && height && measured.current.get(key) !== height) {
+          measured.current.set(key, height);
+          stale.current = true;
+        }
       }
-    }
-    if (changed && !whole) setVersion((v) => v + 1);
+      if (stale.current && !settle.current) {
+        settle.current = idle(
+          () => {
+            settle.current = 0;
+            if (stale.current) {
+              stale.current = false;
+              setVersion((v) => v + 1);
+            }
+          },
+          { timeout: 500 },
+        );
+      }
+    });
+    observer.current = resized;
+    return () => {
+      resized.disconnect();
+      observer.current = null;
+      if (settle.current) cancel(settle.current);
+      settle.current = 0;
+    };
+  }, [whole]);
+  useLayoutEffect(() => {
+    const resized = observer.current;
+    const children = box.current?.children;
+    if (!resized || !children) return;
+    // Only the rows in the page are watched (rows that left it are let go).
+    resized.disconnect();
+    for (const child of Array.from(children)) resized.observe(child);
   });
 
   // Scroll an item to the top when asked.
@@ -123,7 +162,9 @@ export function VirtualList<T>({ items, keyOf, estimate, render, scrollTo, offse
     >
       {shown.map((item, index) => (
         <div
-          key={keyOf(item)}
+          // Keyed by place in the list, so a new day or search result reuses the elements already there (their
+          // text and links change) instead of removing every row and building new ones.
+          key={`${kindOf?.(item) ?? ""}${first + index}`}
           data-key={keyOf(item)}
           role="listitem"
           aria-setsize={whole ? undefined : items.length}

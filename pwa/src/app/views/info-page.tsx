@@ -8,8 +8,12 @@ import { venueMessages } from "../i18n/venue";
 import { lang, t } from "../prefs";
 import { model } from "../store";
 import { infoPages } from "../venue-data";
+import { StaleNote } from "../ui/common";
 import { LinkedText } from "./announcement";
 import "./venue.css";
+
+/** The fields a page shows from a translation, so the ones its "may be out of date" note can name. */
+const STALE_FIELDS = ["title", "body"] as const;
 
 const find = (slug: string) => infoPages.value?.find((item) => item.slug === slug);
 
@@ -31,13 +35,16 @@ export function InfoPageContent({ slug }: { slug: string }) {
   }
   const original = model.value?.programme.event?.language ?? "en";
   return (
-    <div class="prose info-page" lang={shownLanguage(page, "body", lang.value, original)}>
-      {paragraphs(localized(page, "body", lang.value)).map((text, i) => (
-        <p key={i}>
-          <LinkedText text={text} />
-        </p>
-      ))}
-    </div>
+    <>
+      <StaleNote entity={page} fields={STALE_FIELDS} />
+      <div class="prose info-page" lang={shownLanguage(page, "body", lang.value, original)}>
+        {paragraphs(localized(page, "body", lang.value)).map((text, i) => (
+          <p key={i}>
+            <LinkedText text={text} />
+          </p>
+        ))}
+      </div>
+    </>
   );
 }
 

@@ -12,6 +12,7 @@ import { localized } from "../content";
 import { venueMessages } from "../i18n/venue";
 import { lang, t } from "../prefs";
 import { query } from "../router";
+import { roomStatus, roomStatusLabel, type RoomState } from "../room-status";
 import { model } from "../store";
 import { screenPixels, venue } from "../venue-data";
 import "./venue.css";
@@ -161,7 +162,16 @@ export function VenueMap({ roomId, statusOf }: VenueMapProps) {
 }
 
 /** The /map route: the room named in `?room=` highlighted. */
+const TONES: Record<RoomState, RoomStatus["tone"]> = { open: "ok", filling: "warn", full: "full", closed: "closed", emergency: "full" };
+
+/** A room's status as door staff last set it, while it lasts. */
+function liveStatus(roomId: string): RoomStatus | undefined {
+  const entry = roomStatus.value.get(roomId);
+  const label = roomStatusLabel(roomId);
+  return entry && label ? { label, tone: TONES[entry.state] } : undefined;
+}
+
 export function MapContent() {
   const roomId = query.value.get("room");
-  return <VenueMap key={roomId ?? ""} roomId={roomId} />;
+  return <VenueMap key={roomId ?? ""} roomId={roomId} statusOf={liveStatus} />;
 }

@@ -24,7 +24,8 @@ import "./programme.css";
 
 const FILTERS = ["theme", "room", "format", "language"] as const;
 type Filter = (typeof FILTERS)[number];
-/** How long typing pauses before the search is written into the address (Chromium limits history updates). */
+/** How long typing pauses, or a day stays chosen, before the address is written (Chromium limits history updates,
+ * and each costs a main-thread task). */
 const ADDRESS_DELAY_MS = 400;
 
 function withParam(name: string, value: string): string {
@@ -48,19 +49,29 @@ function matchesFilters(session: Session, filters: Record<Filter, string>): bool
   );
 }
 
-function DayTabs({ days, selected, today }: { days: string[]; selected: string; today: string }) {
+function DayTabs({ days, selected, today, onSelect }: { days: string[]; selected: string; today: string; onSelect: (day: string) => void }) {
   const list = useRef<HTMLDivElement>(null);
   const select = (day: string, focus: boolean) => {
-    setParam("day", day);
+    onSelect(day);
     if (focus) list.current?.querySelector<HTMLElement>(`[data-day="${day}"]`)?.focus();
   };
-  // Keep the selected day in view along the row (sideways only: the page itself stays where it is).
+  // Keep the selected day in view along the row (sideways only: the page itself stays where it is). Measured
+  // after the new day is painted, when the layout is already done, so the switch forces no extra layout.
   useEffect(() => {
-    const row = list.current;
-    const tab = row?.querySelector<HTMLElement>(`[data-day="${selected}"]`);
-    if (!row || !tab) return;
-    if (tab.offsetLeft < row.scrollLeft) row.scrollLeft = tab.offsetLeft;
-    else if (tab.offsetLeft + tab.offsetWidth > row.scrollLeft + row.clientWidth) row.scrollLeft = tab.offsetLeft + tab.offsetWidth - row.clientWidth;
+    let timeout: ReturnType<typeof setTimeout> | undefined;
+    const frame = requestAnimationFrame(() => {
+      timeout = setTimeout(() => {
+        const row = list.current;
+        const tab = row?.querySelector<HTMLElement>(`[data-day="${selected}"]`);
+        if (!row || !tab) return;
+        if (tab.offsetLeft < row.scrollLeft) row.scrollLeft = tab.offsetLeft;
+        else if (tab.offsetLeft + tab.offsetWidth > row.scrollLeft + row.clientWidth) row.scrollLeft = tab.offsetLeft + tab.offsetWidth - row.clientWidth;
+      });
+    });
+    return () => {
+      cancelAnimationFrame(frame);
+      clearTimeout(timeout);
+    };
   }, [selected]);
   const onKeyDown = (event: KeyboardEvent) => {
     const index = days.indexOf(selected);
@@ -210,6 +221,22 @@ export function ProgrammeContent({ model }: { model: Model }) {
       if (window.location.pathname === "/programme") setParam("q", value);
     }, ADDRESS_DELAY_MS);
   };
+  // A day tab answers at once; the address follows a moment later (writing it costs Chromium a main-thread task).
+  const addressDay = params.get("day") ?? "";
+  const [chosenDay, setChosenDay] = useState(addressDay);
+  const dayTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => {
+    if (addressDay !== chosenDay && !dayTimer.current) setChosenDay(addressDay);
+  }, [addressDay]);
+  useEffect(() => () => clearTimeout(dayTimer.current), []);
+  const onDay = (value: string) => {
+    setChosenDay(value);
+    clearTimeout(dayTimer.current);
+    dayTimer.current = setTimeout(() => {
+      dayTimer.current = undefined;
+      if (window.location.pathname === "/programme") setParam("day", value);
+    }, ADDRESS_DELAY_MS);
+  };
   // The index is built while the attendee looks at the list, so the first keystroke finds it ready.
   useEffect(() => {
     const idle = window.requestIdleCallback ?? ((callback: () => void) => setTimeout(callback, 200));
@@ -221,14 +248,19 @@ export function ProgrammeContent({ model }: { model: Model }) {
   const [filtersOpen, setFiltersOpen] = useState(false);
   const at = appNow.value;
   const today = dayKey(at, model.zone);
-  const requested = params.get("day") ?? "";
+  const requested = chosenDay;
   const day = model.days.includes(requested) ? requested : model.days.includes(today) ? today : (model.days[0] ?? today);
   const terms = queryTerms(q);
   const searching = terms.length > 0;
   const filtering = active > 0;
 
-  const found = searching ? matchSessions(buildIndex(model.programme), terms) : null;
-  const pool = found ? model.programme.sessions.filter((s) => found.has(s.id)) : (model.byDay.get(day) ?? []);
+  // Searched once per query (not at each render); a day's sessions are already grouped in the model.
+  const termsKey = terms.join(" ");
+  const pool = useMemo(() => {
+    if (!searching) return model.byDay.get(day) ?? [];
+    const found = matchSessions(buildIndex(model.programme), terms);
+    return model.programme.sessions.filter((s) => found.has(s.id));
+  }, [model, searching ? termsKey : day, searching]);
   const shown = useMemo(() => pool.filter((session) => matchesFilters(session, filters)), [pool, ...FILTERS.map((name) => filters[name])]);
   const slots = useMemo(() => groupSlots(shown), [shown]);
   const live = !searching && day === today;
@@ -299,7 +331,7 @@ export function ProgrammeContent({ model }: { model: Model }) {
         </fieldset>
       </div>
 
-      {!searching && <DayTabs days={model.days} selected={day} today={today} />}
+      {!searching && <DayTabs days={model.days} selected={day} today={today} onSelect={onDay} />}
 
       <div class="result-line">
         <span class="result-count" aria-live="polite">
@@ -341,6 +373,7 @@ export function ProgrammeContent({ model }: { model: Model }) {
           <VirtualList
             items={items}
             keyOf={keyOf}
+            kindOf={(item) => item.kind}
             estimate={estimate}
             scrollTo={jump}
             render={(item) =>
