@@ -231,3 +231,36 @@ def test_without_push_the_open_app_shows_the_reminder(
     page.reload()  # dismissed stays dismissed
     expect(h1(page, session["title"])).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="Starting soon")).to_have_count(0)
+
+
+def test_a_restart_at_the_due_time_neither_skips_nor_doubles_a_reminder(
+    server: RunningServer, service: PushService
+) -> None:
+    demo = Demo.load(server)
+    session = demo.find(day=1)
+    subs = service.subscriptions(1500)
+    with sqlite3.connect(server.db) as conn:
+        conn.executemany(
+            "INSERT INTO push_subscriptions (endpoint, p256dh, auth, alert_sessions, reminder_minutes, change_alerts,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, 10, 0, strftime('%Y-%m-%dT%H:%M:%fZ'),"
+            " strftime('%Y-%m-%dT%H:%M:%fZ'))",
+            [(s.endpoint, s.p256dh, s.auth, f'["{session["id"]}"]') for s in subs],
+        )
+    start = (datetime.now(UTC) + timedelta(minutes=10, seconds=2)).astimezone(demo.zone).replace(microsecond=0)
+    move(server, session, start, session["roomId"])
+    service.wait_for_sync(200, timeout=REMINDER_DEADLINE_S)
+    service.hold()  # the requests on their way now wait: the server stops mid fan-out, whatever the machine's speed
+    service.wait_until_sync(lambda: service.arrived > service.delivered + len(service.failures), what="a held request")
+    server.process.terminate()  # at the due time: it finishes the batch in flight and stops
+    service.release()
+    server.process.wait(timeout=30)
+    stopped_at = service.delivered
+    assert 200 <= stopped_at < 1500, "the server stopped mid fan-out"
+
+    again = start_server(server.db, env={"KUMPUL_ALLOW_INSECURE_PUSH": "1"})
+    try:
+        service.wait_for_sync(1500, timeout=REMINDER_DEADLINE_S)
+        assert settled(again, session["id"]) == {("reminder", "sent"): 1500}
+        assert sorted(set(service.counts().values())) == [1], "every device exactly once"
+    finally:
+        stop_server(again)
