@@ -55,21 +55,20 @@ class ReminderScheduler:
         #: queued again only when a subscription changed (queuing thousands of rows again would find them there).
         self._queued: dict[tuple[str, str, int], tuple[str | None, int]] = {}
         self._task: asyncio.Task[None] | None = None
-        self._stopping = False
+        self._stopping = asyncio.Event()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="kumpul-reminders")
 
     async def stop(self) -> None:
-        self._stopping = True
+        """Stop after the round under way (never in the middle of its transaction)."""
+        self._stopping.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await self._task
             self._task = None
 
     async def _run(self) -> None:
-        while not self._stopping:
+        while not self._stopping.is_set():
             try:
                 await self.queue_due()
             except Exception as error:
@@ -77,7 +76,8 @@ class ReminderScheduler:
                     log.warning("reminders could not use the database (%s); retrying", error)
                 else:
                     log.exception("reminders failed a round; retrying")
-            await asyncio.sleep(self.poll_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.poll_seconds)
 
     async def queue_due(self) -> int:
         """Queue every reminder due now; returns how many were queued (or brought forward)."""
