@@ -23,6 +23,7 @@ from server.hot_reads import KumpulApp
 from server.panics import contain_panics
 from server.push.crypto import PayloadCipher
 from server.push.outbox import OutboxWorker
+from server.push.reminders import ReminderScheduler
 from server.push.sender import PushSender
 from server.push.vapid import VapidSigner, load_or_create_keys
 from server.request import KumpulRequest
@@ -167,6 +168,8 @@ def create_app(settings: Settings) -> Litestar:
         )
         outbox = OutboxWorker(db, sender, release_claims=settings.release_push_claims)
         await outbox.start()
+        reminders = ReminderScheduler(db, wake=outbox.wake)
+        reminders.start()
         live = LiveHub(db, max_per_address=settings.live_max_per_address, max_total=settings.live_max_total)
         feed.subscribe(live.programme_changed)
         feed.subscribe_commits(live.pages_maybe_changed)
@@ -216,6 +219,7 @@ def create_app(settings: Settings) -> Litestar:
             await room_status.stop()
             live.close_all()
             await announcements.stop()
+            await reminders.stop()
             await outbox.stop()
             await sender.close()
             await feed.stop()

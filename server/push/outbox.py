@@ -20,8 +20,11 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+import aiosqlite
 
 from server.push import payloads
 from server.push.sender import Message, Outcome, Posting, Prepared, Push, PushSender
@@ -44,6 +47,9 @@ SETTLE_QUIET = 0.2
 MAX_STRAGGLING = 4 * BATCH
 #: Longest pause between rounds after a failed one (a full disk, a busy database).
 MAX_FAILURE_PAUSE = 30.0
+
+#: A reminder due this soon goes now rather than back to the queue.
+REMINDER_EARLY = timedelta(seconds=1)
 
 Settled = tuple[int, int, str, int | None, str | None]
 
@@ -71,8 +77,11 @@ class OutboxWorker:
         poll_seconds: float = 1.0,
         release_claims: bool = True,
         settle_wait: float = SETTLE_WAIT,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.db = db
+        #: The current time (tests move it): what is due, and when retries and reminders go.
+        self.clock = clock
         self._release_claims = release_claims
         self.sender = sender
         self.batch = batch
@@ -213,8 +222,9 @@ class OutboxWorker:
 
     async def _claim(self) -> _Batch | None:
         """Claim up to ``batch`` due messages and encrypt them; None when nothing is due."""
+        now = self.clock()
         async with self.db.write() as conn:
-            rows = await store.claim_due(conn, iso(datetime.now(UTC)), self.batch)
+            rows = await store.claim_due(conn, iso(now), self.batch)
             # Each announcement is read once per batch and its message built once per language (not per device).
             announcements: dict[str, payloads.AnnouncementMessages | None] = {}
             alerts: dict[str, Message | None] = {}
@@ -222,8 +232,9 @@ class OutboxWorker:
                 if row.kind == "announcement":
                     if row.ref not in announcements:
                         announcements[row.ref] = await payloads.announcement_messages(conn, row.ref)
-                elif row.ref not in alerts:
+                elif row.kind == "alert" and row.ref not in alerts:
                     alerts[row.ref] = await payloads.alert_message(conn, row.ref)
+            rows, reminders = await self._reminders(conn, rows, now)
         if not rows:
             return None
         pushes: list[Push] = []
@@ -232,6 +243,8 @@ class OutboxWorker:
             if row.kind == "announcement":
                 texts = announcements[row.ref]
                 message = texts.for_language(row.subscription.lang) if texts is not None else None
+            elif row.kind == "reminder":
+                message = reminders[row.id]
             else:
                 message = alerts[row.ref]
             if message is None:
@@ -247,6 +260,58 @@ class OutboxWorker:
             await self._give_back(rows)
             raise
         return _Batch(rows, positions, prepared)
+
+    async def _reminders(
+        self, conn: aiosqlite.Connection, rows: list[OutboxRow], now: datetime
+    ) -> tuple[list[OutboxRow], dict[int, Message]]:
+        """Look at each claimed reminder's session as it is now, in the claim's transaction.
+
+        A reminder about a session cancelled, deleted or long started, or that the device no longer follows
+        (reminders turned off, the bookmark removed), is cancelled; one whose session moved
+        later (or whose device now wants it nearer the start) goes back to the queue, due at the new time.
+        A reminder that goes takes the place of the change alert still waiting for the same device and session:
+        one message, saying the session moved.
+
+        Returns:
+            The rows to send (the reminders' messages by outbox id), without those settled here.
+        """
+        claimed = [row for row in rows if row.kind == "reminder"]
+        if not claimed:
+            return rows, {}
+        sessions: dict[str, payloads.ReminderSession | None] = {}
+        cancelled: list[int] = []
+        later: dict[str, list[int]] = {}
+        going: dict[str, list[OutboxRow]] = {}
+        for row in claimed:
+            if row.ref not in sessions:
+                sessions[row.ref] = await payloads.reminder_session(conn, row.ref)
+            session = sessions[row.ref]
+            minutes = row.subscription.reminder_minutes
+            if session is None or minutes is None or not row.following or session.over(now):
+                cancelled.append(row.id)
+            elif session.due(minutes) > now + REMINDER_EARLY:
+                later.setdefault(iso(session.due(minutes)), []).append(row.id)
+            else:
+                going.setdefault(row.ref, []).append(row)
+        await store.mark(conn, cancelled, "cancelled")
+        for at, ids in later.items():
+            await store.reschedule(conn, ids, at)
+        messages: dict[int, Message] = {}
+        merged: set[tuple[str, int]] = set()
+        for ref, going_rows in going.items():
+            session = sessions[ref]
+            assert session is not None
+            pairs = {(ref, row.subscription.id) for row in going_rows}
+            # An alert claimed in this very batch is merged too (it is 'sending', so merge_alerts leaves it).
+            alerted = await store.merge_alerts(conn, ref, [row.subscription.id for row in going_rows])
+            alerted |= {r.subscription.id for r in rows if r.kind == "alert" and (r.ref, r.subscription.id) in pairs}
+            merged |= {(ref, sub) for sub in alerted}
+            for row in going_rows:
+                messages[row.id] = session.message(row.subscription.lang, row.subscription.id in alerted, now)
+        merged_alerts = [row.id for row in rows if row.kind == "alert" and (row.ref, row.subscription.id) in merged]
+        await store.mark(conn, merged_alerts, "merged")
+        settled = set(cancelled) | {i for ids in later.values() for i in ids} | set(merged_alerts)
+        return [row for row in rows if row.id not in settled], messages
 
     async def _give_back(self, rows: list[OutboxRow]) -> None:
         """Return claimed messages that were not sent to the queue, due at once."""
@@ -292,7 +357,7 @@ class OutboxWorker:
 
     async def _settle(self, batch: _Batch, posting: Posting, indexes: list[int]) -> None:
         """Record the outcomes of ``batch.rows[i]`` for ``indexes``; kept for later if the database refuses."""
-        now = datetime.now(UTC)
+        now = self.clock()
         settled: list[Settled] = []
         gone: list[int] = []
         unsent: list[int] = []

@@ -157,3 +157,95 @@ def alert_urgency(start: datetime, end: datetime, now: datetime | None = None) -
     """
     now = now or datetime.now(UTC)
     return "normal" if end > now and start - now < ALERT_SOON else "low"
+
+
+#: What a reminder says, per language of the app: ``{time}`` and ``{room}`` are filled in. ``changed`` is the
+#: text of a reminder that also tells of a change alert it replaced (the session moved since it was bookmarked).
+REMINDER_TEXTS: dict[str, dict[str, str]] = {
+    "en": {"starts": "Starts at {time} in {room}", "changed": "Moved: now starts at {time} in {room}"},
+    "id": {"starts": "Mulai pukul {time} di {room}", "changed": "Dipindah: sekarang mulai pukul {time} di {room}"},
+    "th": {"starts": "เริ่มเวลา {time} ที่ {room}", "changed": "ย้ายแล้ว: เริ่มเวลา {time} ที่ {room}"},
+    "ms": {"starts": "Bermula pada {time} di {room}", "changed": "Dipindahkan: kini bermula pada {time} di {room}"},
+    "fil": {"starts": "Magsisimula nang {time} sa {room}", "changed": "Inilipat: magsisimula na nang {time} sa {room}"},
+    "vi": {"starts": "Bắt đầu lúc {time} tại {room}", "changed": "Đã dời: nay bắt đầu lúc {time} tại {room}"},
+    "km": {"starts": "ចាប់ផ្តើមម៉ោង {time} នៅ {room}", "changed": "បានផ្លាស់ប្តូរ៖ ឥឡូវចាប់ផ្តើមម៉ោង {time} នៅ {room}"},
+    "ne": {"starts": "{time} बजे {room} मा सुरु हुन्छ", "changed": "सारियो: अब {time} बजे {room} मा सुरु हुन्छ"},
+    "bn": {"starts": "{time}-এ {room}-এ শুরু", "changed": "সরানো হয়েছে: এখন {time}-এ {room}-এ শুরু"},
+    "mn": {"starts": "{time}-д {room}-д эхэлнэ", "changed": "Өөрчлөгдсөн: одоо {time}-д {room}-д эхэлнэ"},
+    "hi": {"starts": "{time} बजे {room} में शुरू", "changed": "बदला गया: अब {time} बजे {room} में शुरू"},
+}
+#: A reminder still goes out this long after its session started (the server was down at the due time).
+REMINDER_GRACE = timedelta(minutes=10)
+
+
+class ReminderSession:
+    """A session a reminder is about, as it is now: when it is due for a device, and its message per language."""
+
+    def __init__(self, session: dict[str, Any], room: dict[str, Any], zone: zoneinfo.ZoneInfo | Any) -> None:
+        self.id: str = session["id"]
+        self.title: str = session.get("title") or ""
+        self.status: str = session.get("status") or "scheduled"
+        self.start = datetime.fromisoformat(session["start"])
+        self.end = datetime.fromisoformat(session["end"])
+        self.room: str = room.get("name") or session["roomId"]
+        self._room_translations: dict[str, dict[str, str]] = room.get("translations") or {}
+        self.zone = zone
+        self._session = session
+        self._built: dict[tuple[str | None, bool], Message] = {}
+
+    def due(self, minutes: int) -> datetime:
+        return self.start - timedelta(minutes=minutes)
+
+    def over(self, now: datetime) -> bool:
+        """Too late to remind: cancelled, or started more than a moment ago."""
+        return self.status == "cancelled" or now > self.start + REMINDER_GRACE
+
+    def message(self, lang: str | None, changed: bool, now: datetime) -> Message:
+        """The reminder for a device reading ``lang``; ``changed`` when it also tells of a move."""
+        chosen = translation_for(lang, REMINDER_TEXTS) or "en"
+        message = self._built.get((chosen, changed))
+        if message is None:
+            message = self._built[chosen, changed] = self._build(chosen, changed, now)
+        return message
+
+    def _build(self, lang: str, changed: bool, now: datetime) -> Message:
+        start = self.start.astimezone(self.zone)
+        texts = REMINDER_TEXTS[lang]
+        room = (self._room_translations.get(lang) or {}).get("name") or self.room
+        body = texts["changed" if changed else "starts"].format(time=f"{start:%H:%M}", room=room)
+        translated = (self._session.get("translations") or {}).get(lang) or {}
+        payload = {
+            "type": "reminder",
+            "sessionId": self.id,
+            "title": translated.get("title") or self.title,
+            "body": body,
+            "changed": changed,
+            "status": self.status,
+            "start": self._session["start"],
+            "end": self._session["end"],
+            "room": room,
+            "lang": lang,
+            "url": f"/sessions/{self.id}",
+        }
+        return Message(
+            payload=fit(payload, "title"),
+            # Of no use once the session started: a phone offline until then never shows it.
+            ttl=max(60, min(ALERT_TTL, int((self.start - now).total_seconds()) + int(REMINDER_GRACE.total_seconds()))),
+            # Time-sensitive: a phone saving power should still show it before the session starts (RFC 8030 5.3).
+            urgency="high",
+            # The same topic as the session's change alerts: one message about the session waits at the push service.
+            topic=topic_for("alert", self.id),
+        )
+
+
+async def reminder_session(conn: aiosqlite.Connection, session_id: str) -> ReminderSession | None:
+    """The session a reminder is about as it is now, or None when it was deleted."""
+    raw = await programme_store.get_entity(conn, "session", session_id)
+    if raw is None:
+        return None
+    session = _decoder.decode(raw)
+    room_raw = await programme_store.get_entity(conn, "room", session["roomId"])
+    room = _decoder.decode(room_raw) if room_raw else {}
+    event_raw = await programme_store.get_entity(conn, "event", "event")
+    zone = zoneinfo.ZoneInfo(_decoder.decode(event_raw)["timeZone"]) if event_raw else UTC
+    return ReminderSession(session, room, zone)

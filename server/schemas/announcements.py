@@ -12,6 +12,8 @@ from server.schemas.base import Base, Id, LanguageCode, Moment
 Audience = Literal["everyone", "onsite", "online", "session"]
 Priority = Literal["normal", "urgent"]
 Participation = Literal["onsite", "online"]
+#: Minutes before a bookmarked session its reminder comes.
+ReminderMinutes = Literal[5, 10, 15, 30]
 AnnouncementTitle = Annotated[str, Meta(min_length=1, max_length=140)]
 AnnouncementBody = Annotated[str, Meta(max_length=5000, description="Plain text; the app makes links clickable")]
 
@@ -120,6 +122,10 @@ class PushSubscriptionIn(Base, kw_only=True):
     alert_sessions: Annotated[list[Id], Meta(max_length=500)] = []
     #: The attendee's language: announcements come in it when they have a translation in it.
     lang: LanguageCode | None = None
+    #: Minutes before each session in ``alertSessions`` a reminder comes (5, 10, 15 or 30); null or absent: none.
+    reminder_minutes: ReminderMinutes | None = None
+    #: Alerts when a session in ``alertSessions`` moves or is cancelled; false to follow them for reminders only.
+    change_alerts: bool = True
 
 
 class PushSubscriptionRef(Base, kw_only=True):

@@ -68,6 +68,8 @@ class ProgrammeService:
         self._on_write = on_write
         self._on_alert = on_alert
         self.alert_delay = alert_delay
+        #: The current time (tests move it): when a queued change alert falls due.
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -180,7 +182,7 @@ class ProgrammeService:
             return False
         subscribers = await push_store.subscriptions_alerting(conn, after.id)
         if subscribers:
-            at = datetime.now(UTC) + timedelta(seconds=self.alert_delay)
+            at = self.clock() + timedelta(seconds=self.alert_delay)
             await push_store.enqueue(conn, "alert", after.id, subscribers, at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), seq)
         return bool(subscribers)
 

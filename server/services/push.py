@@ -90,6 +90,8 @@ class PushSubscriptionService:
                 data.participation,
                 msgspec.json.encode(sorted(set(data.alert_sessions))).decode(),
                 data.lang,
+                data.reminder_minutes,
+                data.change_alerts,
             )
 
     async def unsubscribe(self, endpoint: str, attendee: AttendeeRow | None, auth: str | None) -> None:

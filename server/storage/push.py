@@ -18,6 +18,8 @@ class SubscriptionRow:
     participation: str | None
     #: The attendee's language (a BCP 47 tag), or None when the device did not say.
     lang: str | None = None
+    #: Minutes before each bookmarked session a reminder comes, or None when reminders are off.
+    reminder_minutes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,8 @@ class OutboxRow:
     version: int
     attempts: int
     subscription: SubscriptionRow
+    #: A reminder's subscription still follows its session (it may have dropped the bookmark since).
+    following: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,8 @@ async def upsert_subscription(
     participation: str | None,
     alert_sessions: str,
     lang: str | None = None,
+    reminder_minutes: int | None = None,
+    change_alerts: bool = True,
 ) -> bool:
     """Store a subscription, replacing the keys and preferences of the same endpoint.
 
@@ -67,12 +73,25 @@ async def upsert_subscription(
         existed = await cur.fetchone() is not None
     await conn.execute(
         "INSERT INTO push_subscriptions"
-        " (endpoint, p256dh, auth, attendee_id, participation, alert_sessions, lang, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'), strftime('%Y-%m-%dT%H:%M:%fZ'))"
+        " (endpoint, p256dh, auth, attendee_id, participation, alert_sessions, lang, reminder_minutes,"
+        " change_alerts, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'), strftime('%Y-%m-%dT%H:%M:%fZ'))"
         " ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth,"
         " attendee_id = excluded.attendee_id, participation = excluded.participation,"
-        " alert_sessions = excluded.alert_sessions, lang = excluded.lang, updated_at = excluded.updated_at",
-        (endpoint, p256dh, auth, attendee_id, participation, alert_sessions, lang),
+        " alert_sessions = excluded.alert_sessions, lang = excluded.lang,"
+        " reminder_minutes = excluded.reminder_minutes, change_alerts = excluded.change_alerts,"
+        " updated_at = excluded.updated_at",
+        (
+            endpoint,
+            p256dh,
+            auth,
+            attendee_id,
+            participation,
+            alert_sessions,
+            lang,
+            reminder_minutes,
+            int(change_alerts),
+        ),
     )
     return not existed
 
@@ -114,9 +133,10 @@ async def subscriptions_for(conn: aiosqlite.Connection, participation: str | Non
 
 
 async def subscriptions_alerting(conn: aiosqlite.Connection, session_id: str) -> list[int]:
-    """Subscriptions that asked for alerts about ``session_id``."""
+    """Subscriptions that asked for alerts about ``session_id`` (a device may follow it for reminders only)."""
     async with conn.execute(
-        "SELECT id FROM push_subscriptions WHERE EXISTS (SELECT 1 FROM json_each(alert_sessions) WHERE value = ?)",
+        "SELECT id FROM push_subscriptions WHERE change_alerts = 1"
+        " AND EXISTS (SELECT 1 FROM json_each(alert_sessions) WHERE value = ?)",
         (session_id,),
     ) as cur:
         return [row[0] for row in await cur.fetchall()]
@@ -175,7 +195,8 @@ async def claim_due(conn: aiosqlite.Connection, now: str, limit: int) -> list[Ou
     """
     claimed = await conn.execute_fetchall(
         "SELECT o.id, o.kind, o.ref, o.version, o.attempts + 1,"
-        " s.id, s.endpoint, s.p256dh, s.auth, s.attendee_id, s.participation, s.lang"
+        " o.kind != 'reminder' OR EXISTS (SELECT 1 FROM json_each(s.alert_sessions) WHERE value = o.ref),"
+        " s.id, s.endpoint, s.p256dh, s.auth, s.attendee_id, s.participation, s.lang, s.reminder_minutes"
         " FROM push_outbox o LEFT JOIN push_subscriptions s ON s.id = o.subscription_id"
         " WHERE o.state = 'pending' AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ?",
         (now, limit),
@@ -185,12 +206,12 @@ async def claim_due(conn: aiosqlite.Connection, now: str, limit: int) -> list[Ou
     rows: list[OutboxRow] = []
     sending: list[int] = []
     gone: list[int] = []
-    for outbox_id, kind, ref, version, attempts, *sub in claimed:
+    for outbox_id, kind, ref, version, attempts, following, *sub in claimed:
         if sub[0] is None:
             gone.append(outbox_id)
             continue
         sending.append(outbox_id)
-        rows.append(OutboxRow(outbox_id, kind, ref, version, attempts, SubscriptionRow(*sub)))
+        rows.append(OutboxRow(outbox_id, kind, ref, version, attempts, SubscriptionRow(*sub), bool(following)))
     # The language it goes out in is the subscription's now (it may have changed since the message was queued).
     await conn.execute(
         "UPDATE push_outbox SET state = 'sending', attempts = attempts + 1,"
@@ -242,6 +263,88 @@ async def release_claims(conn: aiosqlite.Connection) -> int:
     """Put messages left 'sending' by a stopped process back in the queue."""
     async with conn.execute("UPDATE push_outbox SET state = 'pending' WHERE state = 'sending' RETURNING id") as cur:
         return len(list(await cur.fetchall()))
+
+
+# -- reminders before bookmarked sessions ------------------------------------------------------------------
+
+
+async def session_times(conn: aiosqlite.Connection) -> list[tuple[str, str, str]]:
+    """``(id, start, status)`` of every session; the start as stored (ISO 8601 with its offset)."""
+    rows = await conn.execute_fetchall(
+        "SELECT id, data ->> '$.start', data ->> '$.status' FROM entities WHERE kind = 'session'"
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+async def subscriptions_changed(conn: aiosqlite.Connection) -> tuple[str | None, int]:
+    """What moves whenever a subscription is made, changed or forgotten: ``(latest change, how many)``."""
+    async with conn.execute("SELECT max(updated_at), count(*) FROM push_subscriptions") as cur:
+        row = await cur.fetchone()
+    return (row[0], row[1]) if row else (None, 0)
+
+
+async def enqueue_reminders(
+    conn: aiosqlite.Connection, session_id: str, lead_seconds: float, at: str, changed_since: str | None = None
+) -> int:
+    """Queue a reminder about ``session_id`` for every device that bookmarked it and wants reminders at least
+    ``lead_seconds`` ahead (the time left until it starts), due at ``at``.
+
+    A device that has a reminder about the session already, queued or sent, gets no second one (UNIQUE on
+    kind, ref and subscription): that makes a reminder go once per device however often this runs, in however
+    many workers. A pending one due later (the session moved earlier) becomes due at ``at``. With
+    ``changed_since``, only subscriptions made or changed since then are looked at (the others were already).
+
+    Returns:
+        How many reminders were queued or brought forward.
+    """
+    cursor = await conn.execute(
+        "INSERT INTO push_outbox (kind, ref, subscription_id, state, version, next_attempt_at, updated_at, lang)"
+        " SELECT 'reminder', ?1, s.id, 'pending', 1, ?3, strftime('%Y-%m-%dT%H:%M:%fZ'), s.lang"
+        " FROM push_subscriptions s WHERE s.reminder_minutes IS NOT NULL AND s.reminder_minutes * 60 >= ?2"
+        " AND (?4 IS NULL OR s.updated_at >= ?4)"
+        " AND EXISTS (SELECT 1 FROM json_each(s.alert_sessions) WHERE value = ?1)"
+        " ON CONFLICT (kind, ref, subscription_id) DO UPDATE SET next_attempt_at = excluded.next_attempt_at"
+        " WHERE push_outbox.state = 'pending' AND push_outbox.next_attempt_at > excluded.next_attempt_at",
+        (session_id, lead_seconds, at, changed_since),
+    )
+    return max(0, cursor.rowcount)
+
+
+async def merge_alerts(conn: aiosqlite.Connection, session_id: str, subscription_ids: list[int]) -> set[int]:
+    """Fold the change alerts about ``session_id`` still waiting for these subscriptions into their reminders.
+
+    Returns:
+        The subscriptions that had one: their reminder says what changed.
+    """
+    if not subscription_ids:
+        return set()
+    async with conn.execute(
+        "UPDATE push_outbox SET state = 'merged', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ')"
+        " WHERE kind = 'alert' AND ref = ? AND state = 'pending'"
+        " AND subscription_id IN (SELECT value FROM json_each(?)) RETURNING subscription_id",
+        (session_id, json.dumps(subscription_ids)),
+    ) as cur:
+        return {row[0] for row in await cur.fetchall()}
+
+
+async def mark(conn: aiosqlite.Connection, ids: list[int], state: str) -> None:
+    """Settle claimed messages that will not be sent: ``cancelled``, or ``merged`` into a reminder."""
+    if ids:
+        await conn.execute(
+            "UPDATE push_outbox SET state = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ')"
+            " WHERE id IN (SELECT value FROM json_each(?)) AND state = 'sending'",
+            (state, json.dumps(ids)),
+        )
+
+
+async def reschedule(conn: aiosqlite.Connection, ids: list[int], at: str) -> None:
+    """Return claimed messages to the queue, due at ``at`` (a reminder whose session moved later)."""
+    if ids:
+        await conn.execute(
+            "UPDATE push_outbox SET state = 'pending', attempts = max(0, attempts - 1), next_attempt_at = ?"
+            " WHERE id IN (SELECT value FROM json_each(?)) AND state = 'sending'",
+            (at, json.dumps(ids)),
+        )
 
 
 async def counts(conn: aiosqlite.Connection, kind: str, ref: str) -> dict[str, int]:

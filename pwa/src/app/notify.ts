@@ -16,6 +16,7 @@ import {
 } from "../shared/push";
 import { lang, participation } from "./prefs";
 import { agendaOnServer } from "./notes/state";
+import { DEFAULT_REMINDER, reminderMinutes, setReminderMinutes } from "./reminder-prefs";
 import { bookmarks } from "./store";
 
 const ALERTS_KEY = "kumpul.notify.alerts";
@@ -67,10 +68,20 @@ export function notifySupport(): NotifySupport {
   return capable ? "ready" : "unsupported";
 }
 
-/** What the server is told: no sessions while the attendee keeps their agenda from the server. */
+/**
+ * What the server is told: the bookmarked sessions when change alerts or reminders are on (none while the
+ * attendee keeps their agenda from the server), how long before them a reminder comes, and whether changes alert.
+ */
 function settings(): PushSettings {
-  const sessions = alertSessions.value && agendaOnServer.value ? [...bookmarks.value] : [];
-  return { participation: participation.value, alertSessions: sessions, lang: lang.value };
+  const minutes = reminderMinutes.value ?? null;
+  const following = (alertSessions.value || minutes !== null) && agendaOnServer.value;
+  return {
+    participation: participation.value,
+    alertSessions: following ? [...bookmarks.value] : [],
+    lang: lang.value,
+    reminderMinutes: following ? minutes : null,
+    changeAlerts: alertSessions.value,
+  };
 }
 
 /** `promise`, or an error after `ms` (a push service out of reach can leave a subscription pending for ever). */
@@ -116,6 +127,8 @@ export async function turnOn(): Promise<void> {
       notifyState.value = "off";
       return;
     }
+    // Reminders come 10 minutes ahead unless the attendee chose otherwise (or chose none).
+    if (reminderMinutes.value === undefined) setReminderMinutes(DEFAULT_REMINDER);
     const pushManager = (await registration()).pushManager;
     const subscription =
       (await pushManager.getSubscription()) ??
@@ -187,7 +200,8 @@ export async function startNotify(): Promise<void> {
   let first = true;
   effect(() => {
     // Read every setting the server gets, so that a change to any of them re-registers.
-    const watched = [participation.value, lang.value, alertSessions.value, agendaOnServer.value, alertSessions.value && bookmarks.value];
+    const following = alertSessions.value || Boolean(reminderMinutes.value);
+    const watched = [participation.value, lang.value, alertSessions.value, reminderMinutes.value, agendaOnServer.value, following && bookmarks.value];
     if (first || notifyState.peek() !== "on") {
       first = false;
       return;
@@ -195,4 +209,6 @@ export async function startNotify(): Promise<void> {
     void watched;
     scheduleResend();
   });
+  // Notifications turned on before reminders existed: reminders start at the default, and the server is told.
+  if (notifyState.peek() === "on" && reminderMinutes.peek() === undefined) setReminderMinutes(DEFAULT_REMINDER);
 }

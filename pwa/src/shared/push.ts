@@ -20,6 +20,10 @@ export interface PushSettings {
   alertSessions: string[];
   /** The attendee's language (the app's interface language): announcements come in it when translated. */
   lang?: string | null;
+  /** Minutes before each session in `alertSessions` a reminder comes; null or absent: none. */
+  reminderMinutes?: number | null;
+  /** Alerts when those sessions change; false when they are sent for reminders only. */
+  changeAlerts?: boolean;
 }
 
 /** A BCP 47 tag the server accepts (`LanguageCode` in `server/schemas/base.py`). */
@@ -83,6 +87,8 @@ export async function registerSubscription(subscription: SubscriptionJson, setti
   };
   if (settings.participation) body["participation"] = settings.participation;
   if (settings.lang && LANGUAGE_TAG.test(settings.lang)) body["lang"] = settings.lang;
+  if (settings.reminderMinutes) body["reminderMinutes"] = settings.reminderMinutes;
+  if (settings.changeAlerts === false) body["changeAlerts"] = false;
   await send("POST", SUBSCRIPTIONS_URL, body, await attendeeToken());
 }
 
@@ -120,6 +126,8 @@ export async function loadPushSettings(): Promise<PushSettings> {
       participation: value?.participation === "onsite" || value?.participation === "online" ? value.participation : null,
       alertSessions: Array.isArray(value?.alertSessions) ? value.alertSessions.filter((id) => typeof id === "string") : [],
       lang: typeof value?.lang === "string" ? value.lang : null,
+      reminderMinutes: typeof value?.reminderMinutes === "number" ? value.reminderMinutes : null,
+      changeAlerts: value?.changeAlerts !== false,
     };
   } catch {
     return { participation: null, alertSessions: [] };

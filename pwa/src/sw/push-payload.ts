@@ -1,6 +1,6 @@
 /**
- * What a push message from the Kumpul server shows (`server/push/payloads.py`): an announcement or
- * a session change alert, as a notification. Pure, so it is tested without a worker.
+ * What a push message from the Kumpul server shows (`server/push/payloads.py`): an announcement,
+ * a session change alert or a reminder before a bookmarked session, as a notification. Pure, so it is tested without a worker.
  */
 
 export interface NotificationPlan {
@@ -44,10 +44,12 @@ export function readPayload(data: { text(): string } | null | undefined): Record
 export function planNotification(payload: Record<string, unknown> | null): NotificationPlan {
   const title = text(payload?.["title"], MAX_TITLE);
   const body = text(payload?.["body"], MAX_BODY);
-  if (payload?.["type"] === "alert" && typeof payload["sessionId"] === "string" && payload["sessionId"]) {
+  const type = payload?.["type"];
+  if ((type === "alert" || type === "reminder") && typeof payload?.["sessionId"] === "string" && payload["sessionId"]) {
     const sessionId = payload["sessionId"];
+    // A reminder and a change alert about one session share its tag: the newer replaces the one on screen.
     return {
-      title: title || "Session changed",
+      title: title || (type === "reminder" ? "Starting soon" : "Session changed"),
       body,
       tag: `alert:${sessionId}`,
       requireInteraction: false,

@@ -18,6 +18,25 @@ describe("readPayload", () => {
 });
 
 describe("planNotification", () => {
+  it("shows a reminder under the session's tag, so it replaces a change alert about the same session", () => {
+    const plan = planNotification({
+      type: "reminder",
+      sessionId: "d2-keynote",
+      title: "Opening keynote",
+      body: "Moved: now starts at 10:30 in Kintamani",
+      changed: true,
+      url: "/sessions/d2-keynote",
+    });
+    expect(plan).toEqual({
+      title: "Opening keynote",
+      body: "Moved: now starts at 10:30 in Kintamani",
+      tag: "alert:d2-keynote",
+      requireInteraction: false,
+      url: "/sessions/d2-keynote",
+    });
+    expect(planNotification({ type: "reminder", sessionId: "s1" }).title).toBe("Starting soon");
+  });
+
   it("shows an announcement, tagged by its id so a correction replaces it", () => {
     const plan = planNotification({
       type: "announcement",

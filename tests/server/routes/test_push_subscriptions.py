@@ -139,3 +139,32 @@ async def test_an_unsubscribe_without_an_endpoint_says_what_to_send(client: AppC
         client, {"endpoint": "http://127.0.0.1:9/push/x"}, params={"endpoint": "http://127.0.0.1:9/push/x"}
     )
     assert both.status_code == 400
+
+
+def reminder_settings(client: AppClient, endpoint: str) -> tuple[Any, ...] | None:
+    with sqlite3.connect(client.app.state.db.path) as conn:
+        row: tuple[Any, ...] | None = conn.execute(
+            "SELECT reminder_minutes, change_alerts FROM push_subscriptions WHERE endpoint = ?", (endpoint,)
+        ).fetchone()
+    return row
+
+
+async def test_a_device_chooses_its_reminders_with_its_subscription(client: AppClient) -> None:
+    phone = device("reminded-phone")
+    response = await client.post(SUBSCRIPTIONS, json=body(phone, alertSessions=["s1"], reminderMinutes=10))
+    assert response.status_code == 201, response.text
+    assert reminder_settings(client, phone.endpoint) == (10, 1)
+    reminders_only = body(phone, alertSessions=["s1"], reminderMinutes=30, changeAlerts=False)
+    assert (await client.post(SUBSCRIPTIONS, json=reminders_only)).status_code == 200
+    assert reminder_settings(client, phone.endpoint) == (30, 0)
+    assert (await client.post(SUBSCRIPTIONS, json=body(phone))).status_code == 200
+    assert reminder_settings(client, phone.endpoint) == (None, 1), "absent: reminders off, alerts as before"
+
+
+@pytest.mark.parametrize("minutes", [0, 7, 60, -5, "ten"])
+async def test_a_lead_time_not_offered_is_refused_by_name(client: AppClient, minutes: Any) -> None:
+    phone = device("odd-minutes")
+    response = await client.post(SUBSCRIPTIONS, json=body(phone, reminderMinutes=minutes))
+    assert response.status_code == 400, response.text
+    assert "reminderMinutes" in response.text
+    assert reminder_settings(client, phone.endpoint) is None, "nothing stored"

@@ -202,6 +202,14 @@ export const bn: Messages = {
   "notify.denied":
     "এই ব্রাউজারে Kumpul-এর নোটিফিকেশন আটকানো আছে। অনুমতি দিতে সাইট সেটিংস খুলুন (ঠিকানা বারের বাঁ দিকের আইকন, অথবা ব্রাউজারের মেনুতে Settings → Site settings → Notifications), এই সাইটের জন্য নোটিফিকেশন অনুমতি দিন, তারপর ফিরে এসে চালু করুন।",
   "notify.failed": "নোটিফিকেশন চালু করা যায়নি। সংযোগ দেখে আবার চেষ্টা করুন।",
+  "notify.whatReminders": "চাইলে, আপনার এজেন্ডার প্রতিটি সেশনের কয়েক মিনিট আগে একটি রিমাইন্ডার।",
+  "reminders.label": "বুকমার্ক করা সেশনের আগে আমাকে মনে করিয়ে দিন",
+  "reminders.off": "বন্ধ",
+  "reminders.before": (n: number) => `${n} মিনিট আগে`,
+  "reminders.inPage": "এই ডিভাইসে নোটিফিকেশন না থাকলে, Kumpul খোলা থাকার সময় রিমাইন্ডার এখানে দেখা যাবে।",
+  "reminders.soon": "শীঘ্রই শুরু",
+  "reminders.when": (time: string, room: string) => `${time}, ${room}`,
+  "reminders.view": "দেখুন",
 
   "notes.nav": "আমার নোট",
   "notes.title": "আমার নোট",

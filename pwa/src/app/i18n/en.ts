@@ -208,6 +208,14 @@ export const en = {
   "notify.denied":
     "Notifications are blocked for Kumpul in this browser. To allow them, open the site settings (the icon at the left of the address bar, or Settings → Site settings → Notifications in the browser's menu), allow notifications for this site, then come back and turn them on.",
   "notify.failed": "Notifications could not be turned on. Check your connection and try again.",
+  "notify.whatReminders": "if you want, a reminder a few minutes before each session in your agenda.",
+  "reminders.label": "Remind me before my bookmarked sessions",
+  "reminders.off": "Off",
+  "reminders.before": (n: number) => `${n} minutes before`,
+  "reminders.inPage": "Without notifications on this device, reminders appear here while Kumpul is open.",
+  "reminders.soon": "Starting soon",
+  "reminders.when": (time: string, room: string) => `${time} in ${room}`,
+  "reminders.view": "View",
 
   "notes.nav": "My notes",
   "notes.title": "My notes",

@@ -201,6 +201,14 @@ export const fil: Messages = {
   "notify.denied":
     "Naka-block ang mga notification para sa Kumpul sa browser na ito. Para payagan, buksan ang settings ng site (ang icon sa kaliwa ng address bar, o Settings → Site settings → Notifications sa menu ng browser), payagan ang notification para sa site na ito, saka bumalik at buksan ang mga ito.",
   "notify.failed": "Hindi mabuksan ang mga notification. Tingnan ang iyong koneksiyon at subukang muli.",
+  "notify.whatReminders": "kung gusto mo, paalala ilang minuto bago ang bawat session sa iyong agenda.",
+  "reminders.label": "Paalalahanan ako bago ang mga naka-bookmark kong session",
+  "reminders.off": "Naka-off",
+  "reminders.before": (n: number) => `${n} minuto bago`,
+  "reminders.inPage": "Kung walang notification sa device na ito, lalabas dito ang mga paalala habang bukas ang Kumpul.",
+  "reminders.soon": "Magsisimula na",
+  "reminders.when": (time: string, room: string) => `${time} sa ${room}`,
+  "reminders.view": "Tingnan",
 
   "notes.nav": "Aking tala",
   "notes.title": "Aking mga tala",

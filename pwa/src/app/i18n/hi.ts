@@ -201,6 +201,14 @@ export const hi: Messages = {
   "notify.denied":
     "इस ब्राउज़र में Kumpul की सूचनाएँ ब्लॉक हैं। अनुमति देने के लिए साइट सेटिंग खोलें (पता बार के बाईं ओर का आइकन, या ब्राउज़र मेन्यू में Settings → Site settings → Notifications), इस साइट के लिए सूचनाओं की अनुमति दें, फिर लौटकर उन्हें चालू करें।",
   "notify.failed": "सूचनाएँ चालू नहीं हो सकीं। अपना कनेक्शन जाँचें और फिर कोशिश करें।",
+  "notify.whatReminders": "चाहें तो, आपके एजेंडा के हर सत्र से कुछ मिनट पहले एक रिमाइंडर।",
+  "reminders.label": "बुकमार्क किए गए सत्रों से पहले मुझे याद दिलाएँ",
+  "reminders.off": "बंद",
+  "reminders.before": (n: number) => `${n} मिनट पहले`,
+  "reminders.inPage": "इस डिवाइस पर सूचनाएँ न होने पर, Kumpul खुला रहने तक रिमाइंडर यहीं दिखेंगे।",
+  "reminders.soon": "जल्द शुरू",
+  "reminders.when": (time: string, room: string) => `${time}, ${room}`,
+  "reminders.view": "देखें",
 
   "notes.nav": "मेरे नोट्स",
   "notes.title": "मेरे नोट्स",

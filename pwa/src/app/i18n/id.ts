@@ -209,6 +209,14 @@ export const id: Messages = {
   "notify.denied":
     "Notifikasi untuk Kumpul diblokir di browser ini. Untuk mengizinkannya, buka pengaturan situs (ikon di kiri kolom alamat, atau Setelan → Setelan situs → Notifikasi di menu browser), izinkan notifikasi untuk situs ini, lalu kembali dan nyalakan di sini.",
   "notify.failed": "Notifikasi tidak dapat dinyalakan. Periksa koneksi Anda lalu coba lagi.",
+  "notify.whatReminders": "jika Anda mau, pengingat beberapa menit sebelum setiap sesi di agenda Anda.",
+  "reminders.label": "Ingatkan saya sebelum sesi yang saya tandai",
+  "reminders.off": "Mati",
+  "reminders.before": (n: number) => `${n} menit sebelumnya`,
+  "reminders.inPage": "Tanpa notifikasi di perangkat ini, pengingat muncul di sini selama Kumpul terbuka.",
+  "reminders.soon": "Segera dimulai",
+  "reminders.when": (time: string, room: string) => `${time} di ${room}`,
+  "reminders.view": "Lihat",
 
   "notes.nav": "Catatan saya",
   "notes.title": "Catatan saya",

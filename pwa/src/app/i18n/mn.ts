@@ -201,6 +201,14 @@ export const mn: Messages = {
   "notify.denied":
     "Энэ хөтөч дээр Kumpul-ийн мэдэгдэл хаагдсан байна. Зөвшөөрөхийн тулд сайтын тохиргоог нээж (хаягийн мөрийн зүүн талын дүрс, эсвэл хөтчийн цэсэнд Settings → Site settings → Notifications), энэ сайтад мэдэгдэл зөвшөөрөөд, буцаж ирээд асаана уу.",
   "notify.failed": "Мэдэгдлийг асааж чадсангүй. Холболтоо шалгаад дахин оролдоно уу.",
+  "notify.whatReminders": "хүсвэл, таны хөтөлбөрийн хурал бүр эхлэхээс хэдэн минутын өмнө сануулга.",
+  "reminders.label": "Тэмдэглэсэн хурлуудаас өмнө надад сануулах",
+  "reminders.off": "Унтраасан",
+  "reminders.before": (n: number) => `${n} минутын өмнө`,
+  "reminders.inPage": "Энэ төхөөрөмж дээр мэдэгдэл байхгүй бол Kumpul нээлттэй үед сануулга энд гарна.",
+  "reminders.soon": "Удахгүй эхэлнэ",
+  "reminders.when": (time: string, room: string) => `${time}, ${room}`,
+  "reminders.view": "Харах",
 
   "notes.nav": "Тэмдэглэл",
   "notes.title": "Миний тэмдэглэл",

@@ -201,6 +201,14 @@ export const ms: Messages = {
   "notify.denied":
     "Pemberitahuan untuk Kumpul disekat dalam pelayar ini. Untuk membenarkannya, buka tetapan tapak (ikon di sebelah kiri bar alamat, atau Tetapan → Tetapan tapak → Pemberitahuan dalam menu pelayar), benarkan pemberitahuan untuk tapak ini, kemudian kembali dan hidupkannya.",
   "notify.failed": "Pemberitahuan tidak dapat dihidupkan. Semak sambungan anda dan cuba lagi.",
+  "notify.whatReminders": "jika anda mahu, peringatan beberapa minit sebelum setiap sesi dalam agenda anda.",
+  "reminders.label": "Ingatkan saya sebelum sesi yang saya tanda",
+  "reminders.off": "Tutup",
+  "reminders.before": (n: number) => `${n} minit sebelum`,
+  "reminders.inPage": "Tanpa pemberitahuan pada peranti ini, peringatan dipaparkan di sini semasa Kumpul dibuka.",
+  "reminders.soon": "Akan bermula",
+  "reminders.when": (time: string, room: string) => `${time} di ${room}`,
+  "reminders.view": "Lihat",
 
   "notes.nav": "Nota saya",
   "notes.title": "Nota saya",

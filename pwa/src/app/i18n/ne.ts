@@ -202,6 +202,14 @@ export const ne: Messages = {
   "notify.denied":
     "यो ब्राउजरमा Kumpul का सूचना रोकिएका छन्। अनुमति दिन साइट सेटिङ खोल्नुहोस् (ठेगाना पट्टीको बायाँपट्टिको आइकन, वा ब्राउजर मेनुमा Settings → Site settings → Notifications), यो साइटलाई सूचनाको अनुमति दिनुहोस्, अनि फर्केर सूचना सुरु गर्नुहोस्।",
   "notify.failed": "सूचना सुरु हुन सकेन। जडान जाँचेर फेरि प्रयास गर्नुहोस्।",
+  "notify.whatReminders": "चाहनुहुन्छ भने, तपाईंको एजेन्डाका प्रत्येक सत्र सुरु हुनुभन्दा केही मिनेटअघि सम्झना।",
+  "reminders.label": "बुकमार्क गरेका सत्रअघि मलाई सम्झाउनुहोस्",
+  "reminders.off": "बन्द",
+  "reminders.before": (n: number) => `${n} मिनेटअघि`,
+  "reminders.inPage": "यो उपकरणमा सूचना नभए, Kumpul खुला रहँदा सम्झना यहीँ देखिन्छ।",
+  "reminders.soon": "छिट्टै सुरु हुँदैछ",
+  "reminders.when": (time: string, room: string) => `${time}, ${room}`,
+  "reminders.view": "हेर्नुहोस्",
 
   "notes.nav": "मेरा टिपोट",
   "notes.title": "मेरा टिपोटहरू",

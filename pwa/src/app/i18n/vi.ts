@@ -201,6 +201,14 @@ export const vi: Messages = {
   "notify.denied":
     "Thông báo của Kumpul bị chặn trong trình duyệt này. Để cho phép, hãy mở cài đặt trang web (biểu tượng bên trái thanh địa chỉ, hoặc Cài đặt → Cài đặt trang web → Thông báo trong menu trình duyệt), cho phép thông báo cho trang này, rồi quay lại và bật thông báo.",
   "notify.failed": "Không bật được thông báo. Hãy kiểm tra kết nối và thử lại.",
+  "notify.whatReminders": "nếu muốn, lời nhắc vài phút trước mỗi phiên trong lịch của bạn.",
+  "reminders.label": "Nhắc tôi trước các phiên đã đánh dấu",
+  "reminders.off": "Tắt",
+  "reminders.before": (n: number) => `${n} phút trước`,
+  "reminders.inPage": "Khi thiết bị này không bật thông báo, lời nhắc sẽ hiện ở đây lúc Kumpul đang mở.",
+  "reminders.soon": "Sắp bắt đầu",
+  "reminders.when": (time: string, room: string) => `${time} tại ${room}`,
+  "reminders.view": "Xem",
 
   "notes.nav": "Ghi chú",
   "notes.title": "Ghi chú của tôi",

@@ -1,10 +1,33 @@
 /**
- * "Turn on notifications": what will be sent, the switch itself, alerts for bookmarked sessions,
+ * "Turn on notifications": what will be sent, the switch itself, alerts and reminders for bookmarked sessions,
  * and what to do where it cannot work yet (iPhone outside the Home Screen, permission blocked).
  */
 
 import { alertSessions, notifyError, notifyState, notifySupport, permission, setAlertSessions, turnOff, turnOn } from "../notify";
 import { t } from "../prefs";
+import { parseMinutes, REMINDER_MINUTES, reminderMinutes, setReminderMinutes } from "../reminder-prefs";
+import { pushReminders } from "../reminders";
+
+/** How long before each bookmarked session a reminder comes: by push, or in the page where push is not on. */
+function ReminderChoice() {
+  const messages = t.value;
+  return (
+    <>
+      <label class="notify-reminders">
+        <span>{messages["reminders.label"]}</span>
+        <select value={String(reminderMinutes.value ?? "off")} onChange={(event) => setReminderMinutes(parseMinutes(event.currentTarget.value))}>
+          <option value="off">{messages["reminders.off"]}</option>
+          {REMINDER_MINUTES.map((minutes) => (
+            <option key={minutes} value={String(minutes)}>
+              {messages["reminders.before"](minutes)}
+            </option>
+          ))}
+        </select>
+      </label>
+      {!pushReminders.value && reminderMinutes.value ? <p class="muted notify-reminders-hint">{messages["reminders.inPage"]}</p> : null}
+    </>
+  );
+}
 
 export function NotifyPanel() {
   const messages = t.value;
@@ -20,10 +43,12 @@ export function NotifyPanel() {
       <ul class="notify-what">
         <li>{messages["notify.whatAnnouncements"]}</li>
         <li>{messages["notify.whatAlerts"]}</li>
+        <li>{messages["notify.whatReminders"]}</li>
       </ul>
       {support === "ios-install" && <p class="callout">{messages["notify.ios"]}</p>}
       {support === "unsupported" && <p class="callout">{messages["notify.unsupported"]}</p>}
       {blocked && <p class="callout callout-warn">{messages["notify.denied"]}</p>}
+      <ReminderChoice />
       {support === "ready" && (
         <>
           <label class="notify-alerts">
