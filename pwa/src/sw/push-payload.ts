@@ -37,6 +37,12 @@ export function readPayload(data: { text(): string } | null | undefined): Record
   }
 }
 
+/** The language a message was written in (a BCP 47 tag), for the notification's `lang`; undefined for the original. */
+export function payloadLang(payload: Record<string, unknown> | null): string | undefined {
+  const lang = payload?.["lang"];
+  return typeof lang === "string" && /^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(lang) ? lang : undefined;
+}
+
 /**
  * The notification for a payload. A payload that is missing or unreadable still shows one (the
  * browser requires it for every push): a generic one leading to the announcements.

@@ -13,7 +13,7 @@ import {
   savePushSettings,
   subscriptionJson,
 } from "../shared/push";
-import { appPath, planNotification, readPayload } from "./push-payload";
+import { appPath, payloadLang, planNotification, readPayload } from "./push-payload";
 
 /** Not in TypeScript's lib yet: what `pushsubscriptionchange` carries (where the browser fills it in). */
 export interface PushSubscriptionChange {
@@ -47,7 +47,10 @@ export const BADGE = "/icons/badge-96.png";
 const SERVER_PAGES = /^\/(api|schema|healthz|admin)(\/|\.html$|$)/;
 
 export async function showPush(data: { text(): string } | null, registration: PushRegistration): Promise<void> {
-  const plan = planNotification(readPayload(data));
+  const payload = readPayload(data);
+  const plan = planNotification(payload);
+  // Screen readers read a translated message in its own language.
+  const lang = payloadLang(payload);
   // A correction replaces the notification still on screen, and says so again.
   const replacing = (await registration.getNotifications({ tag: plan.tag })).length > 0;
   await registration.showNotification(plan.title, {
@@ -58,6 +61,7 @@ export async function showPush(data: { text(): string } | null, registration: Pu
     renotify: replacing,
     requireInteraction: plan.requireInteraction,
     data: { url: plan.url },
+    ...(lang ? { lang } : {}),
   } as NotificationOptions);
 }
 

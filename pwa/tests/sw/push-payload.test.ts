@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { appPath, planNotification, readPayload } from "../../src/sw/push-payload";
+import { appPath, payloadLang, planNotification, readPayload } from "../../src/sw/push-payload";
 
 const data = (text: string) => ({ text: () => text });
 
@@ -14,6 +14,16 @@ describe("readPayload", () => {
     expect(readPayload(data("[1,2]"))).toBeNull();
     expect(readPayload(data('"text"'))).toBeNull();
     expect(readPayload(data("null"))).toBeNull();
+  });
+});
+
+describe("payloadLang", () => {
+  it("names the language a translated message is in, and nothing for the original or a malformed tag", () => {
+    expect(payloadLang({ type: "announcement", lang: "th" })).toBe("th");
+    expect(payloadLang({ type: "reminder", lang: "id-ID" })).toBe("id-ID");
+    expect(payloadLang({ type: "announcement" })).toBeUndefined();
+    expect(payloadLang({ lang: "<script>" })).toBeUndefined();
+    expect(payloadLang(null)).toBeUndefined();
   });
 });
 

@@ -51,6 +51,13 @@ describe("showPush", () => {
     ]);
   });
 
+  it("tells the browser the language of a translated message", async () => {
+    const worker = registration();
+    await showPush(data({ type: "announcement", id: "a2", title: "มื้อกลางวัน", lang: "th" }), worker);
+    await showPush(data({ type: "announcement", id: "a3", title: "Lunch" }), worker);
+    expect(worker.shown.map((n) => (n.options as { lang?: string }).lang)).toEqual(["th", undefined]);
+  });
+
   it("shows a generic notification without a payload", async () => {
     const worker = registration();
     await showPush(null, worker);

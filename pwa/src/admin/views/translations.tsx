@@ -9,6 +9,7 @@ import type { StalePolicy } from "../../shared/types";
 import { ApiError, put } from "../api";
 import { programme, refresh } from "../programme";
 import { BASE, navigate, takeFocusRequest } from "../router";
+import { consoleLang } from "../i18n";
 import { s } from "../strings";
 import {
   entityOf,
@@ -30,17 +31,20 @@ import { ProgrammeGate } from "./programme-gate";
 
 const FORM = "translations";
 
-const languageNames = (() => {
-  try {
-    return new Intl.DisplayNames(["en"], { type: "language" });
-  } catch {
-    return null;
-  }
-})();
+const namers = new Map<string, Intl.DisplayNames | null>();
 
+/** A language's name in the console's own language ("English" in English, "Inggris" in Indonesian). */
 function languageName(code: string): string {
+  const console = consoleLang.value;
+  if (!namers.has(console)) {
+    try {
+      namers.set(console, new Intl.DisplayNames([console], { type: "language" }));
+    } catch {
+      namers.set(console, null);
+    }
+  }
   try {
-    return languageNames?.of(code) ?? code;
+    return namers.get(console)?.of(code) ?? code;
   } catch {
     return code;
   }
