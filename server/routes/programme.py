@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Annotated
 
 from litestar import Controller, Request, Response, get, put
 from litestar.params import JSONBody, Parameter, QueryParameter
 from litestar.response import Redirect
 
-from server.errors import Gone
+from server.errors import Gone, Invalid
 from server.routes.deps import ActorDep, FeedDep, ProgrammeDep, requires
 from server.routes.openapi import ORGANISER, ORGANISER_SECURITY, errors, not_modified
 from server.routes.responses import accepted_encodings, encoded_json, etag_matches, etag_with_encoding, ranged
@@ -17,6 +19,7 @@ from server.services.auth import Permission
 from server.services.feed import MAX_CHANGES_LIMIT, REPRESENTATION_VERSION
 from sync import ChangesPage
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 CACHE_HEADERS = {"Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
 
 
@@ -84,6 +87,70 @@ class ProgrammeController(Controller):
             )
         return ranged(
             request, forms.app, etag=f'"p{REPRESENTATION_VERSION}-{cursor}-app"', media_type="application/gzip"
+        )
+
+    @get(
+        "/programme/at/{cursor:str}/today",
+        summary="Today's part of the programme at one cursor: a redirect to that day's address",
+        description=(
+            "307 to `/api/programme/at/{cursor}/day/{date}` for today in the event's time zone (`current` is "
+            "replaced by the current cursor on the way). 404 when today is not one of the event's days: download "
+            "the whole programme instead."
+        ),
+        opt={"skip_compression": True},
+        responses=errors(400, 404),
+    )
+    async def get_programme_today(
+        self,
+        feed: FeedDep,
+        cursor: Annotated[str, Parameter(description="A programme `cursor`, or `current`")],
+    ) -> Response[bytes]:
+        today = await feed.today()
+        if cursor == "current":
+            cursor = (await feed.programme()).cursor
+        return Redirect(
+            f"/api/programme/at/{cursor}/day/{today.isoformat()}",
+            status_code=307,
+            headers={"Cache-Control": "no-store"},
+        )
+
+    @get(
+        "/programme/at/{cursor:str}/day/{day:str}",
+        summary="One day's part of the programme at one cursor, as resumable gzip bytes",
+        description=(
+            "The app's form of the programme at `cursor` (as `/api/programme/at/{cursor}`) cut down to one day: "
+            "the event, every room, track and format, the sessions that start on `day` in the event's time zone, "
+            "and only the speakers they name. A first visit shows it while the whole downloads; it is never a "
+            "starting point for `/api/changes`. Immutable gzip bytes, resumable with `Range` like the whole. "
+            "404 when `day` is not one of the event's days; 410 when that cursor's bytes are no longer kept."
+        ),
+        opt={"skip_compression": True},
+        responses=errors(400, 404, 410, 416),
+    )
+    async def get_programme_day(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        feed: FeedDep,
+        cursor: Annotated[str, Parameter(description="A programme `cursor`")],
+        day: Annotated[str, Parameter(description="A day of the event, `YYYY-MM-DD`")],
+    ) -> Response[bytes]:
+        try:
+            if not _DAY.fullmatch(day):
+                raise ValueError(day)
+            wanted = date.fromisoformat(day)
+        except ValueError:
+            raise Invalid(f"day must be a date like 2026-03-14, got {day!r}", field="day") from None
+        part = await feed.day_part(cursor, wanted)
+        if part is None:
+            raise Gone(
+                f"the programme at {cursor} is no longer kept; start again at /api/programme/at/current/today",
+                field="cursor",
+            )
+        return ranged(
+            request,
+            part,
+            etag=f'"p{REPRESENTATION_VERSION}-{cursor}-app-{wanted.isoformat()}"',
+            media_type="application/gzip",
         )
 
     @get(
