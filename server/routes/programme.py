@@ -91,28 +91,30 @@ class ProgrammeController(Controller):
 
     @get(
         "/programme/at/{cursor:str}/today",
-        summary="Today's part of the programme at one cursor: a redirect to that day's address",
+        summary="Today's part of the programme at one cursor, as gzip bytes",
         description=(
-            "307 to `/api/programme/at/{cursor}/day/{date}` for today in the event's time zone (`current` is "
-            "replaced by the current cursor on the way). 404 when today is not one of the event's days: download "
-            "the whole programme instead."
+            "The bytes of `/api/programme/at/{cursor}/day/{date}` for today in the event's time zone, answered at "
+            "once (a redirect would cost a round trip on the slow link this is for): `Content-Location` names that "
+            "day's immutable address, and `Cache-Control: no-store` because today moves. `current` is the current "
+            "cursor. 404 when today is not one of the event's days (or there is no event): download the whole "
+            "programme instead. 410 when that cursor's bytes are no longer kept."
         ),
         opt={"skip_compression": True},
-        responses=errors(400, 404),
+        responses=errors(400, 404, 410, 416),
     )
     async def get_programme_today(
         self,
+        request: Request,  # type: ignore[type-arg]
         feed: FeedDep,
         cursor: Annotated[str, Parameter(description="A programme `cursor`, or `current`")],
     ) -> Response[bytes]:
         today = await feed.today()
         if cursor == "current":
             cursor = (await feed.programme()).cursor
-        return Redirect(
-            f"/api/programme/at/{cursor}/day/{today.isoformat()}",
-            status_code=307,
-            headers={"Cache-Control": "no-store"},
-        )
+        response = _day_response(request, cursor, today, await feed.day_part(cursor, today))
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Content-Location"] = _day_address(cursor, today)
+        return response
 
     @get(
         "/programme/at/{cursor:str}/day/{day:str}",
@@ -140,18 +142,7 @@ class ProgrammeController(Controller):
             wanted = date.fromisoformat(day)
         except ValueError:
             raise Invalid(f"day must be a date like 2026-03-14, got {day!r}", field="day") from None
-        part = await feed.day_part(cursor, wanted)
-        if part is None:
-            raise Gone(
-                f"the programme at {cursor} is no longer kept; start again at /api/programme/at/current/today",
-                field="cursor",
-            )
-        return ranged(
-            request,
-            part,
-            etag=f'"p{REPRESENTATION_VERSION}-{cursor}-app-{wanted.isoformat()}"',
-            media_type="application/gzip",
-        )
+        return _day_response(request, cursor, wanted, await feed.day_part(cursor, wanted))
 
     @get(
         "/changes",
@@ -179,6 +170,26 @@ class ProgrammeController(Controller):
     ) -> Response[ChangesPage]:
         page = await feed.changes(since, limit, at_least)
         return encoded_json(request, page, {"Cache-Control": "no-cache"})  # type: ignore[return-value]
+
+
+def _day_address(cursor: str, day: date) -> str:
+    return f"/api/programme/at/{cursor}/day/{day.isoformat()}"
+
+
+def _day_response(
+    request: Request,  # type: ignore[type-arg]
+    cursor: str,
+    day: date,
+    part: bytes | None,
+) -> Response[bytes]:
+    if part is None:
+        raise Gone(
+            f"the programme at {cursor} is no longer kept; start again at /api/programme/at/current/today",
+            field="cursor",
+        )
+    return ranged(
+        request, part, etag=f'"p{REPRESENTATION_VERSION}-{cursor}-app-{day.isoformat()}"', media_type="application/gzip"
+    )
 
 
 class AdminEventController(Controller):

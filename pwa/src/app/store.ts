@@ -75,6 +75,15 @@ export const heardAt = computed(() => {
   return live !== null && (pulled === null || live > pulled) ? live : pulled;
 });
 
+let markShown: () => void = () => undefined;
+let partArrived: () => void = () => undefined;
+/**
+ * Settles once a programme (the whole, or today's part) is on screen, or the first sync has ended without one. On a
+ * first visit over a slow link, what can wait (the Info pages, room status) waits for it instead of competing for
+ * the link with today's part.
+ */
+export const programmeShown = new Promise<void>((resolve) => (markShown = resolve));
+
 /** A day's part as the views show it: the event narrowed to that day, so no tab offers a day not here yet. */
 function asShown(part: db.PartialProgramme): Programme {
   const event = part.programme.event;
@@ -87,6 +96,7 @@ function showPart(part: db.PartialProgramme): void {
     programme.value = asShown(part);
     partial.value = true;
   });
+  partArrived();
 }
 
 async function readProgramme(): Promise<void> {
@@ -196,6 +206,8 @@ export async function start(): Promise<void> {
     if ((event.data as { type?: string } | null)?.type === "PROGRAMME_UPDATED") void readProgramme();
   });
   const firstSync = loop.trigger();
+  const shown = programme.value ? Promise.resolve() : Promise.race([firstSync, new Promise<void>((resolve) => (partArrived = resolve))]);
+  void shown.catch(() => undefined).finally(markShown);
   // On a first visit the programme is fetched first; the notes engine (Yjs) loads after it, so the
   // two never compete on a slow link.
   void (programme.value && !partial.value ? Promise.resolve() : firstSync).catch(() => undefined).finally(() => void startPrivate());

@@ -13,7 +13,7 @@ import type { ChangesPage, Programme } from "./types";
 export const PROGRAMME_URL = "/api/programme";
 /** The current programme's immutable gzip bytes (a redirect to its cursor's address), resumable with Range. */
 export const PROGRAMME_BYTES_URL = "/api/programme/at/current";
-/** Today's part of the current programme (a redirect to `/api/programme/at/{cursor}/day/{day}`; 404 outside the event). */
+/** Today's part of the current programme (`Content-Location` names `/api/programme/at/{cursor}/day/{day}`; 404 outside the event). */
 export const TODAY_BYTES_URL = "/api/programme/at/current/today";
 export const CHANGES_URL = "/api/changes";
 /** Stalls today's part survives before the app gives up on it and downloads only the whole. */
@@ -83,7 +83,8 @@ export async function fetchTodayPart(options: SyncOptions = {}): Promise<Partial
   try {
     const download = await getResumable(TODAY_BYTES_URL, { fetch: options.fetch, signal: options.signal, maxResumes: PART_RESUMES });
     const programme = normaliseProgramme(await gunzipJson<Programme>(download.bytes));
-    const part = { programme, day: /\/day\/(\d{4}-\d{2}-\d{2})$/.exec(download.url)?.[1] ?? null };
+    const named = download.contentLocation ?? download.url;
+    const part = { programme, day: /\/day\/(\d{4}-\d{2}-\d{2})$/.exec(named)?.[1] ?? null };
     return (await putPartialProgramme(part)) ? part : null;
   } catch (error) {
     if (options.signal?.aborted) throw error;

@@ -15,7 +15,7 @@ const DAY_ADDRESS = "/api/programme/at/aaaaaaaaaaaa.10/day/2024-07-23";
 /** 10:00 on 23 July 2024 in Makassar (UTC+8). */
 const DURING = Date.parse("2024-07-23T02:00:00Z");
 
-type Answer = { status: number; body?: unknown; url?: string };
+type Answer = { status: number; body?: unknown; location?: string };
 
 /** A fake server answering by path (gzip files for 200s), recording what was asked, in order. */
 function server(routes: Record<string, Answer | (() => Promise<Answer>)>) {
@@ -27,9 +27,11 @@ function server(routes: Record<string, Answer | (() => Promise<Answer>)>) {
     if (!answer) return new Response("not found", { status: 404 });
     const response =
       answer.status === 200
-        ? new Response(gzipSync(JSON.stringify(answer.body)), { status: 200, headers: { "Content-Type": "application/gzip" } })
+        ? new Response(gzipSync(JSON.stringify(answer.body)), {
+            status: 200,
+            headers: { "Content-Type": "application/gzip", ...(answer.location ? { "Content-Location": answer.location } : {}) },
+          })
         : new Response(JSON.stringify(answer.body ?? {}), { status: answer.status });
-    if (answer.url) Object.defineProperty(response, "url", { value: answer.url });
     return response;
   };
   return { asked, fetch };
@@ -58,7 +60,7 @@ describe("a first visit during the event", () => {
     const wholeAsked = new Promise<void>((resolve) => (releaseWhole = resolve));
     let partWhileWholeDownloads: { cursor: string | null; programme: Programme | null; part: PartialProgramme | null } | null = null;
     const { asked, fetch } = server({
-      [TODAY]: { status: 200, body: todaysPart(), url: DAY_ADDRESS },
+      [TODAY]: { status: 200, body: todaysPart(), location: DAY_ADDRESS },
       [WHOLE]: async () => {
         partWhileWholeDownloads = { cursor: await getCursor(), programme: await getProgramme(), part: await getPartialProgramme() };
         releaseWhole();
@@ -106,7 +108,7 @@ describe("a first visit during the event", () => {
 
   it("after a reload mid-download shows the kept part again without fetching it, and never follows changes from it", async () => {
     const interrupted = server({
-      [TODAY]: { status: 200, body: todaysPart(), url: DAY_ADDRESS },
+      [TODAY]: { status: 200, body: todaysPart(), location: DAY_ADDRESS },
       [WHOLE]: async () => {
         throw new TypeError("Failed to fetch");
       },
@@ -128,7 +130,7 @@ describe("a first visit during the event", () => {
 
   it("fetches the part again when the kept one is another day's", async () => {
     const first = server({
-      [TODAY]: { status: 200, body: todaysPart(), url: DAY_ADDRESS },
+      [TODAY]: { status: 200, body: todaysPart(), location: DAY_ADDRESS },
       [WHOLE]: async () => {
         throw new TypeError("Failed to fetch");
       },
@@ -138,7 +140,7 @@ describe("a first visit during the event", () => {
     const tomorrowPart = { ...wholeProgramme(), sessions: [session("tomorrow", "2024-07-24T09:00:00+08:00", "2024-07-24T10:00:00+08:00")], speakers: [] };
     const shown: PartialProgramme[] = [];
     const second = server({
-      [TODAY]: { status: 200, body: tomorrowPart, url: "/api/programme/at/aaaaaaaaaaaa.10/day/2024-07-24" },
+      [TODAY]: { status: 200, body: tomorrowPart, location: "/api/programme/at/aaaaaaaaaaaa.10/day/2024-07-24" },
       [WHOLE]: { status: 200, body: wholeProgramme() },
     });
     expect(await syncProgramme({ fetch: second.fetch, now: () => nextDay, onPart: (part) => shown.push(part) })).toBe("snapshot");

@@ -35,16 +35,17 @@ async def whole(client: AppClient) -> dict[str, Any]:
 
 
 async def today_part(client: AppClient) -> tuple[str, bytes, dict[str, Any]]:
-    """Follow ``current/today`` to the day's address: the address, the gzip bytes and the document."""
-    redirect = await client.get("/api/programme/at/current/today")
-    assert redirect.status_code == 307, redirect.text
-    assert redirect.headers["cache-control"] == "no-store"
-    address = redirect.headers["location"]
-    answer = await client.get(address)
+    """``current/today``: the day's immutable address it names, the gzip bytes and the document."""
+    answer = await client.get("/api/programme/at/current/today")
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"] == "application/gzip"
-    assert "immutable" in answer.headers["cache-control"]
+    assert answer.headers["cache-control"] == "no-store", "today moves at midnight and with every edit"
     assert "content-encoding" not in answer.headers
+    address = answer.headers["content-location"]
+    immutable = await client.get(address)
+    assert immutable.status_code == 200, immutable.text
+    assert "immutable" in immutable.headers["cache-control"]
+    assert immutable.content == answer.content, "the same bytes at the day's own address"
     return address, answer.content, json.loads(gzip.decompress(answer.content))
 
 
@@ -78,12 +79,12 @@ async def test_today_follows_the_event_zone_not_utc(client: AppClient) -> None:
     assert address.endswith("/day/2024-07-24")
 
 
-async def test_a_named_cursor_redirects_to_its_own_day(client: AppClient) -> None:
+async def test_a_named_cursor_answers_its_own_day(client: AppClient) -> None:
     during(client, date(2024, 7, 25))
     cursor = (await whole(client))["cursor"]
-    redirect = await client.get(f"/api/programme/at/{cursor}/today")
-    assert redirect.status_code == 307
-    assert redirect.headers["location"] == f"/api/programme/at/{cursor}/day/2024-07-25"
+    answer = await client.get(f"/api/programme/at/{cursor}/today")
+    assert answer.status_code == 200
+    assert answer.headers["content-location"] == f"/api/programme/at/{cursor}/day/2024-07-25"
 
 
 async def test_outside_the_event_today_is_404_with_a_clear_message(client: AppClient) -> None:
@@ -110,9 +111,10 @@ async def test_an_unknown_cursor_is_410_and_a_bad_one_400(client: AppClient) -> 
     during(client, SECOND_DAY)
     cursor = (await whole(client))["cursor"]
     epoch = cursor.split(".")[0]
-    gone = await client.get(f"/api/programme/at/{epoch}.0/day/2024-07-24")
-    assert gone.status_code == 410
-    assert "/api/programme/at/current/today" in gone.json()["detail"]
+    for address in (f"/api/programme/at/{epoch}.0/day/2024-07-24", f"/api/programme/at/{epoch}.0/today"):
+        gone = await client.get(address)
+        assert gone.status_code == 410
+        assert "/api/programme/at/current/today" in gone.json()["detail"]
     assert (await client.get("/api/programme/at/not-a-cursor/day/2024-07-24")).status_code == 400
 
 
