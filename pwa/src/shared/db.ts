@@ -274,6 +274,11 @@ export async function putPartialProgramme(part: PartialProgramme): Promise<boole
   return true;
 }
 
+/** Forget a day's part kept from an earlier day (today is not an event day, or it is another day now). */
+export async function dropPartialProgramme(): Promise<void> {
+  await (await db()).delete("meta", "partial");
+}
+
 /** Replace the stored programme with a whole snapshot (and drop the day's part shown until it came). */
 export async function putProgramme(snapshot: Programme, syncedAt = Date.now()): Promise<void> {
   const database = await db();

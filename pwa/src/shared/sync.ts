@@ -5,7 +5,7 @@
  * means a clean refetch of `/api/programme`.
  */
 
-import { getCursor, getPartialProgramme, putChanges, putPartialProgramme, putProgramme, type PartialProgramme } from "./db";
+import { dropPartialProgramme, getCursor, getPartialProgramme, putChanges, putPartialProgramme, putProgramme, type PartialProgramme } from "./db";
 import { normaliseProgramme } from "./feed";
 import { HttpError, getJson, getResumable, gunzipJson, type Fetch } from "./http";
 import type { ChangesPage, Programme } from "./types";
@@ -88,6 +88,8 @@ export async function fetchTodayPart(options: SyncOptions = {}): Promise<Partial
     return (await putPartialProgramme(part)) ? part : null;
   } catch (error) {
     if (options.signal?.aborted) throw error;
+    // Not an event day: a part kept from an earlier day is not today's programme either.
+    if (kept && error instanceof HttpError && error.status === 404) await dropPartialProgramme();
     return null;
   }
 }

@@ -147,4 +147,25 @@ describe("a first visit during the event", () => {
     expect(second.asked).toEqual([TODAY, WHOLE]);
     expect(shown.map((part) => [part.day, part.programme.sessions.map((item) => item.id)])).toEqual([["2024-07-24", ["tomorrow"]]]);
   });
+
+  it("forgets a part kept from an earlier day once today is not an event day", async () => {
+    const first = server({
+      [TODAY]: { status: 200, body: todaysPart(), location: DAY_ADDRESS },
+      [WHOLE]: async () => {
+        throw new TypeError("Failed to fetch");
+      },
+    });
+    await expect(syncProgramme({ fetch: first.fetch, now: () => DURING, onPart: () => undefined })).rejects.toThrow();
+    expect(await getPartialProgramme()).not.toBeNull();
+    const afterwards = server({
+      [TODAY]: { status: 404, body: { detail: "not one of the event's days" } },
+      [WHOLE]: async () => {
+        throw new TypeError("Failed to fetch");
+      },
+    });
+    const shown: PartialProgramme[] = [];
+    await expect(syncProgramme({ fetch: afterwards.fetch, now: () => DURING + 7 * 24 * 3600_000, onPart: (part) => shown.push(part) })).rejects.toThrow();
+    expect(shown).toEqual([]);
+    expect(await getPartialProgramme()).toBeNull();
+  });
 });
