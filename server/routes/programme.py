@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Annotated
 
 from litestar import Controller, Request, Response, get, put
 from litestar.params import JSONBody, Parameter, QueryParameter
 from litestar.response import Redirect
 
-from server.errors import Gone
+from server.errors import Gone, Invalid
 from server.routes.deps import ActorDep, FeedDep, ProgrammeDep, requires
 from server.routes.openapi import ORGANISER, ORGANISER_SECURITY, errors, not_modified
 from server.routes.responses import accepted_encodings, encoded_json, etag_matches, etag_with_encoding, ranged
@@ -17,6 +19,7 @@ from server.services.auth import Permission
 from server.services.feed import MAX_CHANGES_LIMIT, REPRESENTATION_VERSION
 from sync import ChangesPage
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 CACHE_HEADERS = {"Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
 
 
@@ -87,6 +90,61 @@ class ProgrammeController(Controller):
         )
 
     @get(
+        "/programme/at/{cursor:str}/today",
+        summary="Today's part of the programme at one cursor, as gzip bytes",
+        description=(
+            "The bytes of `/api/programme/at/{cursor}/day/{date}` for today in the event's time zone, answered at "
+            "once (a redirect would cost a round trip on the slow link this is for): `Content-Location` names that "
+            "day's immutable address, and `Cache-Control: no-store` because today moves. `current` is the current "
+            "cursor. 404 when today is not one of the event's days (or there is no event): download the whole "
+            "programme instead. 410 when that cursor's bytes are no longer kept."
+        ),
+        opt={"skip_compression": True},
+        responses=errors(400, 404, 410, 416),
+    )
+    async def get_programme_today(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        feed: FeedDep,
+        cursor: Annotated[str, Parameter(description="A programme `cursor`, or `current`")],
+    ) -> Response[bytes]:
+        today = await feed.today()
+        if cursor == "current":
+            cursor = (await feed.programme()).cursor
+        response = _day_response(request, cursor, today, await feed.day_part(cursor, today))
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Content-Location"] = _day_address(cursor, today)
+        return response
+
+    @get(
+        "/programme/at/{cursor:str}/day/{day:str}",
+        summary="One day's part of the programme at one cursor, as resumable gzip bytes",
+        description=(
+            "The app's form of the programme at `cursor` (as `/api/programme/at/{cursor}`) cut down to one day: "
+            "the event, every room, track and format, the sessions that start on `day` in the event's time zone, "
+            "and only the speakers they name. A first visit shows it while the whole downloads; it is never a "
+            "starting point for `/api/changes`. Immutable gzip bytes, resumable with `Range` like the whole. "
+            "404 when `day` is not one of the event's days; 410 when that cursor's bytes are no longer kept."
+        ),
+        opt={"skip_compression": True},
+        responses=errors(400, 404, 410, 416),
+    )
+    async def get_programme_day(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        feed: FeedDep,
+        cursor: Annotated[str, Parameter(description="A programme `cursor`")],
+        day: Annotated[str, Parameter(description="A day of the event, `YYYY-MM-DD`")],
+    ) -> Response[bytes]:
+        try:
+            if not _DAY.fullmatch(day):
+                raise ValueError(day)
+            wanted = date.fromisoformat(day)
+        except ValueError:
+            raise Invalid(f"day must be a date like 2026-03-14, got {day!r}", field="day") from None
+        return _day_response(request, cursor, wanted, await feed.day_part(cursor, wanted))
+
+    @get(
         "/changes",
         summary="Changes after a cursor",
         description=(
@@ -112,6 +170,26 @@ class ProgrammeController(Controller):
     ) -> Response[ChangesPage]:
         page = await feed.changes(since, limit, at_least)
         return encoded_json(request, page, {"Cache-Control": "no-cache"})  # type: ignore[return-value]
+
+
+def _day_address(cursor: str, day: date) -> str:
+    return f"/api/programme/at/{cursor}/day/{day.isoformat()}"
+
+
+def _day_response(
+    request: Request,  # type: ignore[type-arg]
+    cursor: str,
+    day: date,
+    part: bytes | None,
+) -> Response[bytes]:
+    if part is None:
+        raise Gone(
+            f"the programme at {cursor} is no longer kept; start again at /api/programme/at/current/today",
+            field="cursor",
+        )
+    return ranged(
+        request, part, etag=f'"p{REPRESENTATION_VERSION}-{cursor}-app-{day.isoformat()}"', media_type="application/gzip"
+    )
 
 
 class AdminEventController(Controller):

@@ -14,15 +14,17 @@ import gzip
 import hashlib
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import brotli
 import msgspec
 
-from server.errors import Gone, Invalid
+from server.errors import Gone, Invalid, NotFound
 from server.storage import privacy as privacy_store
 from server.storage import programme as store
 from server.storage.db import Database
@@ -42,6 +44,8 @@ MIN_COMPRESSED_BYTES = 512
 _BR_LOOK_SECONDS = 0.2
 #: ETags of an If-None-Match looked at for a copy newer than this worker's: a client holds one or two.
 _MAX_ETAGS = 8
+#: Days' parts of the programme kept in memory (``(cursor, day)``): today's at the newest few cursors.
+_DAY_PARTS_KEPT = 8
 
 _decoder = msgspec.json.Decoder(dict[str, Any])
 _encoder = msgspec.json.Encoder()
@@ -150,8 +154,19 @@ def etag_for(cursor: str) -> str:
 class FeedService:
     """Serves ``/api/programme`` and ``/api/changes`` and tells listeners when the cursor moves."""
 
-    def __init__(self, db: Database, *, retention: timedelta, poll_seconds: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        retention: timedelta,
+        poll_seconds: float,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.db = db
+        #: The current time: "today" at the event is read from it (tests move it).
+        self.clock = clock
+        self._day_parts: OrderedDict[tuple[str, date], bytes | str] = OrderedDict()
+        self._day_lock = asyncio.Lock()
         self.retention = retention
         self.poll_seconds = poll_seconds
         self.state = FeedState(epoch="", seq=0, floor=0)
@@ -331,6 +346,46 @@ class FeedService:
         kept = await asyncio.to_thread(self.encoded.load, cursor)
         if kept is None or kept.privacy != current.forms.privacy:
             return None  # gone, or built before a speaker turned anonymous or a session off the record
+        return kept
+
+    async def today(self) -> date:
+        """Today's date in the event's time zone, when it is one of the event's days.
+
+        Raises:
+            NotFound: There is no event, or today is not one of its days (the app then downloads the whole).
+        """
+        event = (await self.programme()).snapshot.get("event")
+        if not event:
+            raise NotFound("there is no event yet, so no day of it", field="cursor")
+        today = self.clock().astimezone(_zone(event)).date()
+        _check_event_day(event, today)
+        return today
+
+    async def day_part(self, cursor: str, day: date) -> bytes | None:
+        """The app's form of the programme at ``cursor`` cut down to ``day`` (see :func:`day_document`), as gzip;
+        None when that cursor's bytes are no longer kept (as :meth:`at`).
+
+        Made from the cursor's app form once and kept in memory for the newest few ``(cursor, day)`` pairs: a
+        thousand phones opening the app on the morning of a day cost one cut.
+
+        Raises:
+            NotFound: ``day`` is not one of the event's days at that cursor.
+        """
+        forms = await self.at(cursor)  # first: a cursor built under other privacy floors is not served, cut or not
+        if forms is None:
+            return None
+        key = (cursor, day)
+        async with self._day_lock:
+            kept = self._day_parts.get(key)
+            if kept is None:
+                kept = await asyncio.to_thread(_cut_to_day, forms.app, day)
+                self._day_parts[key] = kept
+                while len(self._day_parts) > _DAY_PARTS_KEPT:
+                    self._day_parts.popitem(last=False)
+            else:
+                self._day_parts.move_to_end(key)
+        if isinstance(kept, str):
+            raise NotFound(kept, field="day")
         return kept
 
     def _newer_copy(self, if_none_match: str) -> bool:
@@ -573,6 +628,60 @@ def app_document(snapshot: dict[str, Any]) -> dict[str, Any]:
     for key, omitted in APP_OMITS.items():
         slim[key] = [{name: value for name, value in item.items() if name not in omitted} for item in snapshot[key]]
     return slim
+
+
+def _zone(event: dict[str, Any]) -> ZoneInfo:
+    try:
+        return ZoneInfo(event.get("timeZone") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _check_event_day(event: dict[str, Any] | None, day: date) -> None:
+    """Raise NotFound unless ``day`` falls within the event's dates."""
+    if not event:
+        raise NotFound("there is no event yet, so no day of it", field="day")
+    first, last = date.fromisoformat(event["startDate"]), date.fromisoformat(event["endDate"])
+    if not first <= day <= last:
+        raise NotFound(
+            f"{day.isoformat()} is not one of the event's days ({first.isoformat()} to {last.isoformat()}); "
+            "download the whole programme",
+            field="day",
+        )
+
+
+def day_document(document: dict[str, Any], day: date) -> dict[str, Any]:
+    """One day's part of the app's programme document: the event, every room, track and format, the sessions that
+    start on ``day`` in the event's time zone, and only the speakers those sessions name.
+
+    Raises:
+        NotFound: ``day`` is not one of the event's days.
+    """
+    event = document.get("event")
+    _check_event_day(event, day)
+    assert event is not None
+    zone = _zone(event)
+    sessions = [
+        session
+        for session in document["sessions"]
+        if datetime.fromisoformat(session["start"]).astimezone(zone).date() == day
+    ]
+    named = {speaker_id for session in sessions for speaker_id in session.get("speakerIds", ())}
+    return {
+        **document,
+        "sessions": sessions,
+        "speakers": [speaker for speaker in document["speakers"] if speaker["id"] in named],
+    }
+
+
+def _cut_to_day(app_gzip: bytes, day: date) -> bytes | str:
+    """:func:`day_document` of a cursor's app form, as gzip; why not when ``day`` is not an event day."""
+    document = _decoder.decode(gzip.decompress(app_gzip))
+    try:
+        part = day_document(document, day)
+    except NotFound as error:
+        return error.detail
+    return _gzip(_encoder.encode(part))
 
 
 def _privacy_digest(floors: dict[tuple[str, str], int]) -> bytes:

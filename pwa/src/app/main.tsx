@@ -8,7 +8,7 @@ import { App } from "./app";
 import { startChanges } from "./changes";
 import { languageReady } from "./prefs";
 import { startRouter } from "./router";
-import { start } from "./store";
+import { programmeShown, start } from "./store";
 import { registerServiceWorker } from "./sw-bridge";
 import { startVenue } from "./venue-lazy";
 
@@ -19,8 +19,11 @@ void Promise.race([languageReady, new Promise((resolve) => setTimeout(resolve, L
   render(<App />, document.getElementById("app")!),
 );
 void start().then(startChanges);
-startAnnouncements();
-startVenue();
-// Room status: fetched and kept after the first screen, outside the app shell.
-void import("./room-status-sync").then((module) => module.startRoomStatusSync());
+startAnnouncements(programmeShown);
+// The Info pages and room status: fetched and kept once the programme shows (on a first visit over a slow link,
+// today's part of it comes first), outside the app shell.
+void programmeShown.then(() => {
+  startVenue();
+  void import("./room-status-sync").then((module) => module.startRoomStatusSync());
+});
 void registerServiceWorker();

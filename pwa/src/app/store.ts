@@ -17,6 +17,11 @@ import { deviceZone, useLocalTime } from "./prefs";
 import { createSyncLoop, type SyncLoop } from "./sync-loop";
 
 export const programme = signal<Programme | null>(null);
+/**
+ * What `programme` holds is only today's part (a first visit while the whole downloads): its other days are not
+ * on the device yet.
+ */
+export const partial = signal(false);
 export const model = computed(() => (programme.value ? buildModel(programme.value) : null));
 /** The device's copy has been read (there may be none yet). */
 export const loaded = signal(false);
@@ -70,10 +75,40 @@ export const heardAt = computed(() => {
   return live !== null && (pulled === null || live > pulled) ? live : pulled;
 });
 
+let markShown: () => void = () => undefined;
+let partArrived: () => void = () => undefined;
+/**
+ * Settles once a programme (the whole, or today's part) is on screen, or the first sync has ended without one. On a
+ * first visit over a slow link, what can wait (the Info pages, room status) waits for it instead of competing for
+ * the link with today's part.
+ */
+export const programmeShown = new Promise<void>((resolve) => (markShown = resolve));
+
+/** A day's part as the views show it: the event narrowed to that day, so no tab offers a day not here yet. */
+function asShown(part: db.PartialProgramme): Programme {
+  const event = part.programme.event;
+  if (!event || part.day === null) return part.programme;
+  return { ...part.programme, event: { ...event, startDate: part.day, endDate: part.day } };
+}
+
+function showPart(part: db.PartialProgramme): void {
+  batch(() => {
+    programme.value = asShown(part);
+    partial.value = true;
+  });
+  partArrived();
+}
+
 async function readProgramme(): Promise<void> {
   const [stored, at] = await Promise.all([db.getProgramme(), db.getSyncedAt()]);
+  const part = stored ? null : await db.getPartialProgramme();
   batch(() => {
-    if (stored) programme.value = stored;
+    if (stored) {
+      programme.value = stored;
+      partial.value = false;
+    } else if (part) {
+      showPart(part);
+    }
     syncedAt.value = at;
   });
 }
@@ -86,6 +121,7 @@ async function runSync(attempt: number): Promise<void> {
     const outcome = await syncProgramme({
       timeoutMs: timeoutFor(attempt),
       atLeast,
+      onPart: showPart,
       onProgress: (received, total) => {
         downloading.value = {
           receivedKb: Math.round(received / 1024),
@@ -93,7 +129,7 @@ async function runSync(attempt: number): Promise<void> {
         };
       },
     });
-    if (outcome !== "current" || !programme.value) {
+    if (outcome !== "current" || !programme.value || partial.value) {
       await readProgramme();
       channel?.postMessage("programme");
     } else {
@@ -170,9 +206,11 @@ export async function start(): Promise<void> {
     if ((event.data as { type?: string } | null)?.type === "PROGRAMME_UPDATED") void readProgramme();
   });
   const firstSync = loop.trigger();
+  const shown = programme.value ? Promise.resolve() : Promise.race([firstSync, new Promise<void>((resolve) => (partArrived = resolve))]);
+  void shown.catch(() => undefined).finally(markShown);
   // On a first visit the programme is fetched first; the notes engine (Yjs) loads after it, so the
   // two never compete on a slow link.
-  void (programme.value ? Promise.resolve() : firstSync).catch(() => undefined).finally(() => void startPrivate());
+  void (programme.value && !partial.value ? Promise.resolve() : firstSync).catch(() => undefined).finally(() => void startPrivate());
 }
 
 /** Ask the browser to keep the offline copy: worth asking once the attendee has saved something. */

@@ -155,6 +155,8 @@ interface Meta {
   syncedAt: number;
   /** The point the "Changes" view counts from. */
   changesSeen: ChangesSeen;
+  /** Today's part of the programme, shown until the whole arrives (see `PartialProgramme`). */
+  partial: PartialProgramme;
 }
 
 interface KumpulSchema extends DBSchema {
@@ -243,7 +245,41 @@ export async function setSyncedAt(when: number): Promise<void> {
   await (await db()).put("meta", when, "syncedAt");
 }
 
-/** Replace the stored programme with a whole snapshot. */
+/**
+ * One day's part of the programme (`/api/programme/at/{cursor}/day/{day}`), shown on a first visit while the whole
+ * downloads. Kept apart from the snapshot (the `partial` key of `meta`), never under `cursor`: the change feed
+ * starts only from the whole, and `putProgramme` removes the part.
+ */
+export interface PartialProgramme {
+  programme: Programme;
+  /** The day it holds (YYYY-MM-DD in the event's zone), or null when the server's answer did not say. */
+  day: string | null;
+}
+
+/** Today's part of the programme kept while the whole is still on its way, or null. */
+export async function getPartialProgramme(): Promise<PartialProgramme | null> {
+  const stored = (await (await db()).get("meta", "partial")) as PartialProgramme | undefined;
+  return stored ? { programme: normaliseProgramme(stored.programme), day: stored.day } : null;
+}
+
+/** Keep a day's part until the whole arrives; ignored once the whole is stored (another tab may have got it). */
+export async function putPartialProgramme(part: PartialProgramme): Promise<boolean> {
+  const tx = (await db()).transaction("meta", "readwrite");
+  const meta = tx.objectStore("meta");
+  if ((await meta.get("cursor")) !== undefined) {
+    await tx.done;
+    return false;
+  }
+  await Promise.all([meta.put(part, "partial"), tx.done]);
+  return true;
+}
+
+/** Forget a day's part kept from an earlier day (today is not an event day, or it is another day now). */
+export async function dropPartialProgramme(): Promise<void> {
+  await (await db()).delete("meta", "partial");
+}
+
+/** Replace the stored programme with a whole snapshot (and drop the day's part shown until it came). */
 export async function putProgramme(snapshot: Programme, syncedAt = Date.now()): Promise<void> {
   const database = await db();
   const tx = database.transaction(["meta", ...PROGRAMME_STORES], "readwrite");
@@ -256,7 +292,7 @@ export async function putProgramme(snapshot: Programme, syncedAt = Date.now()): 
   }
   const meta = tx.objectStore("meta");
   writes.push(meta.put(snapshot.event ?? null, "event"), meta.put(snapshot.cursor, "cursor"));
-  writes.push(meta.put(syncedAt, "syncedAt"));
+  writes.push(meta.put(syncedAt, "syncedAt"), meta.delete("partial"));
   await Promise.all([...writes, tx.done]);
 }
 

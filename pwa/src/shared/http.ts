@@ -127,6 +127,8 @@ export interface Download {
   bytes: Uint8Array;
   /** The address the bytes came from, after redirects (an immutable per-cursor address). */
   url: string;
+  /** The immutable address the server named in `Content-Location` (a moving address answering at once), or null. */
+  contentLocation: string | null;
 }
 
 class Stalled extends Error {}
@@ -154,6 +156,7 @@ export async function getResumable(url: string, options: ResumableOptions = {}):
   let chunks: Uint8Array[] = [];
   let received = 0;
   let total: number | null = null;
+  let contentLocation: string | null = null;
   for (let attempt = 0; ; attempt++) {
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -188,6 +191,7 @@ export async function getResumable(url: string, options: ResumableOptions = {}):
         received = 0;
       }
       etag = response.headers.get("ETag");
+      contentLocation = response.headers.get("Content-Location");
       total = sizeOf(response, received);
       if (response.body === null) throw new Error(`no body from ${address}`);
       const reader = response.body.getReader();
@@ -200,7 +204,7 @@ export async function getResumable(url: string, options: ResumableOptions = {}):
         onProgress?.(received, total);
       }
       if (total !== null && received < total) throw new Error(`the connection closed after ${received} of ${total} bytes`);
-      return { bytes: concat(chunks, received), url: address };
+      return { bytes: concat(chunks, received), url: address, contentLocation };
     } catch (error) {
       if (signal?.aborted) throw error;
       if (error instanceof HttpError) throw error;

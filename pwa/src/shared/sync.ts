@@ -5,7 +5,7 @@
  * means a clean refetch of `/api/programme`.
  */
 
-import { getCursor, putChanges, putProgramme } from "./db";
+import { dropPartialProgramme, getCursor, getPartialProgramme, putChanges, putPartialProgramme, putProgramme, type PartialProgramme } from "./db";
 import { normaliseProgramme } from "./feed";
 import { HttpError, getJson, getResumable, gunzipJson, type Fetch } from "./http";
 import type { ChangesPage, Programme } from "./types";
@@ -13,7 +13,11 @@ import type { ChangesPage, Programme } from "./types";
 export const PROGRAMME_URL = "/api/programme";
 /** The current programme's immutable gzip bytes (a redirect to its cursor's address), resumable with Range. */
 export const PROGRAMME_BYTES_URL = "/api/programme/at/current";
+/** Today's part of the current programme (`Content-Location` names `/api/programme/at/{cursor}/day/{day}`; 404 outside the event). */
+export const TODAY_BYTES_URL = "/api/programme/at/current/today";
 export const CHANGES_URL = "/api/changes";
+/** Stalls today's part survives before the app gives up on it and downloads only the whole. */
+const PART_RESUMES = 2;
 /** Pages of the feed followed in one run before giving the screen a chance to update. */
 const MAX_PAGES = 50;
 
@@ -31,6 +35,11 @@ export interface SyncOptions {
   atLeast?: string;
   /** Progress of a whole-programme download: bytes received and the whole size when known. */
   onProgress?: (received: number, total: number | null) => void;
+  /**
+   * On a first visit, fetch today's part of the programme before the whole and hand it here to be shown
+   * (it is kept in IndexedDB apart from the snapshot until the whole arrives).
+   */
+  onPart?: (part: PartialProgramme) => void;
 }
 
 export function changesUrl(since: string, atLeast?: string): string {
@@ -53,6 +62,38 @@ export async function fetchSnapshot(options: SyncOptions = {}): Promise<Programm
   return snapshot;
 }
 
+/** Today's date (YYYY-MM-DD) in `zone`. */
+function dayIn(zone: string | undefined, now: number): string | null {
+  try {
+    return new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(now);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Today's part of the programme: the one kept from an earlier visit when it is still today's, else downloaded and
+ * kept. Null when there is none to show (not an event day: 404; the part failed or stalled): the whole follows
+ * either way.
+ */
+export async function fetchTodayPart(options: SyncOptions = {}): Promise<PartialProgramme | null> {
+  const now = (options.now ?? Date.now)();
+  const kept = await getPartialProgramme();
+  if (kept && kept.day !== null && kept.day === dayIn(kept.programme.event?.timeZone, now)) return kept;
+  try {
+    const download = await getResumable(TODAY_BYTES_URL, { fetch: options.fetch, signal: options.signal, maxResumes: PART_RESUMES });
+    const programme = normaliseProgramme(await gunzipJson<Programme>(download.bytes));
+    const named = download.contentLocation ?? download.url;
+    const part = { programme, day: /\/day\/(\d{4}-\d{2}-\d{2})$/.exec(named)?.[1] ?? null };
+    return (await putPartialProgramme(part)) ? part : null;
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    // Not an event day: a part kept from an earlier day is not today's programme either.
+    if (kept && error instanceof HttpError && error.status === 404) await dropPartialProgramme();
+    return null;
+  }
+}
+
 /**
  * Bring the stored programme up to date.
  *
@@ -64,6 +105,10 @@ export async function syncProgramme(options: SyncOptions = {}): Promise<SyncOutc
   const now = options.now ?? Date.now;
   let since = await getCursor();
   if (since === null) {
+    if (options.onPart) {
+      const part = await fetchTodayPart(options);
+      if (part) options.onPart(part);
+    }
     await fetchSnapshot(options);
     return "snapshot";
   }

@@ -37,6 +37,8 @@ export const en = {
   loading: "Loading the programme…",
   loadingProgress: (kb: number, totalKb: number | null) =>
     totalKb === null ? `${kb} KB received` : `${kb} of ${totalKb} KB received`,
+  /** Shown with today's part of the programme while the whole is still downloading. */
+  loadingOtherDays: "Still loading the other days…",
   offlineFirstVisit:
     "You are offline and the programme is not on this device yet. Connect to the internet once; after that it works without a connection.",
   loadFailed: "The programme could not be downloaded yet. Kumpul keeps trying.",

@@ -37,6 +37,7 @@ export const fil: Messages = {
   showLocalTime: "Ipakita ang oras sa aking time zone",
 
   loading: "Nilo-load ang programa…",
+  loadingOtherDays: "Nilo-load pa ang ibang mga araw…",
   offlineFirstVisit:
     "Offline ka at wala pa sa device na ito ang programa. Kumonekta sa internet nang isang beses; pagkatapos, gagana ito kahit walang koneksiyon.",
   loadFailed: "Hindi pa ma-download ang programa. Patuloy na sumusubok ang Kumpul.",

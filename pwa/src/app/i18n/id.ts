@@ -36,6 +36,7 @@ export const id: Messages = {
   loading: "Memuat jadwal…",
   loadingProgress: (kb: number, totalKb: number | null) =>
     totalKb === null ? `${kb} KB diterima` : `${kb} dari ${totalKb} KB diterima`,
+  loadingOtherDays: "Hari-hari lainnya masih dimuat…",
   offlineFirstVisit:
     "Anda sedang tidak terhubung ke internet dan jadwal belum tersimpan di perangkat ini. Sambungkan ke internet sekali saja; setelah itu aplikasi bisa dipakai tanpa koneksi.",
   loadFailed: "Jadwal belum berhasil diunduh. Kumpul akan terus mencoba.",

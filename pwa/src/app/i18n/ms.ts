@@ -37,6 +37,7 @@ export const ms: Messages = {
   showLocalTime: "Tunjukkan waktu dalam zon waktu saya",
 
   loading: "Memuatkan program…",
+  loadingOtherDays: "Hari-hari lain masih dimuatkan…",
   offlineFirstVisit:
     "Anda berada di luar talian dan program belum ada pada peranti ini. Sambung ke internet sekali; selepas itu ia berfungsi tanpa sambungan.",
   loadFailed: "Program belum dapat dimuat turun. Kumpul terus mencuba.",

@@ -36,6 +36,7 @@ export const th: Messages = {
   loading: "กำลังโหลดกำหนดการ…",
   loadingProgress: (kb: number, totalKb: number | null) =>
     totalKb === null ? `ได้รับแล้ว ${kb} KB` : `ได้รับแล้ว ${kb} จาก ${totalKb} KB`,
+  loadingOtherDays: "กำลังโหลดวันอื่น ๆ อยู่…",
   offlineFirstVisit:
     "ขณะนี้คุณออฟไลน์ และยังไม่มีกำหนดการในอุปกรณ์นี้ โปรดเชื่อมต่ออินเทอร์เน็ตสักครั้ง หลังจากนั้นแอปจะใช้งานได้โดยไม่ต้องเชื่อมต่อ",
   loadFailed: "ยังดาวน์โหลดกำหนดการไม่สำเร็จ Kumpul จะลองใหม่ต่อไป",

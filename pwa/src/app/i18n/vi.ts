@@ -37,6 +37,7 @@ export const vi: Messages = {
   showLocalTime: "Hiển thị giờ theo múi giờ của tôi",
 
   loading: "Đang tải chương trình…",
+  loadingOtherDays: "Vẫn đang tải các ngày khác…",
   offlineFirstVisit:
     "Bạn đang ngoại tuyến và chương trình chưa có trên thiết bị này. Hãy kết nối internet một lần; sau đó ứng dụng hoạt động mà không cần kết nối.",
   loadFailed: "Chưa tải được chương trình. Kumpul sẽ tiếp tục thử.",

@@ -3,7 +3,7 @@
 import type { ComponentChildren } from "preact";
 
 import { t } from "../prefs";
-import { downloading, loaded, model, online, syncNow, unreachable } from "../store";
+import { downloading, loaded, model, online, partial, syncNow, unreachable } from "../store";
 import { Notice, useTitle } from "./common";
 
 function ProgrammeMissing() {
@@ -30,6 +30,18 @@ function ProgrammeMissing() {
   );
 }
 
+/** Today's part is shown while the whole downloads: say the other days are coming, and how far along they are. */
+function OtherDaysLoading() {
+  const messages = t.value;
+  const progress = downloading.value;
+  return (
+    <p class="muted" role="status">
+      {messages.loadingOtherDays}
+      {progress && ` ${messages.loadingProgress(progress.receivedKb, progress.totalKb)}`}
+    </p>
+  );
+}
+
 export interface PageProps {
   title: string;
   /** The title's language when it differs from the interface's. */
@@ -49,6 +61,7 @@ export function Page({ title, titleLang, children, lead, needsProgramme = true, 
         {title}
       </h1>
       {lead}
+      {partial.value && model.value && <OtherDaysLoading />}
       {needsProgramme && !model.value ? <ProgrammeMissing /> : children}
     </div>
   );
