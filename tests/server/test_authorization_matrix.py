@@ -64,6 +64,8 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("GET", "/api/event"): PUBLIC,
     ("GET", "/api/programme"): PUBLIC,
     ("GET", "/api/programme/at/{cursor:str}"): PUBLIC,
+    ("GET", "/api/programme/at/{cursor:str}/day/{day:str}"): PUBLIC,
+    ("GET", "/api/programme/at/{cursor:str}/today"): PUBLIC,
     ("GET", "/api/changes"): PUBLIC,
     ("GET", "/api/sessions"): PUBLIC,
     ("GET", "/api/sessions/{session_id:str}"): PUBLIC,
@@ -307,6 +309,12 @@ async def programme_at(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str
     return await web.get(f"/api/programme/at/{cursor}", headers=auth)
 
 
+async def programme_day(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
+    programme = (await scene.client.get("/api/programme")).json()
+    day = programme["sessions"][0]["start"][:10]  # written in the event's zone
+    return await web.get(f"/api/programme/at/{programme['cursor']}/day/{day}", headers=auth)
+
+
 async def put_event(scene: Scene, web: httpx.AsyncClient, auth: dict[str, str]) -> httpx.Response:
     event = (await scene.client.get("/api/event")).json()
     return await web.put("/api/admin/event", json=event, headers=auth)
@@ -486,6 +494,8 @@ REQUESTS: dict[tuple[str, str], Send] = {
     ("GET", "/api/event"): get("/api/event"),
     ("GET", "/api/programme"): get("/api/programme"),
     ("GET", "/api/programme/at/{cursor:str}"): programme_at,
+    ("GET", "/api/programme/at/{cursor:str}/day/{day:str}"): programme_day,
+    ("GET", "/api/programme/at/{cursor:str}/today"): get("/api/programme/at/current/today"),
     ("GET", "/api/changes"): changes,
     ("GET", "/api/sessions"): get("/api/sessions"),
     ("GET", "/api/sessions/{session_id:str}"): get("/api/sessions/{session}"),
@@ -630,6 +640,8 @@ OWN_ANSWER = {
     ("PUT", "/api/admin/source"): 400,
     ("DELETE", "/api/admin/source"): 404,
     ("POST", "/api/admin/source/pull"): 404,
+    # The demo's dates are not today.
+    ("GET", "/api/programme/at/{cursor:str}/today"): 404,
 }
 
 

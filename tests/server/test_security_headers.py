@@ -154,6 +154,7 @@ async def path_values(client: Client, tokens: Tokens) -> tuple[dict[str, str], s
         "organiser_id": str(next(o["id"] for o in organisers if o["role"] == "editor")),
         "filename": feed.json()["url"].rsplit("/", 1)[-1],
         "cursor": programme["cursor"],
+        "day": programme["sessions"][0]["start"][:10],
         "device_id": created["deviceId"],
         # The PWA's deep link (``/{path:path}``) and an OpenAPI viewer (``/schema/{path:str}``).
         "path": "programme",
