@@ -73,8 +73,20 @@ ifneq ($(wildcard pwa/package.json),)
 	cd pwa && npm run typecheck && npm test
 endif
 
+# The browser tests (tests/e2e) run beside the others: they spend most of their time waiting on Chromium or a
+# server subprocess, so on two cores the whole suite takes about as long as its longer half. Their report is
+# printed after the others'. `make pytest PYTEST_ARGS="tests/server -x"` runs one pytest with those arguments.
 pytest: $(STAMP) pwa
-	$(BIN)/pytest
+ifdef PYTEST_ARGS
+	$(BIN)/pytest $(PYTEST_ARGS)
+else
+	@log=$$(mktemp); \
+	$(BIN)/pytest tests/e2e > $$log 2>&1 & browser=$$!; \
+	$(BIN)/pytest --ignore=tests/e2e; others=$$?; \
+	wait $$browser; browsers=$$?; \
+	echo "--- the browser tests (tests/e2e):"; cat $$log; rm -f $$log; \
+	test $$others = 0 && test $$browsers = 0
+endif
 
 # Every benchmark writes bench/out/NAME.json; one that fails is reported as n/a and makes `make bench` fail
 # at the end. BENCH_QUICK=1 is a short smoke run of the harness: its table goes to

@@ -456,12 +456,3 @@ def test_the_agenda_kept_from_the_server_is_encrypted_and_has_no_calendar_feed(
     assert httpx.get(feed["url"]).status_code == 404
     open_session(page, session)
     expect(page.get_by_role("button", name="Remove from my agenda")).to_have_attribute("aria-pressed", "true")
-
-    page.goto("/device")
-    switch.check()
-    expect(region).to_contain_text("the server can see which sessions you saved")
-    expect(switch).to_be_enabled()
-    wait_synced(page, "profile", "agenda")
-    server_holds(server, token, page, ({session["id"]}, set()))
-    open_session(page, session)
-    expect(page.get_by_role("button", name="Remove from my agenda")).to_have_attribute("aria-pressed", "true")
