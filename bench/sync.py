@@ -55,7 +55,7 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Pa
 from server.services.attendees import AttendeeService  # noqa: E402 -- after the path is fixed
 from server.services.ratelimit import RateLimiter  # noqa: E402
 from server.storage import vault  # noqa: E402
-from server.storage.db import Database  # noqa: E402
+from server.storage.db import SqliteDatabase  # noqa: E402
 from sync import new_note_id  # noqa: E402
 
 NOTE_BYTES = 5 * 1024
@@ -184,7 +184,7 @@ def create_attendees(db_path: Path, count: int) -> list[str]:
     registered (its id only: the key stays on the device); return their tokens."""
 
     async def create() -> list[str]:
-        db = Database(db_path)
+        db = SqliteDatabase(db_path)
         await db.open()
         try:
             service = AttendeeService(db, RateLimiter())

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -25,7 +23,7 @@ from server.push.crypto import PayloadCipher
 from server.push.outbox import OutboxWorker
 from server.push.reminders import ReminderScheduler
 from server.push.sender import PushSender
-from server.push.vapid import VapidSigner, load_or_create_keys
+from server.push.vapid import VapidSigner, keys_of
 from server.request import KumpulRequest
 from server.routes import announcements, attendees, formats, health, programme, pwa, rooms, sessions, speakers, tracks
 from server.routes import console as console_routes
@@ -54,7 +52,7 @@ from server.services.releases import ReleaseService
 from server.services.room_status import RoomStatusService
 from server.services.venue import VenueService
 from server.settings import Settings
-from server.storage.db import FULL_RETRY_AFTER, Database, database_busy, storage_full
+from server.storage.db import FULL_RETRY_AFTER, StorageError, database_busy, open_database, storage_full
 
 log = logging.getLogger("server")
 # aiosqlite's DEBUG lines print every query with its parameters (note text, push subscription keys): keep them
@@ -126,7 +124,7 @@ def _unexpected_error(request: Request, exc: Exception) -> Response[dict[str, ob
     return _error(500, "Internal error: the request was not completed; nothing was changed.")
 
 
-def _database_error(request: Request, exc: sqlite3.OperationalError) -> Response[dict[str, object]]:  # type: ignore[type-arg]
+def _database_error(request: Request, exc: Exception) -> Response[dict[str, object]]:  # type: ignore[type-arg]
     """Storage conditions that pass: retryable, and nothing was written (the write transaction was rolled back).
 
     A full disk answers 507 Insufficient Storage; a database another process holds locked past the busy
@@ -152,7 +150,7 @@ def create_app(settings: Settings) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        db = Database(settings.db_path, readers=settings.read_connections)
+        db = open_database(settings.db_path, settings.database_url, readers=settings.read_connections)
         await db.open()
         feed = FeedService(
             db,
@@ -160,7 +158,7 @@ def create_app(settings: Settings) -> Litestar:
             poll_seconds=settings.change_poll_seconds,
         )
         await feed.start()
-        keys = await asyncio.to_thread(load_or_create_keys, settings.db_path.parent)
+        keys = await keys_of(db, settings.db_path.parent)
         sender = PushSender(
             PayloadCipher(keys),
             VapidSigner(keys, settings.vapid_subject),
@@ -276,7 +274,7 @@ def create_app(settings: Settings) -> Litestar:
             KumpulError: _kumpul_error,
             ValidationException: _validation_error,
             HTTPException: _http_error,
-            sqlite3.OperationalError: _database_error,
+            **dict.fromkeys(StorageError, _database_error),
             Exception: _unexpected_error,
         },
         compression_config=CompressionConfig(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,9 +27,10 @@ from server.services.importer import ImportService, entities_written
 from server.services.programme import SYSTEM, ProgrammeService
 from server.services.ratelimit import RateLimiter
 from server.services.venue import VenueService
-from server.settings import settings_from_env
+from server.settings import Settings, settings_from_env
 from server.storage.backup import DATABASE_MEMBER, KEY_MEMBER, BackupError, backup, restore
-from server.storage.db import Database, storage_full, transient
+from server.storage.db import Database, StorageError, open_database, storage_full, transient
+from server.storage.postgres import without_password
 from server.storage.programme import get_entity
 from server.storage.purge import (
     AttendeeData,
@@ -51,6 +51,13 @@ MAX_WORKERS = 1024
 def _add_db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db", metavar="PATH", help="SQLite file (default: $KUMPUL_DB, else ./data/kumpul.db)", default=None
+    )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="PostgreSQL database to use instead of the SQLite file, postgresql://user:password@host:port/name"
+        " (default: $KUMPUL_DATABASE_URL)",
+        default=None,
     )
 
 
@@ -189,24 +196,29 @@ async def _no_listener(_: int) -> None:
     """Commands have no listeners; a running server notices their writes by itself."""
 
 
-async def _with_services(db_path: Path) -> tuple[Database, ProgrammeService, AuthService]:
-    db = Database(db_path, readers=1)
+def _database(settings: Settings) -> Database:
+    """The database ``settings`` name, for a command: PostgreSQL when a URL is set, else the SQLite file."""
+    return open_database(settings.db_path, settings.database_url, readers=1)
+
+
+async def _with_services(settings: Settings) -> tuple[Database, ProgrammeService, AuthService]:
+    db = _database(settings)
     await db.open()
     return db, ProgrammeService(db, on_write=_no_listener), AuthService(db)
 
 
-async def load_demo_if_empty(db_path: Path, *, dates: str = "original") -> bool:
+async def load_demo_if_empty(settings: Settings, *, dates: str = "original") -> bool:
     """Import the demo conference unless the database already holds an event.
 
     Args:
-        db_path: The database.
+        settings: Where the database is.
         dates: ``today`` moves the demo by whole days so that it is on its second day today; ``original`` keeps
             its 2024 dates.
 
     Returns:
         True when the demo was loaded.
     """
-    db, programme, _ = await _with_services(db_path)
+    db, programme, _ = await _with_services(settings)
     try:
         async with db.read() as conn:
             if await get_entity(conn, "event", "event") is not None:
@@ -224,9 +236,9 @@ async def load_demo_if_empty(db_path: Path, *, dates: str = "original") -> bool:
         await db.close()
 
 
-async def _organiser_add(db_path: Path, name: str, role: str) -> tuple[str, str]:
+async def _organiser_add(settings: Settings, name: str, role: str) -> tuple[str, str]:
     """Create an organiser; returns their API token and their one-time console password."""
-    db = Database(db_path, readers=1)
+    db = _database(settings)
     await db.open()
     try:
         _, token, password = await ConsoleService(db, RateLimiter()).create_organiser(name, Role(role), actor=SYSTEM)
@@ -235,7 +247,7 @@ async def _organiser_add(db_path: Path, name: str, role: str) -> tuple[str, str]
         await db.close()
 
 
-async def _announce(db_path: Path, args: argparse.Namespace) -> str:
+async def _announce(settings: Settings, args: argparse.Namespace) -> str:
     fields = {
         "title": args.title,
         "body": args.body,
@@ -247,7 +259,7 @@ async def _announce(db_path: Path, args: argparse.Namespace) -> str:
         data = msgspec.convert(fields, AnnouncementCreate)
     except msgspec.ValidationError as error:
         raise Invalid(f"the announcement is not valid: {error}") from None
-    db = Database(db_path, readers=1)
+    db = _database(settings)
     await db.open()
     try:
         service = AnnouncementService(db, on_write=_no_listener, wake_outbox=lambda: None)
@@ -281,9 +293,9 @@ class _ProgressBar:
             self.stream.flush()
 
 
-async def _import(db_path: Path, args: argparse.Namespace) -> ImportReport:
+async def _import(settings: Settings, args: argparse.Namespace) -> ImportReport:
     data = await asyncio.to_thread(args.file.read_bytes)
-    db, programme, _ = await _with_services(db_path)
+    db, programme, _ = await _with_services(settings)
     bar = _ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     try:
         return await ImportService(programme).import_file(
@@ -310,10 +322,9 @@ def _describe_import(report: ImportReport) -> str:
     return "\n".join(lines or ["nothing to change"]) + "\n"
 
 
-async def _follow(db_path: Path, args: argparse.Namespace) -> int:
+async def _follow(settings: Settings, args: argparse.Namespace) -> int:
     """``kumpul follow``: configure the source and pull it once now; ``--stop``; without a URL, show the status."""
-    settings = settings_from_env(args.db)
-    db, programme, _ = await _with_services(db_path)
+    db, programme, _ = await _with_services(settings)
     source = SourceService(
         db,
         programme,
@@ -339,8 +350,8 @@ async def _follow(db_path: Path, args: argparse.Namespace) -> int:
         await db.close()
 
 
-async def _attendee_data(db_path: Path) -> AttendeeData:
-    db = Database(db_path, readers=1)
+async def _attendee_data(settings: Settings) -> AttendeeData:
+    db = _database(settings)
     await db.open()
     try:
         async with db.read() as conn:
@@ -349,8 +360,8 @@ async def _attendee_data(db_path: Path) -> AttendeeData:
         await db.close()
 
 
-async def _purge_attendees(db_path: Path) -> tuple[AttendeeData, Reclaimed]:
-    db = Database(db_path, readers=1)
+async def _purge_attendees(settings: Settings) -> tuple[AttendeeData, Reclaimed]:
+    db = _database(settings)
     await db.open()
     try:
         return await purge_attendees(db)
@@ -358,15 +369,15 @@ async def _purge_attendees(db_path: Path) -> tuple[AttendeeData, Reclaimed]:
         await db.close()
 
 
-def _purge_plaintext(db_path: Path, args: argparse.Namespace) -> int:
+def _purge_plaintext(settings: Settings, args: argparse.Namespace) -> int:
     """``kumpul purge --plaintext-notes``: confirm on a terminal (unless ``--yes``), remove, report the count."""
 
     async def count() -> int:
-        async with Database(db_path, readers=1) as db:
+        async with _database(settings) as db:
             return await count_plaintext_notes(db)
 
     async def purge() -> tuple[int, Reclaimed]:
-        async with Database(db_path, readers=1) as db:
+        async with _database(settings) as db:
             return await purge_plaintext_notes(db)
 
     found = asyncio.run(count())
@@ -374,8 +385,8 @@ def _purge_plaintext(db_path: Path, args: argparse.Namespace) -> int:
         if not sys.stdin.isatty():
             raise Invalid("purge asks for confirmation: run it on a terminal, or pass --yes")
         print(
-            f"{db_path} holds {found} unencrypted notes of attendees whose devices have not synced since notes were"
-            " encrypted. Remove them for good? [y/N] ",
+            f"{_where(settings)} holds {found} unencrypted notes of attendees whose devices have not synced since"
+            " notes were encrypted. Remove them for good? [y/N] ",
             end="",
             file=sys.stderr,
         )
@@ -385,7 +396,7 @@ def _purge_plaintext(db_path: Path, args: argparse.Namespace) -> int:
             return 1
     try:
         removed, reclaimed = asyncio.run(purge())
-    except sqlite3.OperationalError as error:
+    except StorageError as error:
         raise Invalid(f"the purge did not finish ({error}); run it again") from None
     print(f"plaintext notes: {removed}")
     if not reclaimed.wal_emptied:
@@ -398,17 +409,31 @@ def _purge_plaintext(db_path: Path, args: argparse.Namespace) -> int:
     return 0
 
 
-def _purge(db_path: Path, args: argparse.Namespace) -> int:
+def _where(settings: Settings) -> str:
+    """Where the data of ``settings`` lives, for a message: the SQLite file or the PostgreSQL address."""
+    return without_password(settings.database_url) if settings.database_url else str(settings.db_path)
+
+
+def _sqlite_only(settings: Settings, command: str) -> None:
+    """Refuse a command that works on the SQLite file when the data is in PostgreSQL, saying what to use."""
+    if settings.database_url:
+        raise Invalid(
+            f"kumpul {command} works on the SQLite file; the data is in PostgreSQL ({_where(settings)}):"
+            " use pg_dump and pg_restore (docs/deployment.md)"
+        )
+
+
+def _purge(settings: Settings, args: argparse.Namespace) -> int:
     """``kumpul purge --attendees``: confirm on a terminal (unless ``--yes``), remove, report the counts."""
-    if not db_path.exists():
-        raise Invalid(f"there is no database at {db_path}")
+    if not settings.database_url and not settings.db_path.exists():
+        raise Invalid(f"there is no database at {settings.db_path}")
     if args.plaintext_notes:
-        return _purge_plaintext(db_path, args)
-    found = asyncio.run(_attendee_data(db_path))
+        return _purge_plaintext(settings, args)
+    found = asyncio.run(_attendee_data(settings))
     if found.total() and not args.yes:
         if not sys.stdin.isatty():
             raise Invalid("purge asks for confirmation: run it on a terminal, or pass --yes")
-        print(f"{db_path} holds this attendee data:", file=sys.stderr)
+        print(f"{_where(settings)} holds this attendee data:", file=sys.stderr)
         for kind, count in found.items():
             print(f"  {kind}: {count}", file=sys.stderr)
         print("The programme, announcements and organisers stay. Remove it for good? [y/N] ", end="", file=sys.stderr)
@@ -417,12 +442,13 @@ def _purge(db_path: Path, args: argparse.Namespace) -> int:
             print("nothing was removed", file=sys.stderr)
             return 1
     try:
-        removed, reclaimed = asyncio.run(_purge_attendees(db_path))
-    except sqlite3.OperationalError as error:
+        removed, reclaimed = asyncio.run(_purge_attendees(settings))
+    except StorageError as error:
         raise Invalid(f"the purge did not finish ({error}); run it again") from None
     for kind, count in removed.items():
         print(f"{kind}: {count}")
-    print(f"removed the attendee data from {db_path} and rewrote the file without it", file=sys.stderr)
+    rewritten = "" if settings.database_url else " and rewrote the file without it"
+    print(f"removed the attendee data from {_where(settings)}{rewritten}", file=sys.stderr)
     if not reclaimed.wal_emptied:
         print(
             "a running server holds the write-ahead log open: it still has old pages until the server's next"
@@ -433,10 +459,11 @@ def _purge(db_path: Path, args: argparse.Namespace) -> int:
     return 0
 
 
-def _backup(db_path: Path, args: argparse.Namespace) -> int:
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
     """``kumpul backup PATH``: write the backup, say what it holds and how to restore it."""
+    _sqlite_only(settings, "backup")
     try:
-        report = backup(db_path, args.path, force=args.force)
+        report = backup(settings.db_path, args.path, force=args.force)
     except BackupError as error:
         raise Invalid(str(error)) from None
     key = f"and {KEY_MEMBER}" if report.key_included else f"(no {KEY_MEMBER} yet: no server has started on it)"
@@ -449,10 +476,11 @@ def _backup(db_path: Path, args: argparse.Namespace) -> int:
     return 0
 
 
-def _restore(db_path: Path, args: argparse.Namespace) -> int:
-    """``kumpul restore BACKUP``: put the backup in place as ``db_path``, say what was written."""
+def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    """``kumpul restore BACKUP``: put the backup in place as the SQLite file, say what was written."""
+    _sqlite_only(settings, "restore")
     try:
-        report = restore(args.backup, db_path)
+        report = restore(args.backup, settings.db_path)
     except BackupError as error:
         raise Invalid(str(error)) from None
     key = f"with {KEY_MEMBER}" if report.key_restored else f"without writing {KEY_MEMBER}"
@@ -462,16 +490,16 @@ def _restore(db_path: Path, args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    settings = settings_from_env(args.db)
+    settings = settings_from_env(args.db, args.database_url)
     workers = serving.default_workers() if args.workers is None else args.workers
     if workers < 1:
         raise Invalid("--workers must be at least 1", field="workers")
     asyncio.run(serving.prepare(settings))
-    if args.demo and asyncio.run(load_demo_if_empty(settings.db_path, dates=args.demo_dates)):
-        print(f"loaded the demo conference into {settings.db_path}", file=sys.stderr)
+    if args.demo and asyncio.run(load_demo_if_empty(settings, dates=args.demo_dates)):
+        print(f"loaded the demo conference into {_where(settings)}", file=sys.stderr)
     processes = f"{workers} worker process{'es' if workers > 1 else ''}"
     where = f"http://{args.host}:{args.port}"
-    print(f"Kumpul serving {settings.db_path} at {where} ({args.server}, {processes})", file=sys.stderr)
+    print(f"Kumpul serving {_where(settings)} at {where} ({args.server}, {processes})", file=sys.stderr)
     serving.run(settings, host=args.host, port=args.port, workers=workers, server=args.server)
     return 0
 
@@ -483,9 +511,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
-        db_path = settings_from_env(args.db).db_path
+        settings = settings_from_env(args.db, args.database_url)
         if args.command == "organiser":
-            token, password = asyncio.run(_organiser_add(db_path, args.name, args.role))
+            token, password = asyncio.run(_organiser_add(settings, args.name, args.role))
             print(f"created organiser {args.name!r} ({args.role}); their API token, shown once:", file=sys.stderr)
             print(token)
             print(
@@ -495,31 +523,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return 0
         if args.command == "announce":
-            announcement_id = asyncio.run(_announce(db_path, args))
+            announcement_id = asyncio.run(_announce(settings, args))
             print(f"announced {announcement_id}; a running server delivers it within seconds", file=sys.stderr)
             print(announcement_id)
             return 0
         if args.command == "import":
-            if args.dry_run and not db_path.exists():
+            if args.dry_run and not settings.database_url and not settings.db_path.exists():
                 raise Invalid(
-                    f"there is no database at {db_path}: a dry run compares the file with one, and makes none"
+                    f"there is no database at {settings.db_path}: a dry run compares the file with one, and makes none"
                 )
-            report = asyncio.run(_import(db_path, args))
+            report = asyncio.run(_import(settings, args))
             print(_describe_import(report), end="")
             written, source = entities_written(report), f"{args.file} ({report.format})"
             if report.dry_run:
                 print(f"dry run of {source}: {written} entities would change; nothing was written", file=sys.stderr)
             else:
-                print(f"imported {source}: {written} entities written to {db_path}", file=sys.stderr)
+                print(f"imported {source}: {written} entities written to {_where(settings)}", file=sys.stderr)
             return 0
         if args.command == "follow":
-            return asyncio.run(_follow(db_path, args))
+            return asyncio.run(_follow(settings, args))
         if args.command == "purge":
-            return _purge(db_path, args)
+            return _purge(settings, args)
         if args.command == "backup":
-            return _backup(db_path, args)
+            return _backup(settings, args)
         if args.command == "restore":
-            return _restore(db_path, args)
+            return _restore(settings, args)
     except KumpulError as error:
         print(f"kumpul: {error.detail}", file=sys.stderr)
         return 1
@@ -532,7 +560,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         print(f"kumpul: {error}", file=sys.stderr)
         return 1
-    except sqlite3.OperationalError as error:
+    except StorageError as error:
         if not transient(error):
             raise
         why = "the disk is full" if storage_full(error) else "another process holds the database locked"

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from server.push.vapid import load_or_create_keys
+from server.push.vapid import keys_of
 from server.settings import Settings, settings_from_env
 from server.storage import push as push_store
-from server.storage.db import Database
+from server.storage.db import open_database
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -67,16 +67,16 @@ def default_workers() -> int:
 async def prepare(settings: Settings) -> None:
     """Apply pending migrations, requeue push messages a stopped server left mid-send and make the VAPID key
     pair, once, before any worker starts."""
-    db = Database(settings.db_path, readers=1)
+    db = open_database(settings.db_path, settings.database_url, readers=1)
     await db.open()
     try:
         async with db.write() as conn:
             released = await push_store.release_claims(conn)
         if released:
             log.info("requeued %d push messages left in flight by a stopped server", released)
+        await keys_of(db, settings.db_path.parent)
     finally:
         await db.close()
-    await asyncio.to_thread(load_or_create_keys, settings.db_path.parent)
 
 
 def client_timeout() -> float:
@@ -195,6 +195,8 @@ def run(settings: Settings, *, host: str, port: int, workers: int, server: Serve
     The settings reach the workers through the environment, so the database path is put there first.
     """
     os.environ["KUMPUL_DB"] = str(settings.db_path.resolve())
+    if settings.database_url:
+        os.environ["KUMPUL_DATABASE_URL"] = settings.database_url
     os.environ[SUPERVISOR_ENV] = str(os.getpid())
     _raise_open_file_limit()
     if server == "granian":

@@ -17,6 +17,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     Attributes:
         db_path: The SQLite file; its folder also holds keys and other state.
+        database_url: A PostgreSQL database (``postgresql://user:password@host:port/name``) to use instead of the
+            SQLite file, shared by any number of Kumpul nodes; None keeps the embedded SQLite default.
         tombstone_retention_days: How long deletions stay in the change feed. A client whose cursor
             is older than the oldest kept tombstone gets 410 and refetches the snapshot.
         read_connections: Size of the pool of read-only SQLite connections.
@@ -41,6 +43,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """
 
     db_path: Path = DEFAULT_DB
+    database_url: str | None = None
     tombstone_retention_days: float = 30.0
     read_connections: int = 4
     change_poll_seconds: float = 0.1
@@ -69,9 +72,18 @@ def db_path_from_env(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path(env) if env else DEFAULT_DB
 
 
-def settings_from_env(db: str | os.PathLike[str] | None = None) -> Settings:
-    """Build settings from the environment, with ``db`` overriding ``KUMPUL_DB``."""
-    overrides: dict[str, object] = {}
+def database_url_from_env(explicit: str | None = None) -> str | None:
+    """The PostgreSQL database to use: an explicit value, else ``KUMPUL_DATABASE_URL``, else None (SQLite)."""
+    url = explicit or os.environ.get("KUMPUL_DATABASE_URL") or None
+    if url is not None and not url.startswith(("postgresql://", "postgres://")):
+        raise ValueError(f"a database URL must start with postgresql://, not {url.split(':', 1)[0]!r}")
+    return url
+
+
+def settings_from_env(db: str | os.PathLike[str] | None = None, database_url: str | None = None) -> Settings:
+    """Build settings from the environment, with ``db`` overriding ``KUMPUL_DB`` and ``database_url``
+    ``KUMPUL_DATABASE_URL``."""
+    overrides: dict[str, object] = {"database_url": database_url_from_env(database_url)}
     if retention := os.environ.get("KUMPUL_TOMBSTONE_RETENTION_DAYS"):
         overrides["tombstone_retention_days"] = float(retention)
     if pwa_dir := os.environ.get("KUMPUL_PWA_DIR"):

@@ -1,8 +1,13 @@
-"""Shared fixtures: an app on a real SQLite file per test, loaded with the demo conference."""
+"""Shared fixtures: an app on a real database per test, loaded with the demo conference.
+
+The database is a real SQLite file, or with ``KUMPUL_TEST_DATABASE=postgresql`` a database of its own in a private
+PostgreSQL cluster the session starts (tests/postgres.py); ``make pytest`` runs the suite on both.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +18,12 @@ from server.demo import demo_programme
 from server.services.auth import AuthService, Role
 from server.services.programme import ProgrammeService
 from server.settings import Settings
+from server.storage.db import Database, open_database
 from tests.asgi import AppClient, app_client
+from tests.postgres import Cluster, cluster
+
+#: The engine the suite runs on: ``sqlite`` (the default) or ``postgresql``.
+BACKEND = os.environ.get("KUMPUL_TEST_DATABASE", "sqlite")
 
 
 @dataclass(frozen=True)
@@ -27,9 +37,49 @@ class Tokens:
         return {"Authorization": f"Bearer {getattr(self, role)}"}
 
 
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """A private PostgreSQL cluster for the whole session (started on first use)."""
+    with cluster() as running:
+        yield running
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(db_path=tmp_path / "kumpul.db", change_poll_seconds=0.05)
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """A fresh PostgreSQL database holding the schema when the suite runs on PostgreSQL; None on SQLite."""
+    if BACKEND != "postgresql":
+        yield None
+        return
+    running: Cluster = request.getfixturevalue("pg_cluster")
+    url = running.new_database()
+    yield url
+    running.drop(url)
+
+
+@pytest.fixture
+def make_database(tmp_path: Path, database_url: str | None) -> Callable[..., Database]:
+    """Makes the test's database, not yet opened: the SQLite file ``tmp_path/kumpul.db``, or on PostgreSQL the
+    test's own database (each call, the same one)."""
+
+    def make(readers: int = 4) -> Database:
+        return open_database(tmp_path / "kumpul.db", database_url, readers=readers)
+
+    return make
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, skip the tests of what only the SQLite file has (its backups, its write-ahead log)."""
+    if BACKEND != "postgresql":
+        return
+    skip = pytest.mark.skip(reason="about the SQLite file; the suite runs on PostgreSQL")
+    for item in items:
+        if item.get_closest_marker("sqlite_only"):
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
+    return Settings(db_path=tmp_path / "kumpul.db", database_url=database_url, change_poll_seconds=0.05)
 
 
 @pytest.fixture

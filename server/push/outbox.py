@@ -24,12 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import aiosqlite
-
 from server.push import payloads
 from server.push.sender import Message, Outcome, Posting, Prepared, Push, PushSender
 from server.storage import push as store
-from server.storage.db import Database, transient
+from server.storage.db import Connection, Database, transient
 from server.storage.push import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -262,7 +260,7 @@ class OutboxWorker:
         return _Batch(rows, positions, prepared)
 
     async def _reminders(
-        self, conn: aiosqlite.Connection, rows: list[OutboxRow], now: datetime
+        self, conn: Connection, rows: list[OutboxRow], now: datetime
     ) -> tuple[list[OutboxRow], dict[int, Message]]:
         """Look at each claimed reminder's session as it is now, in the claim's transaction.
 

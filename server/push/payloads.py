@@ -9,13 +9,13 @@ from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiosqlite
 import msgspec
 
 from server.push.crypto import MAX_PLAINTEXT
 from server.push.sender import Message
 from server.storage import announcements as announcement_store
 from server.storage import programme as programme_store
+from server.storage.db import Connection
 
 ANNOUNCEMENT_TTL_DEFAULT = 12 * 3600
 ALERT_TTL = 6 * 3600
@@ -98,7 +98,7 @@ class AnnouncementMessages:
         )
 
 
-async def announcement_messages(conn: aiosqlite.Connection, announcement_id: str) -> AnnouncementMessages | None:
+async def announcement_messages(conn: Connection, announcement_id: str) -> AnnouncementMessages | None:
     """The messages of a published announcement, or None when it is no longer published."""
     row = await announcement_store.get(conn, announcement_id)
     if row is None or row.state != "published":
@@ -106,16 +106,14 @@ async def announcement_messages(conn: aiosqlite.Connection, announcement_id: str
     return AnnouncementMessages(_decoder.decode(row.data), row.expires_at)
 
 
-async def announcement_message(
-    conn: aiosqlite.Connection, announcement_id: str, lang: str | None = None
-) -> Message | None:
+async def announcement_message(conn: Connection, announcement_id: str, lang: str | None = None) -> Message | None:
     """The message of a published announcement in ``lang`` (falling back to the original), or None when it is
     no longer published."""
     messages = await announcement_messages(conn, announcement_id)
     return messages.for_language(lang) if messages is not None else None
 
 
-async def alert_message(conn: aiosqlite.Connection, session_id: str) -> Message | None:
+async def alert_message(conn: Connection, session_id: str) -> Message | None:
     """The message telling that a bookmarked session moved, changed time or was cancelled."""
     raw = await programme_store.get_entity(conn, "session", session_id)
     if raw is None:
@@ -238,7 +236,7 @@ class ReminderSession:
         )
 
 
-async def reminder_session(conn: aiosqlite.Connection, session_id: str) -> ReminderSession | None:
+async def reminder_session(conn: Connection, session_id: str) -> ReminderSession | None:
     """The session a reminder is about as it is now, or None when it was deleted."""
     raw = await programme_store.get_entity(conn, "session", session_id)
     if raw is None:

@@ -1,7 +1,9 @@
-"""VAPID (RFC 8292): the server's key pair, kept in the data folder, and JWTs reused per push service."""
+"""VAPID (RFC 8292): the server's key pair, kept in the data folder (SQLite) or the database (PostgreSQL), and JWTs
+reused per push service."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import time
@@ -12,6 +14,9 @@ from urllib.parse import urlsplit
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+
+from server.storage import secrets
+from server.storage.db import Database
 
 PRIVATE_KEY_FILE = "vapid_private.pem"
 #: JWTs live 12 hours and are renewed an hour before they expire (RFC 8292 allows at most 24 h).
@@ -33,24 +38,45 @@ class VapidKeys:
     application_server_key: str
 
 
+def _new_private_pem() -> bytes:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+#: The name of the VAPID private key among the database's secrets (PostgreSQL).
+VAPID_SECRET = "vapid_private_key"  # noqa: S105 - the name, not the key
+
+
 def load_or_create_keys(folder: Path) -> VapidKeys:
     """The VAPID key pair in ``folder``, generated on first run; the private key file is mode 0600."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / PRIVATE_KEY_FILE
     if not path.exists():
-        key = ec.generate_private_key(ec.SECP256R1())
-        pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as file:
-            file.write(pem)
+            file.write(_new_private_pem())
     else:
         path.chmod(0o600)
-    private_pem = path.read_bytes()
+    return _keys(path.read_bytes(), str(path))
+
+
+async def keys_of(db: Database, folder: Path) -> VapidKeys:
+    """The server's VAPID key pair, made on first use: on PostgreSQL in the database, which every node shares (a
+    file beside one node would give each node its own pair, and subscriptions made through one would fail through
+    the others); on SQLite in ``folder``, beside the database file, where backups take it from."""
+    if db.dialect != "postgresql":
+        return await asyncio.to_thread(load_or_create_keys, folder)
+    async with db.write() as conn:
+        pem = await secrets.get_or_put(conn, VAPID_SECRET, _new_private_pem())
+    return _keys(pem, f"the {VAPID_SECRET} secret of {db.where}")
+
+
+def _keys(private_pem: bytes, where: str) -> VapidKeys:
     loaded = serialization.load_pem_private_key(private_pem, password=None)
     if not isinstance(loaded, ec.EllipticCurvePrivateKey):
-        raise RuntimeError(f"{path} does not hold an EC private key")
+        raise RuntimeError(f"{where} does not hold an EC private key")
     public = loaded.public_key()
     return VapidKeys(
         private_key=loaded,

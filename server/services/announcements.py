@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import aiosqlite
 import msgspec
 from msgspec import UNSET
 
@@ -37,7 +36,7 @@ from server.storage import history
 from server.storage import programme as programme_store
 from server.storage import push as push_store
 from server.storage.announcements import AnnouncementRow
-from server.storage.db import Database, transient
+from server.storage.db import Connection, Database, transient
 from sync import bookmarked
 
 log = logging.getLogger(__name__)
@@ -288,7 +287,7 @@ class AnnouncementService:
     # -- inside a write transaction ---------------------------------------------------------
 
     async def _publish(
-        self, conn: aiosqlite.Connection, record: AnnouncementRecord, now: datetime, published: list[str]
+        self, conn: Connection, record: AnnouncementRecord, now: datetime, published: list[str]
     ) -> tuple[AnnouncementRecord, int]:
         """Publish ``record`` in the open transaction; what to log once it commits goes to ``published``."""
         record = msgspec.structs.replace(record, state="published", published_at=min(record.send_at, now))
@@ -299,7 +298,7 @@ class AnnouncementService:
         published.append(f"{record.id} to {len(targets)} push subscriptions")
         return record, seq
 
-    async def _audience(self, conn: aiosqlite.Connection, record: AnnouncementRecord) -> list[int]:
+    async def _audience(self, conn: Connection, record: AnnouncementRecord) -> list[int]:
         if record.audience in ("onsite", "online"):
             return [sid for sid, _ in await push_store.subscriptions_for(conn, record.audience)]
         everyone = await push_store.subscriptions_for(conn, None)
@@ -310,13 +309,11 @@ class AnnouncementService:
         interested = {a for a, state in profiles.items() if record.session_id in bookmarked(state)}
         return [sid for sid, attendee in everyone if attendee in interested]
 
-    async def _main_language(self, conn: aiosqlite.Connection) -> str:
+    async def _main_language(self, conn: Connection) -> str:
         raw = await programme_store.get_entity(conn, "event", "event")
         return str(_decoder.decode(raw).get("language") or "en") if raw else "en"
 
-    async def _check_languages(
-        self, conn: aiosqlite.Connection, translations: dict[str, AnnouncementTranslation]
-    ) -> None:
+    async def _check_languages(self, conn: Connection, translations: dict[str, AnnouncementTranslation]) -> None:
         """Translations only in the event's other languages (its ``languages``, but not its main one)."""
         if not translations:
             return
@@ -337,11 +334,11 @@ class AnnouncementService:
                     field=f"translations.{lang}",
                 )
 
-    async def _check_session(self, conn: aiosqlite.Connection, session_id: str | None) -> None:
+    async def _check_session(self, conn: Connection, session_id: str | None) -> None:
         if session_id is not None and await programme_store.get_entity(conn, "session", session_id) is None:
             raise Invalid(f"sessionId: there is no session with id {session_id!r}", field="sessionId")
 
-    async def _get(self, conn: aiosqlite.Connection, announcement_id: str) -> AnnouncementRecord:
+    async def _get(self, conn: Connection, announcement_id: str) -> AnnouncementRecord:
         row = await store.get(conn, announcement_id)
         if row is None:
             raise NotFound(f"no announcement with id {announcement_id!r}")

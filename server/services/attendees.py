@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 
-import aiosqlite
 import msgspec
 
 from server.errors import Conflict, Invalid, NotFound, Unauthorized
@@ -15,7 +14,7 @@ from server.services.ratelimit import Limit, RateLimiter
 from server.storage import attendees as store
 from server.storage import vault
 from server.storage.attendees import AttendeeRow
-from server.storage.db import Database
+from server.storage.db import Connection, Database
 from sync import PROFILE, bookmarked
 
 LINK_CODE_TTL = timedelta(minutes=10)
@@ -334,7 +333,7 @@ class AttendeeService:
             else:
                 await self._rotate(conn, attendee, rotation)
 
-    async def _rotate(self, conn: aiosqlite.Connection, attendee: AttendeeRow, rotation: Rotation) -> None:
+    async def _rotate(self, conn: Connection, attendee: AttendeeRow, rotation: Rotation) -> None:
         current = await vault.current_key(conn, attendee.id)
         if current is None:
             raise _erased()

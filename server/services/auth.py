@@ -12,12 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-import aiosqlite
-
 from server.errors import Conflict, Forbidden, Unauthorized
 from server.storage import console as console_store
 from server.storage import organisers
-from server.storage.db import Database
+from server.storage.db import Database, IntegrityError
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +125,7 @@ class AuthService:
         try:
             async with self.db.write() as conn:
                 row = await organisers.add_organiser(conn, name, role.value, hash_token(token))
-        except aiosqlite.IntegrityError:
+        except IntegrityError:
             raise Conflict(f"an organiser named {name!r} already exists", field="name") from None
         return Organiser(row.id, row.name, Role(row.role)), token
 

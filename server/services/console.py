@@ -33,7 +33,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import aiosqlite
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -44,7 +43,7 @@ from server.services.ratelimit import Limit, RateLimiter
 from server.storage import console as store
 from server.storage import history as history_store
 from server.storage import organisers
-from server.storage.db import Database
+from server.storage.db import Database, IntegrityError
 
 #: How long a console sign-in lasts (the cookie's Max-Age).
 SESSION_LIFETIME = timedelta(hours=12)
@@ -195,7 +194,7 @@ class ConsoleService:
                 await store.remember_device(
                     conn, hash_token(device_token), found.id, store.timestamp(now), keep=DEVICES_KEPT
                 )
-        except aiosqlite.IntegrityError:
+        except IntegrityError:
             # The organiser was deleted while their password was being checked.
             raise Unauthorized(WRONG_CREDENTIALS) from None
         self._remember_address(found.id, address)
@@ -288,7 +287,7 @@ class ConsoleService:
                 row = await organisers.add_organiser(conn, name, role.value, hash_token(token))
                 await store.set_password(conn, row.id, password_hash, must_change=True)
                 await history_store.record(conn, actor, "created", "organiser", str(row.id), f"{name} ({role.value})")
-        except aiosqlite.IntegrityError:
+        except IntegrityError:
             raise Conflict(f"an organiser named {name!r} already exists", field="name") from None
         return _ref(Organiser(row.id, row.name, role)), token, password
 

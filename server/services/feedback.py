@@ -15,7 +15,6 @@ import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import aiosqlite
 import msgspec
 
 from server.errors import Conflict, NotFound
@@ -30,7 +29,7 @@ from server.services.ratelimit import Limit, RateLimiter
 from server.storage import feedback as store
 from server.storage import programme as programme_store
 from server.storage.attendees import AttendeeRow
-from server.storage.db import Database
+from server.storage.db import Connection, Database
 
 #: Rating every session of a long day at once, from a queue sent when the phone is back online, fits the burst.
 FEEDBACK_LIMIT = Limit("feedback from one attendee", per_minute=20, burst=60)
@@ -55,12 +54,12 @@ def rater_of(key: bytes, attendee_id: str) -> bytes:
     return hmac.new(key, attendee_id.encode(), hashlib.sha256).digest()
 
 
-async def forget_attendee(conn: aiosqlite.Connection, attendee_id: str) -> int:
+async def forget_attendee(conn: Connection, attendee_id: str) -> int:
     """Delete an attendee's feedback inside the erasing transaction; how many ratings went."""
     return await store.delete_rater(conn, rater_of(await store.rater_key(conn), attendee_id))
 
 
-async def unlink_raters(conn: aiosqlite.Connection) -> None:
+async def unlink_raters(conn: Connection) -> None:
     """A new key for the raters' hashes: ratings stay for the organisers, tied to no attendee that was."""
     await store.new_rater_key(conn, secrets.token_bytes(32))
 

@@ -37,7 +37,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiosqlite
 import msgspec
 
 from server.errors import Invalid, KumpulError
@@ -59,6 +58,7 @@ from server.services.safety import Loosening, forget_former_names, reveal_refuse
 from server.storage import history, privacy
 from server.storage import programme as store
 from server.storage import translations as translation_store
+from server.storage.db import Connection
 
 #: Called with (done, total) as the import goes along; for a progress bar.
 Progress = Callable[[int, int], None]
@@ -241,7 +241,7 @@ class ImportService:
 
     async def _plan(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         parsed: Parsed,
         missing: MissingPolicy | None,
         actor: str,
@@ -278,7 +278,7 @@ class ImportService:
             )
         return True
 
-    async def _write(self, conn: aiosqlite.Connection, writer: _Writer) -> None:
+    async def _write(self, conn: Connection, writer: _Writer) -> None:
         planned = [entry for entry in writer.planned.values() if entry.history is not None]
         if not planned:
             return
@@ -317,7 +317,7 @@ def _refused(refusals: list[tuple[str, Loosening]]) -> Loosening:
     )
 
 
-async def _load(conn: aiosqlite.Connection) -> _Stored:
+async def _load(conn: Connection) -> _Stored:
     stored = _Stored(raw={kind: {} for kind in _ORDER}, decoded={kind: {} for kind in _ORDER})
     stored.floors = await privacy.floors(conn)
     stored.seq = (await store.feed_state(conn)).seq
@@ -510,7 +510,7 @@ class _Writer:
     def __init__(
         self,
         service: ProgrammeService,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         parsed: Parsed,
         stored: _Stored,
         outcome: _Outcome,
@@ -611,7 +611,7 @@ class _Writer:
         )
         return [("imported", "programme", EVENT_ID, text)]
 
-    async def rebase(self, conn: aiosqlite.Connection) -> bool:
+    async def rebase(self, conn: Connection) -> bool:
         """Bring the worked-out import up to date with what was committed since its snapshot, on the write
         transaction ``conn``: an entity the import writes and an organiser edited meanwhile (same name, guid and
         references) is merged again onto their version. False when anything else changed that the import's
@@ -634,7 +634,7 @@ class _Writer:
                 return False
         return True
 
-    async def _rebase_entry(self, conn: aiosqlite.Connection, entry: _Planned, now: Any, raw: bytes) -> bool:
+    async def _rebase_entry(self, conn: Connection, entry: _Planned, now: Any, raw: bytes) -> bool:
         if entry.data is None:  # a deletion stays one
             entry.before = now
             return True

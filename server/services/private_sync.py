@@ -17,15 +17,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-import aiosqlite
-
 from server.errors import Invalid, PayloadTooLarge, TooManyRequests, Unauthorized
 from server.services.attendees import KeyConflict
 from server.services.ratelimit import Limit, RateLimiter
 from server.storage import attendees as store
 from server.storage import vault
 from server.storage.attendees import AttendeeRow, StoredDoc
-from server.storage.db import Database
+from server.storage.db import Connection, Database
 from server.storage.programme import feed_state
 from server.storage.vault import StoredEntry
 from sync import (
@@ -267,7 +265,7 @@ class PrivateSyncService:
 
     async def _commit(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         attendee: AttendeeRow,
         stored: dict[str, StoredDoc],
         merged: list[_Merged],
@@ -353,7 +351,7 @@ class _Plan:
     def new_rows(self) -> int:
         return len(self.append) + (1 if self.snapshot is not None else 0)
 
-    async def apply(self, conn: aiosqlite.Connection, attendee_id: str, first_seq: int) -> None:
+    async def apply(self, conn: Connection, attendee_id: str, first_seq: int) -> None:
         seq = first_seq
         if self.snapshot is not None:
             up_to, frame = self.snapshot
@@ -365,7 +363,7 @@ class _Plan:
             seq += 1
 
 
-async def _plan(conn: aiosqlite.Connection, attendee_id: str, log: LogUpdate, head: vault.LogHead | None) -> _Plan:
+async def _plan(conn: Connection, attendee_id: str, log: LogUpdate, head: vault.LogHead | None) -> _Plan:
     """Decide what ``log`` writes: new versions for its appends, whether its snapshot still applies, the size.
 
     Raises:

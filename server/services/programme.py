@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-import aiosqlite
 import msgspec
 from msgspec import UNSET
 
@@ -25,7 +24,7 @@ from server.services.kinds import EVENT_DECODER, EVENT_ID, KINDS, KindSpec
 from server.storage import history, privacy
 from server.storage import programme as store
 from server.storage import push as push_store
-from server.storage.db import Database
+from server.storage.db import Connection, Database
 
 #: Speaker fields that an anonymous speaker must never expose.
 ANONYMOUS_HIDDEN = ("organisation", "role", "country", "photo_url", "links")
@@ -170,7 +169,7 @@ class ProgrammeService:
             self._on_alert()
         return entity
 
-    async def queue_alerts(self, conn: aiosqlite.Connection, before: Session, after: Session, seq: int) -> bool:
+    async def queue_alerts(self, conn: Connection, before: Session, after: Session, seq: int) -> bool:
         """Queue an alert to the devices following a session that moved, changed time or was cancelled.
 
         Returns:
@@ -301,7 +300,7 @@ class ProgrammeService:
 
     async def validated(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         kind: str,
         entity: Any,
         *,
@@ -408,7 +407,7 @@ class References(Protocol):
 class StoredReferences:
     """:class:`References` answered by the database, on the given connection."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def exists(self, kind: str, entity_id: str) -> bool:
@@ -452,7 +451,7 @@ def check_event(event: Event) -> None:
         raise Invalid("endDate must not be before startDate", field="endDate")
 
 
-async def _new_id(conn: aiosqlite.Connection, kind: str, text: str) -> str:
+async def _new_id(conn: Connection, kind: str, text: str) -> str:
     """A free id for a new entity: a slug of its name, except for speakers.
 
     A speaker's id is random: it stays when they become anonymous, so it must not spell their name.

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiosqlite
 import msgspec
 
 from server.errors import Conflict
 from server.schemas.programme import Session, Speaker
 from server.storage import history, releases
 from server.storage import programme as store
+from server.storage.db import Connection
 
 _SPEAKER = msgspec.json.Decoder(Speaker)
 
@@ -88,7 +88,7 @@ def refuse_loosening(entity: Any, floor: int) -> None:
         raise recording_refused(entity.id, floor, entity.recording)
 
 
-async def forget_former_names(conn: aiosqlite.Connection, speaker: Any) -> None:
+async def forget_former_names(conn: Connection, speaker: Any) -> None:
     """Name an anonymous speaker by their pseudonym alone in every history entry and every stored release.
 
     The summaries start with the entity's name (``Siti Rahayu`` or ``Siti Rahayu: bio, organisation``);
@@ -107,7 +107,7 @@ async def forget_former_names(conn: aiosqlite.Connection, speaker: Any) -> None:
             await history.set_summary(conn, entry.id, summary)
 
 
-async def forget_every_former_name(conn: aiosqlite.Connection) -> None:
+async def forget_every_former_name(conn: Connection) -> None:
     """:func:`forget_former_names` for every anonymous speaker: at start-up, for history written by older versions."""
     for data in await store.list_entities(conn, "speaker"):
         await forget_former_names(conn, _SPEAKER.decode(data))

@@ -17,13 +17,13 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import aiosqlite
 import msgspec
 
 from server.errors import Invalid
 from server.storage import programme as programme_store
 from server.storage import translations as store
 from server.storage import venue as venue_store
+from server.storage.db import Connection
 
 #: Entity kind -> its translatable text fields (their JSON names; each is also the Python attribute name).
 TRANSLATABLE: dict[str, tuple[str, ...]] = {
@@ -48,7 +48,7 @@ def digest(text: str) -> str:
 
 
 async def track(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     kind: str,
     entity_id: str,
     before: Any,
@@ -108,7 +108,7 @@ def restamped(kind: str, before: Any, after: Any, recorded: store.Sources) -> tu
     return msgspec.structs.replace(after, translations=translations), (rows if rows != recorded else None)
 
 
-async def forget(conn: aiosqlite.Connection, kind: str, entity_id: str) -> None:
+async def forget(conn: Connection, kind: str, entity_id: str) -> None:
     """Drop what is recorded about a deleted entity's translations."""
     if kind in TRANSLATABLE:
         await store.forget(conn, kind, entity_id)
@@ -154,7 +154,7 @@ def gaps(kind: str, entity: dict[str, Any], languages: list[str]) -> list[Gap]:
     return found
 
 
-async def all_gaps(conn: aiosqlite.Connection) -> tuple[str, list[str], list[Gap]]:
+async def all_gaps(conn: Connection) -> tuple[str, list[str], list[Gap]]:
     """The event's language, the languages it is translated into, and every missing or stale translation."""
     event_raw = await programme_store.get_entity(conn, "event", "event")
     if event_raw is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
+from server.storage.db import Connection, Row
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,26 +18,26 @@ class AnnouncementRow:
     created_by: str
 
 
-def _row(row: aiosqlite.Row) -> AnnouncementRow:
+def _row(row: Row) -> AnnouncementRow:
     return AnnouncementRow(row[0], row[1].encode(), row[2], row[3], row[4], row[5], row[6])
 
 
-async def insert(conn: aiosqlite.Connection, row: AnnouncementRow) -> None:
+async def insert(conn: Connection, row: AnnouncementRow) -> None:
     await conn.execute(
         "INSERT INTO announcements (id, data, state, send_at, expires_at, version, created_by, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'))",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, kumpul_now())",
         (row.id, row.data.decode(), row.state, row.send_at, row.expires_at, row.version, row.created_by),
     )
 
 
-async def update(conn: aiosqlite.Connection, row: AnnouncementRow) -> None:
+async def update(conn: Connection, row: AnnouncementRow) -> None:
     await conn.execute(
         "UPDATE announcements SET data = ?, state = ?, send_at = ?, expires_at = ?, version = ? WHERE id = ?",
         (row.data.decode(), row.state, row.send_at, row.expires_at, row.version, row.id),
     )
 
 
-async def get(conn: aiosqlite.Connection, announcement_id: str) -> AnnouncementRow | None:
+async def get(conn: Connection, announcement_id: str) -> AnnouncementRow | None:
     async with conn.execute(
         "SELECT id, data, state, send_at, expires_at, version, created_by FROM announcements WHERE id = ?",
         (announcement_id,),
@@ -46,14 +46,14 @@ async def get(conn: aiosqlite.Connection, announcement_id: str) -> AnnouncementR
     return _row(row) if row else None
 
 
-async def list_all(conn: aiosqlite.Connection) -> list[AnnouncementRow]:
+async def list_all(conn: Connection) -> list[AnnouncementRow]:
     async with conn.execute(
         "SELECT id, data, state, send_at, expires_at, version, created_by FROM announcements ORDER BY send_at DESC"
     ) as cur:
         return [_row(row) for row in await cur.fetchall()]
 
 
-async def due_to_publish(conn: aiosqlite.Connection, now: str) -> list[AnnouncementRow]:
+async def due_to_publish(conn: Connection, now: str) -> list[AnnouncementRow]:
     async with conn.execute(
         "SELECT id, data, state, send_at, expires_at, version, created_by FROM announcements"
         " WHERE state = 'scheduled' AND send_at <= ? ORDER BY send_at",
@@ -62,7 +62,7 @@ async def due_to_publish(conn: aiosqlite.Connection, now: str) -> list[Announcem
         return [_row(row) for row in await cur.fetchall()]
 
 
-async def due_to_expire(conn: aiosqlite.Connection, now: str) -> list[AnnouncementRow]:
+async def due_to_expire(conn: Connection, now: str) -> list[AnnouncementRow]:
     async with conn.execute(
         "SELECT id, data, state, send_at, expires_at, version, created_by FROM announcements"
         " WHERE state = 'published' AND expires_at IS NOT NULL AND expires_at <= ?",
@@ -71,7 +71,7 @@ async def due_to_expire(conn: aiosqlite.Connection, now: str) -> list[Announceme
         return [_row(row) for row in await cur.fetchall()]
 
 
-async def next_due(conn: aiosqlite.Connection) -> str | None:
+async def next_due(conn: Connection) -> str | None:
     """The earliest pending publication or expiry, to know how long the scheduler may sleep."""
     async with conn.execute(
         "SELECT min(t) FROM (SELECT min(send_at) AS t FROM announcements WHERE state = 'scheduled'"

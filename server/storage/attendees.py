@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import aiosqlite
+from server.storage.db import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,14 +24,12 @@ class StoredDoc:
     seq: int
 
 
-async def add_attendee(conn: aiosqlite.Connection, attendee_id: str) -> None:
-    await conn.execute(
-        "INSERT INTO attendees (id, created_at) VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ'))", (attendee_id,)
-    )
+async def add_attendee(conn: Connection, attendee_id: str) -> None:
+    await conn.execute("INSERT INTO attendees (id, created_at) VALUES (?, kumpul_now())", (attendee_id,))
 
 
 async def add_token(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     attendee_id: str,
     token_hash: bytes,
     device_id: str,
@@ -43,12 +41,12 @@ async def add_token(
     """Add a device: its token (hashed), public id, name and public key."""
     await conn.execute(
         "INSERT INTO attendee_tokens (token_hash, attendee_id, created_at, device_id, name, public_key, proof,"
-        " last_seen_at) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'), ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'))",
+        " last_seen_at) VALUES (?, ?, kumpul_now(), ?, ?, ?, ?, kumpul_now())",
         (token_hash, attendee_id, device_id, name, public_key, proof),
     )
 
 
-async def attendee_by_token_hash(conn: aiosqlite.Connection, token_hash: bytes) -> AttendeeRow | None:
+async def attendee_by_token_hash(conn: Connection, token_hash: bytes) -> AttendeeRow | None:
     async with conn.execute(
         "SELECT a.id, a.participation, a.language, t.device_id FROM attendee_tokens t"
         " JOIN attendees a ON a.id = t.attendee_id WHERE t.token_hash = ?",
@@ -58,15 +56,13 @@ async def attendee_by_token_hash(conn: aiosqlite.Connection, token_hash: bytes) 
     return AttendeeRow(row[0], row[1], row[2], row[3]) if row else None
 
 
-async def update_profile(
-    conn: aiosqlite.Connection, attendee_id: str, participation: str | None, language: str | None
-) -> None:
+async def update_profile(conn: Connection, attendee_id: str, participation: str | None, language: str | None) -> None:
     await conn.execute(
         "UPDATE attendees SET participation = ?, language = ? WHERE id = ?", (participation, language, attendee_id)
     )
 
 
-async def delete_attendee(conn: aiosqlite.Connection, attendee_id: str) -> None:
+async def delete_attendee(conn: Connection, attendee_id: str) -> None:
     """Delete an attendee and everything of theirs.
 
     Tokens, link codes, documents, the calendar key and push subscriptions go with the attendee row
@@ -81,14 +77,14 @@ async def delete_attendee(conn: aiosqlite.Connection, attendee_id: str) -> None:
     await conn.execute("DELETE FROM attendees WHERE id = ?", (attendee_id,))
 
 
-async def add_link_code(conn: aiosqlite.Connection, attendee_id: str, code_hash: bytes, expires_at: str) -> None:
+async def add_link_code(conn: Connection, attendee_id: str, code_hash: bytes, expires_at: str) -> None:
     await conn.execute(
         "INSERT INTO link_codes (code_hash, attendee_id, expires_at) VALUES (?, ?, ?)",
         (code_hash, attendee_id, expires_at),
     )
 
 
-async def peek_link_code(conn: aiosqlite.Connection, code_hash: bytes, now: str) -> str | None:
+async def peek_link_code(conn: Connection, code_hash: bytes, now: str) -> str | None:
     """The attendee of a valid code, without using it; None when unknown, used or expired."""
     async with conn.execute(
         "SELECT attendee_id FROM link_codes WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?",
@@ -98,10 +94,10 @@ async def peek_link_code(conn: aiosqlite.Connection, code_hash: bytes, now: str)
     return row[0] if row else None
 
 
-async def redeem_link_code(conn: aiosqlite.Connection, code_hash: bytes, now: str) -> str | None:
+async def redeem_link_code(conn: Connection, code_hash: bytes, now: str) -> str | None:
     """Mark a valid code used and return its attendee; None when unknown, used or expired."""
     async with conn.execute(
-        "UPDATE link_codes SET used_at = strftime('%Y-%m-%dT%H:%M:%fZ')"
+        "UPDATE link_codes SET used_at = kumpul_now()"
         " WHERE code_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING attendee_id",
         (code_hash, now),
     ) as cur:
@@ -109,11 +105,11 @@ async def redeem_link_code(conn: aiosqlite.Connection, code_hash: bytes, now: st
     return row[0] if row else None
 
 
-async def purge_link_codes(conn: aiosqlite.Connection, now: str) -> None:
+async def purge_link_codes(conn: Connection, now: str) -> None:
     await conn.execute("DELETE FROM link_codes WHERE expires_at <= ? OR used_at IS NOT NULL", (now,))
 
 
-async def get_docs(conn: aiosqlite.Connection, attendee_id: str, doc_ids: list[str]) -> dict[str, StoredDoc]:
+async def get_docs(conn: Connection, attendee_id: str, doc_ids: list[str]) -> dict[str, StoredDoc]:
     """The stored documents among ``doc_ids``."""
     async with conn.execute(
         "SELECT doc_id, state, seq FROM documents WHERE attendee_id = ? AND doc_id IN (SELECT value FROM json_each(?))",
@@ -122,7 +118,7 @@ async def get_docs(conn: aiosqlite.Connection, attendee_id: str, doc_ids: list[s
         return {row[0]: StoredDoc(row[0], row[1], row[2]) for row in await cur.fetchall()}
 
 
-async def doc_versions(conn: aiosqlite.Connection, attendee_id: str, doc_ids: list[str]) -> dict[str, int]:
+async def doc_versions(conn: Connection, attendee_id: str, doc_ids: list[str]) -> dict[str, int]:
     """The sequence of the last change of each stored document among ``doc_ids`` (absent ones are left out)."""
     async with conn.execute(
         "SELECT doc_id, seq FROM documents WHERE attendee_id = ? AND doc_id IN (SELECT value FROM json_each(?))",
@@ -131,7 +127,7 @@ async def doc_versions(conn: aiosqlite.Connection, attendee_id: str, doc_ids: li
         return {row[0]: int(row[1]) for row in await cur.fetchall()}
 
 
-async def stored_bytes(conn: aiosqlite.Connection, attendee_id: str) -> int:
+async def stored_bytes(conn: Connection, attendee_id: str) -> int:
     """The size of every stored state of the attendee's documents, the measure of their quota."""
     async with conn.execute(
         "SELECT coalesce(sum(length(state)), 0) FROM documents WHERE attendee_id = ?", (attendee_id,)
@@ -141,7 +137,7 @@ async def stored_bytes(conn: aiosqlite.Connection, attendee_id: str) -> int:
 
 
 async def doc_sizes_changed_between(
-    conn: aiosqlite.Connection, attendee_id: str, after: int, until: int
+    conn: Connection, attendee_id: str, after: int, until: int
 ) -> list[tuple[str, int, int]]:
     """``(doc_id, seq, size)`` of the documents whose last change is in ``(after, until]``, oldest first."""
     async with conn.execute(
@@ -151,13 +147,13 @@ async def doc_sizes_changed_between(
         return [(row[0], int(row[1]), int(row[2])) for row in await cur.fetchall()]
 
 
-async def count_docs(conn: aiosqlite.Connection, attendee_id: str) -> int:
+async def count_docs(conn: Connection, attendee_id: str) -> int:
     async with conn.execute("SELECT count(*) FROM documents WHERE attendee_id = ?", (attendee_id,)) as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
 
 
-async def next_doc_seq(conn: aiosqlite.Connection, attendee_id: str) -> int | None:
+async def next_doc_seq(conn: Connection, attendee_id: str) -> int | None:
     """Take the attendee's next document sequence; None when the attendee no longer exists (erased)."""
     async with conn.execute(
         "UPDATE attendees SET doc_seq = doc_seq + 1 WHERE id = ? RETURNING doc_seq", (attendee_id,)
@@ -166,33 +162,31 @@ async def next_doc_seq(conn: aiosqlite.Connection, attendee_id: str) -> int | No
     return int(row[0]) if row else None
 
 
-async def doc_seq(conn: aiosqlite.Connection, attendee_id: str) -> int | None:
+async def doc_seq(conn: Connection, attendee_id: str) -> int | None:
     """The attendee's last document sequence; None when the attendee no longer exists (erased)."""
     async with conn.execute("SELECT doc_seq FROM attendees WHERE id = ?", (attendee_id,)) as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else None
 
 
-async def put_doc(conn: aiosqlite.Connection, attendee_id: str, doc_id: str, state: bytes, seq: int) -> None:
+async def put_doc(conn: Connection, attendee_id: str, doc_id: str, state: bytes, seq: int) -> None:
     await conn.execute(
         "INSERT INTO documents (attendee_id, doc_id, state, seq, updated_at)"
-        " VALUES (?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'))"
+        " VALUES (?, ?, ?, ?, kumpul_now())"
         " ON CONFLICT (attendee_id, doc_id) DO UPDATE SET state = excluded.state, seq = excluded.seq,"
         " updated_at = excluded.updated_at",
         (attendee_id, doc_id, state, seq),
     )
 
 
-async def set_calendar_key(
-    conn: aiosqlite.Connection, attendee_id: str, key_hash: bytes | None, lang: str | None = None
-) -> None:
+async def set_calendar_key(conn: Connection, attendee_id: str, key_hash: bytes | None, lang: str | None = None) -> None:
     """Give the attendee's agenda feed a new secret (its hash) and language, or none: the old address stops working."""
     await conn.execute(
         "UPDATE attendees SET calendar_key_hash = ?, calendar_lang = ? WHERE id = ?", (key_hash, lang, attendee_id)
     )
 
 
-async def set_calendar_lang(conn: aiosqlite.Connection, attendee_id: str, lang: str | None) -> bool:
+async def set_calendar_lang(conn: Connection, attendee_id: str, lang: str | None) -> bool:
     """Change the language of the attendee's agenda feed, keeping its address; False when there is no feed."""
     async with conn.execute(
         "UPDATE attendees SET calendar_lang = ? WHERE id = ? AND calendar_key_hash IS NOT NULL RETURNING id",
@@ -201,7 +195,7 @@ async def set_calendar_lang(conn: aiosqlite.Connection, attendee_id: str, lang: 
         return await cur.fetchone() is not None
 
 
-async def attendee_by_calendar_key(conn: aiosqlite.Connection, key_hash: bytes) -> tuple[str, str | None] | None:
+async def attendee_by_calendar_key(conn: Connection, key_hash: bytes) -> tuple[str, str | None] | None:
     """The attendee whose agenda feed has this secret, and the feed's language; or None."""
     async with conn.execute("SELECT id, calendar_lang FROM attendees WHERE calendar_key_hash = ?", (key_hash,)) as cur:
         row = await cur.fetchone()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
+from server.storage.db import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +25,7 @@ class ChangeRow:
     new_room: str | None
 
 
-async def latest(conn: aiosqlite.Connection, limit: int) -> list[ChangeRow]:
+async def latest(conn: Connection, limit: int) -> list[ChangeRow]:
     """The newest changes first, at most ``limit``."""
     async with conn.execute(
         "SELECT id, at, session_id, change, title, old_start, old_end, old_room, new_start, new_end, new_room"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import aiosqlite
+from server.storage.db import Connection, Row
 
 
 def timestamp(moment: datetime) -> str:
-    """``moment`` in the form SQLite's ``strftime('%Y-%m-%dT%H:%M:%fZ')`` writes, so the strings compare as times."""
+    """``moment`` in the form SQLite's ``kumpul_now()`` writes, so the strings compare as times."""
     moment = moment.astimezone(UTC)
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 
@@ -37,11 +37,11 @@ class SessionRow:
     expires_at: str
 
 
-def _credentials(row: aiosqlite.Row | None) -> Credentials | None:
+def _credentials(row: Row | None) -> Credentials | None:
     return Credentials(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
 
 
-async def credentials_by_name(conn: aiosqlite.Connection, name: str) -> Credentials | None:
+async def credentials_by_name(conn: Connection, name: str) -> Credentials | None:
     """The organiser called ``name`` (exactly), with their password hash."""
     async with conn.execute(
         "SELECT id, name, role, password_hash, must_change_password FROM organisers WHERE name = ?", (name,)
@@ -49,7 +49,7 @@ async def credentials_by_name(conn: aiosqlite.Connection, name: str) -> Credenti
         return _credentials(await cur.fetchone())
 
 
-async def credentials_by_id(conn: aiosqlite.Connection, organiser_id: int) -> Credentials | None:
+async def credentials_by_id(conn: Connection, organiser_id: int) -> Credentials | None:
     """The organiser with ``organiser_id``, with their password hash."""
     async with conn.execute(
         "SELECT id, name, role, password_hash, must_change_password FROM organisers WHERE id = ?", (organiser_id,)
@@ -57,7 +57,7 @@ async def credentials_by_id(conn: aiosqlite.Connection, organiser_id: int) -> Cr
         return _credentials(await cur.fetchone())
 
 
-async def set_password(conn: aiosqlite.Connection, organiser_id: int, password_hash: str, *, must_change: bool) -> bool:
+async def set_password(conn: Connection, organiser_id: int, password_hash: str, *, must_change: bool) -> bool:
     """Store a password hash; ``must_change`` marks a one-time password. False when no such organiser."""
     cur = await conn.execute(
         "UPDATE organisers SET password_hash = ?, must_change_password = ? WHERE id = ?",
@@ -66,7 +66,7 @@ async def set_password(conn: aiosqlite.Connection, organiser_id: int, password_h
     return cur.rowcount > 0
 
 
-async def rehash_password(conn: aiosqlite.Connection, organiser_id: int, old_hash: str, new_hash: str) -> None:
+async def rehash_password(conn: Connection, organiser_id: int, old_hash: str, new_hash: str) -> None:
     """Replace a hash made with old parameters, unless the password changed meanwhile."""
     await conn.execute(
         "UPDATE organisers SET password_hash = ? WHERE id = ? AND password_hash = ?",
@@ -75,7 +75,7 @@ async def rehash_password(conn: aiosqlite.Connection, organiser_id: int, old_has
 
 
 async def add_session(
-    conn: aiosqlite.Connection, token_hash: bytes, organiser_id: int, csrf_token: str, now: str, expires_at: str
+    conn: Connection, token_hash: bytes, organiser_id: int, csrf_token: str, now: str, expires_at: str
 ) -> None:
     """Start a console session."""
     await conn.execute(
@@ -85,7 +85,7 @@ async def add_session(
     )
 
 
-async def session_by_token_hash(conn: aiosqlite.Connection, token_hash: bytes, now: str) -> SessionRow | None:
+async def session_by_token_hash(conn: Connection, token_hash: bytes, now: str) -> SessionRow | None:
     """The unexpired session whose cookie token hashes to ``token_hash``."""
     async with conn.execute(
         "SELECT o.id, o.name, o.role, o.must_change_password, s.csrf_token, s.expires_at"
@@ -97,12 +97,12 @@ async def session_by_token_hash(conn: aiosqlite.Connection, token_hash: bytes, n
     return SessionRow(row[0], row[1], row[2], bool(row[3]), row[4], row[5]) if row else None
 
 
-async def delete_session(conn: aiosqlite.Connection, token_hash: bytes) -> None:
+async def delete_session(conn: Connection, token_hash: bytes) -> None:
     """End one session."""
     await conn.execute("DELETE FROM console_sessions WHERE token_hash = ?", (token_hash,))
 
 
-async def delete_sessions_of(conn: aiosqlite.Connection, organiser_id: int, *, keep: bytes | None = None) -> int:
+async def delete_sessions_of(conn: Connection, organiser_id: int, *, keep: bytes | None = None) -> int:
     """End every session of an organiser except ``keep``; returns how many ended."""
     cur = await conn.execute(
         "DELETE FROM console_sessions WHERE organiser_id = ? AND token_hash IS NOT ?",
@@ -111,18 +111,18 @@ async def delete_sessions_of(conn: aiosqlite.Connection, organiser_id: int, *, k
     return cur.rowcount
 
 
-async def purge_expired(conn: aiosqlite.Connection, now: str) -> int:
+async def purge_expired(conn: Connection, now: str) -> int:
     """Drop sessions that have ended; returns how many."""
     cur = await conn.execute("DELETE FROM console_sessions WHERE expires_at <= ?", (now,))
     return cur.rowcount
 
 
-async def forget_devices(conn: aiosqlite.Connection, organiser_id: int) -> None:
+async def forget_devices(conn: Connection, organiser_id: int) -> None:
     """Forget every browser the organiser signed in from (their sign-in attempts are strangers' again)."""
     await conn.execute("DELETE FROM console_devices WHERE organiser_id = ?", (organiser_id,))
 
 
-async def device_known(conn: aiosqlite.Connection, token_hash: bytes, organiser_id: int) -> bool:
+async def device_known(conn: Connection, token_hash: bytes, organiser_id: int) -> bool:
     """Whether the device cookie whose token hashes to ``token_hash`` is one of the organiser's."""
     async with conn.execute(
         "SELECT 1 FROM console_devices WHERE token_hash = ? AND organiser_id = ?", (token_hash, organiser_id)
@@ -130,9 +130,7 @@ async def device_known(conn: aiosqlite.Connection, token_hash: bytes, organiser_
         return await cur.fetchone() is not None
 
 
-async def remember_device(
-    conn: aiosqlite.Connection, token_hash: bytes, organiser_id: int, now: str, *, keep: int
-) -> None:
+async def remember_device(conn: Connection, token_hash: bytes, organiser_id: int, now: str, *, keep: int) -> None:
     """Record a sign-in from a device (its cookie token's hash); only the ``keep`` most recently used devices of the
     organiser are remembered."""
     await conn.execute(
@@ -148,6 +146,6 @@ async def remember_device(
     )
 
 
-async def forget_stale_devices(conn: aiosqlite.Connection, before: str) -> None:
+async def forget_stale_devices(conn: Connection, before: str) -> None:
     """Forget devices unused since ``before``."""
     await conn.execute("DELETE FROM console_devices WHERE last_used_at < ?", (before,))

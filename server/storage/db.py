@@ -1,17 +1,28 @@
-"""The SQLite database: one serialised writer, a pool of readers, migrations at start-up."""
+"""Kumpul's storage: one interface, two engines.
+
+:class:`Database` is what services hold. :class:`SqliteDatabase` (the embedded default) is one file with one
+serialised writer and a pool of readers; :class:`server.storage.postgres.PostgresDatabase` runs on a PostgreSQL
+cluster that several Kumpul nodes share. Storage modules write SQL once, in SQLite's dialect with ``?`` and
+``:name`` placeholders; where the engines differ they ask :func:`postgres` which one they talk to.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Generator, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
+from typing import Any, Protocol
 
 import aiosqlite
+import psycopg
 
 log = logging.getLogger(__name__)
 
@@ -23,11 +34,95 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 FULL_RETRY_AFTER = 30
 
 
+#: What a write that breaks a constraint (a taken name, a refused privacy floor) raises, on either engine.
+IntegrityError: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
+#: What a storage condition that may pass by itself raises, on either engine (see :func:`transient`).
+StorageError: tuple[type[Exception], ...] = (sqlite3.OperationalError, psycopg.OperationalError)
+
+
+class Row(Protocol):
+    """A result row: by position and by column name, on either engine."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def keys(self) -> list[str]: ...
+
+
+class Cursor(Protocol):
+    """The cursor of an executed statement, on either engine."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    async def fetchone(self) -> Any: ...
+
+    async def fetchall(self) -> Iterable[Any]: ...
+
+
+class Executed(Protocol):
+    """``conn.execute(...)``: awaited, its cursor; in ``async with``, its cursor, closed when the block ends."""
+
+    def __await__(self) -> Generator[Any, None, Cursor]: ...
+
+    async def __aenter__(self) -> Cursor: ...
+
+    async def __aexit__(self, exc_type: Any, exc: Any, traceback: Any, /) -> Any: ...
+
+
+class Connection(Protocol):
+    """What storage functions are given: an SQLite connection (aiosqlite) or a PostgreSQL one (:mod:`postgres`)."""
+
+    def execute(self, sql: str, parameters: Any = None, /) -> Executed: ...
+
+    async def executemany(self, sql: str, parameters: Iterable[Any], /) -> Any: ...
+
+    async def execute_fetchall(self, sql: str, parameters: Any = None, /) -> Iterable[Any]: ...
+
+
+def postgres(conn: Connection) -> bool:
+    """Whether ``conn`` talks to PostgreSQL, for the few statements the two engines spell differently."""
+    return getattr(conn, "dialect", "sqlite") == "postgresql"
+
+
+# The spellings the engines differ in, each a fragment of SQL for the connection at hand. The rest of the SQL is
+# written once: ``ON CONFLICT``, ``RETURNING``, ``IS DISTINCT FROM``, ``coalesce`` and ``kumpul_now()`` read the same.
+
+
+def each(conn: Connection, element: str = "text") -> str:
+    """A table of one column ``value``, the items of a list parameter (pass it through :func:`listed`):
+    ``json_each(?)`` on SQLite, ``unnest(?::element[])`` on PostgreSQL. ``element`` is PostgreSQL's type of the
+    items: ``text`` or ``bigint``."""
+    return f"unnest(?::{element}[]) AS each_item(value)" if postgres(conn) else "json_each(?)"
+
+
+def listed(conn: Connection, values: Iterable[Any]) -> Any:
+    """A list as the parameter :func:`each` reads: JSON text for SQLite, an array for PostgreSQL."""
+    items = list(values)
+    return items if postgres(conn) else json.dumps(items)
+
+
+def json_items(conn: Connection, column: str, key: str | None = None) -> str:
+    """A table of one column ``value``, the items of the JSON array in ``column`` (or in its field ``key``), as
+    text: ``json_each(column, '$.key')`` on SQLite, ``jsonb_array_elements_text`` on PostgreSQL."""
+    if postgres(conn):
+        array = f"{column}::jsonb" + (f" -> '{key}'" if key else "")
+        return f"jsonb_array_elements_text(coalesce({array}, '[]'::jsonb)) AS json_item(value)"
+    return f"json_each({column}, '$.{key}')" if key else f"json_each({column})"
+
+
+def json_field(conn: Connection, column: str, key: str) -> str:
+    """The field ``key`` of the JSON object in ``column``, as SQL text (numbers and booleans as their JSON
+    text on PostgreSQL; SQLite gives them as numbers): ``column ->> '$.key'`` / ``column::jsonb ->> 'key'``."""
+    return f"({column}::jsonb ->> '{key}')" if postgres(conn) else f"({column} ->> '$.{key}')"
+
+
 def storage_full(error: BaseException) -> bool:
-    """Whether ``error`` is SQLite's ``SQLITE_FULL``: the disk (or the database's page limit) has no room left.
+    """Whether ``error`` is SQLite's ``SQLITE_FULL`` or PostgreSQL's ``disk_full``: no room left.
 
     The transaction that met it was rolled back, so nothing of it was written.
     """
+    if isinstance(error, psycopg.errors.DiskFull):
+        return True
     if not isinstance(error, sqlite3.OperationalError):
         return False
     code = getattr(error, "sqlite_errorcode", None)
@@ -35,7 +130,10 @@ def storage_full(error: BaseException) -> bool:
 
 
 def database_busy(error: BaseException) -> bool:
-    """Whether ``error`` is a lock another connection held past the busy timeout (``SQLITE_BUSY``/``LOCKED``)."""
+    """Whether ``error`` is a lock another connection held past the busy timeout (``SQLITE_BUSY``/``LOCKED``), or
+    PostgreSQL out of reach, out of connections or giving up on a lock: nothing was written, and it passes."""
+    if isinstance(error, psycopg.OperationalError):  # the pool's PoolTimeout and lock timeouts are among them
+        return True
     if not isinstance(error, sqlite3.OperationalError):
         return False
     code = getattr(error, "sqlite_errorcode", None)
@@ -49,8 +147,21 @@ def transient(error: BaseException) -> bool:
     return storage_full(error) or database_busy(error)
 
 
+def kumpul_now(seconds: float = 0.0) -> str:
+    """The current time plus ``seconds``, as ISO 8601 UTC text with milliseconds, the form every stored time has
+    (SQLite's ``kumpul_now()``), so stored times compare as strings.
+
+    SQL calls it as ``kumpul_now()`` or ``kumpul_now(seconds)`` on both engines: a function of each connection
+    here, a SQL function in PostgreSQL's schema.
+    """
+    moment = datetime.now(UTC) + timedelta(seconds=seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
 async def _configure(conn: aiosqlite.Connection, *, readonly: bool) -> None:
     conn.row_factory = aiosqlite.Row
+    await conn.create_function("kumpul_now", 0, kumpul_now)
+    await conn.create_function("kumpul_now", 1, kumpul_now)
     await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     await conn.execute("PRAGMA foreign_keys = ON")
     # Deleted rows are overwritten, not left in free pages: an erased attendee's notes leave the file at once.
@@ -64,9 +175,15 @@ async def _configure(conn: aiosqlite.Connection, *, readonly: bool) -> None:
         await conn.execute("PRAGMA synchronous = NORMAL")
 
 
-def migration_files() -> list[tuple[int, str, str]]:
-    """The bundled migrations as ``(version, name, sql)``, in order."""
+def migration_files(dialect: str = "sqlite") -> list[tuple[int, str, str]]:
+    """The bundled migrations of one engine as ``(version, name, sql)``, in order.
+
+    PostgreSQL's start at a baseline equal to SQLite's first 18 together; later ones come in pairs, one per engine,
+    under the same number.
+    """
     folder = resources.files("server.storage") / "migrations"
+    if dialect == "postgresql":
+        folder = folder / "postgresql"
     found = []
     for entry in folder.iterdir():
         match = _MIGRATION_NAME.match(entry.name)
@@ -79,13 +196,76 @@ def migration_files() -> list[tuple[int, str, str]]:
     return found
 
 
-class Database:
+class Database(ABC):
+    """The storage a running app holds: opened once, then writes, reads and consistent snapshots."""
+
+    #: ``sqlite`` or ``postgresql``.
+    dialect: str
+    #: The SQLite file; on PostgreSQL, the path this node's local caches are kept beside (the encoded programme).
+    path: Path
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Open the connections and apply pending migrations."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Close every connection."""
+
+    async def __aenter__(self) -> Database:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @abstractmethod
+    def write(self) -> AbstractAsyncContextManager[Connection]:
+        """A write transaction, serialised with every other write (of every process and node): committed when the
+        block ends, rolled back if it raises."""
+
+    @abstractmethod
+    def read(self) -> AbstractAsyncContextManager[Connection]:
+        """A connection for reads; each statement sees the latest commit."""
+
+    @abstractmethod
+    def snapshot(self) -> AbstractAsyncContextManager[Connection]:
+        """A connection inside one read transaction: every query of the block sees the same state."""
+
+    @abstractmethod
+    async def data_version(self) -> int:
+        """A number that moves when another connection (process, node) commits."""
+
+    def wipe_soon(self) -> None:  # noqa: B027 - most engines have nothing to do
+        """Make what a write just deleted leave the storage's files soon (plaintext notes); nothing by default."""
+
+    async def wiped(self) -> None:  # noqa: B027
+        """Wait for what :meth:`wipe_soon` started."""
+
+    @property
+    @abstractmethod
+    def where(self) -> str:
+        """Where the data lives, for messages: a path, or a PostgreSQL address without its password."""
+
+
+def open_database(path: Path, url: str | None = None, *, readers: int = 4) -> Database:
+    """The database of a server: PostgreSQL at ``url`` when one is given, else the SQLite file ``path``."""
+    if url:
+        from server.storage.postgres import PostgresDatabase
+
+        return PostgresDatabase(url, local=path, connections=readers + 2)
+    return SqliteDatabase(path, readers=readers)
+
+
+class SqliteDatabase(Database):
     """One SQLite file opened for the life of the app.
 
     Every write goes through :meth:`write`, which holds an asyncio lock and a ``BEGIN IMMEDIATE``
     transaction, so writes are serialised in this process and against other processes. Reads use a
     small pool of ``query_only`` connections and never wait for writes (WAL).
     """
+
+    dialect = "sqlite"
 
     def __init__(self, path: Path, *, readers: int = 4) -> None:
         self.path = path
@@ -121,12 +301,9 @@ class Database:
             await self._writer.close()
             self._writer = None
 
-    async def __aenter__(self) -> Database:
-        await self.open()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+    @property
+    def where(self) -> str:
+        return str(self.path)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
+from server.storage.db import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +24,7 @@ class Tally:
     comments: int
 
 
-async def rater_key(conn: aiosqlite.Connection) -> bytes:
+async def rater_key(conn: Connection) -> bytes:
     """The secret the raters' hashes are made with (the migration creates it)."""
     async with conn.execute("SELECT secret FROM feedback_key WHERE id = 1") as cur:
         row = await cur.fetchone()
@@ -32,7 +32,7 @@ async def rater_key(conn: aiosqlite.Connection) -> bytes:
     return bytes(row[0])
 
 
-async def upsert(conn: aiosqlite.Connection, rater: bytes, row: FeedbackRow) -> None:
+async def upsert(conn: Connection, rater: bytes, row: FeedbackRow) -> None:
     """Store ``row`` as this rater's feedback on its session, replacing what they gave before."""
     await conn.execute(
         "INSERT INTO session_feedback (session_id, rater, rating, comment, updated_at) VALUES (?, ?, ?, ?, ?)"
@@ -42,19 +42,19 @@ async def upsert(conn: aiosqlite.Connection, rater: bytes, row: FeedbackRow) -> 
     )
 
 
-async def delete(conn: aiosqlite.Connection, rater: bytes, session_id: str) -> bool:
+async def delete(conn: Connection, rater: bytes, session_id: str) -> bool:
     """Withdraw this rater's feedback on one session; False when there was none."""
     cur = await conn.execute("DELETE FROM session_feedback WHERE session_id = ? AND rater = ?", (session_id, rater))
     return cur.rowcount > 0
 
 
-async def delete_rater(conn: aiosqlite.Connection, rater: bytes) -> int:
+async def delete_rater(conn: Connection, rater: bytes) -> int:
     """Delete everything this rater gave; how many rows went."""
     cur = await conn.execute("DELETE FROM session_feedback WHERE rater = ?", (rater,))
     return cur.rowcount
 
 
-async def of_rater(conn: aiosqlite.Connection, rater: bytes) -> list[FeedbackRow]:
+async def of_rater(conn: Connection, rater: bytes) -> list[FeedbackRow]:
     """This rater's feedback, newest first."""
     async with conn.execute(
         "SELECT session_id, rating, comment, updated_at FROM session_feedback WHERE rater = ?"
@@ -64,7 +64,7 @@ async def of_rater(conn: aiosqlite.Connection, rater: bytes) -> list[FeedbackRow
         return [FeedbackRow(*row) for row in await cur.fetchall()]
 
 
-async def of_session(conn: aiosqlite.Connection, session_id: str) -> list[FeedbackRow]:
+async def of_session(conn: Connection, session_id: str) -> list[FeedbackRow]:
     """Every rating of one session, newest first."""
     async with conn.execute(
         "SELECT session_id, rating, comment, updated_at FROM session_feedback WHERE session_id = ?"
@@ -74,7 +74,7 @@ async def of_session(conn: aiosqlite.Connection, session_id: str) -> list[Feedba
         return [FeedbackRow(*row) for row in await cur.fetchall()]
 
 
-async def every_row(conn: aiosqlite.Connection) -> list[FeedbackRow]:
+async def every_row(conn: Connection) -> list[FeedbackRow]:
     """All feedback, by session, newest first within each."""
     async with conn.execute(
         "SELECT session_id, rating, comment, updated_at FROM session_feedback ORDER BY session_id, updated_at DESC"
@@ -82,7 +82,7 @@ async def every_row(conn: aiosqlite.Connection) -> list[FeedbackRow]:
         return [FeedbackRow(*row) for row in await cur.fetchall()]
 
 
-async def tallies(conn: aiosqlite.Connection) -> list[Tally]:
+async def tallies(conn: Connection) -> list[Tally]:
     """Each rated session's count of every rating and of comments."""
     async with conn.execute(
         "SELECT session_id,"
@@ -94,12 +94,12 @@ async def tallies(conn: aiosqlite.Connection) -> list[Tally]:
         return [Tally(row[0], (row[1], row[2], row[3], row[4], row[5]), row[6]) for row in await cur.fetchall()]
 
 
-async def count(conn: aiosqlite.Connection) -> int:
+async def count(conn: Connection) -> int:
     async with conn.execute("SELECT count(*) FROM session_feedback") as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
 
 
-async def new_rater_key(conn: aiosqlite.Connection, secret: bytes) -> None:
+async def new_rater_key(conn: Connection, secret: bytes) -> None:
     """Replace the raters' key: feedback already given can no longer be tied to anyone, not even to erase it."""
     await conn.execute("UPDATE feedback_key SET secret = ? WHERE id = 1", (secret,))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
+from server.storage.db import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,18 +18,15 @@ class HistoryRow:
     summary: str
 
 
-async def record(
-    conn: aiosqlite.Connection, actor: str, action: str, kind: str, entity_id: str, summary: str = ""
-) -> None:
+async def record(conn: Connection, actor: str, action: str, kind: str, entity_id: str, summary: str = "") -> None:
     """Note one change; call it on the write connection inside the change's transaction."""
     await conn.execute(
-        "INSERT INTO history (at, actor, action, kind, entity_id, summary)"
-        " VALUES (strftime('%Y-%m-%dT%H:%M:%fZ'), ?, ?, ?, ?, ?)",
+        "INSERT INTO history (at, actor, action, kind, entity_id, summary) VALUES (kumpul_now(), ?, ?, ?, ?, ?)",
         (actor, action, kind, entity_id, summary[:200]),
     )
 
 
-async def latest(conn: aiosqlite.Connection, limit: int, before: int | None = None) -> list[HistoryRow]:
+async def latest(conn: Connection, limit: int, before: int | None = None) -> list[HistoryRow]:
     """The newest changes first, at most ``limit``; ``before`` pages back past an entry id."""
     async with conn.execute(
         "SELECT id, at, actor, action, kind, entity_id, summary FROM history"
@@ -39,7 +36,7 @@ async def latest(conn: aiosqlite.Connection, limit: int, before: int | None = No
         return [HistoryRow(*row) for row in await cur.fetchall()]
 
 
-async def entries_about(conn: aiosqlite.Connection, kind: str, entity_id: str) -> list[HistoryRow]:
+async def entries_about(conn: Connection, kind: str, entity_id: str) -> list[HistoryRow]:
     """Every change noted about one entity, oldest first."""
     async with conn.execute(
         "SELECT id, at, actor, action, kind, entity_id, summary FROM history WHERE kind = ? AND entity_id = ?"
@@ -49,15 +46,14 @@ async def entries_about(conn: aiosqlite.Connection, kind: str, entity_id: str) -
         return [HistoryRow(*row) for row in await cur.fetchall()]
 
 
-async def set_summary(conn: aiosqlite.Connection, entry_id: int, summary: str) -> None:
+async def set_summary(conn: Connection, entry_id: int, summary: str) -> None:
     """Rewrite what an entry says (when what it said must no longer be shown)."""
     await conn.execute("UPDATE history SET summary = ? WHERE id = ?", (summary[:200], entry_id))
 
 
-async def record_many(conn: aiosqlite.Connection, actor: str, entries: list[tuple[str, str, str, str]]) -> None:
+async def record_many(conn: Connection, actor: str, entries: list[tuple[str, str, str, str]]) -> None:
     """Note many changes, ``(action, kind, entity_id, summary)`` each, in order, with one statement."""
     await conn.executemany(
-        "INSERT INTO history (at, actor, action, kind, entity_id, summary)"
-        " VALUES (strftime('%Y-%m-%dT%H:%M:%fZ'), ?, ?, ?, ?, ?)",
+        "INSERT INTO history (at, actor, action, kind, entity_id, summary) VALUES (kumpul_now(), ?, ?, ?, ?, ?)",
         [(actor, action, kind, entity_id, summary[:200]) for action, kind, entity_id, summary in entries],
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
+from server.storage.db import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,15 +16,15 @@ class OrganiserRow:
     token_last_used_at: str | None = None
 
 
-async def add_organiser(conn: aiosqlite.Connection, name: str, role: str, token_hash: bytes) -> OrganiserRow:
+async def add_organiser(conn: Connection, name: str, role: str, token_hash: bytes) -> OrganiserRow:
     """Create an organiser.
 
     Raises:
-        aiosqlite.IntegrityError: The name is taken.
+        IntegrityError: The name is taken.
     """
     async with conn.execute(
         "INSERT INTO organisers (name, role, token_hash, created_at, token_issued_at)"
-        " VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'), strftime('%Y-%m-%dT%H:%M:%fZ')) RETURNING id",
+        " VALUES (?, ?, ?, kumpul_now(), kumpul_now()) RETURNING id",
         (name, role, token_hash),
     ) as cur:
         row = await cur.fetchone()
@@ -32,7 +32,7 @@ async def add_organiser(conn: aiosqlite.Connection, name: str, role: str, token_
     return OrganiserRow(id=row[0], name=name, role=role)
 
 
-async def organiser_by_token_hash(conn: aiosqlite.Connection, token_hash: bytes) -> OrganiserRow | None:
+async def organiser_by_token_hash(conn: Connection, token_hash: bytes) -> OrganiserRow | None:
     """The organiser whose token hashes to ``token_hash`` (a revoked token matches nobody)."""
     async with conn.execute(
         "SELECT id, name, role, token_last_used_at FROM organisers"
@@ -43,9 +43,7 @@ async def organiser_by_token_hash(conn: aiosqlite.Connection, token_hash: bytes)
     return OrganiserRow(id=row[0], name=row[1], role=row[2], token_last_used_at=row[3]) if row else None
 
 
-async def replace_token(
-    conn: aiosqlite.Connection, organiser_id: int, token_hash: bytes, issued_at: str | None
-) -> bool:
+async def replace_token(conn: Connection, organiser_id: int, token_hash: bytes, issued_at: str | None) -> bool:
     """Give an organiser a new token (its hash); the old one stops working at once.
 
     Args:
@@ -64,7 +62,7 @@ async def replace_token(
     return cur.rowcount > 0
 
 
-async def mark_token_used(conn: aiosqlite.Connection, organiser_id: int, now: str, unless_since: str) -> None:
+async def mark_token_used(conn: Connection, organiser_id: int, now: str, unless_since: str) -> None:
     """Record that the organiser's token was used at ``now``, unless that was recorded after ``unless_since``."""
     await conn.execute(
         "UPDATE organisers SET token_last_used_at = ?"
@@ -86,7 +84,7 @@ class OrganiserListing:
     token_last_used_at: str | None
 
 
-async def list_organisers(conn: aiosqlite.Connection) -> list[OrganiserListing]:
+async def list_organisers(conn: Connection) -> list[OrganiserListing]:
     """Every organiser, by name."""
     async with conn.execute(
         "SELECT id, name, role, created_at, password_hash IS NOT NULL, token_issued_at, token_last_used_at"
@@ -98,21 +96,21 @@ async def list_organisers(conn: aiosqlite.Connection) -> list[OrganiserListing]:
         ]
 
 
-async def organiser_by_id(conn: aiosqlite.Connection, organiser_id: int) -> OrganiserRow | None:
+async def organiser_by_id(conn: Connection, organiser_id: int) -> OrganiserRow | None:
     """The organiser with ``organiser_id``."""
     async with conn.execute("SELECT id, name, role FROM organisers WHERE id = ?", (organiser_id,)) as cur:
         row = await cur.fetchone()
     return OrganiserRow(id=row[0], name=row[1], role=row[2]) if row else None
 
 
-async def count_role(conn: aiosqlite.Connection, role: str) -> int:
+async def count_role(conn: Connection, role: str) -> int:
     """How many organisers hold ``role``."""
     async with conn.execute("SELECT count(*) FROM organisers WHERE role = ?", (role,)) as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
 
 
-async def delete_organiser(conn: aiosqlite.Connection, organiser_id: int) -> bool:
+async def delete_organiser(conn: Connection, organiser_id: int) -> bool:
     """Delete an organiser: their token stops working and their console sessions go with them (cascade)."""
     cur = await conn.execute("DELETE FROM organisers WHERE id = ?", (organiser_id,))
     return cur.rowcount > 0

@@ -7,23 +7,23 @@ the explicit admin actions, lowers one.
 
 from __future__ import annotations
 
-import aiosqlite
+from server.storage.db import Connection
 
 
-async def floor(conn: aiosqlite.Connection, kind: str, entity_id: str) -> int:
+async def floor(conn: Connection, kind: str, entity_id: str) -> int:
     """The floor of one speaker or session: 0 when none is kept."""
     async with conn.execute("SELECT level FROM privacy_floors WHERE kind = ? AND id = ?", (kind, entity_id)) as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
 
 
-async def floors(conn: aiosqlite.Connection) -> dict[tuple[str, str], int]:
+async def floors(conn: Connection) -> dict[tuple[str, str], int]:
     """Every kept floor by ``(kind, id)``, including those of deleted entities."""
     async with conn.execute("SELECT kind, id, level FROM privacy_floors") as cur:
         return {(row[0], row[1]): int(row[2]) for row in await cur.fetchall()}
 
 
-async def lower_floor(conn: aiosqlite.Connection, kind: str, entity_id: str, level: int) -> None:
+async def lower_floor(conn: Connection, kind: str, entity_id: str, level: int) -> None:
     """Set a floor to ``level`` (0 removes it); the write that follows raises it again to what it stores."""
     if level <= 0:
         await conn.execute("DELETE FROM privacy_floors WHERE kind = ? AND id = ?", (kind, entity_id))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
+from server.storage.db import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,7 @@ class StoredChange:
     data: bytes | None
 
 
-async def feed_state(conn: aiosqlite.Connection) -> FeedState:
+async def feed_state(conn: Connection) -> FeedState:
     """The epoch, newest sequence and tombstone floor."""
     async with conn.execute("SELECT epoch, seq, floor FROM feed_state WHERE id = 1") as cur:
         row = await cur.fetchone()
@@ -39,14 +39,14 @@ async def feed_state(conn: aiosqlite.Connection) -> FeedState:
     return FeedState(epoch=row[0], seq=row[1], floor=row[2])
 
 
-async def _next_seq(conn: aiosqlite.Connection) -> int:
+async def _next_seq(conn: Connection) -> int:
     async with conn.execute("UPDATE feed_state SET seq = seq + 1 WHERE id = 1 RETURNING seq") as cur:
         row = await cur.fetchone()
     assert row is not None
     return int(row[0])
 
 
-async def get_entity(conn: aiosqlite.Connection, kind: str, entity_id: str) -> bytes | None:
+async def get_entity(conn: Connection, kind: str, entity_id: str) -> bytes | None:
     """The stored JSON of one entity, or None."""
     async with conn.execute("SELECT data FROM entities WHERE kind = ? AND id = ?", (kind, entity_id)) as cur:
         row = await cur.fetchone()
@@ -61,25 +61,25 @@ class Revision:
     updated_at: str
 
 
-async def revisions(conn: aiosqlite.Connection, kind: str) -> dict[str, Revision]:
+async def revisions(conn: Connection, kind: str) -> dict[str, Revision]:
     """The revision and last change of every entity of a kind, by id."""
     async with conn.execute("SELECT id, revision, updated_at FROM entities WHERE kind = ?", (kind,)) as cur:
         return {row[0]: Revision(row[1], row[2]) for row in await cur.fetchall()}
 
 
-async def list_entities(conn: aiosqlite.Connection, kind: str) -> list[bytes]:
+async def list_entities(conn: Connection, kind: str) -> list[bytes]:
     """The stored JSON of every entity of a kind, in no particular order."""
     async with conn.execute("SELECT data FROM entities WHERE kind = ?", (kind,)) as cur:
         return [row[0].encode() for row in await cur.fetchall()]
 
 
-async def all_entities(conn: aiosqlite.Connection) -> list[tuple[str, bytes]]:
+async def all_entities(conn: Connection) -> list[tuple[str, bytes]]:
     """``(kind, json)`` for every live entity."""
     async with conn.execute("SELECT kind, data FROM entities") as cur:
         return [(row[0], row[1].encode()) for row in await cur.fetchall()]
 
 
-async def put_entity(conn: aiosqlite.Connection, kind: str, entity_id: str, data: bytes) -> int:
+async def put_entity(conn: Connection, kind: str, entity_id: str, data: bytes) -> int:
     """Insert or replace an entity under a new change sequence; a tombstone of the same id goes away.
 
     Returns:
@@ -87,7 +87,7 @@ async def put_entity(conn: aiosqlite.Connection, kind: str, entity_id: str, data
     """
     seq = await _next_seq(conn)
     await conn.execute(
-        "INSERT INTO entities (kind, id, seq, data, updated_at) VALUES (?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'))"
+        "INSERT INTO entities (kind, id, seq, data, updated_at) VALUES (?, ?, ?, ?, kumpul_now())"
         " ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, data = excluded.data,"
         " updated_at = excluded.updated_at, revision = entities.revision + 1",
         (kind, entity_id, seq, data.decode()),
@@ -96,7 +96,7 @@ async def put_entity(conn: aiosqlite.Connection, kind: str, entity_id: str, data
     return seq
 
 
-async def delete_entity(conn: aiosqlite.Connection, kind: str, entity_id: str) -> int | None:
+async def delete_entity(conn: Connection, kind: str, entity_id: str) -> int | None:
     """Delete an entity and leave a tombstone.
 
     Returns:
@@ -107,14 +107,14 @@ async def delete_entity(conn: aiosqlite.Connection, kind: str, entity_id: str) -
             return None
     seq = await _next_seq(conn)
     await conn.execute(
-        "INSERT INTO tombstones (kind, id, seq, deleted_at) VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'))"
+        "INSERT INTO tombstones (kind, id, seq, deleted_at) VALUES (?, ?, ?, kumpul_now())"
         " ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, deleted_at = excluded.deleted_at",
         (kind, entity_id, seq),
     )
     return seq
 
 
-async def changes_since(conn: aiosqlite.Connection, seq: int, limit: int) -> list[StoredChange]:
+async def changes_since(conn: Connection, seq: int, limit: int) -> list[StoredChange]:
     """Upserts and tombstones after ``seq``, in sequence order, at most ``limit``."""
     async with conn.execute(
         "SELECT kind, id, seq, data FROM entities WHERE seq > :seq"
@@ -126,7 +126,7 @@ async def changes_since(conn: aiosqlite.Connection, seq: int, limit: int) -> lis
     return [StoredChange(row[0], row[1], row[2], row[3].encode() if row[3] is not None else None) for row in rows]
 
 
-async def changes_of_kind_since(conn: aiosqlite.Connection, kind: str, seq: int, limit: int) -> list[StoredChange]:
+async def changes_of_kind_since(conn: Connection, kind: str, seq: int, limit: int) -> list[StoredChange]:
     """Upserts and tombstones of one ``kind`` after ``seq``, in sequence order, at most ``limit``.
 
     Both tables' primary keys start with ``kind``, so this reads only that kind's rows, however many changes of
@@ -142,7 +142,7 @@ async def changes_of_kind_since(conn: aiosqlite.Connection, kind: str, seq: int,
     return [StoredChange(row[0], row[1], row[2], row[3].encode() if row[3] is not None else None) for row in rows]
 
 
-async def purge_tombstones(conn: aiosqlite.Connection, older_than: str) -> int:
+async def purge_tombstones(conn: Connection, older_than: str) -> int:
     """Drop tombstones deleted before ``older_than`` (ISO 8601 UTC) and raise the floor past them.
 
     Returns:
@@ -155,7 +155,7 @@ async def purge_tombstones(conn: aiosqlite.Connection, older_than: str) -> int:
     return len(purged)
 
 
-async def sessions_referencing(conn: aiosqlite.Connection, field: str, entity_id: str) -> list[bytes]:
+async def sessions_referencing(conn: Connection, field: str, entity_id: str) -> list[bytes]:
     """Sessions whose ``roomId``, ``trackId``, ``format`` or ``speakerIds`` name ``entity_id``."""
     queries = {
         "roomId": "SELECT data FROM entities WHERE kind = 'session' AND data ->> '$.roomId' = ?",
@@ -168,14 +168,14 @@ async def sessions_referencing(conn: aiosqlite.Connection, field: str, entity_id
         return [row[0].encode() for row in await cur.fetchall()]
 
 
-async def guid_owner(conn: aiosqlite.Connection, guid: str) -> str | None:
+async def guid_owner(conn: Connection, guid: str) -> str | None:
     """The id of the session that holds ``guid``, if any."""
     async with conn.execute("SELECT id FROM entities WHERE kind = 'session' AND data ->> '$.guid' = ?", (guid,)) as cur:
         row = await cur.fetchone()
     return row[0] if row else None
 
 
-async def speaker_numbers(conn: aiosqlite.Connection) -> dict[str, int]:
+async def speaker_numbers(conn: Connection) -> dict[str, int]:
     """The integer id of every speaker that was ever stored, by speaker id (frab's ``<person id>``)."""
     async with conn.execute("SELECT id, number FROM speaker_numbers") as cur:
         return {row[0]: row[1] for row in await cur.fetchall()}
@@ -190,7 +190,7 @@ class Write:
     data: bytes | None
 
 
-async def put_many(conn: aiosqlite.Connection, writes: list[Write]) -> list[int]:
+async def put_many(conn: Connection, writes: list[Write]) -> list[int]:
     """Store many entities at once, each under its own new change sequence, in the order given.
 
     Does what :func:`put_entity` and :func:`delete_entity` do for each write, with one statement per table rather
@@ -210,7 +210,7 @@ async def put_many(conn: aiosqlite.Connection, writes: list[Write]) -> list[int]
     if puts:
         await conn.executemany(
             "INSERT INTO entities (kind, id, seq, data, updated_at)"
-            " VALUES (?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'))"
+            " VALUES (?, ?, ?, ?, kumpul_now())"
             " ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, data = excluded.data,"
             " updated_at = excluded.updated_at, revision = entities.revision + 1",
             puts,
@@ -219,16 +219,14 @@ async def put_many(conn: aiosqlite.Connection, writes: list[Write]) -> list[int]
     if deletes:
         await conn.executemany("DELETE FROM entities WHERE kind = ? AND id = ?", [d[:2] for d in deletes])
         await conn.executemany(
-            "INSERT INTO tombstones (kind, id, seq, deleted_at) VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'))"
+            "INSERT INTO tombstones (kind, id, seq, deleted_at) VALUES (?, ?, ?, kumpul_now())"
             " ON CONFLICT (kind, id) DO UPDATE SET seq = excluded.seq, deleted_at = excluded.deleted_at",
             deletes,
         )
     return seqs
 
 
-async def changes_of_kinds_since(
-    conn: aiosqlite.Connection, kinds: tuple[str, ...], seq: int, limit: int
-) -> list[StoredChange]:
+async def changes_of_kinds_since(conn: Connection, kinds: tuple[str, ...], seq: int, limit: int) -> list[StoredChange]:
     """Upserts and tombstones of any of ``kinds`` after ``seq``, in sequence order, at most ``limit``."""
     marks = ", ".join("?" for _ in kinds)
     async with conn.execute(

@@ -18,10 +18,9 @@ import sqlite3
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-import aiosqlite
-
 from server.storage import vault
-from server.storage.db import BUSY_TIMEOUT_MS, Database
+from server.storage.db import BUSY_TIMEOUT_MS, Connection, Database, SqliteDatabase
+from server.storage.postgres import PostgresDatabase
 
 #: How each kind of attendee data is counted, in the order it is reported.
 _COUNTS = {
@@ -79,7 +78,7 @@ class Reclaimed:
     wal_emptied: bool
 
 
-async def count_attendee_data(conn: aiosqlite.Connection) -> AttendeeData:
+async def count_attendee_data(conn: Connection) -> AttendeeData:
     """How much attendee data the database holds."""
     counts: dict[str, int] = {}
     for kind, query in _COUNTS.items():
@@ -89,7 +88,7 @@ async def count_attendee_data(conn: aiosqlite.Connection) -> AttendeeData:
     return AttendeeData(**counts)
 
 
-async def delete_attendee_data(conn: aiosqlite.Connection) -> AttendeeData:
+async def delete_attendee_data(conn: Connection) -> AttendeeData:
     """Delete every attendee and everything attached; call it inside a write transaction.
 
     Returns:
@@ -117,6 +116,15 @@ def reclaim_space(path: Path) -> Reclaimed:
     return Reclaimed(wal_emptied=busy == 0)
 
 
+async def _reclaim(db: Database) -> Reclaimed:
+    """Rewrite the storage without the deleted rows' old versions: the SQLite file, or PostgreSQL's tables."""
+    if isinstance(db, SqliteDatabase):
+        return await asyncio.to_thread(reclaim_space, db.path)
+    if isinstance(db, PostgresDatabase):
+        await db.vacuum_full()
+    return Reclaimed(wal_emptied=True)
+
+
 async def purge_attendees(db: Database) -> tuple[AttendeeData, Reclaimed]:
     """Remove every attendee's data in one transaction, then reclaim the space it used.
 
@@ -125,8 +133,7 @@ async def purge_attendees(db: Database) -> tuple[AttendeeData, Reclaimed]:
     """
     async with db.write() as conn:
         removed = await delete_attendee_data(conn)
-    reclaimed = await asyncio.to_thread(reclaim_space, db.path)
-    return removed, reclaimed
+    return removed, await _reclaim(db)
 
 
 async def purge_plaintext_notes(db: Database) -> tuple[int, Reclaimed]:
@@ -140,8 +147,7 @@ async def purge_plaintext_notes(db: Database) -> tuple[int, Reclaimed]:
     """
     async with db.write() as conn:
         removed = await vault.delete_plaintext_notes(conn)
-    reclaimed = await asyncio.to_thread(reclaim_space, db.path)
-    return removed, reclaimed
+    return removed, await _reclaim(db)
 
 
 async def count_plaintext_notes(db: Database) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import aiosqlite
+from server.storage.db import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,7 @@ class SubscriptionOwner:
     auth: str
 
 
-async def subscription_owner(conn: aiosqlite.Connection, endpoint: str) -> SubscriptionOwner | None:
+async def subscription_owner(conn: Connection, endpoint: str) -> SubscriptionOwner | None:
     """The owner of the subscription with ``endpoint``, or None when there is none."""
     async with conn.execute("SELECT attendee_id, auth FROM push_subscriptions WHERE endpoint = ?", (endpoint,)) as cur:
         row = await cur.fetchone()
@@ -53,7 +53,7 @@ async def subscription_owner(conn: aiosqlite.Connection, endpoint: str) -> Subsc
 
 
 async def upsert_subscription(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     endpoint: str,
     p256dh: str,
     auth: str,
@@ -75,7 +75,7 @@ async def upsert_subscription(
         "INSERT INTO push_subscriptions"
         " (endpoint, p256dh, auth, attendee_id, participation, alert_sessions, lang, reminder_minutes,"
         " change_alerts, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'), strftime('%Y-%m-%dT%H:%M:%fZ'))"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, kumpul_now(), kumpul_now())"
         " ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth,"
         " attendee_id = excluded.attendee_id, participation = excluded.participation,"
         " alert_sessions = excluded.alert_sessions, lang = excluded.lang,"
@@ -96,29 +96,29 @@ async def upsert_subscription(
     return not existed
 
 
-async def delete_subscription(conn: aiosqlite.Connection, endpoint: str) -> bool:
+async def delete_subscription(conn: Connection, endpoint: str) -> bool:
     async with conn.execute("DELETE FROM push_subscriptions WHERE endpoint = ? RETURNING id", (endpoint,)) as cur:
         return await cur.fetchone() is not None
 
 
-async def delete_subscription_by_id(conn: aiosqlite.Connection, subscription_id: int) -> None:
+async def delete_subscription_by_id(conn: Connection, subscription_id: int) -> None:
     await conn.execute("DELETE FROM push_subscriptions WHERE id = ?", (subscription_id,))
 
 
-async def delete_subscriptions_by_id(conn: aiosqlite.Connection, subscription_ids: list[int]) -> None:
+async def delete_subscriptions_by_id(conn: Connection, subscription_ids: list[int]) -> None:
     """Forget subscriptions the push services called gone, in one call."""
     if subscription_ids:
         await conn.executemany("DELETE FROM push_subscriptions WHERE id = ?", [(sid,) for sid in subscription_ids])
 
 
-async def has_subscriptions(conn: aiosqlite.Connection) -> bool:
+async def has_subscriptions(conn: Connection) -> bool:
     """Whether anyone is subscribed to push at all."""
     async with conn.execute("SELECT EXISTS (SELECT 1 FROM push_subscriptions)") as cur:
         row = await cur.fetchone()
     return bool(row and row[0])
 
 
-async def subscriptions_for(conn: aiosqlite.Connection, participation: str | None) -> list[tuple[int, str | None]]:
+async def subscriptions_for(conn: Connection, participation: str | None) -> list[tuple[int, str | None]]:
     """``(id, attendee_id)`` of subscriptions for an audience; ``participation`` None means everyone.
 
     A subscription whose participation is unknown hears both onsite and online announcements.
@@ -132,7 +132,7 @@ async def subscriptions_for(conn: aiosqlite.Connection, participation: str | Non
         return [(row[0], row[1]) for row in await cur.fetchall()]
 
 
-async def subscriptions_alerting(conn: aiosqlite.Connection, session_id: str) -> list[int]:
+async def subscriptions_alerting(conn: Connection, session_id: str) -> list[int]:
     """Subscriptions that asked for alerts about ``session_id`` (a device may follow it for reminders only)."""
     async with conn.execute(
         "SELECT id FROM push_subscriptions WHERE change_alerts = 1"
@@ -142,9 +142,7 @@ async def subscriptions_alerting(conn: aiosqlite.Connection, session_id: str) ->
         return [row[0] for row in await cur.fetchall()]
 
 
-async def enqueue(
-    conn: aiosqlite.Connection, kind: str, ref: str, subscription_ids: list[int], at: str, version: int
-) -> None:
+async def enqueue(conn: Connection, kind: str, ref: str, subscription_ids: list[int], at: str, version: int) -> None:
     """Queue a message for each subscription, noting the language each subscription reads.
 
     A row that is still pending keeps its time, so a burst of changes becomes one message; a row
@@ -153,7 +151,7 @@ async def enqueue(
     # One statement over a JSON array rather than one per subscription: a fan-out queues thousands of rows.
     await conn.execute(
         "INSERT INTO push_outbox (kind, ref, subscription_id, state, version, next_attempt_at, updated_at, lang)"
-        " SELECT ?, ?, value, 'pending', ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ'),"
+        " SELECT ?, ?, value, 'pending', ?, ?, kumpul_now(),"
         " (SELECT s.lang FROM push_subscriptions s WHERE s.id = value) FROM json_each(?) WHERE true"
         " ON CONFLICT (kind, ref, subscription_id) DO UPDATE SET version = excluded.version, attempts = 0,"
         " lang = excluded.lang,"
@@ -164,11 +162,11 @@ async def enqueue(
     )
 
 
-async def requeue_delivered(conn: aiosqlite.Connection, kind: str, ref: str, at: str, version: int) -> None:
+async def requeue_delivered(conn: Connection, kind: str, ref: str, at: str, version: int) -> None:
     """Queue a correction to the subscriptions that already received ``ref``."""
     await conn.execute(
         "UPDATE push_outbox SET state = 'pending', version = ?, attempts = 0, next_attempt_at = ?,"
-        " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ') WHERE kind = ? AND ref = ? AND state = 'sent'",
+        " updated_at = kumpul_now() WHERE kind = ? AND ref = ? AND state = 'sent'",
         (version, at, kind, ref),
     )
     await conn.execute(
@@ -177,16 +175,16 @@ async def requeue_delivered(conn: aiosqlite.Connection, kind: str, ref: str, at:
     )
 
 
-async def cancel(conn: aiosqlite.Connection, kind: str, ref: str) -> None:
+async def cancel(conn: Connection, kind: str, ref: str) -> None:
     """Stop messages not yet sent."""
     await conn.execute(
-        "UPDATE push_outbox SET state = 'cancelled', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ')"
+        "UPDATE push_outbox SET state = 'cancelled', updated_at = kumpul_now()"
         " WHERE kind = ? AND ref = ? AND state = 'pending'",
         (kind, ref),
     )
 
 
-async def claim_due(conn: aiosqlite.Connection, now: str, limit: int) -> list[OutboxRow]:
+async def claim_due(conn: Connection, now: str, limit: int) -> list[OutboxRow]:
     """Mark up to ``limit`` due messages as sending and return them with their subscription.
 
     Two statements whatever ``limit`` is (a fan-out claims hundreds at a time): one reads the due rows
@@ -222,13 +220,13 @@ async def claim_due(conn: aiosqlite.Connection, now: str, limit: int) -> list[Ou
     if gone:
         await conn.execute(
             "UPDATE push_outbox SET state = 'gone', attempts = attempts + 1,"
-            " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ') WHERE id IN (SELECT value FROM json_each(?))",
+            " updated_at = kumpul_now() WHERE id IN (SELECT value FROM json_each(?))",
             (json.dumps(gone),),
         )
     return rows
 
 
-async def settle(conn: aiosqlite.Connection, outcomes: list[tuple[int, int, str, int | None, str | None]]) -> None:
+async def settle(conn: Connection, outcomes: list[tuple[int, int, str, int | None, str | None]]) -> None:
     """Record ``(outbox id, version sent, new state, HTTP status, next attempt)``.
 
     A retry goes back to pending. A message corrected while it was being sent (its version moved on)
@@ -242,13 +240,13 @@ async def settle(conn: aiosqlite.Connection, outcomes: list[tuple[int, int, str,
         await conn.execute(
             "UPDATE push_outbox SET state = CASE WHEN version = ?1 OR ?2 != 'sent' THEN ?2 ELSE 'pending' END,"
             " attempts = CASE WHEN version = ?1 THEN attempts ELSE 0 END, last_status = ?3,"
-            " next_attempt_at = coalesce(?4, next_attempt_at), updated_at = strftime('%Y-%m-%dT%H:%M:%fZ')"
+            " next_attempt_at = coalesce(?4, next_attempt_at), updated_at = kumpul_now()"
             " WHERE id IN (SELECT value FROM json_each(?5)) AND state = 'sending'",
             (version, state, status, next_at, json.dumps(ids)),
         )
 
 
-async def give_back(conn: aiosqlite.Connection, ids: list[int]) -> None:
+async def give_back(conn: Connection, ids: list[int]) -> None:
     """Return claimed messages that were never sent to the queue, due at once, the claim's attempt undone."""
     if not ids:
         return
@@ -259,7 +257,7 @@ async def give_back(conn: aiosqlite.Connection, ids: list[int]) -> None:
     )
 
 
-async def release_claims(conn: aiosqlite.Connection) -> int:
+async def release_claims(conn: Connection) -> int:
     """Put messages left 'sending' by a stopped process back in the queue."""
     async with conn.execute("UPDATE push_outbox SET state = 'pending' WHERE state = 'sending' RETURNING id") as cur:
         return len(list(await cur.fetchall()))
@@ -268,7 +266,7 @@ async def release_claims(conn: aiosqlite.Connection) -> int:
 # -- reminders before bookmarked sessions ------------------------------------------------------------------
 
 
-async def session_times(conn: aiosqlite.Connection) -> list[tuple[str, str, str]]:
+async def session_times(conn: Connection) -> list[tuple[str, str, str]]:
     """``(id, start, status)`` of every session; the start as stored (ISO 8601 with its offset)."""
     rows = await conn.execute_fetchall(
         "SELECT id, data ->> '$.start', data ->> '$.status' FROM entities WHERE kind = 'session'"
@@ -276,7 +274,7 @@ async def session_times(conn: aiosqlite.Connection) -> list[tuple[str, str, str]
     return [(row[0], row[1], row[2]) for row in rows]
 
 
-async def subscriptions_changed(conn: aiosqlite.Connection) -> tuple[str | None, int]:
+async def subscriptions_changed(conn: Connection) -> tuple[str | None, int]:
     """What moves whenever a subscription is made, changed or forgotten: ``(latest change, how many)``."""
     async with conn.execute("SELECT max(updated_at), count(*) FROM push_subscriptions") as cur:
         row = await cur.fetchone()
@@ -284,7 +282,7 @@ async def subscriptions_changed(conn: aiosqlite.Connection) -> tuple[str | None,
 
 
 async def enqueue_reminders(
-    conn: aiosqlite.Connection, session_id: str, lead_seconds: float, at: str, changed_since: str | None = None
+    conn: Connection, session_id: str, lead_seconds: float, at: str, changed_since: str | None = None
 ) -> int:
     """Queue a reminder about ``session_id`` for every device that bookmarked it and wants reminders at least
     ``lead_seconds`` ahead (the time left until it starts), due at ``at``.
@@ -299,7 +297,7 @@ async def enqueue_reminders(
     """
     cursor = await conn.execute(
         "INSERT INTO push_outbox (kind, ref, subscription_id, state, version, next_attempt_at, updated_at, lang)"
-        " SELECT 'reminder', ?1, s.id, 'pending', 1, ?3, strftime('%Y-%m-%dT%H:%M:%fZ'), s.lang"
+        " SELECT 'reminder', ?1, s.id, 'pending', 1, ?3, kumpul_now(), s.lang"
         " FROM push_subscriptions s WHERE s.reminder_minutes IS NOT NULL AND s.reminder_minutes * 60 >= ?2"
         " AND (?4 IS NULL OR s.updated_at >= ?4)"
         " AND EXISTS (SELECT 1 FROM json_each(s.alert_sessions) WHERE value = ?1)"
@@ -310,7 +308,7 @@ async def enqueue_reminders(
     return max(0, cursor.rowcount)
 
 
-async def merge_alerts(conn: aiosqlite.Connection, session_id: str, subscription_ids: list[int]) -> set[int]:
+async def merge_alerts(conn: Connection, session_id: str, subscription_ids: list[int]) -> set[int]:
     """Fold the change alerts about ``session_id`` still waiting for these subscriptions into their reminders.
 
     Returns:
@@ -319,7 +317,7 @@ async def merge_alerts(conn: aiosqlite.Connection, session_id: str, subscription
     if not subscription_ids:
         return set()
     async with conn.execute(
-        "UPDATE push_outbox SET state = 'merged', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ')"
+        "UPDATE push_outbox SET state = 'merged', updated_at = kumpul_now()"
         " WHERE kind = 'alert' AND ref = ? AND state = 'pending'"
         " AND subscription_id IN (SELECT value FROM json_each(?)) RETURNING subscription_id",
         (session_id, json.dumps(subscription_ids)),
@@ -327,17 +325,17 @@ async def merge_alerts(conn: aiosqlite.Connection, session_id: str, subscription
         return {row[0] for row in await cur.fetchall()}
 
 
-async def mark(conn: aiosqlite.Connection, ids: list[int], state: str) -> None:
+async def mark(conn: Connection, ids: list[int], state: str) -> None:
     """Settle claimed messages that will not be sent: ``cancelled``, or ``merged`` into a reminder."""
     if ids:
         await conn.execute(
-            "UPDATE push_outbox SET state = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ')"
+            "UPDATE push_outbox SET state = ?, updated_at = kumpul_now()"
             " WHERE id IN (SELECT value FROM json_each(?)) AND state = 'sending'",
             (state, json.dumps(ids)),
         )
 
 
-async def reschedule(conn: aiosqlite.Connection, ids: list[int], at: str) -> None:
+async def reschedule(conn: Connection, ids: list[int], at: str) -> None:
     """Return claimed messages to the queue, due at ``at`` (a reminder whose session moved later)."""
     if ids:
         await conn.execute(
@@ -347,14 +345,14 @@ async def reschedule(conn: aiosqlite.Connection, ids: list[int], at: str) -> Non
         )
 
 
-async def counts(conn: aiosqlite.Connection, kind: str, ref: str) -> dict[str, int]:
+async def counts(conn: Connection, kind: str, ref: str) -> dict[str, int]:
     async with conn.execute(
         "SELECT state, count(*) FROM push_outbox WHERE kind = ? AND ref = ? GROUP BY state", (kind, ref)
     ) as cur:
         return {row[0]: row[1] for row in await cur.fetchall()}
 
 
-async def counts_by_language(conn: aiosqlite.Connection, kind: str, ref: str) -> list[tuple[str | None, str, int]]:
+async def counts_by_language(conn: Connection, kind: str, ref: str) -> list[tuple[str | None, str, int]]:
     """``(language, state, count)`` of the messages about ``ref``; language None where the device did not say."""
     async with conn.execute(
         "SELECT lang, state, count(*) FROM push_outbox WHERE kind = ? AND ref = ? GROUP BY lang, state", (kind, ref)
@@ -362,13 +360,13 @@ async def counts_by_language(conn: aiosqlite.Connection, kind: str, ref: str) ->
         return [(row[0], row[1], row[2]) for row in await cur.fetchall()]
 
 
-async def next_attempt(conn: aiosqlite.Connection) -> str | None:
+async def next_attempt(conn: Connection) -> str | None:
     async with conn.execute("SELECT min(next_attempt_at) FROM push_outbox WHERE state = 'pending'") as cur:
         row = await cur.fetchone()
     return row[0] if row else None
 
 
-async def profile_states(conn: aiosqlite.Connection, attendee_ids: list[str]) -> dict[str, bytes]:
+async def profile_states(conn: Connection, attendee_ids: list[str]) -> dict[str, bytes]:
     """The ``profile`` document state of each attendee that has one."""
     states: dict[str, bytes] = {}
     for attendee_id in attendee_ids:

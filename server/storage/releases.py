@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
+from server.storage.db import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +28,7 @@ class ReleaseInfo:
 
 
 async def add(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     name: str,
     actor: str,
     seq: int,
@@ -39,7 +39,7 @@ async def add(
     """Store a release; None when the name is taken."""
     async with conn.execute(
         "INSERT INTO releases (name, created_at, actor, seq, programme, revisions, speaker_numbers)"
-        " VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ'), ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING"
+        " VALUES (?, kumpul_now(), ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING"
         " RETURNING name, created_at, seq",
         (name, actor, seq, programme.decode(), revisions.decode(), speaker_numbers.decode()),
     ) as cur:
@@ -47,7 +47,7 @@ async def add(
     return ReleaseInfo(*row) if row else None
 
 
-async def get(conn: aiosqlite.Connection, name: str) -> ReleaseRow | None:
+async def get(conn: Connection, name: str) -> ReleaseRow | None:
     """One release with its documents, or None."""
     async with conn.execute(
         "SELECT name, created_at, actor, seq, programme, revisions, speaker_numbers FROM releases WHERE name = ?",
@@ -59,19 +59,19 @@ async def get(conn: aiosqlite.Connection, name: str) -> ReleaseRow | None:
     return ReleaseRow(row[0], row[1], row[2], row[3], row[4].encode(), row[5].encode(), row[6].encode())
 
 
-async def listing(conn: aiosqlite.Connection) -> list[ReleaseInfo]:
+async def listing(conn: Connection) -> list[ReleaseInfo]:
     """Every release, newest first."""
     async with conn.execute("SELECT name, created_at, seq FROM releases ORDER BY created_at DESC, name") as cur:
         return [ReleaseInfo(*row) for row in await cur.fetchall()]
 
 
-async def count(conn: aiosqlite.Connection) -> int:
+async def count(conn: Connection) -> int:
     async with conn.execute("SELECT count(*) FROM releases") as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
 
 
-async def forget_speaker(conn: aiosqlite.Connection, speaker: dict[str, Any]) -> int:
+async def forget_speaker(conn: Connection, speaker: dict[str, Any]) -> int:
     """Put an anonymous speaker into every release as stored now, so no release keeps their former name.
 
     Only releases that hold the speaker under another name, or not yet as anonymous, are rewritten

@@ -1,13 +1,13 @@
 """The source of record Kumpul follows: its address, schedule, validators, last outcome and the pull lease.
 
-SQLite-specific: times are ``strftime`` text, moved with modifiers (``'now', '+30.000 seconds'``).
+Times are ``kumpul_now(seconds)`` text; flags are compared with ``= 1``, which both engines read the same way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
+from server.storage.db import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,12 +26,7 @@ class SourceRow:
     lease_until: str | None
 
 
-def _offset(seconds: float) -> str:
-    """An SQLite time modifier ``seconds`` from now (SQLite-specific: strftime with a modifier)."""
-    return f"{float(seconds):+.3f} seconds"
-
-
-async def get(conn: aiosqlite.Connection) -> SourceRow | None:
+async def get(conn: Connection) -> SourceRow | None:
     """The configured source, or None."""
     async with conn.execute(
         "SELECT url, every_seconds, etag, last_modified, last_pull_at, last_result, last_detail, last_success_at,"
@@ -41,11 +36,11 @@ async def get(conn: aiosqlite.Connection) -> SourceRow | None:
     return SourceRow(*row) if row else None
 
 
-async def configure(conn: aiosqlite.Connection, url: str, every_seconds: int) -> None:
+async def configure(conn: Connection, url: str, every_seconds: int) -> None:
     """Follow ``url`` every ``every_seconds``, pulling at once; a new address forgets the old validators."""
     await conn.execute(
         "INSERT INTO source_of_record (id, url, every_seconds, next_pull_at)"
-        " VALUES (1, :url, :every, strftime('%Y-%m-%dT%H:%M:%fZ'))"
+        " VALUES (1, :url, :every, kumpul_now())"
         " ON CONFLICT (id) DO UPDATE SET every_seconds = excluded.every_seconds, next_pull_at = excluded.next_pull_at,"
         " failures = 0,"
         " etag = CASE WHEN source_of_record.url = excluded.url THEN source_of_record.etag END,"
@@ -55,27 +50,27 @@ async def configure(conn: aiosqlite.Connection, url: str, every_seconds: int) ->
     )
 
 
-async def remove(conn: aiosqlite.Connection) -> bool:
+async def remove(conn: Connection) -> bool:
     """Stop following; whether a source was configured."""
     async with conn.execute("DELETE FROM source_of_record WHERE id = 1 RETURNING url") as cur:
         return await cur.fetchone() is not None
 
 
-async def claim(conn: aiosqlite.Connection, owner: str, lease_seconds: float, *, force: bool) -> SourceRow | None:
+async def claim(conn: Connection, owner: str, lease_seconds: float, *, force: bool) -> SourceRow | None:
     """Take the pull lease when a pull is due (or ``force``) and no other worker holds it; None otherwise."""
     async with conn.execute(
-        "UPDATE source_of_record SET lease_owner = :owner, lease_until = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', :lease)"
-        " WHERE id = 1 AND (lease_until IS NULL OR lease_until < strftime('%Y-%m-%dT%H:%M:%fZ'))"
-        " AND (:force OR next_pull_at <= strftime('%Y-%m-%dT%H:%M:%fZ'))"
+        "UPDATE source_of_record SET lease_owner = :owner, lease_until = kumpul_now(:lease)"
+        " WHERE id = 1 AND (lease_until IS NULL OR lease_until < kumpul_now())"
+        " AND (:force = 1 OR next_pull_at <= kumpul_now())"
         " RETURNING url, every_seconds, etag, last_modified, last_pull_at, last_result, last_detail, last_success_at,"
         " failures, next_pull_at, lease_owner, lease_until",
-        {"owner": owner, "lease": _offset(lease_seconds), "force": force},
+        {"owner": owner, "lease": float(lease_seconds), "force": force},
     ) as cur:
         row = await cur.fetchone()
     return SourceRow(*row) if row else None
 
 
-async def release(conn: aiosqlite.Connection, owner: str) -> None:
+async def release(conn: Connection, owner: str) -> None:
     """Give the lease back without recording a pull (the pull was stopped: the server is shutting down)."""
     await conn.execute(
         "UPDATE source_of_record SET lease_owner = NULL, lease_until = NULL WHERE id = 1 AND lease_owner = ?", (owner,)
@@ -83,7 +78,7 @@ async def release(conn: aiosqlite.Connection, owner: str) -> None:
 
 
 async def finish(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     owner: str,
     *,
     result: str,
@@ -96,13 +91,13 @@ async def finish(
     """Record a pull's outcome, give the lease back and schedule the next pull ``next_in`` seconds from now."""
     failed = result == "failed"
     await conn.execute(
-        "UPDATE source_of_record SET last_pull_at = strftime('%Y-%m-%dT%H:%M:%fZ'), last_result = :result,"
+        "UPDATE source_of_record SET last_pull_at = kumpul_now(), last_result = :result,"
         " last_detail = :detail,"
-        " last_success_at = CASE WHEN :failed THEN last_success_at ELSE strftime('%Y-%m-%dT%H:%M:%fZ') END,"
-        " failures = CASE WHEN :failed THEN failures + 1 ELSE 0 END,"
-        " etag = CASE WHEN :keep THEN etag ELSE :etag END,"
-        " last_modified = CASE WHEN :keep THEN last_modified ELSE :last_modified END,"
-        " next_pull_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', :next), lease_owner = NULL, lease_until = NULL"
+        " last_success_at = CASE WHEN :failed = 1 THEN last_success_at ELSE kumpul_now() END,"
+        " failures = CASE WHEN :failed = 1 THEN failures + 1 ELSE 0 END,"
+        " etag = CASE WHEN :keep = 1 THEN etag ELSE :etag END,"
+        " last_modified = CASE WHEN :keep = 1 THEN last_modified ELSE :last_modified END,"
+        " next_pull_at = kumpul_now(:next), lease_owner = NULL, lease_until = NULL"
         " WHERE id = 1 AND lease_owner = :owner",
         {
             "result": result,
@@ -111,7 +106,7 @@ async def finish(
             "keep": keep_validators,
             "etag": etag,
             "last_modified": last_modified,
-            "next": _offset(next_in),
+            "next": float(next_in),
             "owner": owner,
         },
     )

@@ -5,13 +5,13 @@ Every function takes a connection from ``Database.read()`` or ``Database.write()
 
 from __future__ import annotations
 
-import aiosqlite
+from server.storage.db import Connection
 
 #: ``(lang, field) -> source hash`` for one entity.
 Sources = dict[tuple[str, str], str]
 
 
-async def sources(conn: aiosqlite.Connection, kind: str, entity_id: str) -> Sources:
+async def sources(conn: Connection, kind: str, entity_id: str) -> Sources:
     """The recorded source hash of every translated field of one entity."""
     async with conn.execute(
         "SELECT lang, field, source_hash FROM translation_sources WHERE kind = ? AND id = ?", (kind, entity_id)
@@ -19,7 +19,7 @@ async def sources(conn: aiosqlite.Connection, kind: str, entity_id: str) -> Sour
         return {(row[0], row[1]): row[2] for row in await cur.fetchall()}
 
 
-async def replace(conn: aiosqlite.Connection, kind: str, entity_id: str, rows: Sources) -> None:
+async def replace(conn: Connection, kind: str, entity_id: str, rows: Sources) -> None:
     """Make ``rows`` the entity's recorded sources: rows it lacks are dropped."""
     await forget(conn, kind, entity_id)
     if rows:
@@ -29,12 +29,12 @@ async def replace(conn: aiosqlite.Connection, kind: str, entity_id: str, rows: S
         )
 
 
-async def forget(conn: aiosqlite.Connection, kind: str, entity_id: str) -> None:
+async def forget(conn: Connection, kind: str, entity_id: str) -> None:
     """Drop every recorded source of one entity (it was deleted, or has no translations left)."""
     await conn.execute("DELETE FROM translation_sources WHERE kind = ? AND id = ?", (kind, entity_id))
 
 
-async def all_sources(conn: aiosqlite.Connection) -> dict[tuple[str, str], Sources]:
+async def all_sources(conn: Connection) -> dict[tuple[str, str], Sources]:
     """Every recorded source, by ``(kind, id)``."""
     result: dict[tuple[str, str], Sources] = {}
     async with conn.execute("SELECT kind, id, lang, field, source_hash FROM translation_sources") as cur:

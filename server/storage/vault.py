@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import aiosqlite
+from server.storage.db import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ class DeviceRow:
     key_id: int | None
 
 
-async def log_heads(conn: aiosqlite.Connection, attendee_id: str, doc_ids: list[str]) -> dict[str, LogHead]:
+async def log_heads(conn: Connection, attendee_id: str, doc_ids: list[str]) -> dict[str, LogHead]:
     """The head of each existing log among ``doc_ids``."""
     async with conn.execute(
         "SELECT doc_id, max(version), coalesce(max(CASE WHEN snapshot = 1 THEN version END), 0), sum(length(frame)),"
@@ -48,7 +48,7 @@ async def log_heads(conn: aiosqlite.Connection, attendee_id: str, doc_ids: list[
         return {row[0]: LogHead(int(row[1]), int(row[2]), int(row[3]), int(row[4])) for row in await cur.fetchall()}
 
 
-async def present(conn: aiosqlite.Connection, attendee_id: str, doc_id: str, frames: list[bytes]) -> set[bytes]:
+async def present(conn: Connection, attendee_id: str, doc_id: str, frames: list[bytes]) -> set[bytes]:
     """Which of ``frames`` the log already holds (a replayed request: every frame has its own random nonce)."""
     async with conn.execute(
         "SELECT frame FROM doc_log WHERE attendee_id = ? AND doc_id = ? AND length(frame) IN"
@@ -59,7 +59,7 @@ async def present(conn: aiosqlite.Connection, attendee_id: str, doc_id: str, fra
     return stored & set(frames)
 
 
-async def bytes_up_to(conn: aiosqlite.Connection, attendee_id: str, doc_id: str, version: int) -> int:
+async def bytes_up_to(conn: Connection, attendee_id: str, doc_id: str, version: int) -> int:
     """The size of the entries a snapshot at ``version`` would replace."""
     async with conn.execute(
         "SELECT coalesce(sum(length(frame)), 0) FROM doc_log WHERE attendee_id = ? AND doc_id = ? AND version <= ?",
@@ -70,7 +70,7 @@ async def bytes_up_to(conn: aiosqlite.Connection, attendee_id: str, doc_id: str,
 
 
 async def add_entry(
-    conn: aiosqlite.Connection, attendee_id: str, doc_id: str, version: int, *, snapshot: bool, frame: bytes, seq: int
+    conn: Connection, attendee_id: str, doc_id: str, version: int, *, snapshot: bool, frame: bytes, seq: int
 ) -> None:
     await conn.execute(
         "INSERT INTO doc_log (attendee_id, doc_id, version, snapshot, frame, seq) VALUES (?, ?, ?, ?, ?, ?)",
@@ -78,14 +78,14 @@ async def add_entry(
     )
 
 
-async def drop_up_to(conn: aiosqlite.Connection, attendee_id: str, doc_id: str, version: int) -> None:
+async def drop_up_to(conn: Connection, attendee_id: str, doc_id: str, version: int) -> None:
     """Delete every entry of a log up to ``version`` (which a snapshot then stands for)."""
     await conn.execute(
         "DELETE FROM doc_log WHERE attendee_id = ? AND doc_id = ? AND version <= ?", (attendee_id, doc_id, version)
     )
 
 
-async def entries_after(conn: aiosqlite.Connection, attendee_id: str, doc_id: str, version: int) -> list[StoredEntry]:
+async def entries_after(conn: Connection, attendee_id: str, doc_id: str, version: int) -> list[StoredEntry]:
     """A log's entries after ``version``, oldest first."""
     async with conn.execute(
         "SELECT doc_id, version, snapshot, frame, seq FROM doc_log WHERE attendee_id = ? AND doc_id = ? AND version > ?"
@@ -95,7 +95,7 @@ async def entries_after(conn: aiosqlite.Connection, attendee_id: str, doc_id: st
         return [StoredEntry(row[0], int(row[1]), bool(row[2]), row[3], int(row[4])) for row in await cur.fetchall()]
 
 
-async def entries_by_seq(conn: aiosqlite.Connection, attendee_id: str, seqs: list[int]) -> list[StoredEntry]:
+async def entries_by_seq(conn: Connection, attendee_id: str, seqs: list[int]) -> list[StoredEntry]:
     async with conn.execute(
         "SELECT doc_id, version, snapshot, frame, seq FROM doc_log WHERE attendee_id = ?"
         " AND seq IN (SELECT value FROM json_each(?)) ORDER BY seq",
@@ -105,7 +105,7 @@ async def entries_by_seq(conn: aiosqlite.Connection, attendee_id: str, seqs: lis
 
 
 async def changed_between(
-    conn: aiosqlite.Connection, attendee_id: str, after: int, until: int
+    conn: Connection, attendee_id: str, after: int, until: int
 ) -> list[tuple[str, str, int, int]]:
     """``(kind, doc_id, seq, size)`` of plaintext documents (kind ``doc``) and log entries (kind ``log``) changed
     in ``(after, until]``, in rising ``seq``."""
@@ -118,7 +118,7 @@ async def changed_between(
         return [(row[0], row[1], int(row[2]), int(row[3])) for row in await cur.fetchall()]
 
 
-async def log_bytes(conn: aiosqlite.Connection, attendee_id: str) -> int:
+async def log_bytes(conn: Connection, attendee_id: str) -> int:
     async with conn.execute(
         "SELECT coalesce(sum(length(frame)), 0) FROM doc_log WHERE attendee_id = ?", (attendee_id,)
     ) as cur:
@@ -126,7 +126,7 @@ async def log_bytes(conn: aiosqlite.Connection, attendee_id: str) -> int:
     return int(row[0]) if row else 0
 
 
-async def count_documents(conn: aiosqlite.Connection, attendee_id: str) -> int:
+async def count_documents(conn: Connection, attendee_id: str) -> int:
     """Plaintext documents and encrypted logs together."""
     async with conn.execute(
         "SELECT count(*) FROM (SELECT doc_id FROM documents WHERE attendee_id = ?1"
@@ -137,7 +137,7 @@ async def count_documents(conn: aiosqlite.Connection, attendee_id: str) -> int:
     return int(row[0]) if row else 0
 
 
-async def take_seqs(conn: aiosqlite.Connection, attendee_id: str, count: int) -> int | None:
+async def take_seqs(conn: Connection, attendee_id: str, count: int) -> int | None:
     """Take ``count`` consecutive document sequences; the first, or None when the attendee was erased."""
     async with conn.execute(
         "UPDATE attendees SET doc_seq = doc_seq + ? WHERE id = ? RETURNING doc_seq", (count, attendee_id)
@@ -146,7 +146,7 @@ async def take_seqs(conn: aiosqlite.Connection, attendee_id: str, count: int) ->
     return int(row[0]) - count + 1 if row else None
 
 
-async def delete_plaintext(conn: aiosqlite.Connection, attendee_id: str, doc_ids: list[str]) -> int:
+async def delete_plaintext(conn: Connection, attendee_id: str, doc_ids: list[str]) -> int:
     """Delete plaintext copies of documents now kept encrypted; how many there were."""
     async with conn.execute(
         "DELETE FROM documents WHERE attendee_id = ? AND doc_id IN (SELECT value FROM json_each(?)) RETURNING doc_id",
@@ -155,20 +155,18 @@ async def delete_plaintext(conn: aiosqlite.Connection, attendee_id: str, doc_ids
         return len(list(await cur.fetchall()))
 
 
-async def current_key(conn: aiosqlite.Connection, attendee_id: str) -> tuple[int, bytes | None] | None:
+async def current_key(conn: Connection, attendee_id: str) -> tuple[int, bytes | None] | None:
     """The attendee's current notebook key id and keyring; None when the attendee no longer exists."""
     async with conn.execute("SELECT key_id, keyring FROM attendees WHERE id = ?", (attendee_id,)) as cur:
         row = await cur.fetchone()
     return (int(row[0]), row[1]) if row else None
 
 
-async def set_key(conn: aiosqlite.Connection, attendee_id: str, key_id: int, keyring: bytes | None) -> None:
+async def set_key(conn: Connection, attendee_id: str, key_id: int, keyring: bytes | None) -> None:
     await conn.execute("UPDATE attendees SET key_id = ?, keyring = ? WHERE id = ?", (key_id, keyring, attendee_id))
 
 
-async def put_wrapped(
-    conn: aiosqlite.Connection, attendee_id: str, device_id: str, key_id: int, wrapped: bytes
-) -> None:
+async def put_wrapped(conn: Connection, attendee_id: str, device_id: str, key_id: int, wrapped: bytes) -> None:
     await conn.execute(
         "INSERT INTO wrapped_keys (device_id, attendee_id, key_id, wrapped) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (device_id) DO UPDATE SET key_id = excluded.key_id, wrapped = excluded.wrapped",
@@ -176,7 +174,7 @@ async def put_wrapped(
     )
 
 
-async def wrapped_for(conn: aiosqlite.Connection, device_id: str, key_id: int) -> bytes | None:
+async def wrapped_for(conn: Connection, device_id: str, key_id: int) -> bytes | None:
     async with conn.execute(
         "SELECT wrapped FROM wrapped_keys WHERE device_id = ? AND key_id = ?", (device_id, key_id)
     ) as cur:
@@ -184,7 +182,7 @@ async def wrapped_for(conn: aiosqlite.Connection, device_id: str, key_id: int) -
     return row[0] if row else None
 
 
-async def devices(conn: aiosqlite.Connection, attendee_id: str) -> list[DeviceRow]:
+async def devices(conn: Connection, attendee_id: str) -> list[DeviceRow]:
     """The attendee's devices, oldest link first."""
     async with conn.execute(
         "SELECT t.device_id, t.name, t.created_at, t.last_seen_at, t.public_key, t.proof, w.key_id"
@@ -196,7 +194,7 @@ async def devices(conn: aiosqlite.Connection, attendee_id: str) -> list[DeviceRo
 
 
 async def update_device(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     device_id: str,
     *,
     name: str | None,
@@ -211,7 +209,7 @@ async def update_device(
     )
 
 
-async def delete_device(conn: aiosqlite.Connection, attendee_id: str, device_id: str) -> bool:
+async def delete_device(conn: Connection, attendee_id: str, device_id: str) -> bool:
     """Remove a device's token (it stops working at once) and its wrapped key; whether it existed."""
     await conn.execute("DELETE FROM wrapped_keys WHERE device_id = ? AND attendee_id = ?", (device_id, attendee_id))
     async with conn.execute(
@@ -221,22 +219,22 @@ async def delete_device(conn: aiosqlite.Connection, attendee_id: str, device_id:
         return bool(await cur.fetchall())
 
 
-async def touch_device(conn: aiosqlite.Connection, device_id: str) -> None:
+async def touch_device(conn: Connection, device_id: str) -> None:
     """Record that the device was seen now (at most once a minute, so a busy device does not write each time)."""
     await conn.execute(
-        "UPDATE attendee_tokens SET last_seen_at = strftime('%Y-%m-%dT%H:%M:%fZ') WHERE device_id = ?"
-        " AND (last_seen_at IS NULL OR last_seen_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-60 seconds'))",
+        "UPDATE attendee_tokens SET last_seen_at = kumpul_now() WHERE device_id = ?"
+        " AND (last_seen_at IS NULL OR last_seen_at < kumpul_now(-60))",
         (device_id,),
     )
 
 
-async def count_plaintext_notes(conn: aiosqlite.Connection) -> int:
+async def count_plaintext_notes(conn: Connection) -> int:
     async with conn.execute("SELECT count(*) FROM documents WHERE doc_id LIKE 'note:%'") as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
 
 
-async def delete_plaintext_notes(conn: aiosqlite.Connection) -> int:
+async def delete_plaintext_notes(conn: Connection) -> int:
     """Delete every plaintext note left from before notes were encrypted; how many."""
     async with conn.execute("DELETE FROM documents WHERE doc_id LIKE 'note:%' RETURNING doc_id") as cur:
         return len(list(await cur.fetchall()))

@@ -28,7 +28,7 @@ import pytest
 
 from server.schemas.announcements import AnnouncementCreate
 from server.services.announcements import AnnouncementService
-from server.storage.db import Database
+from server.storage.db import SqliteDatabase
 from tests.e2e.conftest import RunningServer, start_server, stop_server
 from tests.push_service import PushService
 
@@ -426,7 +426,7 @@ def test_the_change_feed_right_after_a_poke_has_the_change_whichever_worker_answ
 
 
 async def _schedule(db_path: Path, send_at: datetime) -> str:
-    async with Database(db_path, readers=1) as db:
+    async with SqliteDatabase(db_path, readers=1) as db:
         service = AnnouncementService(db, on_write=lambda _: asyncio.sleep(0), wake_outbox=lambda: None)
         data = AnnouncementCreate(title="Doors open", body="The hall opens now.", send_at=send_at)
         record = await service.create(data, "test")

@@ -11,7 +11,7 @@ import aiosqlite
 from server.services.feedback import rater_of
 from server.storage import feedback as feedback_store
 from server.storage import push as push_store
-from server.storage.db import Database
+from server.storage.db import SqliteDatabase
 from tests.asgi import AppClient
 from tests.sync_devices import Device, b64
 
@@ -83,7 +83,7 @@ async def plant_attendee(client: AppClient, name: str) -> Planted:
     # A database without the demo programme has no session to rate.
     programme_loaded = bool((await client.get("/api/sessions")).json())
     assert rated.status_code == (200 if programme_loaded else 404), rated.text
-    db: Database = client.app.state.db
+    db: SqliteDatabase = client.app.state.db
     async with db.write() as conn:
         subscription_id = await subscription_of(conn, endpoint)
         await push_store.enqueue(conn, "alert", SESSION, [subscription_id], NEVER, 1)

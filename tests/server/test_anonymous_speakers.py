@@ -27,7 +27,7 @@ from server.app import create_app
 from server.push.payloads import alert_message, announcement_message
 from server.services.auth import AuthService, Role
 from server.settings import Settings
-from server.storage.db import Database
+from server.storage.db import SqliteDatabase
 from sync import Cursor
 from tests.asgi import AppClient, app_client, http_scope
 from tests.conftest import Tokens
@@ -310,7 +310,7 @@ async def test_once_anonymous_no_read_by_anyone_shows_who_they_were(client: Clie
     assert not leaks(backlog)
 
     # Push messages (an announcement, a session alert) are built from stored data at send time.
-    db: Database = client.app.state.db
+    db: SqliteDatabase = client.app.state.db
     async with db.read() as conn:
         messages = [await announcement_message(conn, announcement_id), await alert_message(conn, SESSION)]
     for message in messages:

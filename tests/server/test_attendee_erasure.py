@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiosqlite
 
-from server.storage.db import Database
+from server.storage.db import SqliteDatabase
 from tests.asgi import AppClient
 from tests.server.attendee_data import Planted, plant_attendee, rows_of
 
@@ -29,7 +29,7 @@ async def tables_referencing(conn: aiosqlite.Connection, parent: str) -> set[str
 
 async def test_every_table_is_checked(client: Client) -> None:
     """A new table that refers to attendees must be added to the erasure (and to these tests)."""
-    db: Database = client.app.state.db
+    db: SqliteDatabase = client.app.state.db
     planted = await plant_attendee(client, "asih")
     async with db.read() as conn:
         referencing = await tables_referencing(conn, "attendees")
@@ -46,7 +46,7 @@ async def test_every_table_is_checked(client: Client) -> None:
 
 
 async def test_erasing_one_attendee_clears_every_table_of_theirs_and_no_one_elses(client: Client) -> None:
-    db: Database = client.app.state.db
+    db: SqliteDatabase = client.app.state.db
     asih, bayu = await plant_attendee(client, "asih"), await plant_attendee(client, "bayu")
     async with db.read() as conn:
         for planted in (asih, bayu):

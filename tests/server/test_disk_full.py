@@ -25,7 +25,7 @@ import msgspec
 import pytest
 from pycrdt import Doc, Text
 
-from server.storage.db import FULL_RETRY_AFTER, Database, storage_full
+from server.storage.db import FULL_RETRY_AFTER, SqliteDatabase, storage_full
 from tests.asgi import AppClient
 from tests.conftest import Tokens
 from tests.sync_devices import Device, Notebook, b64, seal
@@ -33,7 +33,7 @@ from tests.sync_devices import Device, Notebook, b64, seal
 SUBSCRIPTIONS = 3000
 
 
-async def limit_to_current_size(db: Database) -> int:
+async def limit_to_current_size(db: SqliteDatabase) -> int:
     """Let the server's writer use no page beyond what the file has now; returns the limit to restore later."""
     async with db.write() as conn:
         async with conn.execute("PRAGMA max_page_count") as cur:
@@ -44,7 +44,7 @@ async def limit_to_current_size(db: Database) -> int:
     return before
 
 
-async def give_room(db: Database, limit: int) -> None:
+async def give_room(db: SqliteDatabase, limit: int) -> None:
     async with db.write() as conn:
         await conn.execute(f"PRAGMA max_page_count = {limit}")
 
@@ -57,7 +57,7 @@ def assert_storage_full(response: httpx.Response) -> None:
     assert "nothing was changed" in detail
 
 
-async def subscribe_many(db: Database, count: int) -> None:
+async def subscribe_many(db: SqliteDatabase, count: int) -> None:
     """Push subscriptions to endpoints the sender refuses at once (plain http), so nothing leaves the machine."""
     now = datetime.now(UTC).isoformat()
     async with db.write() as conn:
@@ -99,7 +99,7 @@ async def eventually(check: Callable[[], Awaitable[bool] | bool], what: str, sec
 
 
 async def test_multi_row_writes_are_refused_whole_while_reads_go_on(client: AppClient, tokens: Tokens) -> None:
-    db: Database = client.app.state.db
+    db: SqliteDatabase = client.app.state.db
     await subscribe_many(db, SUBSCRIPTIONS)
     attendee = (await client.post("/api/attendees")).json()
     device = Device(attendee["token"])
@@ -168,7 +168,7 @@ async def test_multi_row_writes_are_refused_whole_while_reads_go_on(client: AppC
 async def test_a_transaction_sqlite_rolled_back_by_itself_leaves_the_writer_usable(client: AppClient) -> None:
     """On SQLITE_FULL SQLite may roll the whole transaction back by itself: the error must surface as it is (a second
     ROLLBACK used to replace it with "no transaction is active", a 500), and the next write must start cleanly."""
-    db: Database = client.app.state.db
+    db: SqliteDatabase = client.app.state.db
     async with db.write() as conn:
         await conn.execute("CREATE TABLE scratch (id INTEGER PRIMARY KEY, data BLOB)")
     limit = await limit_to_current_size(db)
@@ -203,7 +203,7 @@ async def test_a_transaction_sqlite_rolled_back_by_itself_leaves_the_writer_usab
 async def test_background_work_survives_a_full_disk_and_catches_up_without_a_restart(
     client: AppClient, tokens: Tokens, caplog: pytest.LogCaptureFixture
 ) -> None:
-    db: Database = client.app.state.db
+    db: SqliteDatabase = client.app.state.db
     await subscribe_many(db, SUBSCRIPTIONS)
     send_at = datetime.now(UTC) + timedelta(seconds=1)
     scheduled = await client.post(

@@ -15,7 +15,7 @@ from server.app import create_app
 from server.demo import demo_programme
 from server.services.auth import AuthService, Role
 from server.settings import Settings
-from server.storage.db import Database
+from server.storage.db import SqliteDatabase
 from server.storage.purge import purge_attendees
 from tests.asgi import AppClient, app_client
 from tests.server.attendee_data import Planted, plant_attendee
@@ -176,7 +176,7 @@ async def test_purge_without_a_terminal_needs_yes(tmp_path: Path) -> None:
 
 async def test_purge_while_serving(client: AppClient) -> None:
     """The running server's connections stay open; its log is emptied all the same."""
-    db: Database = client.app.state.db
+    db: SqliteDatabase = client.app.state.db
     async with db.write() as conn:
         # As SQLite builds without SECURE_DELETE do: deleted rows stay readable in free pages until a VACUUM.
         await conn.execute("PRAGMA secure_delete = OFF")
@@ -195,7 +195,7 @@ async def test_purge_plaintext_notes_removes_only_unencrypted_notes_and_wipes_th
     db = tmp_path / "kumpul.db"
     async with app_client(create_app(Settings(db_path=db))) as client:
         planted = await plant_attendee(client, "asih")
-        database: Database = client.app.state.db
+        database: SqliteDatabase = client.app.state.db
         async with database.write() as conn:
             # A note synced before notes were encrypted, whose devices never came back.
             await conn.execute(

@@ -20,7 +20,7 @@ import pytest
 from server.app import create_app
 from server.settings import Settings
 from server.storage import history
-from server.storage.db import Database
+from server.storage.db import SqliteDatabase
 from sync import Cursor
 from tests.asgi import AppClient, app_client
 from tests.conftest import Tokens
@@ -269,7 +269,7 @@ async def test_history_rows_that_name_an_anonymous_speaker_are_scrubbed_at_start
     """Rows written by older versions (a delete and re-add under the same id) are rewritten at start-up."""
     speaker_id = await public_speaker(client, tokens)
     await make_anonymous(client, tokens, speaker_id)
-    db: Database = client.app.state.db
+    db: SqliteDatabase = client.app.state.db
     async with db.write() as conn:
         await history.record(conn, "old version", "deleted", "speaker", speaker_id, PUBLIC["name"])
         await history.record(conn, "old version", "updated", "speaker", speaker_id, f"{PUBLIC['name']}: bio")
@@ -293,7 +293,7 @@ async def test_kumpul_import_refuses_a_stale_file(client: Client, tokens: Tokens
     stale.write_bytes((await client.get("/api/programme")).content)
     await make_anonymous(client, tokens, speaker_id)
     cursor = await cursor_of(client)
-    db: Database = client.app.state.db
+    db: SqliteDatabase = client.app.state.db
     command = [sys.executable, "-m", "server.cli", "import", str(stale), "--db", str(db.path)]
     dry = await asyncio.to_thread(run, [*command, "--dry-run"])
     assert dry.returncode == 0, dry.stderr

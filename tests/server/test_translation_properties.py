@@ -27,7 +27,7 @@ from server.services.programme import ProgrammeService
 from server.services.translations import digest
 from server.services.venue import VenueService
 from server.storage import translations as sources_store
-from server.storage.db import Database
+from server.storage.db import SqliteDatabase
 
 FIELDS = ("title", "abstract")
 PAGE_FIELDS = ("title", "body")
@@ -64,7 +64,7 @@ def programme_file(session: Session, keep_translations: bool) -> ProgrammeImport
 
 async def run(actions: list[tuple[Any, ...]]) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        db = Database(Path(folder) / "kumpul.db")
+        db = SqliteDatabase(Path(folder) / "kumpul.db")
         await db.open()
         try:
 
@@ -142,7 +142,7 @@ page_steps = st.lists(
 async def run_pages(actions: list[tuple[Any, ...]]) -> None:
     """The same property for an Info page, through the venue service, with delete-and-create in the mix."""
     with tempfile.TemporaryDirectory() as folder:
-        db = Database(Path(folder) / "kumpul.db")
+        db = SqliteDatabase(Path(folder) / "kumpul.db")
         await db.open()
         try:
             venue = VenueService(db)

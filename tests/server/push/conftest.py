@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from server.storage.db import Database
+from server.storage.db import SqliteDatabase
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
+async def db(tmp_path: Path) -> AsyncIterator[SqliteDatabase]:
     """A migrated database in a real SQLite file."""
-    async with Database(tmp_path / "kumpul.db") as database:
+    async with SqliteDatabase(tmp_path / "kumpul.db") as database:
         yield database

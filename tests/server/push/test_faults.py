@@ -16,7 +16,7 @@ from server.push.crypto import PayloadCipher
 from server.push.outbox import OutboxWorker
 from server.push.sender import PushSender
 from server.push.vapid import VapidSigner, load_or_create_keys
-from server.storage.db import Database
+from server.storage.db import SqliteDatabase
 from tests.push_service import BrowserSubscription, PushService
 from tests.server.push.test_outbox import queue_announcement, states
 
@@ -54,7 +54,7 @@ def interleaved(*groups: list[BrowserSubscription]) -> list[BrowserSubscription]
 
 
 async def test_a_hanging_push_service_holds_up_no_other_and_is_retried_once_it_recovers(
-    db: Database, sender: PushSender, healthy: PushService, stuck: PushService
+    db: SqliteDatabase, sender: PushSender, healthy: PushService, stuck: PushService
 ) -> None:
     fine, hanging = healthy.subscriptions(600), stuck.subscriptions(60)
     for sub in hanging:
@@ -83,7 +83,7 @@ async def test_a_hanging_push_service_holds_up_no_other_and_is_retried_once_it_r
 
 
 async def test_a_slow_push_service_is_waited_for_and_gets_each_message_once(
-    db: Database, sender: PushSender, healthy: PushService, stuck: PushService
+    db: SqliteDatabase, sender: PushSender, healthy: PushService, stuck: PushService
 ) -> None:
     slow = stuck
     slow.delay = 1.5  # longer than a batch waits before the next goes, shorter than the timeout
@@ -98,7 +98,7 @@ async def test_a_slow_push_service_is_waited_for_and_gets_each_message_once(
 
 
 async def test_outcomes_the_database_refuses_to_record_are_kept_and_recorded_later_never_resent(
-    db: Database, sender: PushSender, healthy: PushService
+    db: SqliteDatabase, sender: PushSender, healthy: PushService
 ) -> None:
     subs = healthy.subscriptions(50)
     await queue_announcement(db, subs)
@@ -131,7 +131,7 @@ async def test_outcomes_the_database_refuses_to_record_are_kept_and_recorded_lat
 
 
 async def test_a_stop_mid_fan_out_waits_only_for_the_answers_on_the_wire(
-    db: Database, sender: PushSender, healthy: PushService
+    db: SqliteDatabase, sender: PushSender, healthy: PushService
 ) -> None:
     subs = healthy.subscriptions(600)
     await queue_announcement(db, subs)

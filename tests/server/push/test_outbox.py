@@ -14,7 +14,7 @@ from server.push.outbox import OutboxWorker, iso
 from server.push.sender import PushSender
 from server.push.vapid import VapidSigner, load_or_create_keys
 from server.storage import push as store
-from server.storage.db import Database
+from server.storage.db import SqliteDatabase
 from tests.push_service import BrowserSubscription, PushService
 
 ANNOUNCEMENT = "ann-outbox-test"
@@ -34,7 +34,7 @@ async def service(sender: PushSender) -> AsyncIterator[PushService]:
         yield running
 
 
-async def queue_announcement(db: Database, subs: list[BrowserSubscription]) -> None:
+async def queue_announcement(db: SqliteDatabase, subs: list[BrowserSubscription]) -> None:
     """Store a published announcement and queue it for ``subs``, as publishing does."""
     data = {"id": ANNOUNCEMENT, "title": "Plenary moved", "body": "Hall B at 10:30", "priority": "normal"}
     now = iso(datetime.now(UTC))
@@ -52,13 +52,13 @@ async def queue_announcement(db: Database, subs: list[BrowserSubscription]) -> N
         await store.enqueue(conn, "announcement", ANNOUNCEMENT, ids, now, 1)
 
 
-async def states(db: Database) -> dict[str, int]:
+async def states(db: SqliteDatabase) -> dict[str, int]:
     async with db.read() as conn:
         return await store.counts(conn, "announcement", ANNOUNCEMENT)
 
 
 async def test_a_fan_out_is_sent_in_batches_once_to_each(
-    db: Database, sender: PushSender, service: PushService
+    db: SqliteDatabase, sender: PushSender, service: PushService
 ) -> None:
     subs = service.subscriptions(600)
     await queue_announcement(db, subs)
@@ -70,7 +70,9 @@ async def test_a_fan_out_is_sent_in_batches_once_to_each(
     assert await worker.work() == 0, "nothing is sent twice"
 
 
-async def test_outcomes_are_recorded_per_subscription(db: Database, sender: PushSender, service: PushService) -> None:
+async def test_outcomes_are_recorded_per_subscription(
+    db: SqliteDatabase, sender: PushSender, service: PushService
+) -> None:
     subs = service.subscriptions(300)
     service.unsubscribe(subs[0])
     service.respond(subs[1], 429, retry_after=120)
@@ -89,7 +91,7 @@ async def test_outcomes_are_recorded_per_subscription(db: Database, sender: Push
 
 
 async def test_a_stop_finishes_what_it_claimed_and_a_restart_sends_the_rest(
-    db: Database, sender: PushSender, service: PushService
+    db: SqliteDatabase, sender: PushSender, service: PushService
 ) -> None:
     subs = service.subscriptions(400)
     await queue_announcement(db, subs)
@@ -111,7 +113,7 @@ async def test_a_stop_finishes_what_it_claimed_and_a_restart_sends_the_rest(
 
 
 async def test_each_subscription_gets_the_text_in_its_language(
-    db: Database, sender: PushSender, service: PushService
+    db: SqliteDatabase, sender: PushSender, service: PushService
 ) -> None:
     subs = service.subscriptions(8)
     await queue_announcement(db, subs)

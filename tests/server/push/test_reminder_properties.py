@@ -25,7 +25,7 @@ from server.push.vapid import VapidSigner, load_or_create_keys
 from server.schemas.programme import SessionUpdate
 from server.services.programme import ProgrammeService
 from server.storage import push as store
-from server.storage.db import Database
+from server.storage.db import SqliteDatabase
 from tests.push_service import PushService
 from tests.server.push.test_reminders import Clock
 
@@ -58,7 +58,7 @@ async def play(folder: Path, leads: list[tuple[int | None, bool, bool]], script:
     sender = PushSender(PayloadCipher(keys), VapidSigner(keys, "mailto:o@arat.example"), allow_insecure_loopback=True)
     try:
         async with (
-            Database(folder / "kumpul.db") as db,
+            SqliteDatabase(folder / "kumpul.db") as db,
             PushService(vapid_public_key=keys.application_server_key) as service,
         ):
             await run(db, sender, service, leads, script)
@@ -67,7 +67,7 @@ async def play(folder: Path, leads: list[tuple[int | None, bool, bool]], script:
 
 
 async def run(
-    db: Database,
+    db: SqliteDatabase,
     sender: PushSender,
     service: PushService,
     leads: list[tuple[int | None, bool, bool]],

@@ -22,7 +22,7 @@ from server.push.vapid import VapidSigner, load_or_create_keys
 from server.schemas.programme import Session, SessionUpdate
 from server.services.programme import ProgrammeService
 from server.storage import push as store
-from server.storage.db import Database, _statements, migration_files
+from server.storage.db import SqliteDatabase, _statements, migration_files
 from tests.push_service import BrowserSubscription, PushService
 
 
@@ -55,7 +55,7 @@ async def _written(seq: int) -> None:
 
 
 @pytest.fixture
-async def programme(db: Database) -> ProgrammeService:
+async def programme(db: SqliteDatabase) -> ProgrammeService:
     """The demo programme moved to tomorrow and the day after, so every session is ahead."""
     service = ProgrammeService(db, on_write=_written, alert_delay=0)
     await service.import_programme(demo_programme(date.today() + timedelta(days=1)))
@@ -67,7 +67,7 @@ def clock() -> Clock:
     return Clock()
 
 
-async def session(db: Database, index: int = 12) -> dict[str, Any]:
+async def session(db: SqliteDatabase, index: int = 12) -> dict[str, Any]:
     async with db.read() as conn:
         rows = await conn.execute_fetchall(
             "SELECT data FROM entities WHERE kind = 'session' AND data ->> '$.status' = 'scheduled'"
@@ -78,7 +78,7 @@ async def session(db: Database, index: int = 12) -> dict[str, Any]:
 
 
 async def subscribe(
-    db: Database, sub: BrowserSubscription, sessions: list[str], minutes: int | None, lang: str | None = None
+    db: SqliteDatabase, sub: BrowserSubscription, sessions: list[str], minutes: int | None, lang: str | None = None
 ) -> None:
     async with db.write() as conn:
         await store.upsert_subscription(
@@ -90,7 +90,7 @@ def start_of(data: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(data["start"])
 
 
-async def outbox_states(db: Database, kind: str, ref: str) -> dict[str, int]:
+async def outbox_states(db: SqliteDatabase, kind: str, ref: str) -> dict[str, int]:
     async with db.read() as conn:
         return await store.counts(conn, kind, ref)
 
@@ -105,7 +105,7 @@ def local_time(moment: datetime, zone: str = "Asia/Makassar") -> str:
 
 
 async def test_each_device_is_reminded_once_at_its_own_lead_time(
-    db: Database, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
+    db: SqliteDatabase, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
 ) -> None:
     talk = await session(db)
     ten, ten_id, thirty, off, elsewhere = service.subscriptions(5)
@@ -153,7 +153,7 @@ async def test_each_device_is_reminded_once_at_its_own_lead_time(
 
 
 async def test_a_cancelled_session_is_never_reminded_of(
-    db: Database, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
+    db: SqliteDatabase, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
 ) -> None:
     talk = await session(db)
     queued, late = service.subscriptions(2)
@@ -174,7 +174,7 @@ async def test_a_cancelled_session_is_never_reminded_of(
 
 
 async def test_a_moved_session_is_reminded_of_at_its_new_time(
-    db: Database, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
+    db: SqliteDatabase, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
 ) -> None:
     talk = await session(db)
     (device,) = service.subscriptions(1)
@@ -203,7 +203,7 @@ async def test_a_moved_session_is_reminded_of_at_its_new_time(
 
 
 async def test_a_change_waiting_to_be_sent_goes_in_the_reminder(
-    db: Database, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
+    db: SqliteDatabase, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
 ) -> None:
     talk = await session(db)
     moved, other = service.subscriptions(2)
@@ -233,7 +233,7 @@ async def test_a_change_waiting_to_be_sent_goes_in_the_reminder(
 
 
 async def test_a_restart_between_claim_and_send_neither_skips_nor_doubles(
-    db: Database, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
+    db: SqliteDatabase, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
 ) -> None:
     talk = await session(db)
     subs = service.subscriptions(300)
@@ -263,7 +263,7 @@ async def test_a_restart_between_claim_and_send_neither_skips_nor_doubles(
 
 
 async def test_a_stop_mid_fan_out_and_a_restart_send_each_reminder_once(
-    db: Database, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
+    db: SqliteDatabase, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
 ) -> None:
     talk = await session(db)
     subs = service.subscriptions(400)
@@ -291,7 +291,7 @@ async def test_a_stop_mid_fan_out_and_a_restart_send_each_reminder_once(
 
 
 async def test_a_device_that_bookmarks_late_is_still_reminded(
-    db: Database, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
+    db: SqliteDatabase, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
 ) -> None:
     talk = await session(db)
     early, late, unrelated = service.subscriptions(3)
@@ -309,7 +309,7 @@ async def test_a_device_that_bookmarks_late_is_still_reminded(
 
 
 async def test_a_reminder_queued_before_the_bookmark_was_removed_is_not_sent(
-    db: Database, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
+    db: SqliteDatabase, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
 ) -> None:
     talk = await session(db)
     dropped, off, kept = service.subscriptions(3)
@@ -347,7 +347,7 @@ async def test_the_outbox_keeps_its_messages_across_the_migration(tmp_path: Path
         " last_status, updated_at, lang) VALUES ('alert', 's1', 1, 'sent', 3, 1, '2026-01-01', 201, 'now', 'id')"
     )
     conn.close()
-    async with Database(path) as db, db.write() as conn_:
+    async with SqliteDatabase(path) as db, db.write() as conn_:
         rows = await conn_.execute_fetchall(
             "SELECT kind, ref, subscription_id, state, version, attempts, last_status, lang FROM push_outbox"
         )

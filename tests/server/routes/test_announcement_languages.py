@@ -19,7 +19,7 @@ from server.services.announcements import AnnouncementService
 from server.services.auth import AuthService, Role
 from server.services.programme import ProgrammeService
 from server.settings import Settings
-from server.storage.db import Database
+from server.storage.db import SqliteDatabase
 from tests.asgi import AppClient, app_client
 from tests.push_service import BrowserSubscription
 
@@ -53,7 +53,7 @@ def translated(**fields: Any) -> dict[str, Any]:
 
 
 async def payload_in(client: AppClient, announcement_id: str, lang: str | None) -> dict[str, Any] | None:
-    db: Database = client.app.state.db
+    db: SqliteDatabase = client.app.state.db
     async with db.read() as conn:
         message = await announcement_message(conn, announcement_id, lang)
     if message is None:

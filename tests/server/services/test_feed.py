@@ -15,16 +15,16 @@ from server.errors import Invalid
 from server.services.feed import FeedService, etag_for
 from server.services.live import LiveHub
 from server.storage import programme as store
-from server.storage.db import Database
+from server.storage.db import SqliteDatabase
 from sync import Cursor
 
 
 @contextlib.asynccontextmanager
-async def behind_worker(tmp_path: Path) -> AsyncIterator[tuple[FeedService, Database, list[str]]]:
+async def behind_worker(tmp_path: Path) -> AsyncIterator[tuple[FeedService, SqliteDatabase, list[str]]]:
     """A worker's feed whose watcher would not look again during a test, another process's handle on the same
     database, and the cursors this worker's live apps hear of."""
     path = tmp_path / "kumpul.db"
-    async with Database(path, readers=1) as mine, Database(path, readers=1) as other:
+    async with SqliteDatabase(path, readers=1) as mine, SqliteDatabase(path, readers=1) as other:
         feed = FeedService(mine, retention=timedelta(days=30), poll_seconds=3600)
         await feed.start()
         heard: list[str] = []
@@ -72,7 +72,7 @@ async def test_the_live_hub_publishes_each_change_once_and_in_order(tmp_path: Pa
 
 
 async def test_streams_opened_while_stopping_end_at_once(tmp_path: Path) -> None:
-    async with Database(tmp_path / "kumpul.db", readers=1) as db:
+    async with SqliteDatabase(tmp_path / "kumpul.db", readers=1) as db:
         hub = LiveHub(db)
         open_stream = hub.connect("127.0.0.1").queue
         hub.close_all()
@@ -83,7 +83,7 @@ async def test_streams_opened_while_stopping_end_at_once(tmp_path: Path) -> None
 
 async def test_a_storm_of_requests_for_one_stale_page_reads_the_database_once(tmp_path: Path) -> None:
     path = tmp_path / "kumpul.db"
-    async with Database(path, readers=4) as db:
+    async with SqliteDatabase(path, readers=4) as db:
         feed = FeedService(db, retention=timedelta(days=30), poll_seconds=3600)
         await feed.start()
         try:
@@ -143,7 +143,7 @@ async def test_a_cursor_from_a_worker_further_ahead_moves_this_worker_on(tmp_pat
 
 
 async def test_a_malformed_poke_cursor_is_refused_by_name(tmp_path: Path) -> None:
-    async with Database(tmp_path / "kumpul.db", readers=1) as db:
+    async with SqliteDatabase(tmp_path / "kumpul.db", readers=1) as db:
         feed = FeedService(db, retention=timedelta(days=30), poll_seconds=3600)
         await feed.start()
         try:
@@ -180,7 +180,7 @@ async def test_two_workers_encode_a_changed_programme_once(tmp_path: Path, monke
 
     monkeypatch.setattr(feed_module, "_brotli", counting_brotli)
     path = tmp_path / "kumpul.db"
-    async with Database(path, readers=2) as first_db, Database(path, readers=2) as second_db:
+    async with SqliteDatabase(path, readers=2) as first_db, SqliteDatabase(path, readers=2) as second_db:
         workers = [FeedService(db, retention=timedelta(days=30), poll_seconds=3600) for db in (first_db, second_db)]
         for worker in workers:
             await worker.start()
@@ -204,7 +204,7 @@ async def test_two_workers_encode_a_changed_programme_once(tmp_path: Path, monke
 
 
 async def test_an_app_resuming_from_before_an_import_hears_the_announcement_after_it(tmp_path: Path) -> None:
-    async with Database(tmp_path / "kumpul.db", readers=2) as db:
+    async with SqliteDatabase(tmp_path / "kumpul.db", readers=2) as db:
         async with db.write() as conn:
             epoch = (await store.feed_state(conn)).epoch
             for n in range(1_200):  # an import: far more changes than one replay reads
@@ -223,7 +223,7 @@ async def test_an_app_resuming_from_before_an_import_hears_the_announcement_afte
 async def test_the_programme_is_served_when_its_bytes_cannot_be_kept_beside_the_database(tmp_path: Path) -> None:
     path = tmp_path / "kumpul.db"
     (tmp_path / "kumpul.db.programme").write_text("not a folder")  # as unusable as a full disk or a read-only one
-    async with Database(path, readers=1) as db:
+    async with SqliteDatabase(path, readers=1) as db:
         feed = FeedService(db, retention=timedelta(days=30), poll_seconds=3600)
         await feed.start()
         try:

@@ -22,7 +22,7 @@ from bench.programme_gen import generate
 from server.services.importer import ImportService
 from server.services.programme import ProgrammeService
 from server.storage import history
-from server.storage.db import Database
+from server.storage.db import SqliteDatabase
 from tests.asgi import AppClient
 from tests.conftest import Tokens
 from tests.sync_devices import Device
@@ -44,7 +44,7 @@ async def upload(client: Client, tokens: Tokens, data: bytes, **params: str) -> 
 
 
 @asynccontextmanager
-async def write_holds(db: Database) -> AsyncIterator[list[tuple[float, int]]]:
+async def write_holds(db: SqliteDatabase) -> AsyncIterator[list[tuple[float, int]]]:
     """Every write transaction of ``db`` while the block runs: how long it held the lock, and how many history
     lines it wrote (an import's publication writes one per entity)."""
     holds: list[tuple[float, int]] = []
@@ -72,7 +72,7 @@ async def test_writers_go_on_and_readers_see_one_programme_during_a_big_import(
     document = generate(1, SESSIONS)
     await upload(client, tokens, json.dumps(retitled(document, " [old]")).encode())
     new = json.dumps(retitled(document, " [new]")).encode()
-    db: Database = client.app.state.programme.db
+    db: SqliteDatabase = client.app.state.programme.db
 
     statuses: dict[int, int] = {}
     seen: list[str] = []

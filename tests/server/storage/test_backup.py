@@ -14,7 +14,7 @@ import pytest
 from server.cli import main
 from server.push.vapid import PRIVATE_KEY_FILE, load_or_create_keys
 from server.storage.backup import DATABASE_MEMBER, KEY_MEMBER, BackupError, backup
-from server.storage.db import Database
+from server.storage.db import SqliteDatabase
 
 
 def make_database(folder: Path) -> Path:
@@ -22,7 +22,7 @@ def make_database(folder: Path) -> Path:
     path = folder / "kumpul.db"
 
     async def make() -> None:
-        async with Database(path) as db, db.write() as conn:
+        async with SqliteDatabase(path) as db, db.write() as conn:
             await conn.execute("CREATE TABLE notes (text TEXT)")
             await conn.execute("INSERT INTO notes VALUES ('committed before the backup')")
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from server.storage.db import Database, migration_files
+from server.storage.db import SqliteDatabase, migration_files
 
 
 async def test_pragmas_and_migrations(tmp_path: Path) -> None:
-    async with Database(tmp_path / "k.db", readers=2) as db, db.write() as conn:
+    async with SqliteDatabase(tmp_path / "k.db", readers=2) as db, db.write() as conn:
         async with conn.execute("PRAGMA journal_mode") as cur:
             assert (await cur.fetchone())[0] == "wal"
         async with conn.execute("PRAGMA foreign_keys") as cur:
@@ -25,20 +25,20 @@ async def test_pragmas_and_migrations(tmp_path: Path) -> None:
 
 async def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
     path = tmp_path / "k.db"
-    async with Database(path) as db, db.read() as conn, conn.execute("SELECT epoch FROM feed_state") as cur:
+    async with SqliteDatabase(path) as db, db.read() as conn, conn.execute("SELECT epoch FROM feed_state") as cur:
         epoch = (await cur.fetchone())[0]
-    async with Database(path) as db, db.read() as conn, conn.execute("SELECT epoch FROM feed_state") as cur:
+    async with SqliteDatabase(path) as db, db.read() as conn, conn.execute("SELECT epoch FROM feed_state") as cur:
         assert (await cur.fetchone())[0] == epoch
 
 
 async def test_readers_cannot_write(tmp_path: Path) -> None:
-    async with Database(tmp_path / "k.db") as db, db.read() as conn:
+    async with SqliteDatabase(tmp_path / "k.db") as db, db.read() as conn:
         with pytest.raises(Exception, match=r"readonly|query_only|attempt to write"):
             await conn.execute("UPDATE feed_state SET seq = 99")
 
 
 async def test_a_failed_write_leaves_nothing(tmp_path: Path) -> None:
-    async with Database(tmp_path / "k.db") as db:
+    async with SqliteDatabase(tmp_path / "k.db") as db:
 
         async def fail_half_way() -> None:
             async with db.write() as conn:
@@ -52,7 +52,7 @@ async def test_a_failed_write_leaves_nothing(tmp_path: Path) -> None:
 
 
 async def test_writes_are_serialised(tmp_path: Path) -> None:
-    async with Database(tmp_path / "k.db") as db:
+    async with SqliteDatabase(tmp_path / "k.db") as db:
 
         async def bump() -> None:
             async with db.write() as conn:
@@ -68,9 +68,9 @@ async def test_writes_are_serialised(tmp_path: Path) -> None:
 
 async def test_two_processes_worth_of_writers_wait_instead_of_failing(tmp_path: Path) -> None:
     path = tmp_path / "k.db"
-    async with Database(path) as first, Database(path) as second:
+    async with SqliteDatabase(path) as first, SqliteDatabase(path) as second:
 
-        async def bump(db: Database) -> None:
+        async def bump(db: SqliteDatabase) -> None:
             for _ in range(20):
                 async with db.write() as conn:
                     await conn.execute("UPDATE feed_state SET seq = seq + 1")

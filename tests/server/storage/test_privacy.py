@@ -10,7 +10,7 @@ import pytest
 
 from server.storage import privacy
 from server.storage import programme as store
-from server.storage.db import Database, migration_files
+from server.storage.db import SqliteDatabase, migration_files
 
 SPEAKER = {"id": "spk-1", "name": "Mawar", "anonymous": True}
 SESSION = {"id": "s-1", "title": "Shelters", "recording": "off-the-record"}
@@ -39,7 +39,7 @@ def database_before_floors(path: Path) -> None:
 async def test_floors_are_seeded_kept_after_deletion_and_enforced_by_the_database(tmp_path: Path) -> None:
     path = tmp_path / "k.db"
     database_before_floors(path)
-    async with Database(path) as db:
+    async with SqliteDatabase(path) as db:
         async with db.read() as conn:
             assert await privacy.floors(conn) == {("speaker", "spk-1"): 1, ("session", "s-1"): 2}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from server.storage.backup import BackupError, backup, restore
-from server.storage.db import Database
+from server.storage.db import SqliteDatabase
 
 
 def epoch_of(db_path: Path) -> str:
@@ -20,7 +20,7 @@ def epoch_of(db_path: Path) -> str:
 @pytest.fixture
 async def archive(tmp_path: Path) -> Path:
     live = tmp_path / "live" / "kumpul.db"
-    async with Database(live):
+    async with SqliteDatabase(live):
         pass
     (live.parent / "vapid_private.pem").write_bytes(b"the key")
     target = tmp_path / "backup.tar"
