@@ -76,6 +76,15 @@ endif
 # The browser tests (tests/e2e) run beside the others: they spend most of their time waiting on Chromium or a
 # server subprocess, so on two cores the whole suite takes about as long as its longer half. Their report is
 # printed after the others'. `make pytest PYTEST_ARGS="tests/server -x"` runs one pytest with those arguments.
+# After the suite on SQLite, the tests of what is stored (routes, services, storage, push, sync, privacy, purges)
+# run again on PostgreSQL, in a private cluster the tests start (tests/postgres.py); the browser tests include
+# several nodes on one PostgreSQL database (tests/e2e/test_nodes.py). `KUMPUL_TEST_DATABASE=postgresql` runs any
+# test on PostgreSQL.
+POSTGRESQL_TESTS := tests/server/storage tests/server/routes tests/server/services tests/server/push tests/sync \
+	tests/server/interchange/test_import_api.py tests/server/test_rate_limits.py tests/server/test_purge.py \
+	tests/server/test_attendee_erasure.py tests/server/test_sticky_privacy.py tests/server/test_anonymous_speakers.py \
+	tests/server/test_privacy_properties.py tests/server/test_translation_properties.py tests/server/test_cli.py \
+	tests/server/test_authorization_matrix.py tests/server/test_hot_reads.py tests/server/test_secrets.py
 pytest: $(STAMP) pwa
 ifdef PYTEST_ARGS
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -83,30 +92,36 @@ else
 	@log=$$(mktemp); \
 	$(BIN)/pytest tests/e2e > $$log 2>&1 & browser=$$!; \
 	$(BIN)/pytest --ignore=tests/e2e; others=$$?; \
+	echo "--- on PostgreSQL:"; \
+	KUMPUL_TEST_DATABASE=postgresql $(BIN)/pytest $(POSTGRESQL_TESTS); postgresql=$$?; \
 	wait $$browser; browsers=$$?; \
 	echo "--- the browser tests (tests/e2e):"; cat $$log; rm -f $$log; \
-	test $$others = 0 && test $$browsers = 0
+	test $$others = 0 && test $$postgresql = 0 && test $$browsers = 0
 endif
 
 # Every benchmark writes bench/out/NAME.json; one that fails is reported as n/a and makes `make bench` fail
 # at the end. BENCH_QUICK=1 is a short smoke run of the harness: its table goes to
-# bench/out/results-quick.md, never to bench/results.md.
+# bench/out/results-quick.md, never to bench/results.md. The storm, live, push and sync benchmarks run on each
+# engine of BENCH_ENGINES in turn (bench/engines.py: SQLite, PostgreSQL with one node, with two), side by side
+# in the table; `make bench BENCH_ENGINES=sqlite` measures SQLite alone.
 BENCH_OUT := bench/out
 BENCH_NAMES := programme storm live push wire pwa sync abuse scale
 BENCH_QUICK_ON := $(filter-out 0,$(BENCH_QUICK))
 BENCH_FLAGS := $(if $(BENCH_QUICK_ON),--quick)
+BENCH_ENGINES ?= sqlite,pg1,pg2
 BENCH_RESULTS := $(if $(BENCH_QUICK_ON),$(BENCH_OUT)/results-quick.md,bench/results.md --markdown README.md)
 
 bench: $(STAMP) pwa
 	mkdir -p $(BENCH_OUT)
 	rm -f $(BENCH_NAMES:%=$(BENCH_OUT)/%.json)
 	-$(BIN)/python bench/programme.py $(BENCH_FLAGS) --json $(BENCH_OUT)/programme.json
-	-$(BIN)/python bench/storm.py $(BENCH_FLAGS) --json $(BENCH_OUT)/storm.json
-	-$(BIN)/python bench/live.py $(BENCH_FLAGS) --json $(BENCH_OUT)/live.json
-	-$(BIN)/python bench/push.py $(if $(BENCH_QUICK_ON),--subscriptions 300 --runs 1) --json $(BENCH_OUT)/push.json
+	-$(BIN)/python bench/storm.py $(BENCH_FLAGS) --engines $(BENCH_ENGINES) --json $(BENCH_OUT)/storm.json
+	-$(BIN)/python bench/live.py $(BENCH_FLAGS) --engines $(BENCH_ENGINES) --json $(BENCH_OUT)/live.json
+	-$(BIN)/python bench/push.py $(if $(BENCH_QUICK_ON),--subscriptions 300 --runs 1) --engines $(BENCH_ENGINES) \
+		--json $(BENCH_OUT)/push.json
 	-$(BIN)/python bench/wire.py $(BENCH_FLAGS) --json $(BENCH_OUT)/wire.json
 	-$(BIN)/python bench/pwa.py $(if $(BENCH_QUICK_ON),--runs 1) --json $(BENCH_OUT)/pwa.json
-	-$(BIN)/python bench/sync.py $(BENCH_FLAGS) --json $(BENCH_OUT)/sync.json
+	-$(BIN)/python bench/sync.py $(BENCH_FLAGS) --engines $(BENCH_ENGINES) --json $(BENCH_OUT)/sync.json
 	-$(BIN)/python bench/abuse.py $(BENCH_FLAGS) --json $(BENCH_OUT)/abuse.json
 	-$(BIN)/python bench/scale.py $(BENCH_FLAGS) --json $(BENCH_OUT)/scale.json
 	$(BIN)/python bench/report.py --out $(BENCH_OUT) --markdown $(BENCH_RESULTS)

@@ -233,6 +233,7 @@ class Server:
     workdir: Path
     log: Path
     proc: subprocess.Popen[bytes]
+    database_url: str | None = None
 
     @property
     def pid(self) -> int:
@@ -241,7 +242,7 @@ class Server:
     def organiser(self, name: str, role: str) -> str:
         """Add an organiser with ``kumpul organiser add`` and return their API token."""
         added = subprocess.run(
-            [self.kumpul, "organiser", "add", name, "--role", role, "--db", str(self.db)],
+            [self.kumpul, "organiser", "add", name, "--role", role, *database_args(self.db, self.database_url)],
             capture_output=True,
             text=True,
             check=True,
@@ -259,6 +260,11 @@ class Server:
     def processes(self) -> int:
         """How many processes the server runs (a supervisor, workers, helpers)."""
         return len(process_tree(self.pid))
+
+
+def database_args(db: Path, database_url: str | None) -> list[str]:
+    """The options naming a server's database: the SQLite file, or PostgreSQL (the file's folder is then the node's)."""
+    return ["--db", str(db), *(["--database-url", database_url] if database_url else [])]
 
 
 @contextmanager
@@ -284,33 +290,52 @@ def served(
     executable = find_kumpul(kumpul)
     with tempfile.TemporaryDirectory(prefix="kumpul-bench-") as tmp:
         workdir = Path(tmp)
-        port = free_port()
-        log_path = workdir / "server.log"
         db = workdir / "bench.db"
         if prepare_db is not None:
             prepare_db(db)
-        cmd = [executable, "serve", "--host", "127.0.0.1", "--port", str(port), "--db", str(db)]
-        if demo:
-            cmd.append("--demo")
-        cmd += extra_args
-        with log_path.open("wb") as log:
-            proc = subprocess.Popen(
-                cmd,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, **(env or {})},
-                preexec_fn=nofile_preexec(nofile) if nofile else None,
-            )
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            wait_healthy(base_url, proc, log_path)
-            yield Server(executable, base_url, port, db, workdir, log_path, proc)
-        finally:
-            stop_process(proc)
-            report_server_errors(log_path)
+        with running(executable, workdir, db, demo=demo, nofile=nofile, env=env, extra_args=extra_args) as server:
+            yield server
 
 
-def report_server_errors(log_path: Path) -> None:
+@contextmanager
+def running(
+    executable: str,
+    workdir: Path,
+    db: Path,
+    *,
+    database_url: str | None = None,
+    demo: bool = True,
+    nofile: int | None = None,
+    env: dict[str, str] | None = None,
+    extra_args: Sequence[str] = (),
+    name: str = "the server",
+) -> Iterator[Server]:
+    """Start ``kumpul serve`` on ``db`` (or on PostgreSQL at ``database_url``, ``db``'s folder its own), logging to
+    ``workdir``; yield it once healthy, stop it at the end and print what it logged as errors (as ``name``)."""
+    port = free_port()
+    log_path = workdir / "server.log"
+    cmd = [executable, "serve", "--host", "127.0.0.1", "--port", str(port), *database_args(db, database_url)]
+    if demo:
+        cmd.append("--demo")
+    cmd += extra_args
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            preexec_fn=nofile_preexec(nofile) if nofile else None,
+        )
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        wait_healthy(base_url, proc, log_path)
+        yield Server(executable, base_url, port, db, workdir, log_path, proc, database_url)
+    finally:
+        stop_process(proc)
+        report_server_errors(log_path, name)
+
+
+def report_server_errors(log_path: Path, name: str = "the server") -> None:
     """Print the server's logged errors (a 500 is a bug to look at, not a figure)."""
     try:
         lines = log_path.read_text(errors="replace").splitlines()
@@ -318,7 +343,7 @@ def report_server_errors(log_path: Path) -> None:
         return
     errors = [i for i, line in enumerate(lines) if line.startswith(("ERROR", "CRITICAL")) or "Traceback" in line]
     if errors:
-        print(f"the server logged {len(errors)} error line(s); the first:", file=sys.stderr)
+        print(f"{name} logged {len(errors)} error line(s); the first:", file=sys.stderr)
         print("\n".join(lines[errors[0] : errors[0] + 40]), file=sys.stderr)
 
 

@@ -8,6 +8,10 @@ from the post until each connection got the announcement (p50, p99, max; the tar
 
 One client process holds every connection with plain asyncio protocols (a few fields per connection);
 its own event loop is part of the measured delay, so the figures are an upper bound for the server.
+
+On PostgreSQL with two nodes the connections alternate between the nodes and the announcement is posted to node A:
+the other node hears of it through the database (bench/engines.py). Memory is the nodes' together; CPU the nodes'
+and the database's.
 """
 
 from __future__ import annotations
@@ -23,17 +27,15 @@ from typing import Any
 
 import httpx
 from common import (
-    Server,
     add_common_args,
     build_request,
     need_sockets,
     run_main,
     serve_args,
-    served,
-    server_info,
     spread,
     write_json,
 )
+from engines import Deployment, Engines, add_engine_args, each_engine, failed
 
 TARGET_ALL_S = 2.0
 SETTLE_S = 1.0
@@ -114,6 +116,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--opening", type=int, default=200, help="connections being set up at once (default 200)")
     parser.add_argument("--wait", type=float, default=15.0, help="seconds to wait for the announcement (default 15)")
     add_common_args(parser)
+    add_engine_args(parser)
     args = parser.parse_args(argv)
     if args.connections is None:
         args.connections = 500 if args.quick else 5000
@@ -148,33 +151,40 @@ async def announce(base_url: str, token: str, title: str) -> float:
     return sent
 
 
-async def run(server: Server, token: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Open the connections, post the announcement and time its arrival everywhere."""
+async def run(deployment: Deployment, token: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Open the connections (spread over the nodes), post the announcement to node A and time its arrival
+    everywhere."""
     loop = asyncio.get_running_loop()
     title = f"Room change {secrets.token_hex(6)}"
     marker = title.encode()
-    request = build_request("GET", f"127.0.0.1:{server.port}", "/api/live", {"Accept": "text/event-stream"})
+    requests = {
+        node.port: build_request("GET", f"127.0.0.1:{node.port}", "/api/live", {"Accept": "text/event-stream"})
+        for node in deployment.nodes
+    }
+    ports = [deployment.node_for(number).port for number in range(args.connections)]
     fanout = Fanout()
-    clients = [LiveClient(request, marker, loop.create_future(), fanout) for _ in range(args.connections)]
+    clients = [LiveClient(requests[port], marker, loop.create_future(), fanout) for port in ports]
 
     await asyncio.sleep(SETTLE_S)
-    rss_before = server.rss_kib()
+    rss_before = deployment.rss_kib()
     gate = asyncio.Semaphore(args.opening)
     opening = time.perf_counter()
-    await asyncio.gather(*(open_one(server.port, client, gate, args.wait) for client in clients))
+    await asyncio.gather(
+        *(open_one(port, client, gate, args.wait) for port, client in zip(ports, clients, strict=True))
+    )
     opened = time.perf_counter() - opening
     await asyncio.sleep(SETTLE_S)
-    rss_after = server.rss_kib()
+    rss_after = deployment.rss_kib()
     connected = [client for client in clients if client.hello and client.error is None]
 
     fanout.expected = len(connected)
-    server_cpu = server.cpu_seconds()
-    sent = await announce(server.base_url, token, title)
+    server_cpu = deployment.cpu_seconds()
+    sent = await announce(deployment.first.base_url, token, title)
     if fanout.got < fanout.expected:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(fanout.done.wait(), args.wait)
-    server_cpu = server.cpu_seconds() - server_cpu
-    rss_announced = server.rss_kib()
+    server_cpu = deployment.cpu_seconds() - server_cpu
+    rss_announced = deployment.rss_kib()
     for client in clients:
         if client.transport is not None:
             client.transport.close()
@@ -185,7 +195,7 @@ async def run(server: Server, token: str, args: argparse.Namespace) -> dict[str,
     return {
         "benchmark": "live",
         "quick": args.quick,
-        "server": server_info(server, args),
+        "server": deployment.info(args),
         "connections": args.connections,
         "connected": len(connected),
         "failed": dict(Counter(client.error for client in clients if client.error and not client.announced)),
@@ -222,20 +232,26 @@ def print_summary(figures: dict[str, Any]) -> None:
         print(f"  failed           {figures['failed']}")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the fan-out against a fresh server with the demo."""
-    args = parse_args(argv)
-    limit = need_sockets(args.connections)
+def measure(engines: Engines, engine: str, args: argparse.Namespace, limit: int) -> dict[str, Any]:
+    """Run the fan-out against ``engine``'s fresh nodes with the demo."""
     # Every connection comes from this one machine: let one address hold them all (the server caps streams per
     # address, 1,500 by default).
     env = {"KUMPUL_LIVE_MAX_PER_ADDRESS": str(args.connections + 100)}
-    with served(args.kumpul, nofile=limit, extra_args=serve_args(args), env=env) as server:
-        token = server.organiser("live", "announcer")
-        figures = asyncio.run(run(server, token, args))
+    with engines.deploy(engine, args.kumpul, nofile=limit, extra_args=serve_args(args), env=env) as deployment:
+        token = deployment.organiser("live", "announcer")
+        figures = asyncio.run(run(deployment, token, args))
     print_summary(figures)
+    return figures
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the fan-out on each engine in turn."""
+    args = parse_args(argv)
+    limit = need_sockets(args.connections)
+    results = each_engine(args.engines, lambda engines, engine: measure(engines, engine, args, limit))
     if args.json_path:
-        write_json(args.json_path, figures)
-    return 0
+        write_json(args.json_path, {"benchmark": "live", "quick": args.quick, "engines": results})
+    return 1 if failed(results) else 0
 
 
 if __name__ == "__main__":

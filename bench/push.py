@@ -2,13 +2,17 @@
 
 One run measures, one after the other on the same subscriptions (distinct keys) and the same loopback receiver:
 
-* Kumpul's whole path: an announcement posted to a real server, queued in its SQLite outbox for every
-  subscription, claimed, encrypted, signed (one VAPID JWT per push service) and posted; timed until the
-  receiver has every message, CPU of the server process (all its threads and child processes).
+* Kumpul's whole path: an announcement posted to a real server, queued in its outbox for every subscription,
+  claimed, encrypted, signed (one VAPID JWT per push service) and posted; timed until the receiver has every
+  message, CPU of the server process (all its threads and child processes). ``--engines`` measures it on SQLite,
+  on PostgreSQL with one node and with two (bench/engines.py): there the announcement is posted to node A and
+  both nodes' outboxes send together, each message once (the receiver counts requests and distinct
+  subscriptions), and the CPU is the nodes' and the database's.
 * pywebpush doing the same sends (same payload and headers) from 64 threads in a child process.
 * The bare cryptography a Web Push message needs, alone in a child process: an ECDH key pair and exchange,
   HKDF, AES-GCM and one ES256 signature per message, with ``cryptography``; measured just before and just
-  after Kumpul and averaged, so both sides of the CPU ratio meet the same load on a shared machine.
+  after Kumpul on each engine and averaged, so both sides of the CPU ratio meet the same load on a shared
+  machine.
 
 The receiver (bench/push_receiver.py) runs in its own process and only answers 201, so it takes little CPU
 from the sender measured; a few sampled messages are checked afterwards (they decrypt, the VAPID JWT verifies).
@@ -28,20 +32,24 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
+import psycopg
+from common import database_args, find_kumpul, process_tree
 from cryptography.hazmat.primitives.asymmetric import ec
+from engines import ENGINES, Deployment, Engines, add_engine_args, failure
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.push_service import BrowserSubscription, b64url_decode, parse_vapid_header  # noqa: E402
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAYLOAD = {"type": "announcement", "id": "bench", "title": "Plenary moved to Hall B", "body": "Starts 10:30." * 10}
 #: Kumpul's announcement carries translations; the subscriptions read these languages in turn ("vi" has no
 #: translation, so it gets the original), so the fan-out sends each device the text in its own language.
@@ -62,39 +70,6 @@ def expected_title(sub_id: str) -> str:
 
 
 HEADERS = {"Urgency": "normal", "Topic": "bench-announcement"}
-
-
-def process_tree_cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process and its live descendants, from /proc (threads included)."""
-    stats: dict[int, tuple[int, float]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS)
-    tree, total = {pid}, 0.0
-    changed = True
-    while changed:
-        changed = False
-        for child, (parent, _) in stats.items():
-            if parent in tree and child not in tree:
-                tree.add(child)
-                changed = True
-    for member in tree:
-        total += stats.get(member, (0, 0.0))[1]
-    return total
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Receiver:
@@ -131,19 +106,6 @@ class Receiver:
         self.proc.wait(timeout=10)
 
 
-def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("the server exited during start-up")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise SystemExit("the server did not start")
-
-
 def check_samples(
     figures: dict[str, Any], subs: dict[str, BrowserSubscription], origin: str, key: str | None, *, by_language: bool
 ) -> int:
@@ -167,71 +129,98 @@ def check_samples(
     return len(samples)
 
 
-def bench_kumpul(
-    receiver: Receiver, subs: list[BrowserSubscription], workdir: Path, limit: float, workers: int | None
-) -> dict[str, Any]:
-    """Post one announcement to a real server holding ``subs``; time until the receiver has them all."""
-    db = workdir / "kumpul.db"
-    port = free_port()
-    env = {**os.environ, "KUMPUL_ALLOW_INSECURE_PUSH": "1"}
-    kumpul = [sys.executable, "-m", "server.cli"]
-    # The subscriptions are there when the server starts, as after a restart during a conference: the
-    # organiser's token is made by the command line, which creates the database.
-    token = subprocess.run(
-        [*kumpul, "organiser", "add", "bench", "--role", "admin", "--db", str(db)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
-    ).stdout.strip()
-    with sqlite3.connect(db) as conn:
-        conn.executemany(
+def insert_subscriptions(db: Path, database_url: str | None, subs: list[BrowserSubscription]) -> None:
+    """Store the subscriptions straight into the database (SQLite file or PostgreSQL), each in its language."""
+    rows = [(s.endpoint, s.p256dh, s.auth, language_of(s.sub_id)) for s in subs]
+    if database_url is None:
+        with sqlite3.connect(db) as conn:
+            conn.executemany(
+                "INSERT INTO push_subscriptions (endpoint, p256dh, auth, lang, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, datetime('now'), datetime('now'))",
+                rows,
+            )
+        return
+    with psycopg.connect(database_url) as conn, conn.cursor() as cursor:
+        cursor.executemany(
             "INSERT INTO push_subscriptions (endpoint, p256dh, auth, lang, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, datetime('now'), datetime('now'))",
-            [(s.endpoint, s.p256dh, s.auth, language_of(s.sub_id)) for s in subs],
+            " VALUES (%s, %s, %s, %s, kumpul_now(), kumpul_now())",
+            rows,
         )
-    with (workdir / "server.log").open("wb") as log:
-        proc = subprocess.Popen(
-            [*kumpul, "serve", "--port", str(port), "--db", str(db), *(["--workers", str(workers)] if workers else [])],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
+
+
+def sent_by_node(deployment: Deployment) -> list[int]:
+    """How many messages each node's outbox workers sent, from the outbox (a claim names its worker's process)."""
+    query = "SELECT claimed_by, count(*) FROM push_outbox WHERE state = 'sent' GROUP BY claimed_by"
+    if deployment.database_url is None:
+        with closing(sqlite3.connect(deployment.first.db)) as conn:
+            owners = conn.execute(query).fetchall()
+    else:
+        with psycopg.connect(deployment.database_url) as pg:
+            owners = pg.execute(query).fetchall()
+    trees = [set(process_tree(node.pid)) for node in deployment.nodes]
+    counts = [0] * len(trees)
+    for owner, count in owners:
+        pid = int(owner.split("/")[-2]) if owner else 0
+        for number, tree in enumerate(trees):
+            if pid in tree:
+                counts[number] += count
+    return counts
+
+
+def bench_kumpul(
+    receiver: Receiver, subs: list[BrowserSubscription], engines: Engines, engine: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Post one announcement to node A of ``engine``'s nodes holding ``subs`` (their outboxes send it together);
+    time until the receiver has them all."""
+    env = {"KUMPUL_ALLOW_INSECURE_PUSH": "1"}
+    kumpul = find_kumpul(None)
+    tokens: list[str] = []
+
+    def seed(db: Path, database_url: str | None) -> None:
+        # The subscriptions are there when the server starts, as after a restart during a conference: the
+        # organiser's token is made by the command line, which creates the database.
+        added = subprocess.run(
+            [kumpul, "organiser", "add", "bench", "--role", "admin", *database_args(db, database_url)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, **env},
         )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc)
+        tokens.append(added.stdout.strip().splitlines()[-1])
+        insert_subscriptions(db, database_url, subs)
+
+    workers = ["--workers", str(args.workers)] if args.workers else []
+    with engines.deploy(engine, kumpul, demo=False, prepare=seed, env=env, extra_args=workers) as deployment:
+        url = deployment.first.base_url
+        auth = {"Authorization": f"Bearer {tokens[0]}"}
         key = httpx.get(f"{url}/api/push/key").json()["publicKey"]
         event = {"name": "Bench", "timeZone": "Asia/Makassar", "startDate": "2026-07-22", "endDate": "2026-07-24"}
         httpx.put(
             f"{url}/api/admin/event",
             json={**event, "language": "en", "languages": ["en", *TRANSLATIONS]},
-            headers={"Authorization": f"Bearer {token}"},
+            headers=auth,
         ).raise_for_status()
         receiver.reset()
         time.sleep(0.2)  # let the server settle after start-up before measuring
         receiver_cpu = receiver.stats()["cpu"]
-        cpu_before = process_tree_cpu_seconds(proc.pid)
+        cpu_before = deployment.cpu_seconds()
         started = time.monotonic()
         response = httpx.post(
             f"{url}/api/admin/announcements",
             json={"title": PAYLOAD["title"], "body": PAYLOAD["body"], "translations": TRANSLATIONS},
-            headers={"Authorization": f"Bearer {token}"},
+            headers=auth,
         )
         response.raise_for_status()
-        figures = receiver.wait_for(len(subs), limit)
+        figures = receiver.wait_for(len(subs), args.timeout)
         seconds = time.monotonic() - started
-        cpu = process_tree_cpu_seconds(proc.pid) - cpu_before
-        report = httpx.get(
-            f"{url}/api/admin/announcements/{response.json()['id']}/delivery",
-            headers={"Authorization": f"Bearer {token}"},
-        ).json()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+        cpu = deployment.cpu_seconds() - cpu_before
+        report = httpx.get(f"{url}/api/admin/announcements/{response.json()['id']}/delivery", headers=auth).json()
+        info = {**deployment.info(args), "sent_by_node": sent_by_node(deployment)}
     if figures["distinct"] < len(subs):
-        raise SystemExit(f"Kumpul delivered {figures['distinct']} of {len(subs)} within {limit} s")
+        raise SystemExit(f"Kumpul delivered {figures['distinct']} of {len(subs)} within {args.timeout} s")
     checked = check_samples(figures, {s.sub_id: s for s in subs}, receiver.url, key, by_language=True)
-    return result("kumpul outbox", len(subs), seconds, cpu, figures, receiver_cpu, checked, report)
+    row = result("kumpul outbox", len(subs), seconds, cpu, figures, receiver_cpu, checked, report)
+    return {**row, "server": info}
 
 
 def pywebpush_worker(spec_path: str) -> None:
@@ -378,8 +367,8 @@ def ratios(rows: dict[str, dict[str, Any]]) -> dict[str, float]:
     return figures
 
 
-def print_run(number: int, rows: dict[str, dict[str, Any]], figures: dict[str, float]) -> None:
-    print(f"run {number}")
+def print_run(number: int, engine: str, rows: dict[str, dict[str, Any]], figures: dict[str, float]) -> None:
+    print(f"run {number}, {ENGINES[engine]}")
     print(f"  {'sender':<24} {'messages':>8} {'seconds':>8} {'msg/s':>9} {'CPU µs/msg':>11} {'receiver µs/msg':>16}")
     for row in rows.values():
         receiver = row.get("receiver_cpu_us_per_message")
@@ -393,14 +382,55 @@ def print_run(number: int, rows: dict[str, dict[str, Any]], figures: dict[str, f
     print(line, flush=True)
 
 
+def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each sender's and ratio's median over the runs."""
+    median: dict[str, Any] = {}
+    for name in runs[0]["rows"]:
+        median[name] = {
+            key: statistics.median(run["rows"][name][key] for run in runs)
+            for key in ("messages_per_second", "cpu_us_per_message")
+        }
+    median["ratios"] = {key: statistics.median(run["ratios"][key] for run in runs) for key in runs[0]["ratios"]}
+    return median
+
+
+def measure_run(
+    receiver: Receiver, subs: list[BrowserSubscription], engines: Engines, workdir: Path, args: argparse.Namespace
+) -> tuple[dict[str, dict[str, dict[str, Any]]], dict[str, str]]:
+    """One run: on each engine Kumpul between two measurements of the bare cryptography, then pywebpush once.
+
+    Returns:
+        Each engine's senders, and why each engine that failed failed.
+    """
+    measured: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+    errors: dict[str, str] = {}
+    for engine in engines.names:
+        try:
+            before = bench_crypto(subs, workdir, args.timeout)
+            kumpul = bench_kumpul(receiver, subs, engines, engine, args)
+            after = bench_crypto(subs, workdir, args.timeout)
+            measured[engine] = (kumpul, bracket(before, after))
+        except (Exception, SystemExit) as error:
+            errors[engine] = failure(error)
+            print(f"{ENGINES[engine]}: failed", file=sys.stderr)
+            traceback.print_exception(error, file=sys.stderr)
+    compared = None if args.no_pywebpush else bench_pywebpush(receiver, subs, workdir, args.timeout)
+    senders = {
+        engine: {"kumpul": kumpul, **({"pywebpush": compared} if compared else {}), "crypto": crypto}
+        for engine, (kumpul, crypto) in measured.items()
+    }
+    return senders, errors
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subscriptions", type=int, default=10_000, help="subscriptions (distinct keys)")
     parser.add_argument("--runs", type=int, default=3, help="runs; the summary is the median of each figure")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds each sender may take before giving up")
     parser.add_argument("--no-pywebpush", action="store_true", help="skip the pywebpush comparison")
-    parser.add_argument("--workers", type=int, help="worker processes of the Kumpul server (default: its own)")
+    parser.add_argument("--workers", type=int, help="worker processes of each Kumpul node (default: its own)")
     parser.add_argument("--json", dest="json_path", type=Path, help="also write the figures as JSON")
+    add_engine_args(parser)
     parser.add_argument("--pywebpush-worker", help=argparse.SUPPRESS)
     parser.add_argument("--crypto-worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -411,40 +441,42 @@ def main() -> int:
         crypto_worker(args.crypto_worker)
         return 0
     receiver = Receiver()
-    runs: list[dict[str, Any]] = []
+    runs: dict[str, list[dict[str, Any]]] = {engine: [] for engine in args.engines}
+    errors: dict[str, list[str]] = {engine: [] for engine in args.engines}
     try:
         subs = [BrowserSubscription(f"{receiver.url}/push/{i}", str(i)) for i in range(args.subscriptions)]
-        with tempfile.TemporaryDirectory(prefix="kumpul-push-bench-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="kumpul-push-bench-") as tmp, Engines(args.engines) as engines:
             for number in range(1, args.runs + 1):
                 workdir = Path(tmp) / f"run{number}"
                 workdir.mkdir()
-                before = bench_crypto(subs, workdir, args.timeout)
-                rows = {"kumpul": bench_kumpul(receiver, subs, workdir, args.timeout, args.workers)}
-                after = bench_crypto(subs, workdir, args.timeout)
-                if not args.no_pywebpush:
-                    compared = bench_pywebpush(receiver, subs, workdir, args.timeout)
-                    if compared:
-                        rows["pywebpush"] = compared
-                rows["crypto"] = bracket(before, after)
-                figures = ratios(rows)
-                print_run(number, rows, figures)
-                runs.append({"rows": rows, "ratios": figures})
+                senders, failed = measure_run(receiver, subs, engines, workdir, args)
+                for engine, rows in senders.items():
+                    figures = ratios(rows)
+                    print_run(number, engine, rows, figures)
+                    runs[engine].append({"rows": rows, "ratios": figures})
+                for engine, reason in failed.items():
+                    errors[engine].append(reason)
     finally:
         receiver.close()
-    median: dict[str, Any] = {}
-    for name in runs[0]["rows"]:
-        median[name] = {
-            key: statistics.median(run["rows"][name][key] for run in runs)
-            for key in ("messages_per_second", "cpu_us_per_message")
+    results: dict[str, dict[str, Any]] = {}
+    for engine in args.engines:
+        if not runs[engine]:
+            results[engine] = {"error": errors[engine][0]}
+            continue
+        median = median_of(runs[engine])
+        results[engine] = {
+            "runs": runs[engine],
+            "median": median,
+            **({"errors": errors[engine]} if errors[engine] else {}),
         }
-    median["ratios"] = {key: statistics.median(run["ratios"][key] for run in runs) for key in runs[0]["ratios"]}
-    print(f"median of {len(runs)} run(s), {args.subscriptions} subscriptions:")
-    for name, figures in median.items():
-        print(f"  {name:<10} " + ", ".join(f"{key} {value}" for key, value in figures.items()))
+        print(f"{ENGINES[engine]}: median of {len(runs[engine])} run(s), {args.subscriptions} subscriptions:")
+        for name, figures in median.items():
+            print(f"  {name:<10} " + ", ".join(f"{key} {value}" for key, value in figures.items()))
     if args.json_path:
         args.json_path.parent.mkdir(parents=True, exist_ok=True)
-        args.json_path.write_text(json.dumps({"runs": runs, "median": median}, indent=2))
-    return 0
+        document = {"benchmark": "push", "subscriptions": args.subscriptions, "engines": results}
+        args.json_path.write_text(json.dumps(document, indent=2))
+    return 1 if any(errors.values()) else 0
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@
 benchmark that did not run, or whose JSON lacks a figure, shows "n/a". In results.md only the part
 between ``<!-- bench:table -->`` and ``<!-- /bench:table -->`` is rewritten; the rest (the lead's
 "Profile" section) is kept.
+
+The benchmarks that run on several engines (bench/engines.py) keep each engine's figures under ``engines``: the
+first table has SQLite's, as ever, and a second puts the same figures side by side, one column per engine.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import os
 import platform
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +39,19 @@ Where the server's time goes in the figures that miss their target (to be filled
 """
 
 Row = tuple[str, str, str, bool | None]
+#: One figure on several engines: the figure, each engine's measured value, the target, and each engine's verdict.
+Compared = tuple[str, dict[str, str], str, dict[str, bool | None]]
 NO_TARGET = "—"
+#: The engines' columns, in order (bench/engines.py names them).
+ENGINES = {"sqlite": "SQLite", "pg1": "PostgreSQL, 1 node", "pg2": "PostgreSQL, 2 nodes"}
+ENGINES_LEAD = (
+    "SQLite beside PostgreSQL (bench/engines.py): the same benchmark on one SQLite node, on one PostgreSQL node and on"
+    " two nodes sharing one database, the clients spread over the nodes round robin; CPU is the nodes' and the"
+    " database's; a verdict per column."
+)
+#: The targets of two nodes on PostgreSQL (private sync; the storm's is the one every engine has).
+SYNC_SPEEDUP_TARGET = 1.5
+SYNC_P99_TARGET_MS = 500
 
 
 class Missing(Exception):
@@ -314,6 +330,152 @@ def scale_rows(doc: dict[str, Any]) -> list[Row]:
     return rows
 
 
+# --- the engines side by side -------------------------------------------------------------------
+
+
+def storm_compared(doc: dict[str, Any], engine: str, sqlite: Any) -> list[Row]:
+    cpu = dig(doc, "cpu_s", "server")
+    return [
+        *storm_rows(doc),
+        ("reconnect storm: CPU of the server side (nodes and database)", seconds(cpu), NO_TARGET, None),
+    ]
+
+
+def live_compared(doc: dict[str, Any], engine: str, sqlite: Any) -> list[Row]:
+    return live_rows(doc)
+
+
+def push_compared(doc: dict[str, Any], engine: str, sqlite: Any) -> list[Row]:
+    rate = dig(doc, "median", "kumpul", "messages_per_second")
+    sent = [dig(run, "rows", "kumpul") for run in dig(doc, "runs")]
+    requests, delivered = sum(row["requests"] for row in sent), sum(row["delivered"] for row in sent)
+    return [
+        ("push: Kumpul messages/s (CPU: nodes and database)", number(rate), NO_TARGET, None),
+        *push_rows(doc),
+        (
+            "push: requests the receiver got / messages delivered",
+            f"{number(requests)} / {number(delivered)}",
+            "each once",
+            requests == delivered,
+        ),
+        (
+            "push: messages sent by each node's outbox (last run)",
+            " + ".join(number(count) for count in dig(sent[-1], "server", "sent_by_node")),
+            NO_TARGET,
+            None,
+        ),
+    ]
+
+
+def sync_compared(doc: dict[str, Any], engine: str, sqlite: Any) -> list[Row]:
+    """Private sync on each engine, and the target of two nodes on PostgreSQL against one SQLite node."""
+    attendees = dig(doc, "attendees")
+    phase, upload = dig(doc, "phases", "small edits"), dig(doc, "phases", "upload a 5 KB note")
+    two_nodes = engine == "pg2"
+    speedup_target = f"2 nodes: ≥ {SYNC_SPEEDUP_TARGET:g}x"
+    try:
+        speedup = phase["rps"] / dig(sqlite, "phases", "small edits", "rps")
+        speed: Row = ("private sync, small edits: req/s ÷ SQLite's", f"{speedup:.2f}x", speedup_target, None)
+        if two_nodes:
+            speed = (*speed[:3], speedup >= SYNC_SPEEDUP_TARGET)
+    except (Missing, ZeroDivisionError):
+        speed = ("private sync, small edits: req/s ÷ SQLite's", "n/a (no SQLite figure)", speedup_target, None)
+    p99 = phase["p99_ms"]
+    return [
+        (
+            f"private sync, {number(attendees)} attendees, small edits: req/s",
+            f"{number(phase['rps'])} ({number(phase['ok'])} / {number(phase['requests'])} ok)",
+            NO_TARGET,
+            None,
+        ),
+        speed,
+        (
+            "private sync, small edits: p50 / p99",
+            f"{number(phase['p50_ms'])} / {number(p99)} ms",
+            f"2 nodes: p99 < {SYNC_P99_TARGET_MS} ms",
+            p99 < SYNC_P99_TARGET_MS and phase["ok"] == phase["requests"] if two_nodes else None,
+        ),
+        (
+            "private sync, small edits: server CPU per request (nodes and database)",
+            f"{phase['server_cpu_ms_per_request']:.2f} ms"
+            + (
+                f" ({phase['database_cpu_ms_per_request']:.2f} ms database)"
+                if "database_cpu_ms_per_request" in phase
+                else ""
+            ),
+            NO_TARGET,
+            None,
+        ),
+        (
+            "private sync, 5 KB note upload: req/s, p99",
+            f"{number(upload['rps'])}, {number(upload['p99_ms'])} ms",
+            NO_TARGET,
+            None,
+        ),
+    ]
+
+
+COMPARED: dict[str, Callable[[Any, str, Any], list[Row]]] = {
+    "storm": storm_compared,
+    "live": live_compared,
+    "push": push_compared,
+    "sync": sync_compared,
+}
+
+
+def side_by_side(name: str, engines: dict[str, Any]) -> list[Compared]:
+    """One benchmark's figures on each engine, one row per figure: a failed engine shows its error in its column."""
+    build = COMPARED[name]
+    sqlite = engines.get("sqlite")
+    built: dict[str, list[Row] | str] = {}
+    for engine, doc in engines.items():
+        if isinstance(doc, dict) and "error" in doc:
+            built[engine] = f"n/a (failed: {doc['error']})"
+            continue
+        try:
+            built[engine] = build(doc, engine, sqlite)
+        except (Missing, KeyError, TypeError, ValueError, StopIteration) as error:
+            built[engine] = f"n/a (no figure {error})"
+    figures: dict[str, Compared] = {}
+    for engine, rows in built.items():
+        for figure, measured, target, met in rows if isinstance(rows, list) else []:
+            figures.setdefault(figure, (figure, {}, target, {}))
+            figures[figure][1][engine] = measured
+            figures[figure][3][engine] = met
+    if not figures:
+        figures[f"bench/{name}.py"] = (f"bench/{name}.py", {}, "", {})
+    for engine, rows in built.items():
+        if isinstance(rows, str):  # the reason in its first row, n/a below
+            for index, row in enumerate(figures.values()):
+                row[1][engine] = rows if index == 0 else "n/a"
+    return list(figures.values())
+
+
+def verdicts(met: dict[str, bool | None], target: str, columns: Sequence[str]) -> str:
+    """Each column's verdict on the target, in the columns' order ("—" where it does not apply)."""
+    if target == NO_TARGET:
+        return NO_TARGET
+    if not target:
+        return "n/a"
+    words = {True: "yes", False: "**no**", None: NO_TARGET}
+    return " / ".join(words[met.get(engine)] for engine in columns)
+
+
+def postgresql_note(engines: dict[str, Any]) -> str | None:
+    """How the PostgreSQL cases ran, from a benchmark's figures (None when it has none)."""
+    for engine in ("pg2", "pg1"):
+        doc = engines.get(engine)
+        info = doc.get("server") if isinstance(doc, dict) else None
+        if isinstance(info, dict) and isinstance(info.get("postgresql"), dict):
+            settings = info["postgresql"]
+            return (
+                f"PostgreSQL {settings.get('server_version', '?')} in a private cluster on the same machine"
+                f" (tests/postgres.py: fsync {settings.get('fsync', '?')},"
+                f" synchronous_commit {settings.get('synchronous_commit', '?')})"
+            )
+    return None
+
+
 BENCHMARKS: list[tuple[str, Callable[[Any], list[Row]]]] = [
     ("programme", programme_rows),
     ("storm", storm_rows),
@@ -330,35 +492,63 @@ BENCHMARKS: list[tuple[str, Callable[[Any], list[Row]]]] = [
 # --- collecting and writing ---------------------------------------------------------------------
 
 
-def collect(out: Path) -> tuple[list[Row], list[str], bool, set[str]]:
-    """Every benchmark's rows; those that did not run or could not be read; whether any was quick; how servers ran."""
-    rows: list[Row] = []
-    missing: list[str] = []
-    quick = False
-    servers: set[str] = set()
+def engine_figures(document: Any) -> dict[str, Any]:
+    """A benchmark's figures per engine: its ``engines``, or (written before there were engines) SQLite's alone."""
+    if isinstance(document, dict) and isinstance(document.get("engines"), dict):
+        return dict(document["engines"])
+    return {"sqlite": document}
+
+
+@dataclass
+class Collected:
+    """What the benchmarks' JSON holds, ready to print."""
+
+    rows: list[Row] = field(default_factory=list)
+    compared: list[Compared] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    quick: bool = False
+    servers: set[str] = field(default_factory=set)
+    postgresql: str | None = None
+
+
+def collect(out: Path) -> Collected:
+    """Every benchmark's rows (SQLite's), the engines side by side, the benchmarks that did not run or could not be
+    read, whether any was quick, and how the servers ran."""
+    found = Collected()
+    engines_of: dict[str, dict[str, Any]] = {}
     for name, build in BENCHMARKS:
         path = out / f"{name}.json"
         try:
             document = json.loads(path.read_text())
         except (OSError, ValueError) as error:
-            missing.append(name)
+            found.missing.append(name)
             reason = "did not run" if isinstance(error, FileNotFoundError) else f"unreadable JSON ({error})"
-            rows.append((f"bench/{name}.py", f"n/a ({reason})", "", None))
+            found.rows.append((f"bench/{name}.py", f"n/a ({reason})", "", None))
             continue
-        quick = quick or (isinstance(document, dict) and bool(document.get("quick")))
-        if (
-            isinstance(document, dict)
-            and isinstance(document.get("server"), dict)
-            and "processes" in document["server"]
-        ):
-            options = " ".join(document["server"].get("serve_args") or []) or "with its defaults"
-            servers.add(f"`kumpul serve` {options} ({document['server']['processes']} server processes)")
+        found.quick = found.quick or (isinstance(document, dict) and bool(document.get("quick")))
+        engines = engines_of[name] = engine_figures(document)
+        sqlite = engines.get("sqlite")
+        if isinstance(sqlite, dict) and isinstance(sqlite.get("server"), dict) and "processes" in sqlite["server"]:
+            options = " ".join(sqlite["server"].get("serve_args") or []) or "with its defaults"
+            found.servers.add(f"`kumpul serve` {options} ({sqlite['server']['processes']} server processes)")
+        if sqlite is None or (isinstance(sqlite, dict) and "error" in sqlite):
+            found.missing.append(name)
+            reason = "not measured" if sqlite is None else f"failed: {sqlite['error']}"
+            found.rows.append((f"bench/{name}.py", f"n/a (SQLite {reason})", "", None))
+            continue
         try:
-            rows += build(document)
+            found.rows += build(sqlite)
         except (Missing, KeyError, TypeError, ValueError, StopIteration) as error:
-            missing.append(name)
-            rows.append((f"bench/{name}.py", f"n/a (no figure {error} in {path.name})", "", None))
-    return rows, missing, quick, servers
+            found.missing.append(name)
+            found.rows.append((f"bench/{name}.py", f"n/a (no figure {error} in {path.name})", "", None))
+    several = {name: engines for name, engines in engines_of.items() if name in COMPARED and set(engines) - {"sqlite"}}
+    present = {engine for engines in several.values() for engine in engines}
+    found.columns = [engine for engine in ENGINES if engine in present]
+    for name, engines in several.items():
+        found.compared += side_by_side(name, engines)
+        found.postgresql = found.postgresql or postgresql_note(engines)
+    return found
 
 
 def met_text(met: bool | None, target: str) -> str:
@@ -395,23 +585,48 @@ def plain_table(rows: Sequence[Row]) -> str:
     """The rows as an aligned text table."""
     cells = [("figure", "measured", "target", "met?")]
     cells += [(figure, measured, target, met_text(met, target).strip("*")) for figure, measured, target, met in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(4)]
+    return aligned(cells)
+
+
+def compared_cells(found: Collected) -> list[tuple[str, ...]]:
+    """The engines' table as cells, its heading first."""
+    cells = [("figure", *(ENGINES[engine] for engine in found.columns), "target", "met?")]
+    for figure, measured, target, met in found.compared:
+        values = (measured.get(engine, "n/a (not measured)") for engine in found.columns)
+        cells.append((figure, *values, target, verdicts(met, target, found.columns)))
+    return cells
+
+
+def aligned(cells: Sequence[Sequence[str]]) -> str:
+    """Cells as a plain text table, each column as wide as its widest cell."""
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
     return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in cells)
 
 
-def markdown_block(rows: Sequence[Row], quick: bool, servers: set[str]) -> str:
+def markdown_rows(cells: Sequence[Sequence[str]]) -> list[str]:
+    """Cells as markdown table lines (a ``|`` in a cell, as an error message may have, escaped)."""
+    heading, *body = cells
+    lines = ["| " + " | ".join(heading) + " |", "|" + " --- |" * len(heading)]
+    return lines + ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in body]
+
+
+def markdown_block(found: Collected) -> str:
     """The generated part of results.md, markers included."""
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [BEGIN, f"Measured {when} on {machine()}."]
-    if servers:
-        lines.append(f"Server: {'; '.join(sorted(servers))}; load generators on the same machine.")
+    if found.servers:
+        lines.append(f"Server: {'; '.join(sorted(found.servers))}; load generators on the same machine.")
     lines.append("")
-    if quick:
+    if found.quick:
         lines += ["**Quick smoke run (`BENCH_QUICK=1`): fewer clients and seconds; not figures to report.**", ""]
     lines += ["| figure | measured | target | met? |", "| --- | --- | --- | --- |"]
     lines += [
-        f"| {figure} | {measured} | {target} | {met_text(met, target)} |" for figure, measured, target, met in rows
+        f"| {figure} | {measured} | {target} | {met_text(met, target)} |"
+        for figure, measured, target, met in found.rows
     ]
+    if found.compared:
+        lines += ["", ENGINES_LEAD + (f" {found.postgresql}." if found.postgresql else ""), ""]
+        lines += markdown_rows(compared_cells(found))
     lines.append(END)
     return "\n".join(lines)
 
@@ -440,16 +655,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="file to write the table to, between its markers (repeatable; default bench/results.md)",
     )
     args = parser.parse_args(argv)
-    rows, missing, quick, servers = collect(args.out)
-    if quick:
+    found = collect(args.out)
+    if found.quick:
         print("quick smoke run: fewer clients and seconds; not figures to report")
-    print(plain_table(rows))
-    block = markdown_block(rows, quick, servers)
+    print(plain_table(found.rows))
+    if found.compared:
+        print(f"\n{ENGINES_LEAD}" + (f" {found.postgresql}." if found.postgresql else ""))
+        print(aligned([tuple(cell.replace("**", "") for cell in row) for row in compared_cells(found)]))
+    block = markdown_block(found)
     for path in args.markdown or [Path("bench/results.md")]:
         write_markdown(path, block)
         print(f"\nwrote {path}")
-    if missing:
-        print(f"no figures from: {', '.join(missing)}", file=sys.stderr)
+    if found.missing:
+        print(f"no figures from: {', '.join(found.missing)}", file=sys.stderr)
         return 1
     return 0
 

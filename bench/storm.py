@@ -5,7 +5,9 @@ When the venue wifi comes back, every phone reconnects and asks for the changes 
 edit is made, and at that moment all are released together (a barrier): each opens a new connection,
 sends one ``GET /api/changes?since=…`` with ``Accept-Encoding: br, gzip``, reads the answer and closes.
 Reported: how many got 200, latency from the release to the complete response (p50, p99), the time
-until the last response, and the compressed body bytes per response.
+until the last response, and the compressed body bytes per response. On PostgreSQL with two nodes the edits are
+made on node A and the clients are spread over both nodes (bench/engines.py); the CPU is the nodes' and the
+database's.
 """
 
 from __future__ import annotations
@@ -25,18 +27,16 @@ import brotli
 import httpx
 from common import (
     Editor,
-    Server,
     add_common_args,
     build_request,
     need_sockets,
     read_response,
     run_main,
     serve_args,
-    served,
-    server_info,
     spread,
     write_json,
 )
+from engines import Deployment, Engines, add_engine_args, each_engine, failed
 
 TARGET_P99_S = 1.0
 TARGET_ALL_S = 3.0
@@ -76,6 +76,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds a client waits at most (default 30)")
     add_common_args(parser)
+    add_engine_args(parser)
     args = parser.parse_args(argv)
     if args.clients is None:
         args.clients = 200 if args.quick else 2000
@@ -106,33 +107,33 @@ async def client(port: int, request: bytes, go: asyncio.Event, storm: Storm, out
             writer.close()
 
 
-async def run_storm(server: Server, token: str, args: argparse.Namespace) -> Storm:
-    """Make the edits, line the clients up behind the barrier, make the last edit and release them."""
-    editor = await asyncio.to_thread(lambda: Editor(httpx.Client(base_url=server.base_url, timeout=30.0), token))
+async def run_storm(deployment: Deployment, token: str, args: argparse.Namespace) -> Storm:
+    """Make the edits on node A, line the clients up behind the barrier (spread over the nodes), make the last edit
+    and release them."""
+    editor = await asyncio.to_thread(
+        lambda: Editor(httpx.Client(base_url=deployment.first.base_url, timeout=30.0), token)
+    )
     cursors = []
     for _ in range(args.behind - 1):
         cursors.append(await asyncio.to_thread(editor.cursor))
         await asyncio.to_thread(editor.edit)
     cursors.append(await asyncio.to_thread(editor.cursor))
-    port = server.port
-    host = f"127.0.0.1:{port}"
     headers = {"Accept-Encoding": ACCEPT_ENCODING}
-    requests = [
-        build_request("GET", host, f"/api/changes?since={quote(cursor, safe='')}", headers) for cursor in cursors
-    ]
+    paths = [f"/api/changes?since={quote(cursor, safe='')}" for cursor in cursors]
     storm = Storm(outcomes=[Outcome(cursor=i % len(cursors)) for i in range(args.clients)])
     go = asyncio.Event()
-    tasks = [
-        asyncio.create_task(client(port, requests[outcome.cursor], go, storm, outcome, args.timeout))
-        for outcome in storm.outcomes
-    ]
+    tasks = []
+    for number, outcome in enumerate(storm.outcomes):
+        port = deployment.node_for(number).port
+        request = build_request("GET", f"127.0.0.1:{port}", paths[outcome.cursor], headers)
+        tasks.append(asyncio.create_task(client(port, request, go, storm, outcome, args.timeout)))
     await asyncio.sleep(0.2)  # every client is waiting at the barrier
     await asyncio.to_thread(editor.edit)  # the organiser's edit that every phone now has to fetch
-    server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
+    server_cpu, client_cpu = deployment.cpu_seconds(), time.process_time()
     storm.released = time.perf_counter()
     go.set()
     await asyncio.gather(*tasks)
-    storm.server_cpu_s = server.cpu_seconds() - server_cpu
+    storm.server_cpu_s = deployment.cpu_seconds() - server_cpu
     storm.client_cpu_s = time.process_time() - client_cpu
     editor.client.close()
     return storm
@@ -203,19 +204,25 @@ def print_summary(figures: dict[str, Any]) -> None:
     print(f"  compressed body  mean {size['mean']:.0f} B (min {size['min']}, max {size['max']}) {figures['encodings']}")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the storm against a fresh server with the demo."""
-    args = parse_args(argv)
-    limit = need_sockets(args.clients)
-    with served(args.kumpul, nofile=limit, extra_args=serve_args(args)) as server:
-        token = server.organiser("storm", "editor")
-        info = server_info(server, args)
-        storm = asyncio.run(run_storm(server, token, args))
+def measure(engines: Engines, engine: str, args: argparse.Namespace, limit: int) -> dict[str, Any]:
+    """Run the storm against ``engine``'s fresh nodes with the demo."""
+    with engines.deploy(engine, args.kumpul, nofile=limit, extra_args=serve_args(args)) as deployment:
+        token = deployment.organiser("storm", "editor")
+        info = deployment.info(args)
+        storm = asyncio.run(run_storm(deployment, token, args))
     figures = summarise(storm, args, info)
     print_summary(figures)
+    return figures
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the storm on each engine in turn."""
+    args = parse_args(argv)
+    limit = need_sockets(args.clients)
+    results = each_engine(args.engines, lambda engines, engine: measure(engines, engine, args, limit))
     if args.json_path:
-        write_json(args.json_path, figures)
-    return 0
+        write_json(args.json_path, {"benchmark": "storm", "quick": args.quick, "engines": results})
+    return 1 if failed(results) else 0
 
 
 if __name__ == "__main__":

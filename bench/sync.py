@@ -11,7 +11,10 @@ server starts (the HTTP route allows 120 new attendees a minute per address, as 
 attendee uploads its 5 KB note; then the measured phase: every attendee makes small edits (a few words
 typed or deleted) and syncs, over and over, all interleaved over a pool of keep-alive connections. One
 device never has two syncs in flight. Reported: requests per second and latency (p50, p99) of both
-phases; the issue sets no numeric target.
+phases. On PostgreSQL with two nodes the connections alternate between the nodes (a device's syncs land on
+either, as behind a load balancer without sticky sessions), and the small edit's second device syncs through the
+other node (bench/engines.py); server CPU is the nodes' and the database's. The target is for two nodes on
+PostgreSQL: at least 1.5x the requests per second of one SQLite node, p99 under 500 ms.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ from typing import Any
 import brotli
 import httpx
 from common import (
-    Server,
     add_common_args,
     build_request,
     need_sockets,
@@ -42,11 +44,10 @@ from common import (
     read_response,
     run_main,
     serve_args,
-    served,
-    server_info,
     write_json,
 )
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from engines import Deployment, Engines, add_engine_args, each_engine, failed
 from pycrdt import Doc, Map, Text
 
 # This script is bench/sync.py: take its folder off the path, so that ``sync`` is the project's package.
@@ -55,7 +56,7 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Pa
 from server.services.attendees import AttendeeService  # noqa: E402 -- after the path is fixed
 from server.services.ratelimit import RateLimiter  # noqa: E402
 from server.storage import vault  # noqa: E402
-from server.storage.db import SqliteDatabase  # noqa: E402
+from server.storage.db import open_database  # noqa: E402
 from sync import new_note_id  # noqa: E402
 
 NOTE_BYTES = 5 * 1024
@@ -137,10 +138,14 @@ class Phase:
     seconds: float = 0.0
     server_cpu_s: float = 0.0
     client_cpu_s: float = 0.0
+    database_cpu_s: float | None = None
 
     def figures(self) -> dict[str, Any]:
         ordered = sorted(self.latencies)
         ok = self.statuses.get("200", 0)
+        database: dict[str, float] = {}
+        if self.database_cpu_s is not None and ordered:
+            database["database_cpu_ms_per_request"] = round(self.database_cpu_s / len(ordered) * 1000, 2)
         return {
             "requests": len(ordered),
             "ok": ok,
@@ -151,6 +156,7 @@ class Phase:
             "p99_ms": round(percentile(ordered, 0.99) * 1000, 2),
             "server_cpu_ms_per_request": round(self.server_cpu_s / len(ordered) * 1000, 2) if ordered else 0.0,
             "client_cpu_ms_per_request": round(self.client_cpu_s / len(ordered) * 1000, 2) if ordered else 0.0,
+            **database,
         }
 
 
@@ -163,6 +169,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=60.0, help="most seconds for the measured phase (default 60)")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the edits (default 1)")
     add_common_args(parser)
+    add_engine_args(parser)
     args = parser.parse_args(argv)
     quick = args.quick
     args.attendees = args.attendees or (50 if quick else 500)
@@ -179,12 +186,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 # --- attendees and notes ------------------------------------------------------------------------
 
 
-def create_attendees(db_path: Path, count: int) -> list[str]:
-    """Create ``count`` attendees in a fresh database through the service layer, each with notebook key 1
-    registered (its id only: the key stays on the device); return their tokens."""
+def create_attendees(db_path: Path, database_url: str | None, count: int) -> list[str]:
+    """Create ``count`` attendees in a fresh database (the SQLite file, or PostgreSQL at ``database_url``) through
+    the service layer, each with notebook key 1 registered (its id only: the key stays on the device); return their
+    tokens."""
 
     async def create() -> list[str]:
-        db = SqliteDatabase(db_path)
+        db = open_database(db_path, database_url)
         await db.open()
         try:
             service = AttendeeService(db, RateLimiter())
@@ -283,52 +291,63 @@ async def worker(
             writer.close()
 
 
-async def run_phase(name: str, server: Server, devices: list[Device], args: argparse.Namespace, *, edit: bool) -> Phase:
-    """Sync every device ``rounds_left`` times over ``connections`` connections."""
+async def run_phase(
+    name: str, deployment: Deployment, devices: list[Device], args: argparse.Namespace, *, edit: bool
+) -> Phase:
+    """Sync every device ``rounds_left`` times over ``connections`` connections, spread over the nodes."""
     queue: asyncio.Queue[Device] = asyncio.Queue()
     for device in devices:
         queue.put_nowait(device)
     phase = Phase(name)
     rng = random.Random(args.seed)
-    cpu, client_cpu = server.cpu_seconds(), time.process_time()
+    cpu, client_cpu, database_cpu = deployment.cpu_seconds(), time.process_time(), deployment.database_cpu_seconds()
     started = time.perf_counter()
     deadline = started + args.duration
-    await asyncio.gather(*(worker(server.port, queue, phase, deadline, rng, edit) for _ in range(args.connections)))
+    connections = [deployment.node_for(number).port for number in range(args.connections)]
+    await asyncio.gather(*(worker(port, queue, phase, deadline, rng, edit) for port in connections))
     phase.seconds = time.perf_counter() - started
-    phase.server_cpu_s = server.cpu_seconds() - cpu
+    phase.server_cpu_s = deployment.cpu_seconds() - cpu
     phase.client_cpu_s = time.process_time() - client_cpu
+    if deployment.database_url is not None:  # the server CPU includes it; on SQLite it is the server's own
+        phase.database_cpu_s = deployment.database_cpu_seconds() - database_cpu
     return phase
 
 
-async def run(server: Server, tokens: list[str], args: argparse.Namespace) -> tuple[list[Phase], dict[str, int]]:
+async def run(
+    deployment: Deployment, tokens: list[str], args: argparse.Namespace
+) -> tuple[list[Phase], dict[str, int]]:
     """Upload every note, then edit and sync; then the bytes of one small edit on the wire."""
     rng = random.Random(args.seed)
     devices = [Device(token, new_note_id(), new_note(rng), rounds_left=1) for token in tokens]
-    upload = await run_phase("upload a 5 KB note", server, devices, args, edit=False)
+    upload = await run_phase("upload a 5 KB note", deployment, devices, args, edit=False)
     for device in devices:
         device.rounds_left = args.rounds
-    edits = await run_phase("small edits", server, devices, args, edit=True)
-    return [upload, edits], await wire_bytes(server, devices[0], rng)
+    edits = await run_phase("small edits", deployment, devices, args, edit=True)
+    return [upload, edits], await wire_bytes(deployment, devices[0], rng)
 
 
-async def wire_bytes(server: Server, phone: Device, rng: random.Random) -> dict[str, int]:
-    """What one small edit to the 5 KB note costs: the phone's request, and the answer its second device gets."""
-    url = f"http://127.0.0.1:{server.port}"
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+async def wire_bytes(deployment: Deployment, phone: Device, rng: random.Random) -> dict[str, int]:
+    """What one small edit to the 5 KB note costs: the phone's request, and the answer its second device gets
+    (from the last node, so with two nodes the edit crosses from one to the other)."""
+    phone_url, laptop_url = deployment.first.base_url, deployment.nodes[-1].base_url
+    async with (
+        httpx.AsyncClient(base_url=phone_url, timeout=30) as client,
+        httpx.AsyncClient(base_url=laptop_url, timeout=30) as other,
+    ):
         auth = {"Authorization": f"Bearer {phone.token}"}
         code = (await client.post("/api/attendees/me/link-code", headers=auth)).json()["code"]
-        token = (await client.post("/api/attendees/link", json={"code": code})).json()["token"]
+        token = (await other.post("/api/attendees/link", json={"code": code})).json()["token"]
         laptop = Device(token, phone.note_id, Doc(), rounds_left=0, key=phone.key)
         laptop_auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        first = await client.post("/api/me/sync", content=json.dumps({"keyId": 1}), headers=laptop_auth)
+        first = await other.post("/api/me/sync", content=json.dumps({"keyId": 1}), headers=laptop_auth)
         laptop.receive(first.content)
         small_edit(phone.doc, rng)
         request = phone.body()
         sent = await client.post("/api/me/sync", content=request, headers={**auth, "Content-Type": "application/json"})
         phone.receive(sent.content)
         asked = json.dumps({"cursor": laptop.cursor, "keyId": 1}).encode()
-        plain = await client.post("/api/me/sync", content=asked, headers={**laptop_auth, "Accept-Encoding": "identity"})
-        packed = await client.post("/api/me/sync", content=asked, headers={**laptop_auth, "Accept-Encoding": "br"})
+        plain = await other.post("/api/me/sync", content=asked, headers={**laptop_auth, "Accept-Encoding": "identity"})
+        packed = await other.post("/api/me/sync", content=asked, headers={**laptop_auth, "Accept-Encoding": "br"})
         laptop.receive(plain.content)
         if str(laptop.doc.get("body", type=Text)) != str(phone.doc.get("body", type=Text)):
             raise RuntimeError("the second device did not get the edit")
@@ -339,18 +358,18 @@ async def wire_bytes(server: Server, phone: Device, rng: random.Random) -> dict[
         }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run both phases against a fresh server whose database holds the attendees."""
-    args = parse_args(argv)
-    limit = need_sockets(args.connections)
+def measure(engines: Engines, engine: str, args: argparse.Namespace, limit: int) -> dict[str, Any]:
+    """Run both phases against ``engine``'s fresh nodes, their database holding the attendees."""
     tokens: list[str] = []
 
-    def seed(db_path: Path) -> None:
-        tokens.extend(create_attendees(db_path, args.attendees))
+    def seed(db_path: Path, database_url: str | None) -> None:
+        tokens.extend(create_attendees(db_path, database_url, args.attendees))
 
-    with served(args.kumpul, demo=False, nofile=limit, prepare_db=seed, extra_args=serve_args(args)) as server:
-        info = server_info(server, args)
-        phases, wire = asyncio.run(run(server, tokens, args))
+    with engines.deploy(
+        engine, args.kumpul, demo=False, nofile=limit, prepare=seed, extra_args=serve_args(args)
+    ) as deployment:
+        info = deployment.info(args)
+        phases, wire = asyncio.run(run(deployment, tokens, args))
     figures = {
         "benchmark": "sync",
         "quick": args.quick,
@@ -367,15 +386,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{name:<20} {phase['ok']:>6} / {phase['requests']} ok  {phase['rps']:>7.1f} req/s"
             f"  p50 {phase['p50_ms']:.1f} ms  p99 {phase['p99_ms']:.1f} ms"
             f"  CPU per request: server {phase['server_cpu_ms_per_request']:.2f} ms,"
-            f" client {phase['client_cpu_ms_per_request']:.2f} ms  {phase['statuses']}"
+            f" client {phase['client_cpu_ms_per_request']:.2f} ms"
+            + (
+                f" (database {phase['database_cpu_ms_per_request']:.2f} ms)"
+                if "database_cpu_ms_per_request" in phase
+                else ""
+            )
+            + f"  {phase['statuses']}"
         )
     print(
         f"one small edit to the 5 KB note: request {wire['request_body_bytes']} bytes, the other device's answer"
         f" {wire['answer_body_bytes']} bytes ({wire['answer_body_bytes_br']} with brotli)"
     )
+    return figures
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the private sync on each engine in turn."""
+    args = parse_args(argv)
+    limit = need_sockets(args.connections)
+    results = each_engine(args.engines, lambda engines, engine: measure(engines, engine, args, limit))
     if args.json_path:
-        write_json(args.json_path, figures)
-    return 0
+        write_json(args.json_path, {"benchmark": "sync", "quick": args.quick, "engines": results})
+    return 1 if failed(results) else 0
 
 
 if __name__ == "__main__":

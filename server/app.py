@@ -164,7 +164,7 @@ def create_app(settings: Settings) -> Litestar:
             VapidSigner(keys, settings.vapid_subject),
             allow_insecure_loopback=settings.allow_insecure_push,
         )
-        outbox = OutboxWorker(db, sender, release_claims=settings.release_push_claims)
+        outbox = OutboxWorker(db, sender)
         await outbox.start()
         reminders = ReminderScheduler(db, wake=outbox.wake)
         reminders.start()
@@ -174,7 +174,7 @@ def create_app(settings: Settings) -> Litestar:
         await live.pages_maybe_changed()  # the Info pages' revision as the server starts
         announcements = AnnouncementService(db, on_write=feed.written, wake_outbox=outbox.wake)
         await announcements.start()
-        limiter = RateLimiter()
+        limiter = RateLimiter(db)
         app.state.limiter = limiter
         app.state.db = db
         app.state.feed = feed

@@ -30,6 +30,7 @@ from server.services.venue import VenueService
 from server.settings import Settings, settings_from_env
 from server.storage.backup import DATABASE_MEMBER, KEY_MEMBER, BackupError, backup, restore
 from server.storage.db import Database, StorageError, open_database, storage_full, transient
+from server.storage.migrate import MigrationError, migrate
 from server.storage.postgres import without_password
 from server.storage.programme import get_entity
 from server.storage.purge import (
@@ -189,6 +190,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     restore.add_argument("backup", type=Path, help="a tar file written by kumpul backup")
     _add_db_option(restore)
+
+    migrate_db = commands.add_parser(
+        "migrate-db", help="move the event from its SQLite file to an empty PostgreSQL database, and verify the copy"
+    )
+    migrate_db.add_argument("--from", dest="source", type=Path, required=True, metavar="PATH", help="the SQLite file")
+    migrate_db.add_argument(
+        "--to",
+        dest="target",
+        required=True,
+        metavar="URL",
+        help="the empty database, postgresql://user:password@host/name",
+    )
     return parser
 
 
@@ -504,6 +517,30 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate_db(args: argparse.Namespace) -> int:
+    """``kumpul migrate-db``: copy the event into PostgreSQL, say what moved and what was found alike."""
+    if not args.target.startswith(("postgresql://", "postgres://")):
+        raise Invalid("--to must be a PostgreSQL database: postgresql://user:password@host:port/name", field="to")
+    try:
+        moved = asyncio.run(migrate(args.source, args.target))
+    except MigrationError as error:
+        raise Invalid(str(error)) from None
+    width = max(len(table) for table, _ in moved.tables)
+    for table, rows in moved.tables:
+        print(f"{table:<{width}} {rows:>9,}")
+    print(
+        f"moved {moved.rows:,} rows in {len(moved.tables)} tables (schema {moved.schema_version}) from {args.source}"
+        f" to {without_password(args.target)} in {moved.seconds:.1f} s"
+    )
+    if moved.vapid_key is not None:
+        print(f"{moved.vapid_key} is now the database's VAPID key: push subscriptions keep working")
+    else:
+        print(f"no VAPID key beside {args.source}: the first server on PostgreSQL makes one")
+    print(f"verified: every table's rows, {', '.join(moved.verified)}")
+    print(f"serve it: kumpul serve --database-url {without_password(args.target)}", file=sys.stderr)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -511,6 +548,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "migrate-db":
+            return _migrate_db(args)
         settings = settings_from_env(args.db, args.database_url)
         if args.command == "organiser":
             token, password = asyncio.run(_organiser_add(settings, args.name, args.role))

@@ -18,11 +18,8 @@ from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
 
-import msgspec
-
 from server.push.vapid import keys_of
 from server.settings import Settings, settings_from_env
-from server.storage import push as push_store
 from server.storage.db import open_database
 
 if TYPE_CHECKING:
@@ -65,15 +62,15 @@ def default_workers() -> int:
 
 
 async def prepare(settings: Settings) -> None:
-    """Apply pending migrations, requeue push messages a stopped server left mid-send and make the VAPID key
-    pair, once, before any worker starts."""
+    """Apply pending migrations and make the VAPID key pair, once, before any worker starts.
+
+    Push messages a stopped server left mid-send need nothing here: any worker claims them again once their lease
+    has run out (:mod:`server.push.outbox`), which also spares the claims of servers still running on a shared
+    database.
+    """
     db = open_database(settings.db_path, settings.database_url, readers=1)
     await db.open()
     try:
-        async with db.write() as conn:
-            released = await push_store.release_claims(conn)
-        if released:
-            log.info("requeued %d push messages left in flight by a stopped server", released)
         await keys_of(db, settings.db_path.parent)
     finally:
         await db.close()
@@ -98,9 +95,6 @@ def app_from_env() -> ASGIApp:
     from server.body_timeout import BodyTimeout
 
     settings = settings_from_env()
-    if os.environ.get(SUPERVISOR_ENV):
-        # Started by :func:`run`, beside other workers: :func:`prepare` requeued what was left mid-send.
-        settings = msgspec.structs.replace(settings, release_push_claims=False)
     app = create_app(settings)
     app.on_startup.append(_on_start)
     app.on_shutdown.append(_on_stop)

@@ -50,9 +50,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pwa_dir: Path = DEFAULT_PWA_DIR
     vapid_subject: str = "mailto:organisers@kumpul.invalid"
     allow_insecure_push: bool = False
-    #: Requeue push messages a stopped server left mid-send when the app starts; off for workers of a
-    #: multi-process server, whose supervisor does it once before they start.
-    release_push_claims: bool = True
     alert_delay_seconds: float = 60.0
     trust_proxy: bool = False
     attendee_quota_bytes: int = 5 * 1024 * 1024

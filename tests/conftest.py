@@ -6,6 +6,7 @@ PostgreSQL cluster the session starts (tests/postgres.py); ``make pytest`` runs 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from server.services.programme import ProgrammeService
 from server.settings import Settings
 from server.storage.db import Database, open_database
 from tests.asgi import AppClient, app_client
-from tests.postgres import Cluster, cluster
+from tests.postgres import Cluster, NewDatabase, cluster
 
 #: The engine the suite runs on: ``sqlite`` (the default) or ``postgresql``.
 BACKEND = os.environ.get("KUMPUL_TEST_DATABASE", "sqlite")
@@ -54,6 +55,27 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
     url = running.new_database()
     yield url
     running.drop(url)
+
+
+@pytest.fixture(scope="session")
+def new_database(request: pytest.FixtureRequest) -> NewDatabase:
+    """Makes databases besides a test's own, on the engine the suite runs on: for a second Kumpul to import an
+    export into, or one for each example of a property test (Hypothesis runs every example in one call of the
+    test, so the test's own database would carry over). On SQLite it gives None: the caller makes a file."""
+    running: Cluster | None = request.getfixturevalue("pg_cluster") if BACKEND == "postgresql" else None
+
+    @contextlib.contextmanager
+    def new() -> Iterator[str | None]:
+        if running is None:
+            yield None
+            return
+        url = running.new_database()
+        try:
+            yield url
+        finally:
+            running.drop(url)
+
+    return new
 
 
 @pytest.fixture

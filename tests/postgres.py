@@ -17,10 +17,14 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import psycopg
+
+#: Makes a new database, dropped when the block ends: its PostgreSQL URL, or None on SQLite (the caller makes a file).
+NewDatabase = Callable[[], AbstractContextManager[str | None]]
 
 USER = "kumpul"
 TEMPLATE = "kumpul_template"

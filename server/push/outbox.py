@@ -1,8 +1,13 @@
-"""The outbox worker: claims due messages from SQLite, sends them, records every outcome.
+"""The outbox worker: claims due messages from the database, sends them, records every outcome.
 
 Rows are claimed ('sending') before their requests and settled after them in one transaction per
 batch, so a crash or restart resumes where the fan-out stopped; a graceful stop finishes the batch on the
 wire and gives back one claimed but not yet sent, so no subscription gets the same message twice.
+
+Every worker of every server on the database works the same outbox. A claim names its worker and holds for a lease
+(``LEASE``), which the worker renews while it holds the messages, so no other worker takes them while it lives; it
+settles or gives back only what it still holds. The messages of a worker that died mid-send are claimed again by
+whichever worker comes after their lease ran out, and sent once more.
 
 Work is a pipeline of two batches: while one batch is on the wire, the next is claimed and encrypted,
 so the connections never wait for the database or the cipher. A batch waits for its answers until they
@@ -19,7 +24,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
+import secrets
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -45,6 +53,10 @@ SETTLE_QUIET = 0.2
 MAX_STRAGGLING = 4 * BATCH
 #: Longest pause between rounds after a failed one (a full disk, a busy database).
 MAX_FAILURE_PAUSE = 30.0
+#: Seconds a claim holds its messages for the worker that made it. The worker renews it every third of it while it
+#: holds any, so it never runs out under a live worker, however long a push service takes to answer; after a worker
+#: died (or lost the database for longer), its messages go again this much later.
+LEASE = 30.0
 
 #: A reminder due this soon goes now rather than back to the queue.
 REMINDER_EARLY = timedelta(seconds=1)
@@ -54,6 +66,12 @@ Settled = tuple[int, int, str, int | None, str | None]
 
 def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def worker_name() -> str:
+    """A name for one worker's claims: its host and process, for whoever reads the outbox, and a random part, so
+    two workers never share one (in one process, or a pid reused after a restart)."""
+    return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
 
 
 def backoff(attempts: int, retry_after: float | None) -> float:
@@ -73,14 +91,17 @@ class OutboxWorker:
         *,
         batch: int = BATCH,
         poll_seconds: float = 1.0,
-        release_claims: bool = True,
         settle_wait: float = SETTLE_WAIT,
+        lease: float = LEASE,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.db = db
-        #: The current time (tests move it): what is due, and when retries and reminders go.
+        #: The current time (tests move it): what is due, and when retries and reminders go. Leases run on the
+        #: database's clock, which every server shares.
         self.clock = clock
-        self._release_claims = release_claims
+        #: Whose claims are this worker's (``claimed_by``).
+        self.owner = worker_name()
+        self.lease = lease
         self.sender = sender
         self.batch = batch
         self.poll_seconds = poll_seconds
@@ -91,18 +112,16 @@ class OutboxWorker:
         self._stragglers: set[asyncio.Task[None]] = set()
         self._straggling = 0
         self._unsettled: list[tuple[list[Settled], list[int]]] = []
+        #: Batches claimed and not yet sent and settled (or given back).
+        self._in_hand = 0
+        self._renewing: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Requeue what a stopped process left mid-send, start the encryption process, then start working.
+        """Start the encryption process (when anyone is subscribed), then start working.
 
-        A worker started beside others must not requeue: their claims are in flight. ``kumpul serve``
-        requeues once before its workers start (:func:`server.serving.prepare`) and starts them without.
+        Nothing is requeued here: what a stopped worker left mid-send is claimed again once its lease has run out,
+        by this worker or any other, and the claims of workers still running are theirs.
         """
-        if self._release_claims:
-            async with self.db.write() as conn:
-                released = await store.release_claims(conn)
-            if released:
-                log.info("requeued %d push messages left in flight by a stopped server", released)
         async with self.db.read() as conn:
             someone_to_push_to = await store.has_subscriptions(conn)
         if someone_to_push_to:
@@ -126,8 +145,9 @@ class OutboxWorker:
             try:
                 await self._record_unsettled()
             except Exception as error:
-                # They stay 'sending'; the next start requeues them, so they may be sent once more.
+                # They stay 'sending' until their lease runs out, then go once more.
                 log.error("could not record the outcome of %d push messages: %s", self.unsettled, error)
+        await self._stop_renewing()
 
     def wake(self) -> None:
         """New messages are queued: look now rather than at the next poll."""
@@ -155,7 +175,8 @@ class OutboxWorker:
                 self._wake.clear()
                 pause = min(MAX_FAILURE_PAUSE, self.poll_seconds * 2 ** min(failures, 8)) if failures else None
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), pause or self.poll_seconds)
+                    async with asyncio.timeout(pause or self.poll_seconds):
+                        await self._wake.wait()
 
     async def work(self) -> int:
         """Send every due message, a batch at a time, and wait until every answer is recorded.
@@ -171,6 +192,7 @@ class OutboxWorker:
             return await self._round()
         finally:
             await self.drain()
+            await self._stop_renewing_unless_holding()
 
     async def drain(self) -> None:
         """Wait until the answers still awaited from slow push services are in and recorded (or timed out)."""
@@ -189,9 +211,9 @@ class OutboxWorker:
         batch = await self._claim_more()
         while batch is not None:
             if self._stopping:
-                # Claimed but not sent when the stop came: back to the queue, so a stop waits only for the
-                # answers on the wire (a slow stop is killed, and what it had sent would go again after a restart).
-                await self._give_back(batch.rows)
+                # Claimed but not sent when the stop came: back to the queue, so a stop waits only for the answers
+                # on the wire (a slow stop is killed, and what it had sent would go again once its lease ran out).
+                await self._let_go(batch.rows)
                 break
             sent, following = await asyncio.gather(self._send(batch), self._claim_more(), return_exceptions=True)
             for result in (sent, following):
@@ -216,13 +238,14 @@ class OutboxWorker:
         batch = await self._claim()
         handled = 0 if batch is None else await self._send(batch)
         await self.drain()
+        await self._stop_renewing_unless_holding()
         return handled
 
     async def _claim(self) -> _Batch | None:
         """Claim up to ``batch`` due messages and encrypt them; None when nothing is due."""
         now = self.clock()
         async with self.db.write() as conn:
-            rows = await store.claim_due(conn, iso(now), self.batch)
+            rows = await store.claim_due(conn, iso(now), self.batch, self.owner, self.lease)
             # Each announcement is read once per batch and its message built once per language (not per device).
             announcements: dict[str, payloads.AnnouncementMessages | None] = {}
             alerts: dict[str, Message | None] = {}
@@ -251,11 +274,12 @@ class OutboxWorker:
             sub = row.subscription
             positions.append(len(pushes))
             pushes.append(Push(sub.endpoint, sub.p256dh, sub.auth, message))
+        self._hold()
         try:
             prepared = await self.sender.prepare(pushes)
         except Exception:
-            # Nothing was sent: give the rows back rather than leave them claimed until a restart.
-            await self._give_back(rows)
+            # Nothing was sent: give the rows back rather than leave them claimed until their lease runs out.
+            await self._let_go(rows)
             raise
         return _Batch(rows, positions, prepared)
 
@@ -291,9 +315,9 @@ class OutboxWorker:
                 later.setdefault(iso(session.due(minutes)), []).append(row.id)
             else:
                 going.setdefault(row.ref, []).append(row)
-        await store.mark(conn, cancelled, "cancelled")
+        await store.mark(conn, self.owner, cancelled, "cancelled")
         for at, ids in later.items():
-            await store.reschedule(conn, ids, at)
+            await store.reschedule(conn, self.owner, ids, at)
         messages: dict[int, Message] = {}
         merged: set[tuple[str, int]] = set()
         for ref, going_rows in going.items():
@@ -307,16 +331,63 @@ class OutboxWorker:
             for row in going_rows:
                 messages[row.id] = session.message(row.subscription.lang, row.subscription.id in alerted, now)
         merged_alerts = [row.id for row in rows if row.kind == "alert" and (row.ref, row.subscription.id) in merged]
-        await store.mark(conn, merged_alerts, "merged")
+        await store.mark(conn, self.owner, merged_alerts, "merged")
         settled = set(cancelled) | {i for ids in later.values() for i in ids} | set(merged_alerts)
         return [row for row in rows if row.id not in settled], messages
 
-    async def _give_back(self, rows: list[OutboxRow]) -> None:
-        """Return claimed messages that were not sent to the queue, due at once."""
-        async with self.db.write() as conn:
-            await store.give_back(conn, [row.id for row in rows])
+    async def _let_go(self, rows: list[OutboxRow]) -> None:
+        """Return a claimed batch that will not be sent to the queue, due at once."""
+        try:
+            async with self.db.write() as conn:
+                await store.give_back(conn, self.owner, [row.id for row in rows])
+        finally:
+            self._in_hand -= 1
+
+    def _hold(self) -> None:
+        """Count one more batch claimed, and keep renewing the claims while this worker holds any."""
+        self._in_hand += 1
+        if self._renewing is None or self._renewing.done():
+            self._renewing = asyncio.create_task(self._renew(), name="kumpul-push-leases")
+
+    @property
+    def _holding(self) -> bool:
+        """Whether this worker holds claimed messages: in hand, awaiting late answers, or with outcomes unrecorded."""
+        return self._in_hand > 0 or bool(self._stragglers) or bool(self._unsettled)
+
+    async def _renew(self) -> None:
+        """Renew this worker's claims every third of the lease, for as long as it holds any."""
+        while self._holding:
+            await asyncio.sleep(self.lease / 3)
+            if not self._holding:
+                return
+            try:
+                async with self.db.write() as conn:
+                    await store.renew_claims(conn, self.owner, self.lease)
+            except Exception as error:
+                # Two thirds of the lease are left: the next renewal comes before it runs out.
+                log.warning("could not renew the claims of the push outbox (%s); retrying", error)
+
+    async def _stop_renewing(self) -> None:
+        """Renew no more: claims still held (outcomes never recorded) go again once their lease runs out."""
+        task, self._renewing = self._renewing, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _stop_renewing_unless_holding(self) -> None:
+        """After a round run by hand, when it left nothing claimed: no renewal waits in the background."""
+        if not self._holding:
+            await self._stop_renewing()
 
     async def _send(self, batch: _Batch) -> int:
+        """Send a claimed batch (:meth:`_post`); then it is no longer in hand (late answers are stragglers)."""
+        try:
+            return await self._post(batch)
+        finally:
+            self._in_hand -= 1
+
+    async def _post(self, batch: _Batch) -> int:
         """Post a prepared batch and record its outcomes: those in within ``settle_wait`` at once, the rest later."""
         posting = self.sender.submit(batch.prepared)
         await self._answers_or_silence(posting)
@@ -382,8 +453,8 @@ class OutboxWorker:
             return
         try:
             async with self.db.write() as conn:
-                await store.give_back(conn, unsent)
-                await store.settle(conn, settled)
+                await store.give_back(conn, self.owner, unsent)
+                await store.settle(conn, self.owner, settled)
                 await store.delete_subscriptions_by_id(conn, gone)
         except Exception as error:
             if transient(error):
@@ -400,12 +471,12 @@ class OutboxWorker:
         try:
             async with self.db.write() as conn:
                 for settled, gone in pending:
-                    await store.settle(conn, settled)
+                    await store.settle(conn, self.owner, settled)
                     await store.delete_subscriptions_by_id(conn, gone)
         except Exception as error:
             if not transient(error):
                 # Not a condition that passes: keeping them would stop every later push. They stay claimed
-                # ('sending') until the next start requeues them.
+                # ('sending') until their lease runs out, then go once more.
                 log.exception("could not record the outcome of %d push messages", sum(len(s) for s, _ in pending))
                 return
             self._unsettled = pending + self._unsettled

@@ -3,10 +3,11 @@
 Every worker runs a scheduler. Each round it looks for sessions starting within the longest lead time a device
 may choose, and queues a ``reminder`` row (ref: the session id) for each device that follows the session and
 whose lead time has come. The outbox's UNIQUE (kind, ref, subscription) makes this safe to repeat: a device
-gets one reminder per session however many workers queue it, and a restart at the due time queues again only
-what was never queued. Whether a reminder still goes, and when, is decided again when the outbox claims it
-(:meth:`server.push.outbox.OutboxWorker._reminders`): a session cancelled since is never reminded of, one that
-moved is reminded of at its new time.
+gets one reminder per session however many workers, of however many servers on the database, queue it (each
+queues with one INSERT ... ON CONFLICT, in a write transaction serialised with every other), and a restart at the
+due time queues again only what was never queued. Whether a reminder still goes, and when, is decided again when
+the outbox claims it (:meth:`server.push.outbox.OutboxWorker._reminders`): a session cancelled since is never
+reminded of, one that moved is reminded of at its new time.
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ class ReminderScheduler:
                 else:
                     log.exception("reminders failed a round; retrying")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._stopping.wait()
 
     async def queue_due(self) -> int:
         """Queue every reminder due now; returns how many were queued (or brought forward)."""

@@ -30,6 +30,7 @@ from server.schemas.announcements import (
     Delivery,
     LanguageDelivery,
 )
+from server.services.live import raise_if_cancelled
 from server.services.programme import SYSTEM
 from server.storage import announcements as store
 from server.storage import history
@@ -135,8 +136,8 @@ class AnnouncementService:
             await self._check_session(conn, data.session_id)
             await self._check_languages(conn, data.translations)
             await store.insert(conn, _row(record))
-            if send_at <= now:
-                record, seq = await self._publish(conn, record, now, published)
+            if send_at <= now and (made := await self._publish(conn, record, now, published)):
+                record, seq = made
             summary = record.title if send_at <= now else f"{record.title} (to be sent at {iso(send_at)})"
             await history.record(conn, author, "announced", "announcement", record.id, summary)
         _log_published(published)
@@ -249,8 +250,9 @@ class AnnouncementService:
         published: list[str] = []
         async with self.db.write() as conn:
             for row in await store.due_to_publish(conn, iso(now)):
-                _, seq = await self._publish(conn, _record_decoder.decode(row.data), now, published)
-                done += 1
+                if made := await self._publish(conn, _record_decoder.decode(row.data), now, published):
+                    seq = made[1]
+                    done += 1
             for row in await store.due_to_expire(conn, iso(now)):
                 record = msgspec.structs.replace(_record_decoder.decode(row.data), state="expired")
                 await store.update(conn, _row(record))
@@ -280,18 +282,22 @@ class AnnouncementService:
             wait = min(30.0, 0.5 * 2**failures) if failures else 30.0
             if next_due:
                 wait = min(wait, max(0.05, (datetime.fromisoformat(next_due) - datetime.now(UTC)).total_seconds()))
+            raise_if_cancelled()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
 
     # -- inside a write transaction ---------------------------------------------------------
 
     async def _publish(
         self, conn: Connection, record: AnnouncementRecord, now: datetime, published: list[str]
-    ) -> tuple[AnnouncementRecord, int]:
-        """Publish ``record`` in the open transaction; what to log once it commits goes to ``published``."""
+    ) -> tuple[AnnouncementRecord, int] | None:
+        """Publish ``record`` in the open transaction, with its feed sequence; what to log once it commits goes to
+        ``published``. None when it is no longer scheduled: it is published (and its pushes queued) only once."""
         record = msgspec.structs.replace(record, state="published", published_at=min(record.send_at, now))
-        await store.update(conn, _row(record))
+        if not await store.publish(conn, _row(record)):
+            return None
         seq = await programme_store.put_entity(conn, "announcement", record.id, _encoder.encode(_public(record)))
         targets = await self._audience(conn, record)
         await push_store.enqueue(conn, "announcement", record.id, targets, iso(now), record.version)

@@ -155,7 +155,7 @@ class AttendeeService:
     async def create(self, address: str, device: NewDevice | None = None) -> tuple[str, str, str]:
         """A new attendee, and the token and device id of this device."""
         device = check_device(device or NewDevice())
-        self.limiter.hit(CREATE_LIMIT, address)
+        await self.limiter.hit(CREATE_LIMIT, address)
         attendee_id = f"att_{secrets.token_hex(12)}"
         token = new_token("kpa")
         device_id = _new_device_id()
@@ -198,8 +198,7 @@ class AttendeeService:
         Raises:
             TooManyRequests: Too many codes for this attendee, or from this address.
         """
-        self.limiter.hit(LINK_CODE_LIMIT, attendee.id)
-        self.limiter.hit(LINK_CODES_BY_ADDRESS, address)
+        await self.limiter.hit(LINK_CODE_LIMIT, attendee.id, (LINK_CODES_BY_ADDRESS, address))
         code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
         now = datetime.now(UTC)
         expires = now + LINK_CODE_TTL
@@ -215,14 +214,14 @@ class AttendeeService:
             Invalid: The code is unknown, used or expired.
             TooManyRequests: Too many wrong codes from this address (counted with wrong redeems).
         """
-        self.limiter.hit(REDEEM_LIMIT, address)
+        await self.limiter.hit(REDEEM_LIMIT, address)
         async with self.db.snapshot() as conn:
             attendee_id = await store.peek_link_code(conn, hash_token(normalise_code(code)), _iso(datetime.now(UTC)))
             if attendee_id is None:
                 raise _bad_code()
             rows = await vault.devices(conn, attendee_id)
             documents = await vault.count_documents(conn, attendee_id)
-        self.limiter.refund(REDEEM_LIMIT, address)
+        await self.limiter.refund(REDEEM_LIMIT, address)
         return LinkPreview([LinkPreviewDevice(row.name, row.linked_at, row.last_seen_at) for row in rows], documents)
 
     async def redeem(self, code: str, address: str, device: NewDevice | None = None) -> tuple[str, str, str]:
@@ -235,7 +234,7 @@ class AttendeeService:
         device = check_device(device or NewDevice())
         # Counted before it is evaluated, so concurrent guesses cannot all pass while the first are being checked;
         # a right code gives its token back.
-        self.limiter.hit(REDEEM_LIMIT, address)
+        await self.limiter.hit(REDEEM_LIMIT, address)
         device_id = _new_device_id()
         async with self.db.write() as conn:
             attendee_id = await store.redeem_link_code(conn, hash_token(normalise_code(code)), _iso(datetime.now(UTC)))
@@ -251,7 +250,7 @@ class AttendeeService:
                 public_key=device.public_key,
                 proof=device.proof,
             )
-        self.limiter.refund(REDEEM_LIMIT, address)
+        await self.limiter.refund(REDEEM_LIMIT, address)
         return attendee_id, token, device_id
 
     async def key_id(self, attendee: AttendeeRow) -> int:
@@ -373,7 +372,7 @@ class AttendeeService:
 
         Only its hash is stored, so the address is shown once, like a device token.
         """
-        self.limiter.hit(CALENDAR_KEY_LIMIT, attendee.id)
+        await self.limiter.hit(CALENDAR_KEY_LIMIT, attendee.id)
         key = new_token("kpc")
         async with self.db.write() as conn:
             await store.set_calendar_key(conn, attendee.id, hash_token(key), lang)

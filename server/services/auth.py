@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,7 +14,7 @@ from enum import StrEnum
 from server.errors import Conflict, Forbidden, Unauthorized
 from server.storage import console as console_store
 from server.storage import organisers
-from server.storage.db import Database, IntegrityError
+from server.storage.db import Database, IntegrityError, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +158,7 @@ class AuthService:
         try:
             async with self.db.write() as conn:
                 await organisers.mark_token_used(conn, organiser_id, now, stale)
-        except sqlite3.OperationalError as exc:
+        except StorageError as exc:
             log.warning("could not record an organiser token's use: %s", exc)
 
     async def identify(

@@ -161,11 +161,11 @@ class ConsoleService:
         # Counted before the password is checked, so a burst of concurrent guesses is held to the budgets.
         if known_device:
             assert device_hash is not None
-            self._limiter.hit(SIGN_IN_BY_DEVICE, device_hash.hex())
+            await self._limiter.hit(SIGN_IN_BY_DEVICE, device_hash.hex())
         else:
-            self._limiter.hit(SIGN_IN_BY_ADDRESS, address)
+            await self._limiter.hit(SIGN_IN_BY_ADDRESS, address)
             if not known_address:
-                self._limiter.hit(SIGN_IN_BY_NAME, name.casefold())
+                await self._limiter.hit(SIGN_IN_BY_NAME, name.casefold())
         stored = found.password_hash if found else None
         # Always check a hash, a dummy one for unknown names, so the time taken tells nothing.
         matches = await self._verify(stored, password)
@@ -236,7 +236,7 @@ class ConsoleService:
         if found is None:
             raise Unauthorized("this organiser no longer exists")
         if found.password_hash is not None:
-            self._limiter.hit(PASSWORD_CHECKS, str(organiser.id))
+            await self._limiter.hit(PASSWORD_CHECKS, str(organiser.id))
             if not await self._verify(found.password_hash, current):
                 raise Invalid("the current password is wrong", field="currentPassword")
             if new == current:

@@ -2,8 +2,12 @@
 
 The encoded programme (plain, gzip and brotli) is kept in memory for the current cursor, so a read
 when nothing changed costs no SQL and no encoding. Writes in this process move the cursor at once;
-writes by another process (``kumpul import`` while serving, another worker) are noticed by a
-watcher that polls SQLite's ``data_version``.
+writes by another process (``kumpul import`` while serving, another worker, another node on PostgreSQL) are noticed
+by a watcher that polls the database's ``data_version``.
+
+A cursor's ETag and bytes are made from the database alone (its epoch and sequence, the entities and the privacy
+floors), so every worker and every node serving one database gives the same programme the same ETag and the same
+bytes.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import msgspec
 from server.errors import Gone, Invalid, NotFound
 from server.storage import privacy as privacy_store
 from server.storage import programme as store
-from server.storage.db import Database
+from server.storage.db import Database, kumpul_now
 from server.storage.encoded import EncodedStore, Forms
 from server.storage.programme import FeedState
 from sync import Cursor, CursorError, StaleCursorError, build_snapshot, check_servable
@@ -337,9 +341,13 @@ class FeedService:
         built under today's privacy floors: an older programme that still names a now anonymous speaker is not
         served."""
         try:
-            Cursor.decode(cursor)
+            wanted = Cursor.decode(cursor)
         except CursorError as error:
             raise Invalid(str(error), field="cursor") from None
+        if wanted.epoch == self.state.epoch and wanted.seq > self.state.seq:
+            # Another worker or node named this cursor before this one noticed the write: read where the feed
+            # stands, so the cursor's bytes are built here rather than refused as gone.
+            await self.catch_up()
         current = await self.programme()
         if current.cursor == cursor:
             return current.forms
@@ -514,9 +522,7 @@ class FeedService:
 
     async def purge_tombstones(self) -> int:
         """Drop tombstones older than the retention period."""
-        moment = datetime.now(UTC) - self.retention
-        # The same form as SQLite's strftime('%Y-%m-%dT%H:%M:%fZ'), so the strings compare as times.
-        cutoff = f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+        cutoff = kumpul_now(-self.retention.total_seconds())
         async with self.db.write() as conn:
             purged = await store.purge_tombstones(conn, cutoff)
             state = await store.feed_state(conn)
@@ -579,7 +585,7 @@ class FeedService:
                 log.exception("a programme-change listener failed")
 
     async def _watch(self) -> None:
-        """Notice commits by other processes through SQLite's data_version."""
+        """Notice commits by other processes (and nodes) through the database's data_version."""
         last_version = await self.db.data_version()
         while True:
             await asyncio.sleep(self.poll_seconds)

@@ -109,8 +109,7 @@ class FeedbackService:
             Conflict: The session was cancelled, or has not started yet.
             TooManyRequests: Over a rate limit.
         """
-        self.limiter.hit(FEEDBACK_LIMIT, attendee.id)
-        self.limiter.hit(FEEDBACK_BY_ADDRESS, address)
+        await self.limiter.hit(FEEDBACK_LIMIT, attendee.id, (FEEDBACK_BY_ADDRESS, address))
         now = self.now()
         comment = data.comment.strip()
         async with self.db.write() as conn:

@@ -290,8 +290,11 @@ class SourceService:
                 if not transient(error):
                     log.exception("the follow loop met an error; it goes on")
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11, wait_for returns normally when the wake and a cancellation
+            # come together, and the cancelled loop would go on forever (a server that never stops).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()
 
     def start(self) -> None:
         """Run the follow loop in the background."""

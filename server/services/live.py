@@ -55,6 +55,19 @@ def default_max_total() -> int:
     return max(1, min(MAX_TOTAL_CEILING, soft - headroom))
 
 
+def raise_if_cancelled() -> None:
+    """Raise the cancellation of the running task if one was asked for and then lost.
+
+    A background loop calls this after its round's reads and writes, before it waits. On Python 3.11,
+    ``asyncio.wait_for`` (which psycopg's pool waits for a connection with) returns its result when that arrives
+    together with a cancellation, and drops the cancellation: the loop would run on after ``stop()``, and the server
+    would never stop. The task's count of pending cancellations still says it was asked to stop.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 def live_places(scope: Scope) -> list[Connection]:
     """The streams a request holds (none, or the one it opened): the app gives them back when the request ends."""
     extra = cast(dict[str, Any], scope)

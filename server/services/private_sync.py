@@ -24,7 +24,6 @@ from server.storage import attendees as store
 from server.storage import vault
 from server.storage.attendees import AttendeeRow, StoredDoc
 from server.storage.db import Connection, Database
-from server.storage.programme import feed_state
 from server.storage.vault import StoredEntry
 from sync import (
     PROFILE,
@@ -120,8 +119,7 @@ class PrivateSyncService:
                 attendee kept changing the same documents while this one merged.
             Unauthorized: The attendee was erased while the sync ran.
         """
-        self.limiter.hit(SYNC_LIMIT, attendee.id)
-        self.limiter.hit(SYNC_BY_ADDRESS, address)
+        await self.limiter.hit(SYNC_LIMIT, attendee.id, (SYNC_BY_ADDRESS, address))
         ids = [doc.id for doc in request.docs]
         for index, doc_id in enumerate(ids):
             try:
@@ -150,12 +148,7 @@ class PrivateSyncService:
             )
 
         for _ in range(MERGE_ATTEMPTS):
-            async with self.db.snapshot() as conn:
-                epoch = (await feed_state(conn)).epoch
-                seq = await store.doc_seq(conn, attendee.id)
-                if seq is None:
-                    raise _erased()
-                stored = await store.get_docs(conn, attendee.id, ids)
+            epoch, seq, stored = await self._stored(attendee.id, ids)
             try:
                 since, resend = private_since(request.cursor, epoch=epoch, seq=seq)
             except CursorError as error:
@@ -175,10 +168,11 @@ class PrivateSyncService:
         cursor = committed.cursor
 
         replies = [DocPatch(item.doc_id, item.missing) for item in merged if item.missing != _EMPTY_UPDATE]
-        log_replies, budget_left = await self._sent_logs(attendee.id, committed.logs)
-        changed, logs_changed, until = await self._changed_elsewhere(
-            attendee.id, set(ids), set(log_ids), since, cursor, budget_left
-        )
+        async with self.db.snapshot() as conn:
+            log_replies, budget_left = await _sent_logs(conn, attendee.id, committed.logs)
+            changed, logs_changed, until = await _changed_elsewhere(
+                conn, attendee.id, set(ids), set(log_ids), since, cursor, budget_left
+            )
         replies += changed
         key = None
         if request.key_id < committed.key_id:
@@ -193,75 +187,21 @@ class PrivateSyncService:
             key=key,
         )
 
+    async def _stored(self, attendee_id: str, ids: list[str]) -> tuple[str, int, dict[str, StoredDoc]]:
+        """The database's epoch, the attendee's last sequence and the stored states of ``ids``, all as of one moment
+        (a read transaction only when there are states to read: one statement sees one moment by itself)."""
+        async with self.db.snapshot() if ids else self.db.read() as conn:
+            position = await store.private_position(conn, attendee_id)
+            if position is None:
+                raise _erased()
+            stored = await store.get_docs(conn, attendee_id, ids) if ids else {}
+        epoch, seq = position
+        return epoch, seq, stored
+
     async def _key_for(self, attendee: AttendeeRow, key_id: int, keyring: bytes | None) -> KeyUpdate:
         async with self.db.read() as conn:
             wrapped = await vault.wrapped_for(conn, attendee.device_id, key_id)
         return KeyUpdate(key_id, wrapped, keyring)
-
-    async def _sent_logs(self, attendee_id: str, written: list[_Written]) -> tuple[list[LogPatch], int]:
-        """For each log the device sent, the entries it lacks (not the ones it appended), within the reply budget.
-
-        Returns:
-            The patches, and what is left of the budget (negative: a log was left out; the device asks again).
-        """
-        patches: list[LogPatch] = []
-        budget = MAX_REPLY_BYTES
-        async with self.db.snapshot() as conn:
-            for item in written:
-                entries = [
-                    entry
-                    for entry in await vault.entries_after(conn, attendee_id, item.doc_id, item.since)
-                    if entry.version not in item.appended
-                ]
-                size = sum(len(entry.frame) for entry in entries)
-                if entries and size > budget and patches:
-                    # Left for the next round trip: the device still has `since` for it, and `more` says to ask.
-                    patches.append(LogPatch(item.doc_id, item.since, []))
-                    budget = -1
-                    continue
-                budget -= size
-                last = max([item.last, *(entry.version for entry in entries)])
-                patches.append(LogPatch(item.doc_id, last, [_entry(entry) for entry in entries]))
-        return patches, budget
-
-    async def _changed_elsewhere(
-        self, attendee_id: str, sent: set[str], sent_logs: set[str], since: int, cursor: int, budget: int
-    ) -> tuple[list[DocPatch], list[LogPatch], int]:
-        """The documents and log entries not sent that changed in ``(since, cursor]``, oldest first, up to the
-        reply budget (at least one when nothing else was answered).
-
-        Returns:
-            The plaintext documents, the log entries by document, and the sequence they bring the client up to
-            (``cursor`` when all of them fit).
-        """
-        budget = max(budget, 0)
-        async with self.db.snapshot() as conn:
-            changed = await vault.changed_between(conn, attendee_id, since, cursor)
-            chosen_docs: list[str] = []
-            chosen_seqs: list[int] = []
-            total, until = 0, cursor
-            for kind, doc_id, seq, size in changed:
-                if (chosen_docs or chosen_seqs or budget < MAX_REPLY_BYTES) and total + size > budget:
-                    until = seq - 1
-                    break
-                if kind == "doc" and doc_id not in sent:
-                    chosen_docs.append(doc_id)
-                    total += size
-                elif kind == "log" and doc_id not in sent_logs:
-                    chosen_seqs.append(seq)
-                    total += size
-            states = await store.get_docs(conn, attendee_id, chosen_docs)
-            entries = await vault.entries_by_seq(conn, attendee_id, chosen_seqs)
-        by_doc: dict[str, list[StoredEntry]] = {}
-        for entry in entries:
-            by_doc.setdefault(entry.doc_id, []).append(entry)
-        logs = [
-            LogPatch(
-                doc_id, max(entry.version for entry in items), [_entry(entry) for entry in sorted(items, key=_version)]
-            )
-            for doc_id, items in by_doc.items()
-        ]
-        return [DocPatch(doc_id, states[doc_id].state) for doc_id in chosen_docs if doc_id in states], logs, until
 
     async def _commit(
         self,
@@ -277,15 +217,14 @@ class PrivateSyncService:
             The new sequence and what was written; None to merge again.
         """
         attendee_id = attendee.id
-        current = await store.doc_seq(conn, attendee_id)
-        key = await vault.current_key(conn, attendee_id)
-        if current is None or key is None:
+        head = await vault.attendee_head(conn, attendee_id)
+        if head is None:
             raise _erased()
-        key_id, keyring = key
-        _check_keys(logs, key_id)
-        versions = await store.doc_versions(conn, attendee_id, [item.doc_id for item in merged])
-        if versions != {doc_id: doc.seq for doc_id, doc in stored.items()}:
-            return None
+        _check_keys(logs, head.key_id)
+        if merged:
+            versions = await store.doc_versions(conn, attendee_id, [item.doc_id for item in merged])
+            if versions != {doc_id: doc.seq for doc_id, doc in stored.items()}:
+                return None
         writes = [item for item in merged if item.write]
         heads = await vault.log_heads(conn, attendee_id, [log.id for log in logs]) if logs else {}
         plans = [await _plan(conn, attendee_id, log, heads.get(log.id)) for log in logs]
@@ -295,13 +234,16 @@ class PrivateSyncService:
         )
         if added and await vault.count_documents(conn, attendee_id) + added > MAX_DOCUMENTS:
             raise PayloadTooLarge(f"at most {MAX_DOCUMENTS} documents per attendee; this would exceed it")
-        before = await store.stored_bytes(conn, attendee_id) + await vault.log_bytes(conn, attendee_id)
-        plaintext = await store.get_docs(conn, attendee_id, [plan.doc_id for plan in plans if plan.writes])
+        # The plaintext copies of notes now written encrypted go first (rolled back with the rest if the quota
+        # refuses the sync), so that what they took counts as freed.
+        encrypted = [plan.doc_id for plan in plans if plan.writes]
+        freed = await vault.delete_plaintext(conn, attendee_id, encrypted) if encrypted else []
+        kept = await vault.stored_bytes(conn, attendee_id)
+        before = kept + sum(freed)
         after = (
-            before
+            kept
             + sum(len(item.state) - (len(item.before.state) if item.before else 0) for item in writes)
             + sum(plan.growth for plan in plans)
-            - sum(len(doc.state) for doc in plaintext.values())
         )
         if after > self.quota_bytes and after > before:
             raise PayloadTooLarge(
@@ -309,25 +251,10 @@ class PrivateSyncService:
                 f" ({_size(self.quota_bytes)}); they are kept on your device but not synced until some are smaller"
                 " or deleted"
             )
-        for item in writes:
-            seq = await store.next_doc_seq(conn, attendee_id)
-            if seq is None:
-                raise _erased()
-            await store.put_doc(conn, attendee_id, item.doc_id, item.state, seq)
-            current = seq
-        written = []
-        for plan in plans:
-            count = plan.new_rows
-            if count:
-                first = await vault.take_seqs(conn, attendee_id, count)
-                if first is None:
-                    raise _erased()
-                current = first + count - 1
-                await plan.apply(conn, attendee_id, first)
-            written.append(_Written(plan.doc_id, plan.since, plan.appended, plan.last))
-        deleted = await vault.delete_plaintext(conn, attendee_id, list(plaintext)) if plaintext else 0
+        current = await _write(conn, attendee_id, writes, plans, head.doc_seq)
         await vault.touch_device(conn, attendee.device_id)
-        return _Committed(current, key_id, keyring, written, deleted > 0)
+        written = [_Written(plan.doc_id, plan.since, plan.appended, plan.last) for plan in plans]
+        return _Committed(current, head.key_id, head.keyring, written, bool(freed))
 
 
 @dataclass(slots=True)
@@ -351,16 +278,45 @@ class _Plan:
     def new_rows(self) -> int:
         return len(self.append) + (1 if self.snapshot is not None else 0)
 
-    async def apply(self, conn: Connection, attendee_id: str, first_seq: int) -> None:
+    def entries(self, first_seq: int) -> list[StoredEntry]:
+        """The log entries to add, numbered from ``first_seq`` (the snapshot first; it replaces the entries up to
+        its version, which the caller deletes)."""
+        entries = []
         seq = first_seq
         if self.snapshot is not None:
             up_to, frame = self.snapshot
-            await vault.drop_up_to(conn, attendee_id, self.doc_id, up_to)
-            await vault.add_entry(conn, attendee_id, self.doc_id, up_to, snapshot=True, frame=frame, seq=seq)
+            entries.append(StoredEntry(self.doc_id, up_to, True, frame, seq))
             seq += 1
-        for version, frame in zip(self.appended, self.append, strict=True):
-            await vault.add_entry(conn, attendee_id, self.doc_id, version, snapshot=False, frame=frame, seq=seq)
-            seq += 1
+        for offset, (version, frame) in enumerate(zip(self.appended, self.append, strict=True)):
+            entries.append(StoredEntry(self.doc_id, version, False, frame, seq + offset))
+        return entries
+
+
+async def _write(conn: Connection, attendee_id: str, writes: list[_Merged], plans: list[_Plan], current: int) -> int:
+    """Write the merged documents and the log entries under consecutive sequences taken at once.
+
+    Returns:
+        The attendee's last sequence afterwards.
+    """
+    count = len(writes) + sum(plan.new_rows for plan in plans)
+    if not count:
+        return current
+    first = await vault.take_seqs(conn, attendee_id, count)
+    if first is None:
+        raise _erased()
+    seq = first
+    for item in writes:
+        await store.put_doc(conn, attendee_id, item.doc_id, item.state, seq)
+        seq += 1
+    entries: list[StoredEntry] = []
+    for plan in plans:
+        if plan.snapshot is not None:
+            await vault.drop_up_to(conn, attendee_id, plan.doc_id, plan.snapshot[0])
+        entries += plan.entries(seq)
+        seq += plan.new_rows
+    if entries:
+        await vault.add_entries(conn, attendee_id, entries)
+    return seq - 1
 
 
 async def _plan(conn: Connection, attendee_id: str, log: LogUpdate, head: vault.LogHead | None) -> _Plan:
@@ -394,6 +350,71 @@ async def _plan(conn: Connection, attendee_id: str, log: LogUpdate, head: vault.
             " document; compact it (send a snapshot) or make it smaller; it is kept on your device"
         )
     return _Plan(log.id, since, appended.stop - 1 if append else last, appended, append, snapshot, growth)
+
+
+async def _sent_logs(conn: Connection, attendee_id: str, written: list[_Written]) -> tuple[list[LogPatch], int]:
+    """For each log the device sent, the entries it lacks (not the ones it appended), within the reply budget.
+
+    Returns:
+        The patches, and what is left of the budget (negative: a log was left out; the device asks again).
+    """
+    patches: list[LogPatch] = []
+    budget = MAX_REPLY_BYTES
+    for item in written:
+        entries = [
+            entry
+            for entry in await vault.entries_after(conn, attendee_id, item.doc_id, item.since)
+            if entry.version not in item.appended
+        ]
+        size = sum(len(entry.frame) for entry in entries)
+        if entries and size > budget and patches:
+            # Left for the next round trip: the device still has `since` for it, and `more` says to ask.
+            patches.append(LogPatch(item.doc_id, item.since, []))
+            budget = -1
+            continue
+        budget -= size
+        last = max([item.last, *(entry.version for entry in entries)])
+        patches.append(LogPatch(item.doc_id, last, [_entry(entry) for entry in entries]))
+    return patches, budget
+
+
+async def _changed_elsewhere(
+    conn: Connection, attendee_id: str, sent: set[str], sent_logs: set[str], since: int, cursor: int, budget: int
+) -> tuple[list[DocPatch], list[LogPatch], int]:
+    """The documents and log entries not sent that changed in ``(since, cursor]``, oldest first, up to the
+    reply budget (at least one when nothing else was answered).
+
+    Returns:
+        The plaintext documents, the log entries by document, and the sequence they bring the client up to
+        (``cursor`` when all of them fit).
+    """
+    budget = max(budget, 0)
+    changed = await vault.changed_between(conn, attendee_id, since, cursor) if cursor > since else []
+    chosen_docs: list[str] = []
+    chosen_seqs: list[int] = []
+    total, until = 0, cursor
+    for kind, doc_id, seq, size in changed:
+        if (chosen_docs or chosen_seqs or budget < MAX_REPLY_BYTES) and total + size > budget:
+            until = seq - 1
+            break
+        if kind == "doc" and doc_id not in sent:
+            chosen_docs.append(doc_id)
+            total += size
+        elif kind == "log" and doc_id not in sent_logs:
+            chosen_seqs.append(seq)
+            total += size
+    states = await store.get_docs(conn, attendee_id, chosen_docs) if chosen_docs else {}
+    entries = await vault.entries_by_seq(conn, attendee_id, chosen_seqs) if chosen_seqs else []
+    by_doc: dict[str, list[StoredEntry]] = {}
+    for entry in entries:
+        by_doc.setdefault(entry.doc_id, []).append(entry)
+    logs = [
+        LogPatch(
+            doc_id, max(entry.version for entry in items), [_entry(entry) for entry in sorted(items, key=_version)]
+        )
+        for doc_id, items in by_doc.items()
+    ]
+    return [DocPatch(doc_id, states[doc_id].state) for doc_id in chosen_docs if doc_id in states], logs, until
 
 
 def _check_keys(logs: list[LogUpdate], key_id: int) -> None:

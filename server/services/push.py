@@ -71,8 +71,8 @@ class PushSubscriptionService:
             TooManyRequests: Too many changes for this attendee, or from this address.
         """
         if attendee is not None:
-            self.limiter.hit(SUBSCRIBE_BY_ATTENDEE, attendee.id)
-        self.limiter.hit(SUBSCRIBE_BY_ADDRESS, address)
+            await self.limiter.hit(SUBSCRIBE_BY_ATTENDEE, attendee.id)
+        await self.limiter.hit(SUBSCRIBE_BY_ADDRESS, address)
         await check_endpoint(data.endpoint, allow_insecure_loopback=self.allow_insecure_loopback, resolve=self.resolve)
         async with self.db.write() as conn:
             owner = await store.subscription_owner(conn, data.endpoint)

@@ -2,7 +2,7 @@
 
 A status is stored (so an app opened later gets it with ``GET /api/room-status`` and on joining the live stream)
 and published on the live stream as a ``room-status`` event carrying every current status. The worker that
-stores a status publishes it at once; every other worker notices the new revision through SQLite's
+stores a status publishes it at once; every other worker (and node) notices the new revision through the database's
 ``data_version`` within its poll interval and publishes it to its own streams.
 """
 
@@ -19,7 +19,7 @@ import msgspec
 from server.errors import Invalid, NotFound
 from server.schemas.programme import Session
 from server.schemas.room_status import RoomStatus, RoomStatusSet
-from server.services.live import LiveEvent, LiveHub
+from server.services.live import LiveEvent, LiveHub, raise_if_cancelled
 from server.services.ratelimit import Limit, RateLimiter
 from server.storage import history as history_store
 from server.storage import programme as programme_store
@@ -114,7 +114,7 @@ class RoomStatusService:
             NotFound: No such room.
             Invalid: An emergency without a message.
         """
-        self.limiter.hit(SET_LIMIT, actor)
+        await self.limiter.hit(SET_LIMIT, actor)
         message = data.message.strip()
         if data.state == "emergency" and not message:
             raise Invalid("an emergency status needs a message saying what to do", field="message")
@@ -154,9 +154,10 @@ class RoomStatusService:
                 self.live.publish(self.event())
 
     async def _watch(self) -> None:
-        """Notice statuses other processes stored, through SQLite's ``data_version``."""
+        """Notice statuses other processes and nodes stored, through the database's ``data_version``."""
         last_version = await self.db.data_version()
         while True:
+            raise_if_cancelled()
             await asyncio.sleep(self.poll_seconds)
             try:
                 version = await self.db.data_version()

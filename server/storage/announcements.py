@@ -37,6 +37,21 @@ async def update(conn: Connection, row: AnnouncementRow) -> None:
     )
 
 
+async def publish(conn: Connection, row: AnnouncementRow) -> bool:
+    """Store ``row`` as published if the announcement is still scheduled; False if it is not (it was published,
+    retracted or expired first).
+
+    The check and the write are one statement, so an announcement is published once however many nodes run their
+    scheduler against one database.
+    """
+    cur = await conn.execute(
+        "UPDATE announcements SET data = ?, state = 'published', send_at = ?, expires_at = ?, version = ?"
+        " WHERE id = ? AND state = 'scheduled'",
+        (row.data.decode(), row.send_at, row.expires_at, row.version, row.id),
+    )
+    return cur.rowcount == 1
+
+
 async def get(conn: Connection, announcement_id: str) -> AnnouncementRow | None:
     async with conn.execute(
         "SELECT id, data, state, send_at, expires_at, version, created_by FROM announcements WHERE id = ?",
@@ -75,7 +90,7 @@ async def next_due(conn: Connection) -> str | None:
     """The earliest pending publication or expiry, to know how long the scheduler may sleep."""
     async with conn.execute(
         "SELECT min(t) FROM (SELECT min(send_at) AS t FROM announcements WHERE state = 'scheduled'"
-        " UNION ALL SELECT min(expires_at) FROM announcements WHERE state = 'published')"
+        " UNION ALL SELECT min(expires_at) FROM announcements WHERE state = 'published') AS due"
     ) as cur:
         row = await cur.fetchone()
     return row[0] if row else None

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from server.storage.db import Connection
+from server.storage.db import Connection, each, listed
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +111,9 @@ async def purge_link_codes(conn: Connection, now: str) -> None:
 async def get_docs(conn: Connection, attendee_id: str, doc_ids: list[str]) -> dict[str, StoredDoc]:
     """The stored documents among ``doc_ids``."""
     async with conn.execute(
-        "SELECT doc_id, state, seq FROM documents WHERE attendee_id = ? AND doc_id IN (SELECT value FROM json_each(?))",
-        (attendee_id, json.dumps(doc_ids)),
+        "SELECT doc_id, state, seq FROM documents WHERE attendee_id = ?"
+        f" AND doc_id IN (SELECT value FROM {each(conn)})",
+        (attendee_id, listed(conn, doc_ids)),
     ) as cur:
         return {row[0]: StoredDoc(row[0], row[1], row[2]) for row in await cur.fetchall()}
 
@@ -121,52 +121,20 @@ async def get_docs(conn: Connection, attendee_id: str, doc_ids: list[str]) -> di
 async def doc_versions(conn: Connection, attendee_id: str, doc_ids: list[str]) -> dict[str, int]:
     """The sequence of the last change of each stored document among ``doc_ids`` (absent ones are left out)."""
     async with conn.execute(
-        "SELECT doc_id, seq FROM documents WHERE attendee_id = ? AND doc_id IN (SELECT value FROM json_each(?))",
-        (attendee_id, json.dumps(doc_ids)),
+        f"SELECT doc_id, seq FROM documents WHERE attendee_id = ? AND doc_id IN (SELECT value FROM {each(conn)})",
+        (attendee_id, listed(conn, doc_ids)),
     ) as cur:
         return {row[0]: int(row[1]) for row in await cur.fetchall()}
 
 
-async def stored_bytes(conn: Connection, attendee_id: str) -> int:
-    """The size of every stored state of the attendee's documents, the measure of their quota."""
+async def private_position(conn: Connection, attendee_id: str) -> tuple[str, int] | None:
+    """The database's epoch and the attendee's last document sequence, the two parts of a private sync cursor;
+    None when the attendee no longer exists (erased)."""
     async with conn.execute(
-        "SELECT coalesce(sum(length(state)), 0) FROM documents WHERE attendee_id = ?", (attendee_id,)
+        "SELECT f.epoch, a.doc_seq FROM attendees a JOIN feed_state f ON f.id = 1 WHERE a.id = ?", (attendee_id,)
     ) as cur:
         row = await cur.fetchone()
-    return int(row[0]) if row else 0
-
-
-async def doc_sizes_changed_between(
-    conn: Connection, attendee_id: str, after: int, until: int
-) -> list[tuple[str, int, int]]:
-    """``(doc_id, seq, size)`` of the documents whose last change is in ``(after, until]``, oldest first."""
-    async with conn.execute(
-        "SELECT doc_id, seq, length(state) FROM documents WHERE attendee_id = ? AND seq > ? AND seq <= ? ORDER BY seq",
-        (attendee_id, after, until),
-    ) as cur:
-        return [(row[0], int(row[1]), int(row[2])) for row in await cur.fetchall()]
-
-
-async def count_docs(conn: Connection, attendee_id: str) -> int:
-    async with conn.execute("SELECT count(*) FROM documents WHERE attendee_id = ?", (attendee_id,)) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
-
-
-async def next_doc_seq(conn: Connection, attendee_id: str) -> int | None:
-    """Take the attendee's next document sequence; None when the attendee no longer exists (erased)."""
-    async with conn.execute(
-        "UPDATE attendees SET doc_seq = doc_seq + 1 WHERE id = ? RETURNING doc_seq", (attendee_id,)
-    ) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else None
-
-
-async def doc_seq(conn: Connection, attendee_id: str) -> int | None:
-    """The attendee's last document sequence; None when the attendee no longer exists (erased)."""
-    async with conn.execute("SELECT doc_seq FROM attendees WHERE id = ?", (attendee_id,)) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else None
+    return (row[0], int(row[1])) if row else None
 
 
 async def put_doc(conn: Connection, attendee_id: str, doc_id: str, state: bytes, seq: int) -> None:

@@ -9,7 +9,7 @@ from server.storage.db import Connection, Row
 
 
 def timestamp(moment: datetime) -> str:
-    """``moment`` in the form SQLite's ``kumpul_now()`` writes, so the strings compare as times."""
+    """``moment`` in the form ``kumpul_now()`` writes, so the strings compare as times."""
     moment = moment.astimezone(UTC)
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 
@@ -105,7 +105,7 @@ async def delete_session(conn: Connection, token_hash: bytes) -> None:
 async def delete_sessions_of(conn: Connection, organiser_id: int, *, keep: bytes | None = None) -> int:
     """End every session of an organiser except ``keep``; returns how many ended."""
     cur = await conn.execute(
-        "DELETE FROM console_sessions WHERE organiser_id = ? AND token_hash IS NOT ?",
+        "DELETE FROM console_sessions WHERE organiser_id = ? AND token_hash IS DISTINCT FROM ?",
         (organiser_id, keep),
     )
     return cur.rowcount

@@ -3,7 +3,8 @@
 Encoding the programme (one JSON document, compressed) is the most expensive thing the server does after an edit.
 The first worker that needs cursor N's bytes builds them while holding a lock file, and writes each form
 atomically (a temporary file renamed into place); the others wait for that lock and then read the files. So the
-programme is encoded once per cursor for the whole server, not once per worker.
+programme is encoded once per cursor for the whole server, not once per worker. Nodes sharing a PostgreSQL database
+each keep the files in their own local folder: each node encodes a cursor once, into the same bytes as the others.
 
 The files of a cursor never change once written: they are the immutable bytes that ``/api/programme/{cursor}``
 serves with range requests, so an interrupted download resumes. The newest :data:`KEEP` cursors are kept, older

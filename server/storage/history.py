@@ -28,9 +28,9 @@ async def record(conn: Connection, actor: str, action: str, kind: str, entity_id
 
 async def latest(conn: Connection, limit: int, before: int | None = None) -> list[HistoryRow]:
     """The newest changes first, at most ``limit``; ``before`` pages back past an entry id."""
+    older = "" if before is None else " WHERE id < :before"
     async with conn.execute(
-        "SELECT id, at, actor, action, kind, entity_id, summary FROM history"
-        " WHERE :before IS NULL OR id < :before ORDER BY id DESC LIMIT :limit",
+        f"SELECT id, at, actor, action, kind, entity_id, summary FROM history{older} ORDER BY id DESC LIMIT :limit",
         {"before": before, "limit": limit},
     ) as cur:
         return [HistoryRow(*row) for row in await cur.fetchall()]

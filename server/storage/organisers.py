@@ -88,7 +88,7 @@ async def list_organisers(conn: Connection) -> list[OrganiserListing]:
     """Every organiser, by name."""
     async with conn.execute(
         "SELECT id, name, role, created_at, password_hash IS NOT NULL, token_issued_at, token_last_used_at"
-        " FROM organisers ORDER BY name COLLATE NOCASE, id"
+        " FROM organisers ORDER BY lower(name), id"
     ) as cur:
         return [
             OrganiserListing(row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6])

@@ -21,6 +21,7 @@ import contextlib
 import functools
 import logging
 import re
+import secrets
 from collections.abc import AsyncIterator, Generator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -232,6 +233,9 @@ class PostgresDatabase(Database):
         self._version = 0
         self._listener: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
+        #: Names this process's commits in their notifications: like SQLite's data_version, the count moves only
+        #: for commits of other processes (this one's services already know of their own writes).
+        self._origin = secrets.token_hex(8)
 
     @property
     def where(self) -> str:
@@ -273,7 +277,7 @@ class PostgresDatabase(Database):
         async with self._write_lock, pool.connection() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
             yield PgConnection(conn)
-            await conn.execute("SELECT pg_notify(%s, '')", (COMMIT_CHANNEL,))
+            await conn.execute("SELECT pg_notify(%s, %s)", (COMMIT_CHANNEL, self._origin))
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[PgConnection]:
@@ -309,8 +313,9 @@ class PostgresDatabase(Database):
                     self._version += 1
                     self._listening.set()
                     failures = 0
-                    async for _ in conn.notifies():
-                        self._version += 1
+                    async for notification in conn.notifies():
+                        if notification.payload != self._origin:
+                            self._version += 1
             except asyncio.CancelledError:
                 raise
             except Exception as error:

@@ -1,7 +1,7 @@
 """Privacy floors: how anonymous a speaker and how unrecorded a session must stay, kept past deletion.
 
 The floors are raised by the database on every write of an entity (migration 0005) and guard every
-write: one below its entity's floor is refused by SQLite itself. Only :func:`lower_floor`, called by
+write: one below its entity's floor is refused by the database itself. Only :func:`lower_floor`, called by
 the explicit admin actions, lowers one.
 """
 

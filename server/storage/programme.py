@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.storage.db import Connection
+from server.storage.db import Connection, json_field, json_items
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,26 +151,31 @@ async def purge_tombstones(conn: Connection, older_than: str) -> int:
     async with conn.execute("DELETE FROM tombstones WHERE deleted_at < ? RETURNING seq", (older_than,)) as cur:
         purged = [row[0] for row in await cur.fetchall()]
     if purged:
-        await conn.execute("UPDATE feed_state SET floor = max(floor, ?) WHERE id = 1", (max(purged),))
+        await conn.execute(
+            "UPDATE feed_state SET floor = CASE WHEN floor < :top THEN :top ELSE floor END WHERE id = 1",
+            {"top": max(purged)},
+        )
     return len(purged)
 
 
 async def sessions_referencing(conn: Connection, field: str, entity_id: str) -> list[bytes]:
     """Sessions whose ``roomId``, ``trackId``, ``format`` or ``speakerIds`` name ``entity_id``."""
-    queries = {
-        "roomId": "SELECT data FROM entities WHERE kind = 'session' AND data ->> '$.roomId' = ?",
-        "trackId": "SELECT data FROM entities WHERE kind = 'session' AND data ->> '$.trackId' = ?",
-        "format": "SELECT data FROM entities WHERE kind = 'session' AND data ->> '$.format' = ?",
-        "speakerIds": "SELECT data FROM entities WHERE kind = 'session'"
-        " AND EXISTS (SELECT 1 FROM json_each(data, '$.speakerIds') WHERE value = ?)",
-    }
-    async with conn.execute(queries[field], (entity_id,)) as cur:
+    if field == "speakerIds":
+        condition = f"EXISTS (SELECT 1 FROM {json_items(conn, 'data', 'speakerIds')} WHERE value = ?)"
+    elif field in ("roomId", "trackId", "format"):
+        condition = f"{json_field(conn, 'data', field)} = ?"
+    else:
+        raise KeyError(field)
+    async with conn.execute(f"SELECT data FROM entities WHERE kind = 'session' AND {condition}", (entity_id,)) as cur:
         return [row[0].encode() for row in await cur.fetchall()]
 
 
 async def guid_owner(conn: Connection, guid: str) -> str | None:
     """The id of the session that holds ``guid``, if any."""
-    async with conn.execute("SELECT id FROM entities WHERE kind = 'session' AND data ->> '$.guid' = ?", (guid,)) as cur:
+    async with conn.execute(
+        f"SELECT id FROM entities WHERE kind = 'session' AND {json_field(conn, 'data', 'guid')} = ?",
+        (guid,),
+    ) as cur:
         row = await cur.fetchone()
     return row[0] if row else None
 
@@ -230,7 +235,7 @@ async def changes_of_kinds_since(conn: Connection, kinds: tuple[str, ...], seq: 
     """Upserts and tombstones of any of ``kinds`` after ``seq``, in sequence order, at most ``limit``."""
     marks = ", ".join("?" for _ in kinds)
     async with conn.execute(
-        f"SELECT kind, id, seq, data FROM entities WHERE seq > ? AND kind IN ({marks})"  # noqa: S608 (only ?s)
+        f"SELECT kind, id, seq, data FROM entities WHERE seq > ? AND kind IN ({marks})"
         f" UNION ALL SELECT kind, id, seq, NULL FROM tombstones WHERE seq > ? AND kind IN ({marks})"
         " ORDER BY seq LIMIT ?",
         (seq, *kinds, seq, *kinds, limit),

@@ -8,17 +8,19 @@ anyone afterwards.
 
 SQLite leaves deleted rows in free pages and in the write-ahead log until they are overwritten, so
 the purge is followed by ``VACUUM`` (which rewrites the file from the rows that remain) and a
-``wal_checkpoint(TRUNCATE)`` (which empties the log).
+``wal_checkpoint(TRUNCATE)`` (which empties the log). PostgreSQL keeps the old versions of deleted rows in its
+tables' files until the space is reused; ``VACUUM (FULL)`` rewrites every table without them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import sqlite3
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from server.storage import vault
+from server.storage import feedback, vault
 from server.storage.db import BUSY_TIMEOUT_MS, Connection, Database, SqliteDatabase
 from server.storage.postgres import PostgresDatabase
 
@@ -44,8 +46,6 @@ _DELETES = (
     "DELETE FROM link_codes",
     "DELETE FROM attendee_tokens",
     "DELETE FROM attendees",
-    # SQLite-specific: randomblob (PostgreSQL: gen_random_bytes).
-    "UPDATE feedback_key SET secret = randomblob(32)",
 )
 
 
@@ -97,6 +97,7 @@ async def delete_attendee_data(conn: Connection) -> AttendeeData:
     removed = await count_attendee_data(conn)
     for statement in _DELETES:
         await conn.execute(statement)
+    await feedback.new_rater_key(conn, secrets.token_bytes(32))
     return removed
 
 

@@ -1,11 +1,19 @@
-"""Web Push subscriptions and the durable outbox of messages to them."""
+"""Web Push subscriptions and the durable outbox of messages to them.
+
+Several workers (processes, and nodes on one PostgreSQL database) share the outbox. A worker claims messages for
+itself (``claimed_by``) until its lease runs out (``lease_until``, database time), renews the lease while it holds
+them, and settles only what it still holds; messages whose lease ran out (their worker died mid-send) are claimed
+again by whichever worker comes next.
+"""
 
 from __future__ import annotations
 
-import json
+import logging
 from dataclasses import dataclass
 
-from server.storage.db import Connection
+from server.storage.db import Connection, each, json_field, json_items, listed, postgres
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +133,7 @@ async def subscriptions_for(conn: Connection, participation: str | None) -> list
     """
     async with conn.execute(
         "SELECT s.id, s.attendee_id FROM push_subscriptions s LEFT JOIN attendees a ON a.id = s.attendee_id"
-        " WHERE :p IS NULL OR coalesce(s.participation, a.participation) IS NULL"
+        " WHERE CAST(:p AS TEXT) IS NULL OR coalesce(s.participation, a.participation) IS NULL"
         " OR coalesce(s.participation, a.participation) = :p",
         {"p": participation},
     ) as cur:
@@ -136,7 +144,7 @@ async def subscriptions_alerting(conn: Connection, session_id: str) -> list[int]
     """Subscriptions that asked for alerts about ``session_id`` (a device may follow it for reminders only)."""
     async with conn.execute(
         "SELECT id FROM push_subscriptions WHERE change_alerts = 1"
-        " AND EXISTS (SELECT 1 FROM json_each(alert_sessions) WHERE value = ?)",
+        f" AND EXISTS (SELECT 1 FROM {json_items(conn, 'alert_sessions')} WHERE value = ?)",
         (session_id,),
     ) as cur:
         return [row[0] for row in await cur.fetchall()]
@@ -151,14 +159,14 @@ async def enqueue(conn: Connection, kind: str, ref: str, subscription_ids: list[
     # One statement over a JSON array rather than one per subscription: a fan-out queues thousands of rows.
     await conn.execute(
         "INSERT INTO push_outbox (kind, ref, subscription_id, state, version, next_attempt_at, updated_at, lang)"
-        " SELECT ?, ?, value, 'pending', ?, ?, kumpul_now(),"
-        " (SELECT s.lang FROM push_subscriptions s WHERE s.id = value) FROM json_each(?) WHERE true"
+        " SELECT ?, ?, value, 'pending', ?, ?, (SELECT kumpul_now()),"
+        f" (SELECT s.lang FROM push_subscriptions s WHERE s.id = value) FROM {each(conn, 'bigint')} WHERE true"
         " ON CONFLICT (kind, ref, subscription_id) DO UPDATE SET version = excluded.version, attempts = 0,"
         " lang = excluded.lang,"
         " next_attempt_at = CASE WHEN push_outbox.state = 'pending' THEN push_outbox.next_attempt_at"
         " ELSE excluded.next_attempt_at END,"
         " state = 'pending', updated_at = excluded.updated_at",
-        (kind, ref, version, at, json.dumps(subscription_ids)),
+        (kind, ref, version, at, listed(conn, subscription_ids)),
     )
 
 
@@ -184,19 +192,32 @@ async def cancel(conn: Connection, kind: str, ref: str) -> None:
     )
 
 
-async def claim_due(conn: Connection, now: str, limit: int) -> list[OutboxRow]:
-    """Mark up to ``limit`` due messages as sending and return them with their subscription.
+async def claim_due(conn: Connection, now: str, limit: int, owner: str, lease: float) -> list[OutboxRow]:
+    """Claim up to ``limit`` due messages for ``owner`` for ``lease`` seconds, and return them with their subscription.
 
-    Two statements whatever ``limit`` is (a fan-out claims hundreds at a time): one reads the due rows
-    with their subscriptions, one marks them. Run inside a write transaction, so nothing moves between.
+    Due are pending messages whose time has come, and messages whose claim's lease ran out: the worker that claimed
+    them died mid-send, and they go again (the push service may or may not have had them). Run inside a write
+    transaction. On PostgreSQL the rows are read ``FOR UPDATE SKIP LOCKED``, so a claimer on another node neither
+    waits for nor takes them; on SQLite the write transaction holds the whole file. A few statements whatever
+    ``limit`` is (a fan-out claims hundreds at a time): lapsed claims go back to the queue (an index probe that
+    finds nothing unless a worker died), one statement reads the due rows with their subscriptions, one marks them.
     A message whose subscription is gone is marked gone instead.
     """
+    locked = postgres(conn)
+    lapsed = await conn.execute(
+        "UPDATE push_outbox SET state = 'pending' WHERE id IN (SELECT id FROM push_outbox"
+        " WHERE state = 'sending' AND lease_until <= (SELECT kumpul_now())"
+        + (" FOR UPDATE SKIP LOCKED)" if locked else ")")
+    )
+    if lapsed.rowcount > 0:
+        log.info("%d push messages go again: the worker that claimed them stopped mid-send", lapsed.rowcount)
     claimed = await conn.execute_fetchall(
         "SELECT o.id, o.kind, o.ref, o.version, o.attempts + 1,"
-        " o.kind != 'reminder' OR EXISTS (SELECT 1 FROM json_each(s.alert_sessions) WHERE value = o.ref),"
+        f" o.kind != 'reminder' OR EXISTS (SELECT 1 FROM {json_items(conn, 's.alert_sessions')} WHERE value = o.ref),"
         " s.id, s.endpoint, s.p256dh, s.auth, s.attendee_id, s.participation, s.lang, s.reminder_minutes"
         " FROM push_outbox o LEFT JOIN push_subscriptions s ON s.id = o.subscription_id"
-        " WHERE o.state = 'pending' AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ?",
+        " WHERE o.state = 'pending' AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ?"
+        + (" FOR UPDATE OF o SKIP LOCKED" if locked else ""),
         (now, limit),
     )
     if not claimed:
@@ -212,55 +233,60 @@ async def claim_due(conn: Connection, now: str, limit: int) -> list[OutboxRow]:
         rows.append(OutboxRow(outbox_id, kind, ref, version, attempts, SubscriptionRow(*sub), bool(following)))
     # The language it goes out in is the subscription's now (it may have changed since the message was queued).
     await conn.execute(
-        "UPDATE push_outbox SET state = 'sending', attempts = attempts + 1,"
+        "UPDATE push_outbox SET state = 'sending', attempts = attempts + 1, claimed_by = ?,"
+        " lease_until = (SELECT kumpul_now(?)),"
         " lang = (SELECT s.lang FROM push_subscriptions s WHERE s.id = push_outbox.subscription_id)"
-        " WHERE id IN (SELECT value FROM json_each(?))",
-        (json.dumps(sending),),
+        f" WHERE id IN (SELECT value FROM {each(conn, 'bigint')})",
+        (owner, float(lease), listed(conn, sending)),
     )
     if gone:
         await conn.execute(
             "UPDATE push_outbox SET state = 'gone', attempts = attempts + 1,"
-            " updated_at = kumpul_now() WHERE id IN (SELECT value FROM json_each(?))",
-            (json.dumps(gone),),
+            f" updated_at = (SELECT kumpul_now()) WHERE id IN (SELECT value FROM {each(conn, 'bigint')})",
+            (listed(conn, gone),),
         )
     return rows
 
 
-async def settle(conn: Connection, outcomes: list[tuple[int, int, str, int | None, str | None]]) -> None:
-    """Record ``(outbox id, version sent, new state, HTTP status, next attempt)``.
+async def renew_claims(conn: Connection, owner: str, lease: float) -> None:
+    """Extend the claims ``owner`` holds to ``lease`` seconds from now."""
+    await conn.execute(
+        "UPDATE push_outbox SET lease_until = (SELECT kumpul_now(?)) WHERE state = 'sending' AND claimed_by = ?",
+        (float(lease), owner),
+    )
+
+
+async def settle(conn: Connection, owner: str, outcomes: list[tuple[int, int, str, int | None, str | None]]) -> None:
+    """Record ``(outbox id, version sent, new state, HTTP status, next attempt)`` of messages ``owner`` holds.
 
     A retry goes back to pending. A message corrected while it was being sent (its version moved on)
-    goes back to pending too, so the correction follows. Rows with the same outcome (in a fan-out,
-    nearly all of a batch: sent, 201) are settled by one statement.
+    goes back to pending too, so the correction follows. A message ``owner`` no longer holds (its lease ran out and
+    another worker claimed it) is left to that worker. Rows with the same outcome (in a fan-out, nearly all of a
+    batch: sent, 201) are settled by one statement.
     """
     groups: dict[tuple[int, str, int | None, str | None], list[int]] = {}
     for outbox_id, version, state, status, next_at in outcomes:
         groups.setdefault((version, state, status, next_at), []).append(outbox_id)
     for (version, state, status, next_at), ids in groups.items():
+        # The list parameter is ?5: a bare ? takes the number after the largest before it.
         await conn.execute(
             "UPDATE push_outbox SET state = CASE WHEN version = ?1 OR ?2 != 'sent' THEN ?2 ELSE 'pending' END,"
             " attempts = CASE WHEN version = ?1 THEN attempts ELSE 0 END, last_status = ?3,"
-            " next_attempt_at = coalesce(?4, next_attempt_at), updated_at = kumpul_now()"
-            " WHERE id IN (SELECT value FROM json_each(?5)) AND state = 'sending'",
-            (version, state, status, next_at, json.dumps(ids)),
+            " next_attempt_at = coalesce(?4, next_attempt_at), updated_at = (SELECT kumpul_now())"
+            f" WHERE id IN (SELECT value FROM {each(conn, 'bigint')}) AND state = 'sending' AND claimed_by = ?6",
+            (version, state, status, next_at, listed(conn, ids), owner),
         )
 
 
-async def give_back(conn: Connection, ids: list[int]) -> None:
+async def give_back(conn: Connection, owner: str, ids: list[int]) -> None:
     """Return claimed messages that were never sent to the queue, due at once, the claim's attempt undone."""
     if not ids:
         return
     await conn.execute(
-        "UPDATE push_outbox SET state = 'pending', attempts = max(0, attempts - 1)"
-        " WHERE id IN (SELECT value FROM json_each(?)) AND state = 'sending'",
-        (json.dumps(ids),),
+        "UPDATE push_outbox SET state = 'pending', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"
+        f" WHERE id IN (SELECT value FROM {each(conn, 'bigint')}) AND state = 'sending' AND claimed_by = ?",
+        (listed(conn, ids), owner),
     )
-
-
-async def release_claims(conn: Connection) -> int:
-    """Put messages left 'sending' by a stopped process back in the queue."""
-    async with conn.execute("UPDATE push_outbox SET state = 'pending' WHERE state = 'sending' RETURNING id") as cur:
-        return len(list(await cur.fetchall()))
 
 
 # -- reminders before bookmarked sessions ------------------------------------------------------------------
@@ -269,7 +295,8 @@ async def release_claims(conn: Connection) -> int:
 async def session_times(conn: Connection) -> list[tuple[str, str, str]]:
     """``(id, start, status)`` of every session; the start as stored (ISO 8601 with its offset)."""
     rows = await conn.execute_fetchall(
-        "SELECT id, data ->> '$.start', data ->> '$.status' FROM entities WHERE kind = 'session'"
+        f"SELECT id, {json_field(conn, 'data', 'start')}, {json_field(conn, 'data', 'status')}"
+        " FROM entities WHERE kind = 'session'"
     )
     return [(row[0], row[1], row[2]) for row in rows]
 
@@ -289,7 +316,8 @@ async def enqueue_reminders(
 
     A device that has a reminder about the session already, queued or sent, gets no second one (UNIQUE on
     kind, ref and subscription): that makes a reminder go once per device however often this runs, in however
-    many workers. A pending one due later (the session moved earlier) becomes due at ``at``. With
+    many workers and nodes (the insert and its conflict check are one statement, in a write transaction that
+    writes of every node wait for). A pending one due later (the session moved earlier) becomes due at ``at``. With
     ``changed_since``, only subscriptions made or changed since then are looked at (the others were already).
 
     Returns:
@@ -297,10 +325,10 @@ async def enqueue_reminders(
     """
     cursor = await conn.execute(
         "INSERT INTO push_outbox (kind, ref, subscription_id, state, version, next_attempt_at, updated_at, lang)"
-        " SELECT 'reminder', ?1, s.id, 'pending', 1, ?3, kumpul_now(), s.lang"
+        " SELECT 'reminder', ?1, s.id, 'pending', 1, ?3, (SELECT kumpul_now()), s.lang"
         " FROM push_subscriptions s WHERE s.reminder_minutes IS NOT NULL AND s.reminder_minutes * 60 >= ?2"
-        " AND (?4 IS NULL OR s.updated_at >= ?4)"
-        " AND EXISTS (SELECT 1 FROM json_each(s.alert_sessions) WHERE value = ?1)"
+        " AND (CAST(?4 AS TEXT) IS NULL OR s.updated_at >= ?4)"
+        f" AND EXISTS (SELECT 1 FROM {json_items(conn, 's.alert_sessions')} WHERE value = ?1)"
         " ON CONFLICT (kind, ref, subscription_id) DO UPDATE SET next_attempt_at = excluded.next_attempt_at"
         " WHERE push_outbox.state = 'pending' AND push_outbox.next_attempt_at > excluded.next_attempt_at",
         (session_id, lead_seconds, at, changed_since),
@@ -319,29 +347,30 @@ async def merge_alerts(conn: Connection, session_id: str, subscription_ids: list
     async with conn.execute(
         "UPDATE push_outbox SET state = 'merged', updated_at = kumpul_now()"
         " WHERE kind = 'alert' AND ref = ? AND state = 'pending'"
-        " AND subscription_id IN (SELECT value FROM json_each(?)) RETURNING subscription_id",
-        (session_id, json.dumps(subscription_ids)),
+        f" AND subscription_id IN (SELECT value FROM {each(conn, 'bigint')}) RETURNING subscription_id",
+        (session_id, listed(conn, subscription_ids)),
     ) as cur:
         return {row[0] for row in await cur.fetchall()}
 
 
-async def mark(conn: Connection, ids: list[int], state: str) -> None:
-    """Settle claimed messages that will not be sent: ``cancelled``, or ``merged`` into a reminder."""
+async def mark(conn: Connection, owner: str, ids: list[int], state: str) -> None:
+    """Settle messages ``owner`` claimed that will not be sent: ``cancelled``, or ``merged`` into a reminder."""
     if ids:
         await conn.execute(
             "UPDATE push_outbox SET state = ?, updated_at = kumpul_now()"
-            " WHERE id IN (SELECT value FROM json_each(?)) AND state = 'sending'",
-            (state, json.dumps(ids)),
+            f" WHERE id IN (SELECT value FROM {each(conn, 'bigint')}) AND state = 'sending' AND claimed_by = ?",
+            (state, listed(conn, ids), owner),
         )
 
 
-async def reschedule(conn: Connection, ids: list[int], at: str) -> None:
-    """Return claimed messages to the queue, due at ``at`` (a reminder whose session moved later)."""
+async def reschedule(conn: Connection, owner: str, ids: list[int], at: str) -> None:
+    """Return messages ``owner`` claimed to the queue, due at ``at`` (a reminder whose session moved later)."""
     if ids:
         await conn.execute(
-            "UPDATE push_outbox SET state = 'pending', attempts = max(0, attempts - 1), next_attempt_at = ?"
-            " WHERE id IN (SELECT value FROM json_each(?)) AND state = 'sending'",
-            (at, json.dumps(ids)),
+            "UPDATE push_outbox SET state = 'pending', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,"
+            " next_attempt_at = ?"
+            f" WHERE id IN (SELECT value FROM {each(conn, 'bigint')}) AND state = 'sending' AND claimed_by = ?",
+            (at, listed(conn, ids), owner),
         )
 
 

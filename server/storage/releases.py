@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from server.storage.db import Connection
+from server.storage.db import Connection, json_field, json_items, postgres
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,15 +74,21 @@ async def count(conn: Connection) -> int:
 async def forget_speaker(conn: Connection, speaker: dict[str, Any]) -> int:
     """Put an anonymous speaker into every release as stored now, so no release keeps their former name.
 
-    Only releases that hold the speaker under another name, or not yet as anonymous, are rewritten
-    (SQLite-specific: ``json_each`` and ``->>``).
+    Only releases that hold the speaker under another name, or not yet as anonymous, are rewritten.
 
     Returns:
         How many releases were rewritten.
     """
+    # ``anonymous`` counts when it is true or the number 1, as the privacy floors read it.
+    anonymous = (
+        "(value::jsonb -> 'anonymous') IN ('true'::jsonb, '1'::jsonb)"
+        if postgres(conn)
+        else "value ->> '$.anonymous' = 1"
+    )
     async with conn.execute(
-        "SELECT name, programme FROM releases WHERE EXISTS (SELECT 1 FROM json_each(programme, '$.speakers')"
-        " WHERE value ->> '$.id' = :id AND (value ->> '$.anonymous' IS NOT 1 OR value ->> '$.name' IS NOT :pseudonym))",
+        f"SELECT name, programme FROM releases WHERE EXISTS (SELECT 1 FROM {json_items(conn, 'programme', 'speakers')}"
+        f" WHERE {json_field(conn, 'value', 'id')} = :id AND (NOT coalesce({anonymous}, false)"
+        f" OR {json_field(conn, 'value', 'name')} IS DISTINCT FROM :pseudonym))",
         {"id": speaker["id"], "pseudonym": speaker["name"]},
     ) as cur:
         rows = list(await cur.fetchall())

@@ -29,10 +29,10 @@ async def put(
     async with conn.execute("SELECT coalesce(max(rev), 0) + 1 FROM room_status") as cur:
         found = await cur.fetchone()
     rev = int(found[0]) if found else 1
-    # SQLite-specific: INSERT OR REPLACE (PostgreSQL: INSERT ... ON CONFLICT (room_id) DO UPDATE).
     await conn.execute(
-        "INSERT OR REPLACE INTO room_status (room_id, state, message, set_at, until, set_by, rev)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO room_status (room_id, state, message, set_at, until, set_by, rev) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (room_id) DO UPDATE SET state = excluded.state, message = excluded.message,"
+        " set_at = excluded.set_at, until = excluded.until, set_by = excluded.set_by, rev = excluded.rev",
         (room_id, state, message, set_at, until, set_by, rev),
     )
     return RoomStatusRow(room_id, state, message, set_at, until, set_by, rev)

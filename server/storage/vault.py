@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from server.storage.db import Connection
+from server.storage.db import Connection, each, listed
+
+
+@dataclass(frozen=True, slots=True)
+class AttendeeHead:
+    """Where an attendee's documents stand: the last document sequence, and the current notebook key."""
+
+    doc_seq: int
+    key_id: int
+    keyring: bytes | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +46,19 @@ class DeviceRow:
     key_id: int | None
 
 
+async def attendee_head(conn: Connection, attendee_id: str) -> AttendeeHead | None:
+    """The attendee's last document sequence and notebook key; None when the attendee no longer exists."""
+    async with conn.execute("SELECT doc_seq, key_id, keyring FROM attendees WHERE id = ?", (attendee_id,)) as cur:
+        row = await cur.fetchone()
+    return AttendeeHead(int(row[0]), int(row[1]), row[2]) if row else None
+
+
 async def log_heads(conn: Connection, attendee_id: str, doc_ids: list[str]) -> dict[str, LogHead]:
     """The head of each existing log among ``doc_ids``."""
     async with conn.execute(
         "SELECT doc_id, max(version), coalesce(max(CASE WHEN snapshot = 1 THEN version END), 0), sum(length(frame)),"
-        " count(*) FROM doc_log WHERE attendee_id = ? AND doc_id IN (SELECT value FROM json_each(?)) GROUP BY doc_id",
-        (attendee_id, json.dumps(doc_ids)),
+        f" count(*) FROM doc_log WHERE attendee_id = ? AND doc_id IN (SELECT value FROM {each(conn)}) GROUP BY doc_id",
+        (attendee_id, listed(conn, doc_ids)),
     ) as cur:
         return {row[0]: LogHead(int(row[1]), int(row[2]), int(row[3]), int(row[4])) for row in await cur.fetchall()}
 
@@ -52,8 +67,8 @@ async def present(conn: Connection, attendee_id: str, doc_id: str, frames: list[
     """Which of ``frames`` the log already holds (a replayed request: every frame has its own random nonce)."""
     async with conn.execute(
         "SELECT frame FROM doc_log WHERE attendee_id = ? AND doc_id = ? AND length(frame) IN"
-        " (SELECT value FROM json_each(?))",
-        (attendee_id, doc_id, json.dumps(sorted({len(frame) for frame in frames}))),
+        f" (SELECT value FROM {each(conn, 'bigint')})",
+        (attendee_id, doc_id, listed(conn, sorted({len(frame) for frame in frames}))),
     ) as cur:
         stored = {row[0] for row in await cur.fetchall()}
     return stored & set(frames)
@@ -69,12 +84,11 @@ async def bytes_up_to(conn: Connection, attendee_id: str, doc_id: str, version: 
     return int(row[0]) if row else 0
 
 
-async def add_entry(
-    conn: Connection, attendee_id: str, doc_id: str, version: int, *, snapshot: bool, frame: bytes, seq: int
-) -> None:
-    await conn.execute(
+async def add_entries(conn: Connection, attendee_id: str, entries: list[StoredEntry]) -> None:
+    """Add entries to the attendee's logs, in one call to the database."""
+    await conn.executemany(
         "INSERT INTO doc_log (attendee_id, doc_id, version, snapshot, frame, seq) VALUES (?, ?, ?, ?, ?, ?)",
-        (attendee_id, doc_id, version, int(snapshot), frame, seq),
+        [(attendee_id, entry.doc_id, entry.version, int(entry.snapshot), entry.frame, entry.seq) for entry in entries],
     )
 
 
@@ -98,8 +112,8 @@ async def entries_after(conn: Connection, attendee_id: str, doc_id: str, version
 async def entries_by_seq(conn: Connection, attendee_id: str, seqs: list[int]) -> list[StoredEntry]:
     async with conn.execute(
         "SELECT doc_id, version, snapshot, frame, seq FROM doc_log WHERE attendee_id = ?"
-        " AND seq IN (SELECT value FROM json_each(?)) ORDER BY seq",
-        (attendee_id, json.dumps(seqs)),
+        f" AND seq IN (SELECT value FROM {each(conn, 'bigint')}) ORDER BY seq",
+        (attendee_id, listed(conn, seqs)),
     ) as cur:
         return [StoredEntry(row[0], int(row[1]), bool(row[2]), row[3], int(row[4])) for row in await cur.fetchall()]
 
@@ -118,9 +132,12 @@ async def changed_between(
         return [(row[0], row[1], int(row[2]), int(row[3])) for row in await cur.fetchall()]
 
 
-async def log_bytes(conn: Connection, attendee_id: str) -> int:
+async def stored_bytes(conn: Connection, attendee_id: str) -> int:
+    """What the attendee's plaintext documents and encrypted logs take together, the measure of their quota."""
     async with conn.execute(
-        "SELECT coalesce(sum(length(frame)), 0) FROM doc_log WHERE attendee_id = ?", (attendee_id,)
+        "SELECT (SELECT coalesce(sum(length(state)), 0) FROM documents WHERE attendee_id = ?1)"
+        " + (SELECT coalesce(sum(length(frame)), 0) FROM doc_log WHERE attendee_id = ?1)",
+        (attendee_id,),
     ) as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
@@ -130,7 +147,7 @@ async def count_documents(conn: Connection, attendee_id: str) -> int:
     """Plaintext documents and encrypted logs together."""
     async with conn.execute(
         "SELECT count(*) FROM (SELECT doc_id FROM documents WHERE attendee_id = ?1"
-        " UNION SELECT doc_id FROM doc_log WHERE attendee_id = ?1)",
+        " UNION SELECT doc_id FROM doc_log WHERE attendee_id = ?1) AS kept",
         (attendee_id,),
     ) as cur:
         row = await cur.fetchone()
@@ -146,13 +163,14 @@ async def take_seqs(conn: Connection, attendee_id: str, count: int) -> int | Non
     return int(row[0]) - count + 1 if row else None
 
 
-async def delete_plaintext(conn: Connection, attendee_id: str, doc_ids: list[str]) -> int:
-    """Delete plaintext copies of documents now kept encrypted; how many there were."""
+async def delete_plaintext(conn: Connection, attendee_id: str, doc_ids: list[str]) -> list[int]:
+    """Delete plaintext copies of documents now kept encrypted; the size of each copy there was."""
     async with conn.execute(
-        "DELETE FROM documents WHERE attendee_id = ? AND doc_id IN (SELECT value FROM json_each(?)) RETURNING doc_id",
-        (attendee_id, json.dumps(doc_ids)),
+        f"DELETE FROM documents WHERE attendee_id = ? AND doc_id IN (SELECT value FROM {each(conn)})"
+        " RETURNING length(state)",
+        (attendee_id, listed(conn, doc_ids)),
     ) as cur:
-        return len(list(await cur.fetchall()))
+        return [int(row[0]) for row in await cur.fetchall()]
 
 
 async def current_key(conn: Connection, attendee_id: str) -> tuple[int, bytes | None] | None:

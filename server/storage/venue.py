@@ -1,7 +1,7 @@
 """The venue's tables: information pages, floor plans (with their images) and room pins.
 
-``kumpul_now()`` (the current time, ISO 8601 UTC) is SQLite's; ``ON CONFLICT`` and ``RETURNING`` are
-also in PostgreSQL.
+The SQL reads the same on both engines; in ``ON CONFLICT ... DO UPDATE`` the stored row's columns are named with their
+table (``floor_plans.version``), which PostgreSQL requires.
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ async def put_plan(conn: Connection, plan_id: str, floor: str, position: int, fu
         "INSERT INTO floor_plans (id, floor, position, version, media_type, width, height, image,"
         " small_media_type, small_width, small_height, small_image, updated_at)"
         " VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, kumpul_now())"
-        " ON CONFLICT (id) DO UPDATE SET version = version + 1, media_type = excluded.media_type,"
+        " ON CONFLICT (id) DO UPDATE SET version = floor_plans.version + 1, media_type = excluded.media_type,"
         " width = excluded.width, height = excluded.height, image = excluded.image,"
         " small_media_type = excluded.small_media_type, small_width = excluded.small_width,"
         " small_height = excluded.small_height, small_image = excluded.small_image, updated_at = excluded.updated_at"

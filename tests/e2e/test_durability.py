@@ -1,4 +1,7 @@
-"""Nothing acknowledged is lost: kill -9 the server while 200 sync requests run, restart, check."""
+"""Nothing acknowledged is lost: kill -9 the server while 200 sync requests run, restart, check.
+
+On SQLite the same server restarts on its file; on PostgreSQL another node takes over the database.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from pycrdt import Doc, Text
 
 from tests.e2e.conftest import start_server, stop_server
+from tests.postgres import Cluster
 from tests.sync_devices import Device, Notebook, b64, seal
 
 ATTENDEES = 10
@@ -54,8 +59,13 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_acknowledged_updates_survive_kill_9(tmp_path: Path) -> None:
-    server = start_server(tmp_path / "kumpul.db")
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_acknowledged_updates_survive_kill_9(tmp_path: Path, engine: str, request: pytest.FixtureRequest) -> None:
+    database: tuple[str, ...] = ()
+    if engine == "postgresql":
+        cluster: Cluster = request.getfixturevalue("pg_cluster")
+        database = ("--database-url", cluster.new_database())
+    server = start_server(tmp_path / "kumpul.db", *database)
     tokens = [httpx.post(f"{server.url}/api/attendees").json()["token"] for _ in range(ATTENDEES)]
     notebooks = {token: Notebook.new() for token in tokens}
     for token in tokens:
@@ -68,7 +78,11 @@ def test_acknowledged_updates_survive_kill_9(tmp_path: Path) -> None:
     assert server.process.returncode == -signal.SIGKILL
     assert len(acknowledged) >= KILL_AFTER
 
-    again = start_server(server.db)
+    if database:  # another node, on a machine of its own
+        (tmp_path / "again").mkdir()
+        again = start_server(tmp_path / "again" / "kumpul.db", *database)
+    else:
+        again = start_server(server.db)
     try:
         found: dict[str, str] = {}
         for token in tokens:

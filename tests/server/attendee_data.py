@@ -6,12 +6,10 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import aiosqlite
-
 from server.services.feedback import rater_of
 from server.storage import feedback as feedback_store
 from server.storage import push as push_store
-from server.storage.db import SqliteDatabase
+from server.storage.db import Connection, Database
 from tests.asgi import AppClient
 from tests.sync_devices import Device, b64
 
@@ -83,7 +81,7 @@ async def plant_attendee(client: AppClient, name: str) -> Planted:
     # A database without the demo programme has no session to rate.
     programme_loaded = bool((await client.get("/api/sessions")).json())
     assert rated.status_code == (200 if programme_loaded else 404), rated.text
-    db: SqliteDatabase = client.app.state.db
+    db: Database = client.app.state.db
     async with db.write() as conn:
         subscription_id = await subscription_of(conn, endpoint)
         await push_store.enqueue(conn, "alert", SESSION, [subscription_id], NEVER, 1)
@@ -93,14 +91,14 @@ async def plant_attendee(client: AppClient, name: str) -> Planted:
     )
 
 
-async def subscription_of(conn: aiosqlite.Connection, endpoint: str) -> int:
+async def subscription_of(conn: Connection, endpoint: str) -> int:
     async with conn.execute("SELECT id FROM push_subscriptions WHERE endpoint = ?", (endpoint,)) as cur:
         row = await cur.fetchone()
     assert row is not None
     return int(row[0])
 
 
-async def rows_of(conn: aiosqlite.Connection, planted: Planted) -> dict[str, int]:
+async def rows_of(conn: Connection, planted: Planted) -> dict[str, int]:
     """How many rows of each table hold something of this attendee."""
     queries: dict[str, tuple[str, str | int | bytes]] = {
         "attendees": ("SELECT count(*) FROM attendees WHERE id = ?", planted.attendee_id),

@@ -27,10 +27,11 @@ from server.app import create_app
 from server.push.payloads import alert_message, announcement_message
 from server.services.auth import AuthService, Role
 from server.settings import Settings
-from server.storage.db import SqliteDatabase
+from server.storage.db import Database
 from sync import Cursor
 from tests.asgi import AppClient, app_client, http_scope
 from tests.conftest import Tokens
+from tests.postgres import NewDatabase
 from tests.sync_devices import Device
 
 Client = AppClient
@@ -310,7 +311,7 @@ async def test_once_anonymous_no_read_by_anyone_shows_who_they_were(client: Clie
     assert not leaks(backlog)
 
     # Push messages (an announcement, a session alert) are built from stored data at send time.
-    db: SqliteDatabase = client.app.state.db
+    db: Database = client.app.state.db
     async with db.read() as conn:
         messages = [await announcement_message(conn, announcement_id), await alert_message(conn, SESSION)]
     for message in messages:
@@ -384,11 +385,13 @@ async def test_the_history_forgets_the_former_name(client: Client, tokens: Token
 
 
 @pytest.fixture
-async def copy(tmp_path: Path) -> AsyncIterator[tuple[Client, dict[str, str]]]:
+async def copy(tmp_path: Path, new_database: NewDatabase) -> AsyncIterator[tuple[Client, dict[str, str]]]:
     """A second, empty Kumpul and an editor's credentials for it."""
-    async with app_client(create_app(Settings(db_path=tmp_path / "copy" / "kumpul.db"))) as other:
-        _, token = await AuthService(other.app.state.db).add_organiser("importer", Role.EDITOR)
-        yield other, {"Authorization": f"Bearer {token}"}
+    with new_database() as url:
+        settings = Settings(db_path=tmp_path / "copy" / "kumpul.db", database_url=url)
+        async with app_client(create_app(settings)) as other:
+            _, token = await AuthService(other.app.state.db).add_organiser("importer", Role.EDITOR)
+            yield other, {"Authorization": f"Bearer {token}"}
 
 
 async def upload(client: Client, headers: dict[str, str], data: bytes, **params: str) -> dict[str, Any]:

@@ -649,13 +649,19 @@ OWN_ANSWER = {
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
     """Push endpoints on loopback are allowed (no DNS), and a stand-in PWA build is served."""
     pwa = tmp_path / "pwa"
     pwa.mkdir()
     for page in ("index.html", "admin.html"):
         (pwa / page).write_text("<!doctype html><title>Kumpul</title>")
-    return Settings(db_path=tmp_path / "kumpul.db", change_poll_seconds=0.05, allow_insecure_push=True, pwa_dir=pwa)
+    return Settings(
+        db_path=tmp_path / "kumpul.db",
+        database_url=database_url,
+        change_poll_seconds=0.05,
+        allow_insecure_push=True,
+        pwa_dir=pwa,
+    )
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -9,13 +10,39 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from server.app import create_app
 from server.cli import build_parser
 from server.demo import demo_bytes
 from server.settings import Settings
+from server.storage.db import open_database
 from tests.asgi import app_client
 
 KUMPUL = [sys.executable, "-m", "server.cli"]
+
+
+@pytest.fixture(autouse=True)
+def engine(database_url: str | None, monkeypatch: pytest.MonkeyPatch) -> str | None:
+    """The commands run on the suite's engine: on PostgreSQL, on the test's own database (``--db`` then names
+    only the folder beside which the node keeps its local files)."""
+    if database_url:
+        monkeypatch.setenv("KUMPUL_DATABASE_URL", database_url)
+    return database_url
+
+
+async def query(db: Path, sql: str) -> list[tuple[object, ...]]:
+    """The rows of ``sql`` in the database the commands wrote to."""
+    async with open_database(db, os.environ.get("KUMPUL_DATABASE_URL"), readers=1) as database, database.read() as conn:
+        return [tuple(row) for row in await conn.execute_fetchall(sql)]
+
+
+def everything_stored(db: Path) -> str:
+    """All the database holds, as text: the SQLite file's bytes, or every PostgreSQL table as XML."""
+    if not os.environ.get("KUMPUL_DATABASE_URL"):
+        return db.read_bytes().decode("latin-1")
+    [(document,)] = asyncio.run(query(db, "SELECT database_to_xml(true, false, '')"))
+    return str(document)
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -31,10 +58,12 @@ def test_organiser_add_prints_the_token_alone_on_stdout(tmp_path: Path) -> None:
     assert len(lines) == 1
     assert lines[0].startswith("kpo_")
     assert len(lines[0]) > 40
-    assert lines[0] not in (tmp_path / "k.db").read_bytes().decode("latin-1"), "stored hashed"
+    assert lines[0] not in everything_stored(tmp_path / "k.db"), "stored hashed"
 
 
-async def test_organiser_add_gives_a_one_time_console_password_on_stderr(tmp_path: Path) -> None:
+async def test_organiser_add_gives_a_one_time_console_password_on_stderr(
+    tmp_path: Path, database_url: str | None
+) -> None:
     db = tmp_path / "k.db"
     result = run("organiser", "add", "Dewi", "--role", "admin", "--db", str(db))
     assert result.returncode == 0, result.stderr
@@ -43,7 +72,7 @@ async def test_organiser_add_gives_a_one_time_console_password_on_stderr(tmp_pat
     assert re.fullmatch(r"[a-z2-9]{4}(-[a-z2-9]{4}){3}", password), line
     assert "sign in at /admin with this one-time password; you will choose your own" in line
     assert password not in result.stdout
-    async with app_client(create_app(Settings(db_path=db))) as client:
+    async with app_client(create_app(Settings(db_path=db, database_url=database_url))) as client:
         signed = await client.post("/api/admin/login", json={"name": "Dewi", "password": password})
         assert signed.status_code == 200
         assert signed.json()["mustChangePassword"] is True
@@ -63,6 +92,7 @@ def test_organiser_names_are_unique(tmp_path: Path) -> None:
     assert "invalid choice" in bad_role.stderr
 
 
+@pytest.mark.sqlite_only  # the SQLite file's path; PostgreSQL's address comes from KUMPUL_DATABASE_URL
 def test_kumpul_db_environment_variable(tmp_path: Path) -> None:
     db = tmp_path / "from-env.db"
     result = run("organiser", "add", "Dewi", "--role", "admin", env={"KUMPUL_DB": str(db)})
@@ -109,20 +139,15 @@ def test_failed_import_leaves_the_database_empty(tmp_path: Path) -> None:
     file.write_text(json.dumps(data))
     db = tmp_path / "k.db"
     assert run("import", str(file), "--db", str(db)).returncode == 1
-    import sqlite3
-
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT count(*) FROM entities").fetchone()[0] == 0
+    assert asyncio.run(query(db, "SELECT count(*) FROM entities")) == [(0,)]
 
 
 IMPORT_DATA = Path(__file__).parent / "interchange" / "data"
 
 
 def feed_seq(db: Path) -> int:
-    import sqlite3
-
-    with sqlite3.connect(db) as conn:
-        return int(conn.execute("SELECT seq FROM feed_state").fetchone()[0])
+    [(seq,)] = asyncio.run(query(db, "SELECT seq FROM feed_state"))
+    return int(str(seq))
 
 
 def test_import_frab_xml_then_an_updated_export(tmp_path: Path) -> None:
@@ -248,6 +273,7 @@ def test_the_demo_runs_today_unless_asked_for_its_original_dates() -> None:
     assert parser.parse_args(["serve", "--demo", "--demo-dates", "original"]).demo_dates == "original"
 
 
+@pytest.mark.sqlite_only  # a PostgreSQL database is made by its administrator, not by a command
 def test_import_dry_run_on_a_missing_database_creates_none(tmp_path: Path) -> None:
     db = tmp_path / "typo.db"
     dry = run("import", str(IMPORT_DATA / "schedule.xml"), "--db", str(db), "--dry-run")

@@ -6,6 +6,7 @@ import sqlite3
 from typing import Any
 from urllib.parse import quote
 
+import psycopg
 import pytest
 
 from server.hot_reads import KumpulApp
@@ -127,14 +128,22 @@ async def test_a_malformed_poke_cursor_is_refused_naming_it(client: AppClient, c
     assert "atLeast" in answer.text
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        sqlite3.OperationalError("database is locked"),
+        psycopg.errors.LockNotAvailable("canceling statement due to lock timeout"),
+    ],
+    ids=["sqlite", "postgresql"],
+)
 async def test_a_busy_database_on_the_fast_path_gets_the_route_handlers_503(
-    client: AppClient, cursors: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+    client: AppClient, cursors: tuple[str, str], monkeypatch: pytest.MonkeyPatch, error: Exception
 ) -> None:
     stale, _ = cursors
     feed = client.app.state.feed
 
     async def busy(*args: Any, **kwargs: Any) -> Any:
-        raise sqlite3.OperationalError("database is locked")
+        raise error
 
     monkeypatch.setattr(feed, "changes", busy)
     answer = await client.get(f"/api/changes?since={quote(stale)}")

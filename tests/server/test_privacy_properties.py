@@ -26,6 +26,7 @@ from server.services.auth import AuthService, Role
 from server.settings import Settings
 from sync import Cursor
 from tests.asgi import AppClient, app_client
+from tests.postgres import NewDatabase
 from tests.server.test_anonymous_speakers import ANONYMOUS, PSEUDONYM, PUBLIC, leaks
 
 #: The sessions the speaker speaks in, and the policies they are given after the stale snapshots are taken.
@@ -145,8 +146,9 @@ async def check(world: World, step: Step, response: Any) -> None:
             assert LEVEL[session.json()["recording"]] >= LEVEL[recording], f"{step} loosened {session_id}"
 
 
-async def scenario(db_path: Path, sequence: list[Step]) -> None:
-    async with app_client(create_app(Settings(db_path=db_path, change_poll_seconds=0.05))) as client:
+async def scenario(db_path: Path, url: str | None, sequence: list[Step]) -> None:
+    settings = Settings(db_path=db_path, database_url=url, change_poll_seconds=0.05)
+    async with app_client(create_app(settings)) as client:
         world = await build(client)
         for step in sequence:
             await check(world, step, await take(world, step))
@@ -154,6 +156,8 @@ async def scenario(db_path: Path, sequence: list[Step]) -> None:
 
 @settings(max_examples=12, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sequence=st.lists(steps, min_size=1, max_size=6))
-def test_no_sequence_of_edits_and_imports_brings_back_who_an_anonymous_speaker_was(sequence: list[Step]) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        asyncio.run(scenario(Path(folder) / "kumpul.db", sequence))
+def test_no_sequence_of_edits_and_imports_brings_back_who_an_anonymous_speaker_was(
+    new_database: NewDatabase, sequence: list[Step]
+) -> None:
+    with tempfile.TemporaryDirectory() as folder, new_database() as url:
+        asyncio.run(scenario(Path(folder) / "kumpul.db", url, sequence))

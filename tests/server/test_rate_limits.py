@@ -35,18 +35,20 @@ VENUE_ATTENDEES = 500
 
 
 @pytest.fixture
-async def app(tmp_path: Path) -> AsyncIterator[AppClient]:
+async def app(settings: Settings) -> AsyncIterator[AppClient]:
     """An app whose limiter's clock stands still; push endpoints on loopback are allowed (no DNS needed)."""
-    settings = Settings(db_path=tmp_path / "kumpul.db", change_poll_seconds=0.05, allow_insecure_push=True)
-    async with app_client(create_app(settings)) as client:
+    async with app_client(create_app(msgspec.structs.replace(settings, allow_insecure_push=True))) as client:
         stop_the_clock(client)
         yield client
 
 
+#: When the limiters' clocks stand still (the same moment for every app of a test, as for servers kept in step).
+STOPPED = time.time()
+
+
 def stop_the_clock(client: AppClient) -> None:
     limiter: RateLimiter = client.app.state.limiter
-    stopped = time.monotonic()
-    limiter.clock = lambda: stopped
+    limiter.clock = lambda: STOPPED
 
 
 @asynccontextmanager
@@ -149,29 +151,44 @@ async def test_a_flood_of_new_attendees_from_one_address_trips_its_limit(app: Ap
             assert (await web.post("/api/attendees")).status_code == 201
         # The rest of the burst taken as the app's own requests would take it, so the test stays quick.
         for _ in range(CREATE_LIMIT.burst - 501):
-            limiter.hit(CREATE_LIMIT, VENUE)
+            await limiter.hit(CREATE_LIMIT, VENUE)
         assert (await web.post("/api/attendees")).status_code == 201
         assert_limited(await web.post("/api/attendees"), CREATE_LIMIT)
     async with from_address(app, ELSEWHERE) as elsewhere:
         assert (await elsewhere.post("/api/attendees")).status_code == 201, "other addresses are not held back"
 
 
-def test_a_venue_of_8000_behind_one_address_all_start_within_a_minute() -> None:
+async def test_two_servers_on_one_database_draw_from_one_bucket(settings: Settings, app: AppClient) -> None:
+    """Two workers on one SQLite file, or two nodes on one PostgreSQL database, give a client one budget, not two."""
+    other = settings
+    if settings.database_url:  # another node: a machine of its own, with its own local folder
+        other = msgspec.structs.replace(settings, db_path=settings.db_path.parent / "other" / "kumpul.db")
+    async with app_client(create_app(other)) as second:
+        stop_the_clock(second)
+        async with from_address(app, VENUE) as one, from_address(second, VENUE) as two:
+            auth = await new_attendee(one)
+            answers = [await link_code(web, auth, 0) for web in [one, two] * LINK_CODE_LIMIT.burst]
+    assert [a.status_code for a in answers[: LINK_CODE_LIMIT.burst]] == [201] * LINK_CODE_LIMIT.burst
+    for answer in answers[LINK_CODE_LIMIT.burst :]:
+        assert_limited(answer, LINK_CODE_LIMIT)
+
+
+async def test_a_venue_of_8000_behind_one_address_all_start_within_a_minute() -> None:
     now = 0.0
     limiter = RateLimiter(clock=lambda: now)
     for person in range(8_000):  # arriving over one minute, evenly
         now = person * 60 / 8_000
-        limiter.hit(CREATE_LIMIT, VENUE)
+        await limiter.hit(CREATE_LIMIT, VENUE)
 
 
-def test_one_address_cannot_create_unbounded_identities() -> None:
+async def test_one_address_cannot_create_unbounded_identities() -> None:
     now = 0.0
     limiter = RateLimiter(clock=lambda: now)
     created = 0
     for attempt in range(60 * 60 * 50):  # 50 attempts a second for an hour
         now = attempt / 50
         try:
-            limiter.hit(CREATE_LIMIT, VENUE)
+            await limiter.hit(CREATE_LIMIT, VENUE)
             created += 1
         except TooManyRequests:
             pass
@@ -194,7 +211,7 @@ async def test_a_flood_with_many_tokens_from_one_address_trips_its_limit(
     """
     limiter: RateLimiter = app.app.state.limiter
     for _ in range(limit.burst - 3 * per_token.burst):
-        limiter.hit(limit, VENUE)
+        await limiter.hit(limit, VENUE)
     async with from_address(app, VENUE) as web:
         for _ in range(3):
             auth = await new_attendee(web)

@@ -81,8 +81,8 @@ async def offline(_: str) -> list[str]:
 
 
 @pytest.fixture
-def fuzzed(tmp_path: Path) -> Iterator[Fuzzed]:
-    app_settings = Settings(db_path=tmp_path / "kumpul.db", change_poll_seconds=0.05)
+def fuzzed(tmp_path: Path, database_url: str | None) -> Iterator[Fuzzed]:
+    app_settings = Settings(db_path=tmp_path / "kumpul.db", database_url=database_url, change_poll_seconds=0.05)
     headers = asyncio.run(seed(app_settings))
     app = create_app(app_settings)
     schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)  # starts the app

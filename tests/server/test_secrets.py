@@ -13,11 +13,9 @@ import logging
 import os
 import re
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from pycrdt import Doc, Map
 
 from server.services.auth import hash_token
 from server.settings import Settings
+from server.storage.db import Database, postgres
 from tests.asgi import AppClient
 from tests.conftest import Tokens
 from tests.push_service import PushService
@@ -107,15 +106,21 @@ async def organiser_flow(client: AppClient, tokens: Tokens, found: Secrets) -> d
 # -- stored only as hashes ---------------------------------------------------------------------------------------
 
 
-def stored_values(db: Path) -> Iterator[tuple[str, object]]:
+async def stored_values(db: Database) -> list[tuple[str, object]]:
     """``("table.column", value)`` for every value of every column of every table."""
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        for table in tables:
-            cursor = conn.execute(f'SELECT * FROM "{table}"')  # noqa: S608 -- names from sqlite_master
-            columns = [description[0] for description in cursor.description]
-            for row in cursor:
-                yield from ((f"{table}.{column}", value) for column, value in zip(columns, row, strict=True))
+    values: list[tuple[str, object]] = []
+    async with db.read() as conn:
+        tables = await conn.execute_fetchall(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+            if postgres(conn)
+            else "SELECT name FROM sqlite_master WHERE type = 'table'"
+        )
+        for (table,) in tables:
+            for row in await conn.execute_fetchall(f'SELECT * FROM "{table}"'):  # noqa: S608 -- names from the schema
+                columns = [f"{table}.{column}" for column in list(row.keys())]
+                values.extend(zip(columns, row, strict=True))
+    return values
 
 
 def contains(value: object, secret: str) -> bool:
@@ -130,9 +135,10 @@ async def test_secrets_are_stored_only_as_hashes(client: AppClient, tokens: Toke
     found = Secrets()
     await attendee_flow(client, found)
     await organiser_flow(client, tokens, found)
+    values = await stored_values(client.app.state.db)
     db = settings.db_path
-    values = list(stored_values(db))
-    # The database, its journal, and the files kept beside it (the encoded programme's directory among them).
+    # The SQLite database, its journal, and the files kept beside it (the encoded programme's directory among them);
+    # on PostgreSQL only these local files are here, and the values above are all the database holds.
     kept = [path for found_path in db.parent.glob(f"{db.name}*") for path in (found_path, *found_path.rglob("*"))]
     raw = b"".join(path.read_bytes() for path in kept if path.is_file())
     for name, secret in found.hashed.items():
@@ -170,8 +176,10 @@ def test_secrets_are_never_compared_with_equals() -> None:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(db_path=tmp_path / "kumpul.db", change_poll_seconds=0.05, allow_insecure_push=True)
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
+    return Settings(
+        db_path=tmp_path / "kumpul.db", database_url=database_url, change_poll_seconds=0.05, allow_insecure_push=True
+    )
 
 
 def leaks(lines: list[str], found: Secrets) -> list[str]:
@@ -234,7 +242,7 @@ uvicorn.run(loud, factory=True, host="127.0.0.1", port=int(sys.argv[1]), log_con
 """
 
 
-def test_no_secret_on_the_real_servers_stderr(tmp_path: Path) -> None:
+def test_no_secret_on_the_real_servers_stderr(tmp_path: Path, database_url: str | None) -> None:
     """The same flow against the real server in its own process, logging everything, access lines too.
 
     A calendar feed's key is part of its URL, which an access log records (so Kumpul serves with access logs
@@ -242,6 +250,8 @@ def test_no_secret_on_the_real_servers_stderr(tmp_path: Path) -> None:
     """
     db = tmp_path / "kumpul.db"
     env = {**os.environ, "KUMPUL_DB": str(db), "KUMPUL_ALLOW_INSECURE_PUSH": "1", "PYTHONUNBUFFERED": "1"}
+    if database_url:
+        env["KUMPUL_DATABASE_URL"] = database_url
     made = subprocess.run(
         [sys.executable, "-m", "server.cli", "organiser", "add", "Admin", "--role", "admin", "--db", str(db)],
         capture_output=True,

@@ -49,13 +49,13 @@ RESOURCES = {
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
     """The app's settings, serving a small PWA build of pages and resources."""
     build = tmp_path / "dist"
     for name, text in {**PAGES, **RESOURCES}.items():
         (build / name).parent.mkdir(parents=True, exist_ok=True)
         (build / name).write_text(text)
-    return Settings(db_path=tmp_path / "kumpul.db", change_poll_seconds=0.05, pwa_dir=build)
+    return Settings(db_path=tmp_path / "kumpul.db", database_url=database_url, change_poll_seconds=0.05, pwa_dir=build)
 
 
 def policy(headers: Headers) -> dict[str, list[str]]:
@@ -364,9 +364,9 @@ async def test_an_unexpected_failure_answers_500_with_the_security_headers(clien
     assert_secured(response.headers, what="500")
 
 
-async def test_an_unbuilt_app_answers_503_with_the_security_headers(tmp_path: Path) -> None:
-    settings = Settings(db_path=tmp_path / "kumpul.db", pwa_dir=tmp_path / "not-built")
-    async with app_client(create_app(settings)) as client:
+async def test_an_unbuilt_app_answers_503_with_the_security_headers(settings: Settings, tmp_path: Path) -> None:
+    unbuilt = msgspec.structs.replace(settings, pwa_dir=tmp_path / "not-built")
+    async with app_client(create_app(unbuilt)) as client:
         response = await client.get("/")
     assert response.status_code == 503
     assert_secured(response.headers, what="503")

@@ -20,7 +20,7 @@ import pytest
 from server.app import create_app
 from server.settings import Settings
 from server.storage import history
-from server.storage.db import SqliteDatabase
+from server.storage.db import Database
 from sync import Cursor
 from tests.asgi import AppClient, app_client
 from tests.conftest import Tokens
@@ -264,16 +264,15 @@ async def test_only_an_admin_loosens_a_recording_policy(client: Client, tokens: 
 
 
 async def test_history_rows_that_name_an_anonymous_speaker_are_scrubbed_at_start(
-    tmp_path: Path, tokens: Tokens, client: Client
+    settings: Settings, tokens: Tokens, client: Client
 ) -> None:
     """Rows written by older versions (a delete and re-add under the same id) are rewritten at start-up."""
     speaker_id = await public_speaker(client, tokens)
     await make_anonymous(client, tokens, speaker_id)
-    db: SqliteDatabase = client.app.state.db
+    db: Database = client.app.state.db
     async with db.write() as conn:
         await history.record(conn, "old version", "deleted", "speaker", speaker_id, PUBLIC["name"])
         await history.record(conn, "old version", "updated", "speaker", speaker_id, f"{PUBLIC['name']}: bio")
-    settings = Settings(db_path=db.path)
     async with app_client(create_app(settings)) as restarted:
         rows = (
             await restarted.get("/api/admin/history", params={"limit": "200"}, headers=tokens.header("admin"))
@@ -287,14 +286,16 @@ def run(command: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
 
 
-async def test_kumpul_import_refuses_a_stale_file(client: Client, tokens: Tokens, tmp_path: Path) -> None:
+async def test_kumpul_import_refuses_a_stale_file(
+    client: Client, tokens: Tokens, settings: Settings, tmp_path: Path
+) -> None:
     speaker_id = await public_speaker(client, tokens)
     stale = tmp_path / "saved.json"
     stale.write_bytes((await client.get("/api/programme")).content)
     await make_anonymous(client, tokens, speaker_id)
     cursor = await cursor_of(client)
-    db: SqliteDatabase = client.app.state.db
-    command = [sys.executable, "-m", "server.cli", "import", str(stale), "--db", str(db.path)]
+    database = ["--database-url", settings.database_url] if settings.database_url else []
+    command = [sys.executable, "-m", "server.cli", "import", str(stale), "--db", str(settings.db_path), *database]
     dry = await asyncio.to_thread(run, [*command, "--dry-run"])
     assert dry.returncode == 0, dry.stderr
     assert f"refused speaker {PSEUDONYM} ({speaker_id})" in dry.stdout

@@ -27,7 +27,8 @@ from server.services.programme import ProgrammeService
 from server.services.translations import digest
 from server.services.venue import VenueService
 from server.storage import translations as sources_store
-from server.storage.db import SqliteDatabase
+from server.storage.db import open_database
+from tests.postgres import NewDatabase
 
 FIELDS = ("title", "abstract")
 PAGE_FIELDS = ("title", "body")
@@ -35,6 +36,7 @@ LANGS = ("id", "th")
 TEXTS = ("A", "B", "C")
 START = datetime.fromisoformat("2024-07-23T08:30:00+08:00")
 END = datetime.fromisoformat("2024-07-23T09:30:00+08:00")
+
 
 steps = st.lists(
     st.one_of(
@@ -62,9 +64,9 @@ def programme_file(session: Session, keep_translations: bool) -> ProgrammeImport
     )
 
 
-async def run(actions: list[tuple[Any, ...]]) -> None:
+async def run(actions: list[tuple[Any, ...]], url: str | None) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        db = SqliteDatabase(Path(folder) / "kumpul.db")
+        db = open_database(Path(folder) / "kumpul.db", url)
         await db.open()
         try:
 
@@ -121,11 +123,12 @@ async def run(actions: list[tuple[Any, ...]]) -> None:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(steps)
+@given(actions=steps)
 def test_a_translation_is_stale_iff_its_recorded_source_differs_from_the_current_one(
-    actions: list[tuple[Any, ...]],
+    new_database: NewDatabase, actions: list[tuple[Any, ...]]
 ) -> None:
-    asyncio.run(run(actions))
+    with new_database() as url:
+        asyncio.run(run(actions, url))
 
 
 page_steps = st.lists(
@@ -139,10 +142,10 @@ page_steps = st.lists(
 )
 
 
-async def run_pages(actions: list[tuple[Any, ...]]) -> None:
+async def run_pages(actions: list[tuple[Any, ...]], url: str | None) -> None:
     """The same property for an Info page, through the venue service, with delete-and-create in the mix."""
     with tempfile.TemporaryDirectory() as folder:
-        db = SqliteDatabase(Path(folder) / "kumpul.db")
+        db = open_database(Path(folder) / "kumpul.db", url)
         await db.open()
         try:
             venue = VenueService(db)
@@ -196,8 +199,9 @@ async def run_pages(actions: list[tuple[Any, ...]]) -> None:
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(page_steps)
+@given(actions=page_steps)
 def test_an_info_page_translation_is_stale_iff_its_recorded_source_differs_from_the_current_one(
-    actions: list[tuple[Any, ...]],
+    new_database: NewDatabase, actions: list[tuple[Any, ...]]
 ) -> None:
-    asyncio.run(run_pages(actions))
+    with new_database() as url:
+        asyncio.run(run_pages(actions, url))

@@ -182,8 +182,12 @@ async def test_concurrent_compactions_and_appends_lose_no_update(empty_client: C
         max_size=25,
     )
 )
-async def test_any_order_of_writes_syncs_and_compactions_converges(tmp_path_factory: Any, steps: Any) -> None:
-    settings_ = Settings(db_path=tmp_path_factory.mktemp("vault") / "kumpul.db", change_poll_seconds=0.05)
+async def test_any_order_of_writes_syncs_and_compactions_converges(
+    tmp_path_factory: Any, database_url: str | None, steps: Any
+) -> None:
+    # A fresh SQLite file for each example; on PostgreSQL the test's database, where each example has its attendee.
+    folder = tmp_path_factory.mktemp("vault")
+    settings_ = Settings(db_path=folder / "kumpul.db", database_url=database_url, change_poll_seconds=0.05)
     async with app_client(create_app(settings_)) as client:
         phone, _ = await new_attendee(client)
         laptop, _ = await link(client, phone)
@@ -436,35 +440,48 @@ def database_bytes(folder: Path) -> bytes:
     return b"".join(path.read_bytes() for path in folder.glob("kumpul.db*"))
 
 
-async def test_a_plaintext_note_from_before_encryption_goes_when_its_log_arrives(tmp_path: Path) -> None:
-    secret = "Shelter at Jalan Kenanga 7, ask for Ibu Wulan"
-    db_path = tmp_path / "kumpul.db"
-    async with app_client(create_app(Settings(db_path=db_path))) as client:
-        phone, created = await new_attendee(client)
-        note = note_id()
-        legacy: Doc[Text] = Doc()
-        legacy["body"] = Text(secret)
-        async with client.app.state.db.write() as conn:
-            await conn.execute(
-                "INSERT INTO documents (attendee_id, doc_id, state, seq, updated_at) VALUES (?, ?, ?, 1, 'x')",
-                (created["attendeeId"], note, legacy.get_update()),
-            )
-            await conn.execute("UPDATE attendees SET doc_seq = 1 WHERE id = ?", (created["attendeeId"],))
-        # An upgraded device still receives it once (its first sync), merges, encrypts and uploads it.
-        first = await sync(client, phone)
-        assert [doc["id"] for doc in first["docs"]] == [note]
-        assert str(phone.text(note)) == secret
-        phone.edit(note)
-        await sync(client, phone)
-        async with client.app.state.db.read() as conn:
-            assert await conn.execute_fetchall("SELECT * FROM documents WHERE doc_id = ?", (note,)) == []
+LEGACY_SECRET = "Shelter at Jalan Kenanga 7, ask for Ibu Wulan"
+
+
+async def encrypt_a_legacy_note(client: Client) -> tuple[Device, str]:
+    """A note stored in plaintext from before notes were encrypted, which an upgraded device then encrypts."""
+    phone, created = await new_attendee(client)
+    note = note_id()
+    legacy: Doc[Text] = Doc()
+    legacy["body"] = Text(LEGACY_SECRET)
+    async with client.app.state.db.write() as conn:
+        await conn.execute(
+            "INSERT INTO documents (attendee_id, doc_id, state, seq, updated_at) VALUES (?, ?, ?, 1, 'x')",
+            (created["attendeeId"], note, legacy.get_update()),
+        )
+        await conn.execute("UPDATE attendees SET doc_seq = 1 WHERE id = ?", (created["attendeeId"],))
+    # An upgraded device still receives it once (its first sync), merges, encrypts and uploads it.
+    first = await sync(client, phone)
+    assert [doc["id"] for doc in first["docs"]] == [note]
+    assert str(phone.text(note)) == LEGACY_SECRET
+    phone.edit(note)
+    await sync(client, phone)
+    return phone, note
+
+
+async def test_a_plaintext_note_from_before_encryption_goes_when_its_log_arrives(empty_client: Client) -> None:
+    phone, note = await encrypt_a_legacy_note(empty_client)
+    async with empty_client.app.state.db.read() as conn:
+        assert await conn.execute_fetchall("SELECT * FROM documents WHERE doc_id = ?", (note,)) == []
+    other = phone.linked(phone.token)
+    await sync(empty_client, other)
+    assert str(other.text(note)) == LEGACY_SECRET
+
+
+@pytest.mark.sqlite_only
+async def test_a_plaintext_note_encrypted_on_arrival_leaves_the_file_at_once(tmp_path: Path) -> None:
+    """``secure_delete`` overwrites the deleted row and the checkpoint that follows empties the write-ahead log."""
+    async with app_client(create_app(Settings(db_path=tmp_path / "kumpul.db"))) as client:
+        await encrypt_a_legacy_note(client)
         await client.app.state.db.wiped()
         raw = database_bytes(tmp_path)
-        assert secret.encode() not in raw
-        assert b"Jalan Kenanga" not in raw
-        other = phone.linked(phone.token)
-        await sync(client, other)
-        assert str(other.text(note)) == secret
+    assert LEGACY_SECRET.encode() not in raw
+    assert b"Jalan Kenanga" not in raw
 
 
 async def test_a_small_edit_to_a_5_kb_note_costs_under_1_kb_each_way(empty_client: Client) -> None:

@@ -18,6 +18,7 @@ from server.services.auth import AuthService, Role
 from server.services.programme import ProgrammeService
 from server.settings import Settings
 from tests.asgi import AppClient, app_client
+from tests.postgres import NewDatabase
 from tests.server.interchange.export_checks import calendar, json_events, valid_json, valid_xml, xml_events
 
 Client = AppClient
@@ -63,7 +64,9 @@ async def test_every_person_has_an_integer_id_per_speaker_in_xml_and_json(client
     assert all(person["id"] == by_name[person["name"]] for person in persons)
 
 
-async def test_person_ids_stay_across_edits_and_come_from_no_name(client: Client, tmp_path: Path) -> None:
+async def test_person_ids_stay_across_edits_and_come_from_no_name(
+    client: Client, tmp_path: Path, new_database: NewDatabase
+) -> None:
     before = await _numbers_by_speaker(client)
     changed = demo_programme()
     renamed = changed.speakers[0]
@@ -73,9 +76,11 @@ async def test_person_ids_stay_across_edits_and_come_from_no_name(client: Client
     assert await _numbers_by_speaker(client) == before
 
     # The same programme in another database: the same speakers, ids and names, and other numbers.
-    async with app_client(create_app(Settings(db_path=tmp_path / "other" / "kumpul.db"))) as other:
-        await other.app.state.programme.import_programme(demo_programme())
-        elsewhere = await _numbers_by_speaker(other)
+    with new_database() as url:
+        settings = Settings(db_path=tmp_path / "other" / "kumpul.db", database_url=url)
+        async with app_client(create_app(settings)) as other:
+            await other.app.state.programme.import_programme(demo_programme())
+            elsewhere = await _numbers_by_speaker(other)
     assert set(elsewhere) == set(before)
     assert all(elsewhere[sid] != before[sid] for sid in before)
 
@@ -183,16 +188,19 @@ async def test_calendar_parsers_agree_on_every_instant(dst: tuple[Client, list[t
 
 @pytest.mark.parametrize("fmt", ["xml", "json"])
 async def test_schedules_round_trip_across_the_change(
-    dst: tuple[Client, list[tuple[str, str, str]]], fmt: str, tmp_path: Path
+    dst: tuple[Client, list[tuple[str, str, str]]], fmt: str, tmp_path: Path, new_database: NewDatabase
 ) -> None:
     client, sessions = dst
     exported = (await client.get(f"/api/schedule.{fmt}")).content
-    async with app_client(create_app(Settings(db_path=tmp_path / "copy" / "kumpul.db"))) as copy:
-        auth: AuthService = copy.app.state.auth
-        _, token = await auth.add_organiser("importer", Role.EDITOR)
-        imported = await copy.post("/api/admin/import", content=exported, headers={"Authorization": f"Bearer {token}"})
-        assert imported.status_code == 200, imported.text
-        document = (await copy.get("/api/programme")).json()
+    with new_database() as url:
+        settings = Settings(db_path=tmp_path / "copy" / "kumpul.db", database_url=url)
+        async with app_client(create_app(settings)) as copy:
+            auth: AuthService = copy.app.state.auth
+            _, token = await auth.add_organiser("importer", Role.EDITOR)
+            headers = {"Authorization": f"Bearer {token}"}
+            imported = await copy.post("/api/admin/import", content=exported, headers=headers)
+            assert imported.status_code == 200, imported.text
+            document = (await copy.get("/api/programme")).json()
     back = {
         s["title"]: (
             datetime.fromisoformat(s["start"]).astimezone(UTC),

@@ -14,15 +14,18 @@ from server.app import create_app
 from server.services.auth import AuthService, Role
 from server.settings import Settings
 from tests.asgi import AppClient, app_client
+from tests.postgres import NewDatabase
 
 
 @pytest.fixture
-async def copy(tmp_path: Path) -> AsyncIterator[tuple[AppClient, dict[str, str]]]:
+async def copy(tmp_path: Path, new_database: NewDatabase) -> AsyncIterator[tuple[AppClient, dict[str, str]]]:
     """A second, empty Kumpul and an editor's credentials for it."""
-    async with app_client(create_app(Settings(db_path=tmp_path / "copy" / "kumpul.db"))) as client:
-        auth: AuthService = client.app.state.auth
-        _, token = await auth.add_organiser("importer", Role.EDITOR)
-        yield client, {"Authorization": f"Bearer {token}"}
+    with new_database() as url:
+        settings = Settings(db_path=tmp_path / "copy" / "kumpul.db", database_url=url)
+        async with app_client(create_app(settings)) as client:
+            auth: AuthService = client.app.state.auth
+            _, token = await auth.add_organiser("importer", Role.EDITOR)
+            yield client, {"Authorization": f"Bearer {token}"}
 
 
 async def programme(client: AppClient) -> dict[str, Any]:

@@ -4,19 +4,22 @@ other push service, times out, retries, and never sends a message twice to a sub
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from server.push.crypto import PayloadCipher
 from server.push.outbox import OutboxWorker
 from server.push.sender import PushSender
 from server.push.vapid import VapidSigner, load_or_create_keys
-from server.storage.db import SqliteDatabase
+from server.storage.db import Database, SqliteDatabase
+from server.storage.postgres import WRITE_LOCK, PostgresDatabase
 from tests.push_service import BrowserSubscription, PushService
 from tests.server.push.test_outbox import queue_announcement, states
 
@@ -54,7 +57,7 @@ def interleaved(*groups: list[BrowserSubscription]) -> list[BrowserSubscription]
 
 
 async def test_a_hanging_push_service_holds_up_no_other_and_is_retried_once_it_recovers(
-    db: SqliteDatabase, sender: PushSender, healthy: PushService, stuck: PushService
+    db: Database, sender: PushSender, healthy: PushService, stuck: PushService
 ) -> None:
     fine, hanging = healthy.subscriptions(600), stuck.subscriptions(60)
     for sub in hanging:
@@ -83,7 +86,7 @@ async def test_a_hanging_push_service_holds_up_no_other_and_is_retried_once_it_r
 
 
 async def test_a_slow_push_service_is_waited_for_and_gets_each_message_once(
-    db: SqliteDatabase, sender: PushSender, healthy: PushService, stuck: PushService
+    db: Database, sender: PushSender, healthy: PushService, stuck: PushService
 ) -> None:
     slow = stuck
     slow.delay = 1.5  # longer than a batch waits before the next goes, shorter than the timeout
@@ -98,40 +101,45 @@ async def test_a_slow_push_service_is_waited_for_and_gets_each_message_once(
 
 
 async def test_outcomes_the_database_refuses_to_record_are_kept_and_recorded_later_never_resent(
-    db: SqliteDatabase, sender: PushSender, healthy: PushService
+    db: Database, sender: PushSender, healthy: PushService
 ) -> None:
     subs = healthy.subscriptions(50)
     await queue_announcement(db, subs)
-    async with db.write() as conn:
-        await conn.execute("PRAGMA busy_timeout = 50")  # on the server's own writer: give up quickly when locked
+    if isinstance(db, SqliteDatabase):
+        async with db.write() as conn:
+            await conn.execute("PRAGMA busy_timeout = 50")  # on the server's own writer: give up quickly when locked
+    # PostgreSQL gives up on the write lock after its lock timeout (5 s), for each write that waits.
+    patience = 10.0 if isinstance(db, SqliteDatabase) else 30.0
     healthy.hold()  # the answers wait until the database is held by another process
     worker = OutboxWorker(db, sender, batch=64, poll_seconds=0.1)
     await worker.start()
-    other = sqlite3.connect(db.path, isolation_level=None)
-    try:
-        # As many requests as the sender keeps open to one service; the rest follow once these are answered.
-        in_flight = min(50, sender.connections_per_origin)
-        await healthy.wait_until(lambda: healthy.arrived == in_flight, what="the first requests on their way")
-        other.execute("BEGIN IMMEDIATE")  # another process holds the database while the answers come back
-        healthy.release()
-        await healthy.wait_for(50)
-        await eventually(lambda: worker.unsettled == 50, "the worker keeps the outcomes it could not record")
-        assert not worker._task.done()  # type: ignore[union-attr]
-        other.rollback()
-        await eventually(lambda: worker.unsettled == 0, "the outcomes are recorded once the database is free")
-        assert await states(db) == {"sent": 50}
-    finally:
-        if other.in_transaction:
-            other.rollback()
-        other.close()
-        await worker.stop()
+    async with another_writer(db) as (hold, release):
+        try:
+            # As many requests as the sender keeps open to one service; the rest follow once these are answered.
+            in_flight = min(50, sender.connections_per_origin)
+            await healthy.wait_until(lambda: healthy.arrived == in_flight, what="the first requests on their way")
+            await hold()  # another process holds the database while the answers come back
+            healthy.release()
+            await healthy.wait_for(50)
+            await eventually(
+                lambda: worker.unsettled == 50, "the worker keeps the outcomes it could not record", patience
+            )
+            assert not worker._task.done()  # type: ignore[union-attr]
+            await release()
+            await eventually(
+                lambda: worker.unsettled == 0, "the outcomes are recorded once the database is free", patience
+            )
+            assert await states(db) == {"sent": 50}
+        finally:
+            await release()
+            await worker.stop()
     assert await worker.work() == 0, "nothing is left to send"
     assert sorted(set(healthy.counts().values())) == [1], "nothing the service accepted was sent again"
     assert await states(db) == {"sent": 50}
 
 
 async def test_a_stop_mid_fan_out_waits_only_for_the_answers_on_the_wire(
-    db: SqliteDatabase, sender: PushSender, healthy: PushService
+    db: Database, sender: PushSender, healthy: PushService
 ) -> None:
     subs = healthy.subscriptions(600)
     await queue_announcement(db, subs)
@@ -156,6 +164,47 @@ async def test_a_stop_mid_fan_out_waits_only_for_the_answers_on_the_wire(
     again = OutboxWorker(db, sender, batch=256, poll_seconds=0.1)
     assert await again.work() == 600 - in_flight, "the next start sends the rest at once"
     assert sorted(set(healthy.counts().values())) == [1], "every subscription exactly once"
+
+
+Lock = Callable[[], Awaitable[None]]
+
+
+@contextlib.asynccontextmanager
+async def another_writer(db: Database) -> AsyncIterator[tuple[Lock, Lock]]:
+    """Another process that can hold the database's write lock, and let it go: an SQLite write transaction, or on
+    PostgreSQL the advisory lock every write transaction takes."""
+    if isinstance(db, PostgresDatabase):
+        async with await psycopg.AsyncConnection.connect(db.url, autocommit=True) as pg:
+            held = False
+
+            async def hold() -> None:
+                nonlocal held
+                await pg.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))
+                held = True
+
+            async def release() -> None:
+                nonlocal held
+                if held:
+                    await pg.execute("SELECT pg_advisory_unlock(%s)", (WRITE_LOCK,))
+                    held = False
+
+            yield hold, release
+        return
+    assert isinstance(db, SqliteDatabase)
+    other = sqlite3.connect(db.path, isolation_level=None)
+
+    async def begin() -> None:
+        other.execute("BEGIN IMMEDIATE")
+
+    async def rollback() -> None:
+        if other.in_transaction:
+            other.rollback()
+
+    try:
+        yield begin, rollback
+    finally:
+        await rollback()
+        other.close()
 
 
 async def eventually(check: Callable[[], bool], what: str, seconds: float = 10.0) -> None:

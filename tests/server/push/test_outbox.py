@@ -1,4 +1,4 @@
-"""The outbox worker: batches claimed, sent and settled in SQLite, each message once, even across a stop."""
+"""The outbox worker: batches claimed, sent and settled in the database, each message once, even across a stop."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from server.push.outbox import OutboxWorker, iso
 from server.push.sender import PushSender
 from server.push.vapid import VapidSigner, load_or_create_keys
 from server.storage import push as store
-from server.storage.db import SqliteDatabase
+from server.storage.db import Database
 from tests.push_service import BrowserSubscription, PushService
 
 ANNOUNCEMENT = "ann-outbox-test"
@@ -34,7 +34,7 @@ async def service(sender: PushSender) -> AsyncIterator[PushService]:
         yield running
 
 
-async def queue_announcement(db: SqliteDatabase, subs: list[BrowserSubscription]) -> None:
+async def queue_announcement(db: Database, subs: list[BrowserSubscription]) -> None:
     """Store a published announcement and queue it for ``subs``, as publishing does."""
     data = {"id": ANNOUNCEMENT, "title": "Plenary moved", "body": "Hall B at 10:30", "priority": "normal"}
     now = iso(datetime.now(UTC))
@@ -52,13 +52,13 @@ async def queue_announcement(db: SqliteDatabase, subs: list[BrowserSubscription]
         await store.enqueue(conn, "announcement", ANNOUNCEMENT, ids, now, 1)
 
 
-async def states(db: SqliteDatabase) -> dict[str, int]:
+async def states(db: Database) -> dict[str, int]:
     async with db.read() as conn:
         return await store.counts(conn, "announcement", ANNOUNCEMENT)
 
 
 async def test_a_fan_out_is_sent_in_batches_once_to_each(
-    db: SqliteDatabase, sender: PushSender, service: PushService
+    db: Database, sender: PushSender, service: PushService
 ) -> None:
     subs = service.subscriptions(600)
     await queue_announcement(db, subs)
@@ -70,9 +70,7 @@ async def test_a_fan_out_is_sent_in_batches_once_to_each(
     assert await worker.work() == 0, "nothing is sent twice"
 
 
-async def test_outcomes_are_recorded_per_subscription(
-    db: SqliteDatabase, sender: PushSender, service: PushService
-) -> None:
+async def test_outcomes_are_recorded_per_subscription(db: Database, sender: PushSender, service: PushService) -> None:
     subs = service.subscriptions(300)
     service.unsubscribe(subs[0])
     service.respond(subs[1], 429, retry_after=120)
@@ -91,7 +89,7 @@ async def test_outcomes_are_recorded_per_subscription(
 
 
 async def test_a_stop_finishes_what_it_claimed_and_a_restart_sends_the_rest(
-    db: SqliteDatabase, sender: PushSender, service: PushService
+    db: Database, sender: PushSender, service: PushService
 ) -> None:
     subs = service.subscriptions(400)
     await queue_announcement(db, subs)
@@ -113,7 +111,7 @@ async def test_a_stop_finishes_what_it_claimed_and_a_restart_sends_the_rest(
 
 
 async def test_each_subscription_gets_the_text_in_its_language(
-    db: SqliteDatabase, sender: PushSender, service: PushService
+    db: Database, sender: PushSender, service: PushService
 ) -> None:
     subs = service.subscriptions(8)
     await queue_announcement(db, subs)
@@ -123,10 +121,9 @@ async def test_each_subscription_gets_the_text_in_its_language(
     }
     languages = ["id", "id-ID", "th", "vi", None, "en", "id", "th"]
     async with db.write() as conn:
-        await conn.execute(
-            "UPDATE announcements SET data = json_set(data, '$.translations', json(?)) WHERE id = ?",
-            (json.dumps(translations), ANNOUNCEMENT),
-        )
+        [(stored,)] = await conn.execute_fetchall("SELECT data FROM announcements WHERE id = ?", (ANNOUNCEMENT,))
+        data = {**json.loads(stored), "translations": translations}
+        await conn.execute("UPDATE announcements SET data = ? WHERE id = ?", (json.dumps(data), ANNOUNCEMENT))
         await conn.executemany(
             "UPDATE push_subscriptions SET lang = ? WHERE endpoint = ?",
             [(lang, sub.endpoint) for sub, lang in zip(subs, languages, strict=True)],

@@ -25,7 +25,8 @@ from server.push.vapid import VapidSigner, load_or_create_keys
 from server.schemas.programme import SessionUpdate
 from server.services.programme import ProgrammeService
 from server.storage import push as store
-from server.storage.db import SqliteDatabase
+from server.storage.db import Database, open_database
+from tests.postgres import NewDatabase
 from tests.push_service import PushService
 from tests.server.push.test_reminders import Clock
 
@@ -53,12 +54,12 @@ async def _written(seq: int) -> None:
     return None
 
 
-async def play(folder: Path, leads: list[tuple[int | None, bool, bool]], script: list[Step]) -> None:
+async def play(folder: Path, url: str | None, leads: list[tuple[int | None, bool, bool]], script: list[Step]) -> None:
     keys = load_or_create_keys(folder)
     sender = PushSender(PayloadCipher(keys), VapidSigner(keys, "mailto:o@arat.example"), allow_insecure_loopback=True)
     try:
         async with (
-            SqliteDatabase(folder / "kumpul.db") as db,
+            open_database(folder / "kumpul.db", url) as db,
             PushService(vapid_public_key=keys.application_server_key) as service,
         ):
             await run(db, sender, service, leads, script)
@@ -67,7 +68,7 @@ async def play(folder: Path, leads: list[tuple[int | None, bool, bool]], script:
 
 
 async def run(
-    db: SqliteDatabase,
+    db: Database,
     sender: PushSender,
     service: PushService,
     leads: list[tuple[int | None, bool, bool]],
@@ -123,11 +124,10 @@ async def run(
             case ("work",):
                 await work()
             case ("crash", batch):
-                # A worker claims and is killed before sending; the restart releases its claims.
+                # A worker claims and is killed before sending: its claims go again once their lease runs out (at
+                # once, here).
                 async with db.write() as conn:
-                    await store.claim_due(conn, iso(clock.now), batch)
-                async with db.write() as conn:
-                    await store.release_claims(conn)
+                    await store.claim_due(conn, iso(clock.now), batch, "killed", 0.0)
             case ("move", minutes):
                 if not cancelled:
                     start = start + timedelta(minutes=minutes)
@@ -163,7 +163,9 @@ async def run(
 @example(leads=[(30, True, True)], script=[("tick", 90), ("schedule", False), ("move", 20), ("work",), ("tick", 300)])
 @example(leads=[(15, True, True)], script=[("tick", 960), ("schedule", False), ("move", -10), ("work",)])
 def test_each_device_gets_one_reminder_at_most_and_one_unless_cancelled(
-    leads: list[tuple[int | None, bool, bool]], script: list[Step]
+    new_database: NewDatabase,
+    leads: list[tuple[int | None, bool, bool]],
+    script: list[Step],
 ) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        asyncio.run(play(Path(folder), leads, script))
+    with tempfile.TemporaryDirectory() as folder, new_database() as url:
+        asyncio.run(play(Path(folder), url, leads, script))

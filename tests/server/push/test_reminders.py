@@ -3,17 +3,18 @@ a cancelled session, at the new time for a moved one, and neither lost nor doubl
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from server.demo import demo_programme
+from server.demo import demo_programme, today_at_the_event
 from server.push.crypto import PayloadCipher
 from server.push.outbox import OutboxWorker, iso
 from server.push.reminders import ReminderScheduler
@@ -22,7 +23,7 @@ from server.push.vapid import VapidSigner, load_or_create_keys
 from server.schemas.programme import Session, SessionUpdate
 from server.services.programme import ProgrammeService
 from server.storage import push as store
-from server.storage.db import SqliteDatabase, _statements, migration_files
+from server.storage.db import Database, SqliteDatabase, _statements, migration_files
 from tests.push_service import BrowserSubscription, PushService
 
 
@@ -55,10 +56,10 @@ async def _written(seq: int) -> None:
 
 
 @pytest.fixture
-async def programme(db: SqliteDatabase) -> ProgrammeService:
-    """The demo programme moved to tomorrow and the day after, so every session is ahead."""
+async def programme(db: Database) -> ProgrammeService:
+    """The demo programme moved so that its first day is tomorrow at the event: every session is hours ahead."""
     service = ProgrammeService(db, on_write=_written, alert_delay=0)
-    await service.import_programme(demo_programme(date.today() + timedelta(days=1)))
+    await service.import_programme(demo_programme(today_at_the_event() + timedelta(days=2)))
     return service
 
 
@@ -67,18 +68,18 @@ def clock() -> Clock:
     return Clock()
 
 
-async def session(db: SqliteDatabase, index: int = 12) -> dict[str, Any]:
+async def session(db: Database, index: int = 12) -> dict[str, Any]:
+    """The ``index``-th scheduled session by its start."""
     async with db.read() as conn:
-        rows = await conn.execute_fetchall(
-            "SELECT data FROM entities WHERE kind = 'session' AND data ->> '$.status' = 'scheduled'"
-            " ORDER BY data ->> '$.start', id"
-        )
-    data: dict[str, Any] = json.loads(rows[index][0])
+        rows = await conn.execute_fetchall("SELECT id, data FROM entities WHERE kind = 'session' ORDER BY id")
+    sessions = [json.loads(row[1]) for row in rows]
+    scheduled = sorted((s for s in sessions if s["status"] == "scheduled"), key=lambda s: (s["start"], s["id"]))
+    data: dict[str, Any] = scheduled[index]
     return data
 
 
 async def subscribe(
-    db: SqliteDatabase, sub: BrowserSubscription, sessions: list[str], minutes: int | None, lang: str | None = None
+    db: Database, sub: BrowserSubscription, sessions: list[str], minutes: int | None, lang: str | None = None
 ) -> None:
     async with db.write() as conn:
         await store.upsert_subscription(
@@ -90,7 +91,7 @@ def start_of(data: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(data["start"])
 
 
-async def outbox_states(db: SqliteDatabase, kind: str, ref: str) -> dict[str, int]:
+async def outbox_states(db: Database, kind: str, ref: str) -> dict[str, int]:
     async with db.read() as conn:
         return await store.counts(conn, kind, ref)
 
@@ -105,7 +106,7 @@ def local_time(moment: datetime, zone: str = "Asia/Makassar") -> str:
 
 
 async def test_each_device_is_reminded_once_at_its_own_lead_time(
-    db: SqliteDatabase, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
+    db: Database, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
 ) -> None:
     talk = await session(db)
     ten, ten_id, thirty, off, elsewhere = service.subscriptions(5)
@@ -153,7 +154,7 @@ async def test_each_device_is_reminded_once_at_its_own_lead_time(
 
 
 async def test_a_cancelled_session_is_never_reminded_of(
-    db: SqliteDatabase, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
+    db: Database, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
 ) -> None:
     talk = await session(db)
     queued, late = service.subscriptions(2)
@@ -174,7 +175,7 @@ async def test_a_cancelled_session_is_never_reminded_of(
 
 
 async def test_a_moved_session_is_reminded_of_at_its_new_time(
-    db: SqliteDatabase, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
+    db: Database, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
 ) -> None:
     talk = await session(db)
     (device,) = service.subscriptions(1)
@@ -203,7 +204,7 @@ async def test_a_moved_session_is_reminded_of_at_its_new_time(
 
 
 async def test_a_change_waiting_to_be_sent_goes_in_the_reminder(
-    db: SqliteDatabase, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
+    db: Database, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
 ) -> None:
     talk = await session(db)
     moved, other = service.subscriptions(2)
@@ -233,7 +234,7 @@ async def test_a_change_waiting_to_be_sent_goes_in_the_reminder(
 
 
 async def test_a_restart_between_claim_and_send_neither_skips_nor_doubles(
-    db: SqliteDatabase, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
+    db: Database, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
 ) -> None:
     talk = await session(db)
     subs = service.subscriptions(300)
@@ -244,13 +245,12 @@ async def test_a_restart_between_claim_and_send_neither_skips_nor_doubles(
             )
     clock.now = start_of(talk) - timedelta(minutes=10)
     assert await ReminderScheduler(db, clock=clock).queue_due() == 300
-    # A worker claims a batch and is killed before sending it: the rows stay 'sending'.
+    # A worker claims a batch and is killed before sending it: the rows stay 'sending' until its lease runs out.
     async with db.write() as conn:
-        claimed = await store.claim_due(conn, iso(clock.now), 100)
+        claimed = await store.claim_due(conn, iso(clock.now), 100, "killed", 0.5)
     assert len(claimed) == 100
-    # The restart at the due time: claims released, the scheduler runs again from nothing, the worker sends.
-    async with db.write() as conn:
-        assert await store.release_claims(conn) == 100
+    # The restart at the due time: the scheduler runs again from nothing, the worker sends (the killed worker's
+    # batch once its lease has run out).
     clock.now += timedelta(seconds=3)
     assert await ReminderScheduler(db, clock=clock).queue_due() == 0
     worker = OutboxWorker(db, sender, batch=64, clock=clock)
@@ -263,7 +263,7 @@ async def test_a_restart_between_claim_and_send_neither_skips_nor_doubles(
 
 
 async def test_a_stop_mid_fan_out_and_a_restart_send_each_reminder_once(
-    db: SqliteDatabase, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
+    db: Database, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
 ) -> None:
     talk = await session(db)
     subs = service.subscriptions(400)
@@ -290,8 +290,37 @@ async def test_a_stop_mid_fan_out_and_a_restart_send_each_reminder_once(
     assert await outbox_states(db, "reminder", talk["id"]) == {"sent": 400}
 
 
+async def test_servers_sharing_the_database_queue_and_send_each_reminder_once(
+    db: Database,
+    other_db: Database,
+    programme: ProgrammeService,
+    sender: PushSender,
+    service: PushService,
+    clock: Clock,
+) -> None:
+    talk = await session(db)
+    subs = service.subscriptions(200)
+    async with db.write() as conn:
+        for sub in subs:
+            await store.upsert_subscription(
+                conn, sub.endpoint, sub.p256dh, sub.auth, None, None, json.dumps([talk["id"]]), None, 10
+            )
+    clock.now = start_of(talk) - timedelta(minutes=10)
+    # Each server runs its own scheduler: at the due time both look at once, and every device is queued by one.
+    queued = await asyncio.gather(
+        ReminderScheduler(db, clock=clock).queue_due(), ReminderScheduler(other_db, clock=clock).queue_due()
+    )
+    assert sum(queued) == 200
+    assert await outbox_states(db, "reminder", talk["id"]) == {"pending": 200}
+    one = OutboxWorker(db, sender, batch=16, clock=clock)
+    two = OutboxWorker(other_db, sender, batch=16, clock=clock)
+    assert sum(await asyncio.gather(one.work(), two.work())) == 200
+    assert sorted(set(service.counts().values())) == [1], "every device exactly once"
+    assert await outbox_states(db, "reminder", talk["id"]) == {"sent": 200}
+
+
 async def test_a_device_that_bookmarks_late_is_still_reminded(
-    db: SqliteDatabase, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
+    db: Database, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
 ) -> None:
     talk = await session(db)
     early, late, unrelated = service.subscriptions(3)
@@ -309,7 +338,7 @@ async def test_a_device_that_bookmarks_late_is_still_reminded(
 
 
 async def test_a_reminder_queued_before_the_bookmark_was_removed_is_not_sent(
-    db: SqliteDatabase, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
+    db: Database, programme: ProgrammeService, sender: PushSender, service: PushService, clock: Clock
 ) -> None:
     talk = await session(db)
     dropped, off, kept = service.subscriptions(3)
@@ -324,6 +353,7 @@ async def test_a_reminder_queued_before_the_bookmark_was_removed_is_not_sent(
     assert await outbox_states(db, "reminder", talk["id"]) == {"sent": 1, "cancelled": 2}
 
 
+@pytest.mark.sqlite_only
 async def test_the_outbox_keeps_its_messages_across_the_migration(tmp_path: Path) -> None:
     """0018 rebuilds push_outbox (SQLite cannot change a CHECK): a database with messages queued keeps them."""
     path = tmp_path / "old.db"

@@ -4,7 +4,6 @@ event's languages, sent to each push subscription in its attendee's language, an
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from server.services.announcements import AnnouncementService
 from server.services.auth import AuthService, Role
 from server.services.programme import ProgrammeService
 from server.settings import Settings
-from server.storage.db import SqliteDatabase
+from server.storage.db import Database
 from tests.asgi import AppClient, app_client
 from tests.push_service import BrowserSubscription
 
@@ -32,9 +31,11 @@ TEXTS = {
 
 
 @pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[AppClient]:
+async def client(tmp_path: Path, database_url: str | None) -> AsyncIterator[AppClient]:
     """The demo conference (English, with Indonesian and Thai), accepting loopback push endpoints."""
-    settings = Settings(db_path=tmp_path / "kumpul.db", allow_insecure_push=True, change_poll_seconds=0.05)
+    settings = Settings(
+        db_path=tmp_path / "kumpul.db", database_url=database_url, allow_insecure_push=True, change_poll_seconds=0.05
+    )
     async with app_client(create_app(settings)) as web:
         programme: ProgrammeService = web.app.state.programme
         await programme.import_programme(demo_programme())
@@ -53,13 +54,20 @@ def translated(**fields: Any) -> dict[str, Any]:
 
 
 async def payload_in(client: AppClient, announcement_id: str, lang: str | None) -> dict[str, Any] | None:
-    db: SqliteDatabase = client.app.state.db
+    db: Database = client.app.state.db
     async with db.read() as conn:
         message = await announcement_message(conn, announcement_id, lang)
     if message is None:
         return None
     result: dict[str, Any] = json.loads(message.payload)
     return result
+
+
+async def query(client: AppClient, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
+    """Rows read straight from the app's database."""
+    db: Database = client.app.state.db
+    async with db.read() as conn:
+        return [tuple(row) for row in await conn.execute_fetchall(sql, parameters)]
 
 
 async def subscribe(client: AppClient, name: str, lang: str | None) -> BrowserSubscription:
@@ -163,8 +171,7 @@ async def test_a_retraction_retracts_every_language(client: AppClient, announcer
     assert (await client.get("/api/programme")).json()["announcements"] == []
     for lang in ("en", "id", "th", None):
         assert await payload_in(client, record["id"], lang) is None, lang
-    with sqlite3.connect(client.app.state.db.path) as conn:
-        rows = conn.execute("SELECT lang, state FROM push_outbox WHERE ref = ?", (record["id"],)).fetchall()
+    rows = await query(client, "SELECT lang, state FROM push_outbox WHERE ref = ?", record["id"])
     assert sorted(rows, key=str) == sorted(
         [("en", "cancelled"), ("id", "cancelled"), ("th", "cancelled"), (None, "cancelled")], key=str
     )
@@ -180,8 +187,7 @@ async def test_the_subscription_carries_its_language_and_delivery_breaks_down_by
     devices = {}
     for name, lang in (("a", "id"), ("b", "id-ID"), ("c", "th"), ("d", "vi"), ("e", None)):
         devices[name] = await subscribe(client, name, lang)
-    with sqlite3.connect(client.app.state.db.path) as conn:
-        langs = dict(conn.execute("SELECT endpoint, lang FROM push_subscriptions").fetchall())
+    langs = dict(await query(client, "SELECT endpoint, lang FROM push_subscriptions"))
     assert langs[devices["b"].endpoint] == "id-ID"
     # The language changes: the same device says so again.
     again = {**devices["d"].as_json(), "alertSessions": [], "lang": "th"}

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
-from server.services.announcements import AnnouncementService
-from tests.asgi import AppClient
+from server.app import create_app
+from server.services.announcements import AnnouncementService, iso
+from server.services.auth import Role
+from server.settings import Settings
+from server.storage import announcements as announcements_store
+from server.storage.db import Database
+from tests.asgi import AppClient, app_client
 from tests.conftest import Tokens
+from tests.push_service import PushService
+from tests.server.services.test_live import another_node
 
 Client = AppClient
 
@@ -147,3 +157,69 @@ async def test_push_key_is_a_p256_public_key(client: Client) -> None:
     assert raw[0] == 4
     pem = client.app.state.vapid_keys
     assert (await client.get("/api/push/key")).json()["publicKey"] == pem.application_server_key
+
+
+async def test_two_nodes_publish_a_scheduled_announcement_once_and_each_device_gets_it_once(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Two servers on one database (two nodes on PostgreSQL, two workers on one SQLite file) both find the
+    announcement due at once: one of them publishes it, and one message per device is queued and sent."""
+    settings = msgspec.structs.replace(settings, allow_insecure_push=True)
+    async with (
+        app_client(create_app(settings)) as first,
+        app_client(create_app(another_node(settings, tmp_path))) as second,
+    ):
+        key = first.app.state.vapid_keys.application_server_key
+        assert second.app.state.vapid_keys.application_server_key == key, "the nodes sign pushes with one key"
+        services: list[AnnouncementService] = [first.app.state.announcements, second.app.state.announcements]
+        for service in services:
+            await service.stop()  # each node's scheduler is run by hand below, both at the same moment
+        async with PushService(vapid_public_key=key) as push:
+            devices = push.subscriptions(4)
+            for device, node in zip(devices, [first, second] * 2, strict=True):
+                body = {**device.as_json(), "alertSessions": []}
+                assert (await node.post("/api/push/subscriptions", json=body)).status_code == 201
+            _, token = await first.app.state.auth.add_organiser("Ratna", Role.ANNOUNCER)
+            send_at = datetime.now(UTC) + timedelta(seconds=0.5)
+            record = (
+                await first.post(
+                    "/api/admin/announcements",
+                    json={"title": "Lunch is served", "body": "In the foyer.", "sendAt": send_at.isoformat()},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            ).json()
+            assert record["state"] == "scheduled"
+            await asyncio.sleep(max(0.0, (send_at - datetime.now(UTC)).total_seconds()) + 0.05)
+            done = await asyncio.gather(*(service.run_due() for service in services))
+            assert sorted(done) == [0, 1], "one node published it, the other found nothing due"
+            await push.wait_for(len(devices))
+            async with second.app.state.db.read() as conn:
+                queued = await conn.execute_fetchall(
+                    "SELECT subscription_id, version FROM push_outbox WHERE ref = ?", (record["id"],)
+                )
+            await asyncio.sleep(0.3)  # time for a second message, had one been queued
+            assert sorted(push.counts().values()) == [1] * len(devices), "each device got it once"
+        assert len(queued) == len(devices)
+        assert {version for _, version in queued} == {1}
+        for node in (first, second):
+            announcements = (await node.get("/api/programme")).json()["announcements"]
+            assert [item["id"] for item in announcements] == [record["id"]]
+
+
+async def test_a_node_that_read_an_announcement_as_due_does_not_publish_it_after_another_did(
+    client: Client, tokens: Tokens
+) -> None:
+    """Publication is one conditional write: a row read as due before another node published the announcement
+    publishes nothing when written."""
+    send_at = datetime.now(UTC) + timedelta(hours=1)
+    record = (await post(client, tokens, sendAt=send_at.isoformat())).json()
+    due = send_at + timedelta(seconds=1)
+    db: Database = client.app.state.db
+    async with db.read() as conn:
+        [stale] = await announcements_store.due_to_publish(conn, iso(due))
+    service: AnnouncementService = client.app.state.announcements
+    assert await service.run_due(due) == 1
+    async with db.write() as conn:
+        assert not await announcements_store.publish(conn, stale)
+    assert await service.run_due(due) == 0
+    assert [a["id"] for a in (await client.get("/api/programme")).json()["announcements"]] == [record["id"]]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +22,7 @@ from server.services.console import DUMMY_HASH, ConsoleService
 from server.services.ratelimit import RateLimiter
 from server.settings import Settings
 from server.storage import organisers as organisers_store
+from server.storage.db import Database
 from tests.asgi import AppClient, app_client
 from tests.conftest import Tokens
 
@@ -55,6 +55,20 @@ async def browser(
     transport = httpx.ASGITransport(app=client.app, client=(address, 123))  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url=base_url) as other:
         yield other
+
+
+async def query(client: Client, sql: str, *parameters: Any) -> list[tuple[Any, ...]]:
+    """Rows read straight from the app's database."""
+    db: Database = client.app.state.db
+    async with db.read() as conn:
+        return [tuple(row) for row in await conn.execute_fetchall(sql, parameters)]
+
+
+async def execute(client: Client, sql: str, *parameters: Any) -> None:
+    """Write straight to the app's database, as an operator at its shell would."""
+    db: Database = client.app.state.db
+    async with db.write() as conn:
+        await conn.execute(sql, parameters)
 
 
 def stop_the_clock(client: Client) -> None:
@@ -140,14 +154,12 @@ async def test_expired_sessions_are_refused_and_cleaned_up(client: Client) -> No
     made = await make_organiser(client, "editor")
     async with browser(client) as web:
         await signed_in(web, made)
-        with sqlite3.connect(client.app.state.db.path) as conn:
-            conn.execute("UPDATE console_sessions SET expires_at = '2020-01-01T00:00:00.000Z'")
+        await execute(client, "UPDATE console_sessions SET expires_at = '2020-01-01T00:00:00.000Z'")
         expired = await web.get("/api/admin/me")
         assert expired.status_code == 401
         assert "sign in again" in expired.json()["detail"]
         assert (await sign_in(web, made.name, NEW_PASSWORD)).status_code == 200
-    with sqlite3.connect(client.app.state.db.path) as conn:
-        assert conn.execute("SELECT count(*) FROM console_sessions").fetchone()[0] == 1
+    assert await query(client, "SELECT count(*) FROM console_sessions") == [(1,)]
 
 
 async def test_wrong_password_and_unknown_name_give_the_same_401(client: Client) -> None:
@@ -232,10 +244,9 @@ async def test_passwords_are_stored_as_argon2_hashes(client: Client) -> None:
     made = await make_organiser(client, "editor")
     async with browser(client) as web:
         await signed_in(web, made)
-    with sqlite3.connect(client.app.state.db.path) as conn:
-        [(stored, must_change)] = conn.execute(
-            "SELECT password_hash, must_change_password FROM organisers WHERE id = ?", (made.id,)
-        ).fetchall()
+    [(stored, must_change)] = await query(
+        client, "SELECT password_hash, must_change_password FROM organisers WHERE id = ?", made.id
+    )
     assert stored.startswith("$argon2id$")
     assert NEW_PASSWORD not in stored
     assert must_change == 0
@@ -247,15 +258,14 @@ async def test_old_hash_parameters_are_upgraded_at_sign_in(client: Client) -> No
     )
     ref, _, password = await cheap.create_organiser("Old Hash", Role.EDITOR, actor="test")
 
-    def stored_hash() -> str:
-        with sqlite3.connect(client.app.state.db.path) as conn:
-            [(value,)] = conn.execute("SELECT password_hash FROM organisers WHERE id = ?", (ref.id,)).fetchall()
+    async def stored_hash() -> str:
+        [(value,)] = await query(client, "SELECT password_hash FROM organisers WHERE id = ?", ref.id)
         return str(value)
 
-    assert "m=8192,t=1,p=1" in stored_hash()
+    assert "m=8192,t=1,p=1" in await stored_hash()
     assert (await sign_in(client, "Old Hash", password)).status_code == 200
-    assert not PasswordHasher().check_needs_rehash(stored_hash())
-    assert PasswordHasher().verify(stored_hash(), password)
+    assert not PasswordHasher().check_needs_rehash(await stored_hash())
+    assert PasswordHasher().verify(await stored_hash(), password)
 
 
 async def test_unknown_names_cost_a_full_password_check_too(client: Client) -> None:
@@ -295,8 +305,7 @@ async def test_cookie_attributes_over_http(client: Client) -> None:
     assert attributes["path"] == "/api/admin"
     assert attributes["max-age"] == str(12 * 3600)
     assert "secure" not in attributes
-    with sqlite3.connect(client.app.state.db.path) as conn:
-        stored = [row[0] for row in conn.execute("SELECT token_hash FROM console_sessions")]
+    stored = [row[0] for row in await query(client, "SELECT token_hash FROM console_sessions")]
     assert stored == [hashlib.sha256(attributes["value"].encode()).digest()], "stored hashed"
 
 

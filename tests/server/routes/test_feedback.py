@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from server.storage import feedback as feedback_store
-from server.storage.db import SqliteDatabase
+from server.storage.db import Database
 from server.storage.purge import delete_attendee_data
 from tests.asgi import AppClient
 from tests.conftest import Tokens
@@ -160,7 +160,7 @@ async def test_feedback_is_rate_limited_with_retry_after(client: Client) -> None
 async def test_the_attendee_purge_keeps_ratings_but_ties_them_to_no_one(client: Client, tokens: Tokens) -> None:
     who = await attendee(client)
     await rate(client, who, PAST, 5, "kept for the organisers")
-    db: SqliteDatabase = client.app.state.db
+    db: Database = client.app.state.db
     async with db.read() as conn:
         key = await feedback_store.rater_key(conn)
     async with db.write() as conn:

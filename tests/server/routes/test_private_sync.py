@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import os
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from pycrdt import Doc, Text
 
 from server.services.private_sync import MAX_DOCUMENTS
+from server.storage.db import Database
 from tests.asgi import AppClient
 from tests.sync_devices import Device, b64, seal
 
@@ -131,6 +133,25 @@ async def test_attendees_cannot_reach_each_others_documents(empty_client: Client
     fresh_alice = alice.linked(alice.headers["Authorization"].split()[1])
     await sync(empty_client, fresh_alice)
     assert str(fresh_alice.text(note)) == "Alice's private note"
+
+
+async def test_an_acknowledged_sync_is_committed_before_the_answer(
+    empty_client: Client, make_database: Callable[..., Database]
+) -> None:
+    """What a 200 acknowledges is committed already: another process (on PostgreSQL, another node) reads it at
+    once, through connections of its own."""
+    phone, _ = await linked_pair(empty_client)
+    note = note_id()
+    phone.text(note).insert(0, "acknowledged")
+    phone.edit(note)
+    phone.bookmarks()["plenary-aml"] = True
+    phone.edit("profile")
+    answer = await sync(empty_client, phone)
+    async with make_database() as other, other.read() as conn:
+        logs = await conn.execute_fetchall("SELECT seq FROM doc_log WHERE doc_id = ?", (note,))
+        profiles = await conn.execute_fetchall("SELECT seq FROM documents WHERE doc_id = 'profile'")
+    assert sorted(int(row[0]) for row in [*logs, *profiles]) == [1, 2]
+    assert answer["cursor"].endswith(".2")
 
 
 async def test_a_note_over_its_limit_is_refused_and_nothing_is_written(empty_client: Client) -> None:

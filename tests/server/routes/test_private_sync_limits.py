@@ -11,7 +11,6 @@ import os
 import threading
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -70,10 +69,9 @@ def stuff(device: Device, doc_id: str, size: int) -> None:
 
 
 @pytest.fixture
-async def small_quota_client(tmp_path: Path) -> AsyncIterator[AppClient]:
+async def small_quota_client(settings: Settings) -> AsyncIterator[AppClient]:
     """An app whose attendees may keep 600,000 bytes of documents each."""
-    settings = Settings(db_path=tmp_path / "kumpul.db", change_poll_seconds=0.05, attendee_quota_bytes=600_000)
-    async with app_client(create_app(settings)) as client:
+    async with app_client(create_app(msgspec.structs.replace(settings, attendee_quota_bytes=600_000))) as client:
         yield client
 
 
@@ -111,7 +109,9 @@ async def test_a_note_cannot_grow_past_its_cap_a_little_at_a_time(empty_client: 
     service = empty_client.app.state.private_sync
     async with (
         service.db.read() as conn,
-        conn.execute("SELECT max(size) FROM (SELECT sum(length(frame)) AS size FROM doc_log GROUP BY doc_id)") as cur,
+        conn.execute(
+            "SELECT max(size) FROM (SELECT sum(length(frame)) AS size FROM doc_log GROUP BY doc_id) AS logs"
+        ) as cur,
     ):
         assert (await cur.fetchone())[0] <= MAX_LOG_BYTES
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import gzip
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import brotli
+import msgspec
 
+from server.app import create_app
 from server.services.feed import FeedService
-from tests.asgi import AppClient
+from server.settings import Settings
+from tests.asgi import AppClient, app_client
 from tests.conftest import Tokens
 
 Client = AppClient
@@ -123,6 +127,39 @@ async def test_unchanged_programme_is_served_from_memory(client: Client) -> None
     first = await feed.programme()
     await client.get("/api/programme")
     assert await feed.programme() is first
+
+
+async def test_every_node_gives_the_programme_the_same_etag_and_bytes(
+    client: Client, tokens: Tokens, settings: Settings, tmp_path: Path
+) -> None:
+    """Nodes behind one load balancer share the database, not their local folders: a cursor's ETag and bytes are
+    made from the database alone, so a revalidation or a resumed download may reach any node."""
+    # On PostgreSQL a second node, with its own folder; on SQLite a second worker of the same file. Its watcher does
+    # not look during the test: it learns of the write below from the cursor a client brings.
+    node = settings.db_path if settings.database_url is None else tmp_path / "node-b" / "kumpul.db"
+    other_settings = msgspec.structs.replace(settings, db_path=node, change_poll_seconds=3600)
+    async with app_client(create_app(other_settings)) as other:
+        assert (await other.get("/api/programme")).status_code == 200  # it holds the programme before the write
+        room = (await client.get("/api/rooms")).json()[0]
+        response = await client.patch(
+            f"/api/admin/rooms/{room['id']}", json={"floor": "Level 9"}, headers=tokens.header("editor")
+        )
+        assert response.status_code == 200
+        current = (await client.get("/api/programme/at/current")).headers["location"]
+        downloads = [await node_client.get(current) for node_client in (other, client)]
+        assert [download.status_code for download in downloads] == [200, 200], "the cursor is not gone elsewhere"
+        assert downloads[0].headers["etag"] == downloads[1].headers["etag"]
+        assert downloads[0].content == downloads[1].content
+        resumed = await other.get(current, headers={"Range": "bytes=100-", "If-Range": downloads[1].headers["etag"]})
+        assert resumed.status_code == 206
+        assert resumed.content == downloads[1].content[100:]
+        gzip_only = {"Accept-Encoding": "gzip"}  # brotli comes later, on one node first: each encoding has its ETag
+        here, there = [await node_client.get("/api/programme", headers=gzip_only) for node_client in (client, other)]
+        assert here.headers["etag"] == there.headers["etag"]
+        assert here.content == there.content
+        assert current.endswith(here.json()["cursor"])
+        revalidated = await other.get("/api/programme", headers={"If-None-Match": here.headers["etag"]})
+        assert revalidated.status_code == 304
 
 
 async def test_changes_after_create_update_and_delete(client: Client, tokens: Tokens) -> None:

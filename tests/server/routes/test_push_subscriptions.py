@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
 from server.app import create_app
 from server.settings import Settings
+from server.storage.db import Database
 from tests.asgi import AppClient, app_client
 from tests.push_service import BrowserSubscription
 
@@ -19,9 +19,8 @@ SUBSCRIPTIONS = "/api/push/subscriptions"
 
 
 @pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[AppClient]:
-    settings = Settings(db_path=tmp_path / "kumpul.db", allow_insecure_push=True)
-    async with app_client(create_app(settings)) as web:
+async def client(settings: Settings) -> AsyncIterator[AppClient]:
+    async with app_client(create_app(msgspec.structs.replace(settings, allow_insecure_push=True))) as web:
         yield web
 
 
@@ -38,14 +37,19 @@ def body(browser: BrowserSubscription, **settings: Any) -> dict[str, Any]:
     return {**browser.as_json(), "alertSessions": [], **settings}
 
 
-def stored(client: AppClient, endpoint: str) -> tuple[Any, ...] | None:
-    with sqlite3.connect(client.app.state.db.path) as conn:
-        row: tuple[Any, ...] | None = conn.execute(
-            "SELECT attendee_id, p256dh, auth, participation, alert_sessions FROM push_subscriptions"
-            " WHERE endpoint = ?",
-            (endpoint,),
-        ).fetchone()
-    return row
+async def row_of(client: AppClient, sql: str, endpoint: str) -> tuple[Any, ...] | None:
+    db: Database = client.app.state.db
+    async with db.read() as conn:
+        rows = list(await conn.execute_fetchall(sql, (endpoint,)))
+    return tuple(rows[0]) if rows else None
+
+
+async def stored(client: AppClient, endpoint: str) -> tuple[Any, ...] | None:
+    return await row_of(
+        client,
+        "SELECT attendee_id, p256dh, auth, participation, alert_sessions FROM push_subscriptions WHERE endpoint = ?",
+        endpoint,
+    )
 
 
 async def delete(
@@ -60,14 +64,14 @@ async def test_someone_elses_endpoint_reposted_changes_nothing(client: AppClient
     assert (
         await client.post(SUBSCRIPTIONS, json=body(phone, participation="onsite"), headers=owner)
     ).status_code == 201
-    before = stored(client, phone.endpoint)
+    before = await stored(client, phone.endpoint)
     impostor = device("impostor")  # other keys, the owner's endpoint
     hijack = {**body(impostor, participation="online", alertSessions=["s1"]), "endpoint": phone.endpoint}
     for headers in (stranger, None):
         refused = await client.post(SUBSCRIPTIONS, json=hijack, headers=headers)
         assert refused.status_code == 403, refused.text
         assert "belongs to another device" in refused.json()["detail"]
-    assert stored(client, phone.endpoint) == before
+    assert await stored(client, phone.endpoint) == before
 
 
 async def test_the_owner_and_the_device_itself_may_update(client: AppClient) -> None:
@@ -79,14 +83,14 @@ async def test_the_owner_and_the_device_itself_may_update(client: AppClient) -> 
     ).status_code == 200
     # The same browser, without its token for a moment: it holds the subscription's secret, and keeps its owner.
     assert (await client.post(SUBSCRIPTIONS, json=body(phone, participation="onsite"))).status_code == 200
-    row = stored(client, phone.endpoint)
+    row = await stored(client, phone.endpoint)
     assert row is not None
     assert row[3] == "onsite"
     owner_id = row[0]
     assert owner_id is not None
     # Linked to another attendee, the same browser moves its subscription along.
     assert (await client.post(SUBSCRIPTIONS, json=body(phone), headers=linked)).status_code == 200
-    moved = stored(client, phone.endpoint)
+    moved = await stored(client, phone.endpoint)
     assert moved is not None
     assert moved[0] != owner_id
 
@@ -97,9 +101,9 @@ async def test_an_endpoint_made_without_a_token_is_changed_only_by_its_browser(c
     hijack = {**body(device("other"), participation="online"), "endpoint": phone.endpoint}
     assert (await client.post(SUBSCRIPTIONS, json=hijack, headers=await attendee(client))).status_code == 403
     assert (await delete(client, {"endpoint": phone.endpoint})).status_code == 403
-    assert stored(client, phone.endpoint) is not None
+    assert await stored(client, phone.endpoint) is not None
     assert (await delete(client, {"endpoint": phone.endpoint, "auth": phone.auth})).status_code == 204
-    assert stored(client, phone.endpoint) is None
+    assert await stored(client, phone.endpoint) is None
 
 
 async def test_unsubscribing_needs_the_owner(client: AppClient) -> None:
@@ -114,9 +118,9 @@ async def test_unsubscribing_needs_the_owner(client: AppClient) -> None:
     ):
         refused = await delete(client, json, headers)
         assert refused.status_code == 403, refused.text
-    assert stored(client, phone.endpoint) is not None
+    assert await stored(client, phone.endpoint) is not None
     assert (await delete(client, {"endpoint": phone.endpoint}, owner)).status_code == 204
-    assert stored(client, phone.endpoint) is None
+    assert await stored(client, phone.endpoint) is None
     assert (await delete(client, {"endpoint": phone.endpoint}, owner)).status_code == 404
 
 
@@ -126,9 +130,9 @@ async def test_the_old_query_form_works_only_with_the_owners_token(client: AppCl
     assert (await client.post(SUBSCRIPTIONS, json=body(phone), headers=owner)).status_code == 201
     anonymous = await client.delete(SUBSCRIPTIONS, params={"endpoint": phone.endpoint})
     assert anonymous.status_code == 403
-    assert stored(client, phone.endpoint) is not None
+    assert await stored(client, phone.endpoint) is not None
     assert (await client.delete(SUBSCRIPTIONS, params={"endpoint": phone.endpoint}, headers=owner)).status_code == 204
-    assert stored(client, phone.endpoint) is None
+    assert await stored(client, phone.endpoint) is None
 
 
 async def test_an_unsubscribe_without_an_endpoint_says_what_to_send(client: AppClient) -> None:
@@ -141,24 +145,22 @@ async def test_an_unsubscribe_without_an_endpoint_says_what_to_send(client: AppC
     assert both.status_code == 400
 
 
-def reminder_settings(client: AppClient, endpoint: str) -> tuple[Any, ...] | None:
-    with sqlite3.connect(client.app.state.db.path) as conn:
-        row: tuple[Any, ...] | None = conn.execute(
-            "SELECT reminder_minutes, change_alerts FROM push_subscriptions WHERE endpoint = ?", (endpoint,)
-        ).fetchone()
-    return row
+async def reminder_settings(client: AppClient, endpoint: str) -> tuple[Any, ...] | None:
+    return await row_of(
+        client, "SELECT reminder_minutes, change_alerts FROM push_subscriptions WHERE endpoint = ?", endpoint
+    )
 
 
 async def test_a_device_chooses_its_reminders_with_its_subscription(client: AppClient) -> None:
     phone = device("reminded-phone")
     response = await client.post(SUBSCRIPTIONS, json=body(phone, alertSessions=["s1"], reminderMinutes=10))
     assert response.status_code == 201, response.text
-    assert reminder_settings(client, phone.endpoint) == (10, 1)
+    assert await reminder_settings(client, phone.endpoint) == (10, 1)
     reminders_only = body(phone, alertSessions=["s1"], reminderMinutes=30, changeAlerts=False)
     assert (await client.post(SUBSCRIPTIONS, json=reminders_only)).status_code == 200
-    assert reminder_settings(client, phone.endpoint) == (30, 0)
+    assert await reminder_settings(client, phone.endpoint) == (30, 0)
     assert (await client.post(SUBSCRIPTIONS, json=body(phone))).status_code == 200
-    assert reminder_settings(client, phone.endpoint) == (None, 1), "absent: reminders off, alerts as before"
+    assert await reminder_settings(client, phone.endpoint) == (None, 1), "absent: reminders off, alerts as before"
 
 
 @pytest.mark.parametrize("minutes", [0, 7, 60, -5, "ten"])
@@ -167,4 +169,4 @@ async def test_a_lead_time_not_offered_is_refused_by_name(client: AppClient, min
     response = await client.post(SUBSCRIPTIONS, json=body(phone, reminderMinutes=minutes))
     assert response.status_code == 400, response.text
     assert "reminderMinutes" in response.text
-    assert reminder_settings(client, phone.endpoint) is None, "nothing stored"
+    assert await reminder_settings(client, phone.endpoint) is None, "nothing stored"

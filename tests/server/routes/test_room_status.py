@@ -15,7 +15,7 @@ from server.services.room_status import RoomStatusService
 from server.settings import Settings
 from tests.asgi import AppClient, app_client
 from tests.conftest import Tokens
-from tests.server.services.test_live import Stream
+from tests.server.services.test_live import Stream, another_node
 
 
 def stamp(moment: datetime) -> str:
@@ -176,10 +176,13 @@ async def test_the_live_stream_carries_statuses_on_joining_and_when_they_change(
     await later.leave()
 
 
-async def test_a_status_set_in_another_process_reaches_this_ones_streams(tmp_path: Path) -> None:
-    """Two apps on one database stand for two workers: a status one stores reaches the other's streams."""
-    settings = Settings(db_path=tmp_path / "kumpul.db", change_poll_seconds=0.05)
-    async with app_client(create_app(settings)) as first, app_client(create_app(settings)) as second:
+async def test_a_status_set_in_another_process_reaches_this_ones_streams(settings: Settings, tmp_path: Path) -> None:
+    """Two apps on one database stand for two workers (or two nodes): a status one stores reaches the other's
+    streams."""
+    async with (
+        app_client(create_app(settings)) as first,
+        app_client(create_app(another_node(settings, tmp_path))) as second,
+    ):
         await first.app.state.programme.import_programme(demo_programme())
         _, token = await first.app.state.auth.add_organiser("Door", Role.VOLUNTEER)
         room_id = await first_room(first)

@@ -17,6 +17,7 @@ from server.settings import Settings
 from tests.asgi import AppClient, app_client
 from tests.conftest import Tokens
 from tests.server.routes.test_room_status import Listening, events
+from tests.server.services.test_live import another_node
 
 Client = AppClient
 
@@ -178,10 +179,13 @@ async def test_open_apps_are_told_when_the_info_pages_change(client: Client, tok
     assert "event: info\nid:" not in stream.body.decode().replace("\r\n", "\n"), "it moves no programme cursor"
 
 
-async def test_a_page_written_in_another_process_reaches_this_ones_streams(tmp_path: Path) -> None:
-    """Two apps on one database stand for two workers: a page one writes makes the other's apps read again."""
-    settings = Settings(db_path=tmp_path / "kumpul.db", change_poll_seconds=0.05)
-    async with app_client(create_app(settings)) as first, app_client(create_app(settings)) as second:
+async def test_a_page_written_in_another_process_reaches_this_ones_streams(settings: Settings, tmp_path: Path) -> None:
+    """Two apps on one database stand for two workers (or two nodes): a page one writes makes the other's apps read
+    again."""
+    async with (
+        app_client(create_app(settings)) as first,
+        app_client(create_app(another_node(settings, tmp_path))) as second,
+    ):
         _, token = await first.app.state.auth.add_organiser("Editor", Role.EDITOR)
         stream = InfoListening(second.app, "203.0.113.10")
         await stream.until(bool)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,16 +15,17 @@ from server.errors import Invalid
 from server.services.feed import FeedService, etag_for
 from server.services.live import LiveHub
 from server.storage import programme as store
-from server.storage.db import SqliteDatabase
+from server.storage.db import Database
 from sync import Cursor
+
+MakeDatabase = Callable[..., Database]
 
 
 @contextlib.asynccontextmanager
-async def behind_worker(tmp_path: Path) -> AsyncIterator[tuple[FeedService, SqliteDatabase, list[str]]]:
+async def behind_worker(make_database: MakeDatabase) -> AsyncIterator[tuple[FeedService, Database, list[str]]]:
     """A worker's feed whose watcher would not look again during a test, another process's handle on the same
     database, and the cursors this worker's live apps hear of."""
-    path = tmp_path / "kumpul.db"
-    async with SqliteDatabase(path, readers=1) as mine, SqliteDatabase(path, readers=1) as other:
+    async with make_database(readers=1) as mine, make_database(readers=1) as other:
         feed = FeedService(mine, retention=timedelta(days=30), poll_seconds=3600)
         await feed.start()
         heard: list[str] = []
@@ -39,9 +40,9 @@ async def behind_worker(tmp_path: Path) -> AsyncIterator[tuple[FeedService, Sqli
             await feed.stop()
 
 
-async def test_a_rebuild_that_finds_another_process_write_tells_the_listeners(tmp_path: Path) -> None:
+async def test_a_rebuild_that_finds_another_process_write_tells_the_listeners(make_database: MakeDatabase) -> None:
     # The watcher would not look again during the test: only the rebuild can notice the other write.
-    async with behind_worker(tmp_path) as (feed, other, heard):
+    async with behind_worker(make_database) as (feed, other, heard):
         async with other.write() as conn:
             await store.put_entity(conn, "room", "hall-b", b'{"id":"hall-b","name":"Hall B"}')
         # The first request after the other write builds the programme and finds it one step ahead.
@@ -50,10 +51,10 @@ async def test_a_rebuild_that_finds_another_process_write_tells_the_listeners(tm
         assert heard == [built.cursor], "the live hub hears of the write the rebuild found"
 
 
-async def test_the_live_hub_publishes_each_change_once_and_in_order(tmp_path: Path) -> None:
+async def test_the_live_hub_publishes_each_change_once_and_in_order(make_database: MakeDatabase) -> None:
     # The feed owns the cursor: the watcher, a rebuild and this process's own writes may all report the same
     # write, or an older one late, and the live hub still hears each move once and in order.
-    async with behind_worker(tmp_path) as (feed, other, _heard):
+    async with behind_worker(make_database) as (feed, other, _heard):
         hub = LiveHub(feed.db)
         feed.subscribe(hub.programme_changed)
         queue = hub.connect("127.0.0.1").queue
@@ -71,8 +72,8 @@ async def test_the_live_hub_publishes_each_change_once_and_in_order(tmp_path: Pa
         assert events == [("announcement", older), ("announcement", newer), ("programme", newer)]
 
 
-async def test_streams_opened_while_stopping_end_at_once(tmp_path: Path) -> None:
-    async with SqliteDatabase(tmp_path / "kumpul.db", readers=1) as db:
+async def test_streams_opened_while_stopping_end_at_once(make_database: MakeDatabase) -> None:
+    async with make_database(readers=1) as db:
         hub = LiveHub(db)
         open_stream = hub.connect("127.0.0.1").queue
         hub.close_all()
@@ -81,9 +82,8 @@ async def test_streams_opened_while_stopping_end_at_once(tmp_path: Path) -> None
         assert hub.connections == 0
 
 
-async def test_a_storm_of_requests_for_one_stale_page_reads_the_database_once(tmp_path: Path) -> None:
-    path = tmp_path / "kumpul.db"
-    async with SqliteDatabase(path, readers=4) as db:
+async def test_a_storm_of_requests_for_one_stale_page_reads_the_database_once(make_database: MakeDatabase) -> None:
+    async with make_database(readers=4) as db:
         feed = FeedService(db, retention=timedelta(days=30), poll_seconds=3600)
         await feed.start()
         try:
@@ -94,14 +94,14 @@ async def test_a_storm_of_requests_for_one_stale_page_reads_the_database_once(tm
             await feed.written(seq)
             await feed.settled()  # the programme encoded right after the write reads the database too
             reads = 0
-            real_read = db.read
+            real_snapshot = db.snapshot
 
-            def counting_read() -> object:
+            def counting_snapshot() -> object:
                 nonlocal reads
                 reads += 1
-                return real_read()
+                return real_snapshot()
 
-            db.read = counting_read  # type: ignore[method-assign]
+            db.snapshot = counting_snapshot  # type: ignore[method-assign]  # a page is read in one snapshot
             pages = await asyncio.gather(*(feed.changes(stale, 500) for _ in range(200)))
             assert reads == 1, "200 phones asking for the same page at once share one database read"
             assert len({page.identity for page in pages}) == 1
@@ -111,10 +111,10 @@ async def test_a_storm_of_requests_for_one_stale_page_reads_the_database_once(tm
             await feed.stop()
 
 
-async def test_a_worker_that_has_not_seen_a_poked_write_reads_it_before_answering(tmp_path: Path) -> None:
+async def test_a_worker_that_has_not_seen_a_poked_write_reads_it_before_answering(make_database: MakeDatabase) -> None:
     """A poke's cursor makes a worker whose watcher is behind answer with the change, not "nothing new"."""
     # This worker's watcher would not look again during the test: it is behind the other worker's write.
-    async with behind_worker(tmp_path) as (feed, other, heard):
+    async with behind_worker(make_database) as (feed, other, heard):
         before = feed.cursor
         async with other.write() as conn:
             seq = await store.put_entity(conn, "room", "hall-b", b'{"id":"hall-b","name":"Hall B"}')
@@ -127,8 +127,8 @@ async def test_a_worker_that_has_not_seen_a_poked_write_reads_it_before_answerin
         assert current == {"changes": [], "cursor": poked, "more": False}
 
 
-async def test_a_cursor_from_a_worker_further_ahead_moves_this_worker_on(tmp_path: Path) -> None:
-    async with behind_worker(tmp_path) as (feed, other, _):
+async def test_a_cursor_from_a_worker_further_ahead_moves_this_worker_on(make_database: MakeDatabase) -> None:
+    async with behind_worker(make_database) as (feed, other, _):
         async with other.write() as conn:
             first = await store.put_entity(conn, "room", "hall-a", b'{"id":"hall-a","name":"Hall A"}')
             epoch = (await store.feed_state(conn)).epoch
@@ -142,8 +142,8 @@ async def test_a_cursor_from_a_worker_further_ahead_moves_this_worker_on(tmp_pat
         assert [change["id"] for change in page["changes"]] == ["hall-b"]
 
 
-async def test_a_malformed_poke_cursor_is_refused_by_name(tmp_path: Path) -> None:
-    async with SqliteDatabase(tmp_path / "kumpul.db", readers=1) as db:
+async def test_a_malformed_poke_cursor_is_refused_by_name(make_database: MakeDatabase) -> None:
+    async with make_database(readers=1) as db:
         feed = FeedService(db, retention=timedelta(days=30), poll_seconds=3600)
         await feed.start()
         try:
@@ -155,9 +155,9 @@ async def test_a_malformed_poke_cursor_is_refused_by_name(tmp_path: Path) -> Non
 
 
 async def test_a_revalidation_with_a_newer_copy_than_this_worker_knows_is_not_answered_with_an_older_one(
-    tmp_path: Path,
+    make_database: MakeDatabase,
 ) -> None:
-    async with behind_worker(tmp_path) as (feed, other, _):
+    async with behind_worker(make_database) as (feed, other, _):
         assert (await feed.programme()).seq == 0
         async with other.write() as conn:
             seq = await store.put_entity(conn, "room", "hall-b", b'{"id":"hall-b","name":"Hall B"}')
@@ -168,7 +168,9 @@ async def test_a_revalidation_with_a_newer_copy_than_this_worker_knows_is_not_an
         assert served.cursor == newer, "the worker reads the newer programme instead of serving its older one"
 
 
-async def test_two_workers_encode_a_changed_programme_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_two_workers_encode_a_changed_programme_once(
+    make_database: MakeDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import server.services.feed as feed_module
 
     encoded: list[int] = []
@@ -179,8 +181,7 @@ async def test_two_workers_encode_a_changed_programme_once(tmp_path: Path, monke
         return real_brotli(body)
 
     monkeypatch.setattr(feed_module, "_brotli", counting_brotli)
-    path = tmp_path / "kumpul.db"
-    async with SqliteDatabase(path, readers=2) as first_db, SqliteDatabase(path, readers=2) as second_db:
+    async with make_database(readers=2) as first_db, make_database(readers=2) as second_db:
         workers = [FeedService(db, retention=timedelta(days=30), poll_seconds=3600) for db in (first_db, second_db)]
         for worker in workers:
             await worker.start()
@@ -194,6 +195,8 @@ async def test_two_workers_encode_a_changed_programme_once(tmp_path: Path, monke
                 assert both[0].cursor == both[1].cursor
                 assert both[0].body.body("br") == both[1].body.body("br")
                 assert b'"id":"hall-%d"' % n in both[1].body.identity
+                for worker in workers:  # brotli is made after the others, and not once a newer cursor is built
+                    await worker.settled()
             assert len(encoded) == 3, "each cursor is encoded by one worker; the other reads its bytes"
             kept = await workers[1].at(both[0].cursor)
             assert kept is not None
@@ -203,8 +206,10 @@ async def test_two_workers_encode_a_changed_programme_once(tmp_path: Path, monke
                 await worker.stop()
 
 
-async def test_an_app_resuming_from_before_an_import_hears_the_announcement_after_it(tmp_path: Path) -> None:
-    async with SqliteDatabase(tmp_path / "kumpul.db", readers=2) as db:
+async def test_an_app_resuming_from_before_an_import_hears_the_announcement_after_it(
+    make_database: MakeDatabase,
+) -> None:
+    async with make_database(readers=2) as db:
         async with db.write() as conn:
             epoch = (await store.feed_state(conn)).epoch
             for n in range(1_200):  # an import: far more changes than one replay reads
@@ -220,10 +225,11 @@ async def test_an_app_resuming_from_before_an_import_hears_the_announcement_afte
             ]
 
 
-async def test_the_programme_is_served_when_its_bytes_cannot_be_kept_beside_the_database(tmp_path: Path) -> None:
-    path = tmp_path / "kumpul.db"
+async def test_the_programme_is_served_when_its_bytes_cannot_be_kept_beside_the_database(
+    tmp_path: Path, make_database: MakeDatabase
+) -> None:
     (tmp_path / "kumpul.db.programme").write_text("not a folder")  # as unusable as a full disk or a read-only one
-    async with SqliteDatabase(path, readers=1) as db:
+    async with make_database(readers=1) as db:
         feed = FeedService(db, retention=timedelta(days=30), poll_seconds=3600)
         await feed.start()
         try:
@@ -239,7 +245,7 @@ async def test_the_programme_is_served_when_its_bytes_cannot_be_kept_beside_the_
 
 
 async def test_the_first_phones_after_an_edit_get_gzip_while_brotli_is_made(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_database: MakeDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import threading
 
@@ -253,7 +259,7 @@ async def test_the_first_phones_after_an_edit_get_gzip_while_brotli_is_made(
         return real_brotli(body)
 
     monkeypatch.setattr(feed_module, "_brotli", slow_brotli)
-    async with behind_worker(tmp_path) as (feed, other, _heard):
+    async with behind_worker(make_database) as (feed, other, _heard):
         async with other.write() as conn:
             for n in range(20):
                 await store.put_entity(conn, "room", f"hall-{n}", f'{{"id":"hall-{n}","name":"Hall {n}"}}'.encode())

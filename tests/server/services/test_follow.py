@@ -26,10 +26,11 @@ MOVED_GUID = "3ce7b82f-7036-5d11-b5eb-e25f59545ee0"
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
     # The follow loop looks often, a hanging source fails fast, a failed pull is retried after a second.
     return Settings(
         db_path=tmp_path / "kumpul.db",
+        database_url=database_url,
         change_poll_seconds=0.05,
         allow_insecure_source=True,
         source_timeout_seconds=3.0,
@@ -213,24 +214,22 @@ async def test_the_api_refuses_an_address_it_must_not_fetch(empty_client: AppCli
     assert (await empty_client.get("/api/admin/source", headers=tokens.header("announcer"))).status_code == 403
 
 
-def test_kumpul_follow_pulls_now_and_stops(tmp_path: Path, source: ScheduleSource) -> None:
-    db = tmp_path / "k.db"
-    env = {**os.environ, "KUMPUL_ALLOW_INSECURE_SOURCE": "1"}
+def test_kumpul_follow_pulls_now_and_stops(tmp_path: Path, database_url: str | None, source: ScheduleSource) -> None:
+    env = {**os.environ, "KUMPUL_ALLOW_INSECURE_SOURCE": "1", "KUMPUL_DB": str(tmp_path / "k.db")}
+    if database_url:
+        env["KUMPUL_DATABASE_URL"] = database_url
     command = [sys.executable, "-m", "server.cli", "follow"]
-    done = subprocess.run(
-        [*command, source.url, "--every", "5m", "--db", str(db)], capture_output=True, text=True, env=env, timeout=60
-    )
+    done = subprocess.run([*command, source.url, "--every", "5m"], capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
     assert f"following {source.url} every 300s" in done.stdout
     assert "imported" in done.stdout
-    refused = subprocess.run(
-        [*command, source.url, "--db", str(db)], capture_output=True, text=True, timeout=60, env=os.environ
-    )
+    strict = {name: value for name, value in env.items() if name != "KUMPUL_ALLOW_INSECURE_SOURCE"}
+    refused = subprocess.run([*command, source.url], capture_output=True, text=True, timeout=60, env=strict)
     assert refused.returncode == 1
     assert "url must use https" in refused.stderr or "loopback" in refused.stderr, refused.stderr
-    stopped = subprocess.run([*command, "--stop", "--db", str(db)], capture_output=True, text=True, env=env, timeout=60)
+    stopped = subprocess.run([*command, "--stop"], capture_output=True, text=True, env=env, timeout=60)
     assert stopped.returncode == 0, stopped.stderr
-    shown = subprocess.run([*command, "--db", str(db)], capture_output=True, text=True, env=env, timeout=60)
+    shown = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
     assert shown.returncode == 1
     assert "no source of record is configured" in shown.stderr
 

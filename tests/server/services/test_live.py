@@ -1,20 +1,23 @@
 """Open live streams are capped per address and in total; past the caps a client is refused and told when to retry,
-and the server keeps answering everything else."""
+and the server keeps answering everything else. What one node writes reaches the streams of every node."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from litestar.exceptions import LitestarException
 
 from server.app import create_app
-from server.services.live import MIN_HEADROOM, LiveHub, default_max_total
+from server.services.auth import Role
+from server.services.live import MIN_HEADROOM, LiveHub, default_max_total, raise_if_cancelled
 from server.settings import Settings
 from tests.asgi import AppClient, app_client, http_scope
 
@@ -52,10 +55,18 @@ class Stream:
         await self.task
 
 
+def another_node(settings: Settings, tmp_path: Path) -> Settings:
+    """The settings of a second server on the same database: on SQLite a second worker on the same file, on
+    PostgreSQL another node, with a folder of its own for what it keeps locally."""
+    if settings.database_url is None:
+        return settings
+    return msgspec.structs.replace(settings, db_path=tmp_path / "another node" / "kumpul.db")
+
+
 @asynccontextmanager
-async def capped(tmp_path: Path, *, per_address: int, total: int) -> AsyncIterator[AppClient]:
-    settings = Settings(db_path=tmp_path / "kumpul.db", live_max_per_address=per_address, live_max_total=total)
-    async with app_client(create_app(settings)) as client:
+async def capped(settings: Settings, *, per_address: int, total: int) -> AsyncIterator[AppClient]:
+    limited = msgspec.structs.replace(settings, live_max_per_address=per_address, live_max_total=total)
+    async with app_client(create_app(limited)) as client:
         yield client
 
 
@@ -65,8 +76,8 @@ async def open_streams(client: AppClient, address: str, count: int) -> list[Stre
     return streams
 
 
-async def test_one_address_past_its_cap_gets_429_and_others_go_on(tmp_path: Path) -> None:
-    async with capped(tmp_path, per_address=5, total=100) as client:
+async def test_one_address_past_its_cap_gets_429_and_others_go_on(settings: Settings) -> None:
+    async with capped(settings, per_address=5, total=100) as client:
         held = await open_streams(client, VENUE, 5)
         assert [stream.status for stream in held] == [200] * 5
         [refused] = await open_streams(client, VENUE, 1)
@@ -85,8 +96,8 @@ async def test_one_address_past_its_cap_gets_429_and_others_go_on(tmp_path: Path
         assert live.connections == 0
 
 
-async def test_past_the_total_cap_everyone_gets_503_and_the_rest_of_the_api_answers(tmp_path: Path) -> None:
-    async with capped(tmp_path, per_address=1000, total=8) as client:
+async def test_past_the_total_cap_everyone_gets_503_and_the_rest_of_the_api_answers(settings: Settings) -> None:
+    async with capped(settings, per_address=1000, total=8) as client:
         held = [*await open_streams(client, VENUE, 5), *await open_streams(client, ELSEWHERE, 3)]
         assert {stream.status for stream in held} == {200}
         refused = await open_streams(client, "192.0.2.77", 3)
@@ -101,10 +112,10 @@ async def test_past_the_total_cap_everyone_gets_503_and_the_rest_of_the_api_answ
         await afterwards.leave()
 
 
-async def test_a_client_that_leaves_before_its_stream_starts_gives_its_place_back(tmp_path: Path) -> None:
+async def test_a_client_that_leaves_before_its_stream_starts_gives_its_place_back(settings: Settings) -> None:
     """The handler takes the place; the response is abandoned before its body is iterated (the client is gone), so
     the stream's own ``finally`` never runs."""
-    async with capped(tmp_path, per_address=2, total=100) as client:
+    async with capped(settings, per_address=2, total=100) as client:
         live: LiveHub = client.app.state.live
         for _ in range(5):
             scope = http_scope("GET", "/api/live")
@@ -129,3 +140,61 @@ def test_the_default_total_leaves_descriptors_for_everything_else() -> None:
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     total = default_max_total()
     assert 1 <= total <= soft - MIN_HEADROOM
+
+
+async def test_an_announcement_posted_on_one_node_reaches_the_streams_of_another_within_a_second(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Two servers on one database (two nodes on PostgreSQL, told of each other's commits by notifications; two
+    workers on one SQLite file): an app listening to the second hears what an announcer posts to the first."""
+    async with (
+        app_client(create_app(settings)) as first,
+        app_client(create_app(another_node(settings, tmp_path))) as second,
+    ):
+        _, token = await first.app.state.auth.add_organiser("Ratna", Role.ANNOUNCER)
+        stream = Stream(second.app, VENUE)
+        await stream.started.wait()
+        async with asyncio.timeout(5):
+            while b"event: room-status" not in stream.body:  # noqa: ASYNC110 -- the app writes the body as it goes
+                await asyncio.sleep(0.01)
+        posted_at = asyncio.get_running_loop().time()
+        response = await first.post(
+            "/api/admin/announcements",
+            json={"title": "Tea in the foyer", "body": "Until 15:30."},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 201, response.text
+        async with asyncio.timeout(5):  # a guard against a hang; the time is measured below
+            while b"Tea in the foyer" not in stream.body:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        took = asyncio.get_running_loop().time() - posted_at
+        await stream.leave()
+    text = stream.body.decode().replace("\r\n", "\n")
+    assert "event: announcement\n" in text
+    assert response.json()["id"] in text
+    assert took < 1.0, f"the announcement took {took:.2f} s to reach the other node's stream"
+
+
+async def test_a_background_loop_stops_even_when_a_library_lost_its_cancellation() -> None:
+    """Python 3.11's ``wait_for`` (psycopg's pool waits with it) can return a connection and drop the cancellation
+    that came with it; the loops of the live services still stop."""
+    rounds = 0
+
+    async def losing_the_cancellation() -> None:
+        with contextlib.suppress(asyncio.CancelledError):  # as wait_for does when its result comes at the same moment
+            await asyncio.sleep(10)
+
+    async def loop() -> None:
+        nonlocal rounds
+        while True:
+            rounds += 1
+            await losing_the_cancellation()
+            raise_if_cancelled()
+            await asyncio.sleep(0.01)
+
+    task = asyncio.create_task(loop())
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 5)
+    assert rounds == 1

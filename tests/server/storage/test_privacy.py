@@ -1,16 +1,18 @@
-"""Privacy floors in the database: seeded from what an older database holds, kept, and enforced by SQLite itself."""
+"""Privacy floors in the database: seeded from what an older database holds, kept, and enforced by the database
+itself."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from server.storage import privacy
 from server.storage import programme as store
-from server.storage.db import SqliteDatabase, migration_files
+from server.storage.db import Database, IntegrityError, SqliteDatabase, migration_files
 
 SPEAKER = {"id": "spk-1", "name": "Mawar", "anonymous": True}
 SESSION = {"id": "s-1", "title": "Shelters", "recording": "off-the-record"}
@@ -36,10 +38,21 @@ def database_before_floors(path: Path) -> None:
     conn.close()
 
 
-async def test_floors_are_seeded_kept_after_deletion_and_enforced_by_the_database(tmp_path: Path) -> None:
+@pytest.mark.sqlite_only  # PostgreSQL's schema starts past migration 0005, with the floors in place
+async def test_floors_are_seeded_from_what_an_older_database_holds(tmp_path: Path) -> None:
     path = tmp_path / "k.db"
     database_before_floors(path)
-    async with SqliteDatabase(path) as db:
+    async with SqliteDatabase(path) as db, db.read() as conn:
+        assert await privacy.floors(conn) == {("speaker", "spk-1"): 1, ("session", "s-1"): 2}
+
+
+async def test_floors_are_kept_after_deletion_and_enforced_by_the_database(
+    make_database: Callable[..., Database],
+) -> None:
+    async with make_database() as db:
+        async with db.write() as conn:
+            for kind, data in (("speaker", SPEAKER), ("session", SESSION)):
+                await store.put_entity(conn, kind, data["id"], json.dumps(data).encode())
         async with db.read() as conn:
             assert await privacy.floors(conn) == {("speaker", "spk-1"): 1, ("session", "s-1"): 2}
 
@@ -48,12 +61,12 @@ async def test_floors_are_seeded_kept_after_deletion_and_enforced_by_the_databas
             ("speaker", {**SPEAKER, "anonymous": False}),
             ("session", {**SESSION, "recording": "no-recording"}),
         ):
-            with pytest.raises(sqlite3.IntegrityError, match="privacy floor"):
+            with pytest.raises(IntegrityError, match="privacy floor"):
                 async with db.write() as conn:
                     await store.put_entity(conn, kind, data["id"], json.dumps(data).encode())
         async with db.write() as conn:
             await store.delete_entity(conn, "speaker", "spk-1")
-        with pytest.raises(sqlite3.IntegrityError, match="privacy floor"):
+        with pytest.raises(IntegrityError, match="privacy floor"):
             async with db.write() as conn:
                 await store.put_entity(conn, "speaker", "spk-1", json.dumps({**SPEAKER, "anonymous": False}).encode())
 
