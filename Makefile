@@ -76,27 +76,25 @@ endif
 # The browser tests (tests/e2e) run beside the others: they spend most of their time waiting on Chromium or a
 # server subprocess, so on two cores the whole suite takes about as long as its longer half. Their report is
 # printed after the others'. `make pytest PYTEST_ARGS="tests/server -x"` runs one pytest with those arguments.
-# After the suite on SQLite, the tests of what is stored (routes, services, storage, push, sync, privacy, purges)
-# run again on PostgreSQL, in a private cluster the tests start (tests/postgres.py); the browser tests include
-# several nodes on one PostgreSQL database (tests/e2e/test_nodes.py). `KUMPUL_TEST_DATABASE=postgresql` runs any
-# test on PostgreSQL.
-POSTGRESQL_TESTS := tests/server/storage tests/server/routes tests/server/services tests/server/push tests/sync \
-	tests/server/interchange/test_import_api.py tests/server/test_rate_limits.py tests/server/test_purge.py \
-	tests/server/test_attendee_erasure.py tests/server/test_sticky_privacy.py tests/server/test_anonymous_speakers.py \
-	tests/server/test_privacy_properties.py tests/server/test_translation_properties.py tests/server/test_cli.py \
-	tests/server/test_authorization_matrix.py tests/server/test_hot_reads.py tests/server/test_secrets.py
+# Beside them, the tests of what is stored (storage, routes, push, sync, privacy, purges, rate limits) run again on
+# PostgreSQL, in a private cluster the tests start (tests/postgres.py); the browser tests include several nodes on
+# one PostgreSQL database (tests/e2e/test_nodes.py). `KUMPUL_TEST_DATABASE=postgresql` runs any test on PostgreSQL.
+POSTGRESQL_TESTS := tests/server/storage tests/server/routes tests/server/push tests/sync \
+	tests/server/services/test_live.py tests/server/test_rate_limits.py tests/server/test_purge.py \
+	tests/server/test_attendee_erasure.py tests/server/test_sticky_privacy.py tests/server/test_privacy_properties.py
 pytest: $(STAMP) pwa
 ifdef PYTEST_ARGS
 	$(BIN)/pytest $(PYTEST_ARGS)
 else
-	@log=$$(mktemp); \
+	@log=$$(mktemp); pglog=$$(mktemp); \
 	$(BIN)/pytest tests/e2e > $$log 2>&1 & browser=$$!; \
+	KUMPUL_TEST_DATABASE=postgresql $(BIN)/pytest $(POSTGRESQL_TESTS) > $$pglog 2>&1 & postgresql=$$!; \
 	$(BIN)/pytest --ignore=tests/e2e; others=$$?; \
-	echo "--- on PostgreSQL:"; \
-	KUMPUL_TEST_DATABASE=postgresql $(BIN)/pytest $(POSTGRESQL_TESTS); postgresql=$$?; \
+	wait $$postgresql; onpostgresql=$$?; \
+	echo "--- the tests of what is stored, on PostgreSQL:"; cat $$pglog; rm -f $$pglog; \
 	wait $$browser; browsers=$$?; \
 	echo "--- the browser tests (tests/e2e):"; cat $$log; rm -f $$log; \
-	test $$others = 0 && test $$postgresql = 0 && test $$browsers = 0
+	test $$others = 0 && test $$onpostgresql = 0 && test $$browsers = 0
 endif
 
 # Every benchmark writes bench/out/NAME.json; one that fails is reported as n/a and makes `make bench` fail
