@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 
 from server.push import payloads
 from server.push.sender import Message, Outcome, Posting, Prepared, Push, PushSender
+from server.services.live import raise_if_cancelled
 from server.storage import push as store
 from server.storage.db import Connection, Database, transient
 from server.storage.push import OutboxRow
@@ -174,6 +175,7 @@ class OutboxWorker:
             if worked == 0 and not self._stopping:
                 self._wake.clear()
                 pause = min(MAX_FAILURE_PAUSE, self.poll_seconds * 2 ** min(failures, 8)) if failures else None
+                raise_if_cancelled()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(pause or self.poll_seconds):
                         await self._wake.wait()

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from server.push.outbox import iso
+from server.services.live import raise_if_cancelled
 from server.storage import push as store
 from server.storage.db import Database, transient
 
@@ -77,6 +78,7 @@ class ReminderScheduler:
                     log.warning("reminders could not use the database (%s); retrying", error)
                 else:
                     log.exception("reminders failed a round; retrying")
+            raise_if_cancelled()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll_seconds):
                     await self._stopping.wait()

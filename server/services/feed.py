@@ -29,6 +29,7 @@ import brotli
 import msgspec
 
 from server.errors import Gone, Invalid, NotFound
+from server.services.live import raise_if_cancelled
 from server.storage import privacy as privacy_store
 from server.storage import programme as store
 from server.storage.db import Database, kumpul_now
@@ -588,6 +589,7 @@ class FeedService:
         """Notice commits by other processes (and nodes) through the database's data_version."""
         last_version = await self.db.data_version()
         while True:
+            raise_if_cancelled()
             await asyncio.sleep(self.poll_seconds)
             try:
                 version = await self.db.data_version()

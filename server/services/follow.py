@@ -30,6 +30,7 @@ from server.interchange.detect import parse
 from server.push.endpoints import Resolver, check_endpoint, resolve_host
 from server.schemas.releases import Source
 from server.services.importer import ImportService, entities_written
+from server.services.live import raise_if_cancelled
 from server.services.programme import ProgrammeService
 from server.storage import history
 from server.storage import source as store
@@ -289,6 +290,7 @@ class SourceService:
             except Exception as error:
                 if not transient(error):
                     log.exception("the follow loop met an error; it goes on")
+            raise_if_cancelled()
             self._wake.clear()
             # asyncio.timeout, not wait_for: on Python 3.11, wait_for returns normally when the wake and a cancellation
             # come together, and the cancelled loop would go on forever (a server that never stops).
