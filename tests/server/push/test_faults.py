@@ -4,14 +4,11 @@ other push service, times out, retries, and never sends a message twice to a sub
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
-import sqlite3
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from server.push.crypto import PayloadCipher
@@ -19,7 +16,7 @@ from server.push.outbox import OutboxWorker
 from server.push.sender import PushSender
 from server.push.vapid import VapidSigner, load_or_create_keys
 from server.storage.db import Database, SqliteDatabase
-from server.storage.postgres import WRITE_LOCK, PostgresDatabase
+from tests.locks import another_writer
 from tests.push_service import BrowserSubscription, PushService
 from tests.server.push.test_outbox import queue_announcement, states
 
@@ -164,47 +161,6 @@ async def test_a_stop_mid_fan_out_waits_only_for_the_answers_on_the_wire(
     again = OutboxWorker(db, sender, batch=256, poll_seconds=0.1)
     assert await again.work() == 600 - in_flight, "the next start sends the rest at once"
     assert sorted(set(healthy.counts().values())) == [1], "every subscription exactly once"
-
-
-Lock = Callable[[], Awaitable[None]]
-
-
-@contextlib.asynccontextmanager
-async def another_writer(db: Database) -> AsyncIterator[tuple[Lock, Lock]]:
-    """Another process that can hold the database's write lock, and let it go: an SQLite write transaction, or on
-    PostgreSQL the advisory lock every write transaction takes."""
-    if isinstance(db, PostgresDatabase):
-        async with await psycopg.AsyncConnection.connect(db.url, autocommit=True) as pg:
-            held = False
-
-            async def hold() -> None:
-                nonlocal held
-                await pg.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))
-                held = True
-
-            async def release() -> None:
-                nonlocal held
-                if held:
-                    await pg.execute("SELECT pg_advisory_unlock(%s)", (WRITE_LOCK,))
-                    held = False
-
-            yield hold, release
-        return
-    assert isinstance(db, SqliteDatabase)
-    other = sqlite3.connect(db.path, isolation_level=None)
-
-    async def begin() -> None:
-        other.execute("BEGIN IMMEDIATE")
-
-    async def rollback() -> None:
-        if other.in_transaction:
-            other.rollback()
-
-    try:
-        yield begin, rollback
-    finally:
-        await rollback()
-        other.close()
 
 
 async def eventually(check: Callable[[], bool], what: str, seconds: float = 10.0) -> None:
