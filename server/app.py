@@ -24,7 +24,7 @@ from server.push.outbox import OutboxWorker
 from server.push.reminders import ReminderScheduler
 from server.push.sender import PushSender
 from server.push.vapid import VapidSigner, keys_of
-from server.request import KumpulRequest
+from server.request import KumpulRequest, refuse_nul_in_url
 from server.routes import announcements, attendees, formats, health, programme, pwa, rooms, sessions, speakers, tracks
 from server.routes import console as console_routes
 from server.routes import feedback as feedback_routes
@@ -164,7 +164,7 @@ def create_app(settings: Settings) -> Litestar:
             VapidSigner(keys, settings.vapid_subject),
             allow_insecure_loopback=settings.allow_insecure_push,
         )
-        outbox = OutboxWorker(db, sender)
+        outbox = OutboxWorker(db, sender, lease=settings.push_lease_seconds)
         await outbox.start()
         reminders = ReminderScheduler(db, wake=outbox.wake)
         reminders.start()
@@ -267,7 +267,7 @@ def create_app(settings: Settings) -> Litestar:
             pwa.pwa,
         ],
         lifespan=[lifespan],
-        middleware=[contain_panics],
+        middleware=[contain_panics, refuse_nul_in_url],
         before_send=[security_headers_hook(trust_proxy=settings.trust_proxy)],
         dependencies=dependencies(),
         exception_handlers={

@@ -30,6 +30,7 @@ from litestar import Litestar
 from litestar.enums import ScopeType
 
 from server.errors import KumpulError
+from server.request import nul_in_url
 from server.routes.responses import accepted_encodings, etag_matches, etag_with_encoding
 from server.services.feed import MAX_CHANGES_LIMIT
 from server.services.live import LIVE_PATH, live_places
@@ -72,7 +73,7 @@ class KumpulApp(Litestar):
             return
         if self.hot_reads and scope["type"] == ScopeType.HTTP and scope.get("method") == "GET":
             path = scope["path"]
-            if path in _FAST_PATHS:
+            if path in _FAST_PATHS and nul_in_url(scope) is None:  # the route refuses a NUL, saying where
                 answer = await self._fast(scope, path)
                 if answer is not None:
                     await self._send(scope, send, *answer)

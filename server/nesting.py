@@ -1,9 +1,12 @@
-"""JSON nested too deeply to decode, refused with an error that says where.
+"""JSON nested too deeply to decode, or holding a NUL character, refused with an error that says where.
 
 msgspec gives up on arrays and objects nested past the interpreter's recursion limit (it raises ``RecursionError``,
 at a depth that depends on how deep the stack already is). No Kumpul document nests more than a handful of levels,
 so such input is refused as the sender's mistake, naming the first spot that is more than :data:`REPORTED_DEPTH`
 levels in.
+
+A NUL character in any string of a request's JSON is refused too (:func:`refuse_nul`): no text Kumpul keeps holds
+one, PostgreSQL cannot store one in a text column, and SQLite would keep it where other programs cut the text short.
 """
 
 from __future__ import annotations
@@ -61,3 +64,40 @@ def too_deep(data: bytes, what: str) -> Invalid:
         "arrays and objects inside each other",
         field=f"line {line}",
     )
+
+
+NUL = "\x00"
+
+
+def nul_at(value: object, root: str = "$") -> str | None:
+    """Where the first string in decoded JSON ``value`` holds a NUL character: ``$.sessions[2].title``, or the
+    object holding a key with one; None when no string does. Walked without recursion, however deep the value."""
+    stack: list[tuple[str, object]] = [(root, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            if NUL in item:
+                return where
+        elif isinstance(item, dict):
+            for key, inner in reversed(item.items()):
+                if NUL in key:
+                    return f"a key of {where}"
+                stack.append((f"{where}.{key}", inner))
+        elif isinstance(item, list):
+            stack.extend((f"{where}[{index}]", inner) for index, inner in reversed(list(enumerate(item))))
+    return None
+
+
+def refuse_nul(value: object, what: str) -> None:
+    """Raise :class:`Invalid` naming where ``value`` (decoded JSON) holds a NUL character, if it does.
+
+    Args:
+        value: The decoded JSON.
+        what: What it came in as ("the JSON body", "the file").
+    """
+    where = nul_at(value)
+    if where is not None:
+        raise Invalid(
+            f"{where}: {what} holds a NUL character (\\u0000), which no text may contain; nothing was changed",
+            field=where,
+        )

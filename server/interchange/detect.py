@@ -17,7 +17,7 @@ import msgspec
 
 from server.errors import Invalid
 from server.interchange import c3voc_json, frab_common, frab_xml
-from server.nesting import line_and_column, too_deep
+from server.nesting import line_and_column, refuse_nul, too_deep
 from server.schemas.imports import ImportFormat
 from server.schemas.programme import ProgrammeImport
 
@@ -60,7 +60,7 @@ def decode_json(data: bytes) -> Any:
         Invalid: Malformed JSON, or JSON nested too deeply to decode; the message gives the line, column and byte.
     """
     try:
-        return msgspec.json.decode(data)
+        document = msgspec.json.decode(data)
     except RecursionError:
         raise too_deep(data, "the file") from None
     except (msgspec.DecodeError, UnicodeDecodeError) as error:
@@ -72,6 +72,8 @@ def decode_json(data: bytes) -> Any:
         if isinstance(error, msgspec.DecodeError):
             raise _json_error(data, error) from None
         raise Invalid("the file is not UTF-8, as JSON must be") from None
+    refuse_nul(document, "the file")
+    return document
 
 
 def _not_utf8(data: bytes) -> Invalid | None:
