@@ -28,6 +28,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         vapid_subject: The contact push services see in VAPID JWTs (``mailto:`` or ``https:``).
         allow_insecure_push: Also accept ``http`` push endpoints on loopback (tests, development).
         alert_delay_seconds: How long edits to one session are gathered into one alert.
+        push_lease_seconds: How long a claim on push messages holds for the worker that made it (renewed while it
+            lives): when a node dies mid fan-out, another sends its batch once the lease has run out.
         trust_proxy: A reverse proxy in front sets ``X-Forwarded-Proto`` and ``X-Forwarded-For``; believe
             them (for the console cookie's ``Secure`` flag and per-address sign-in limits).
         attendee_quota_bytes: What all of one attendee's private documents may take together (their stored
@@ -51,6 +53,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     vapid_subject: str = "mailto:organisers@kumpul.invalid"
     allow_insecure_push: bool = False
     alert_delay_seconds: float = 60.0
+    push_lease_seconds: float = 30.0
     trust_proxy: bool = False
     attendee_quota_bytes: int = 5 * 1024 * 1024
     live_max_per_address: int = 1500
@@ -93,6 +96,8 @@ def settings_from_env(db: str | os.PathLike[str] | None = None, database_url: st
         overrides["alert_delay_seconds"] = float(delay)
     if os.environ.get("KUMPUL_ALLOW_INSECURE_SOURCE") == "1":
         overrides["allow_insecure_source"] = True
+    if lease := os.environ.get("KUMPUL_PUSH_LEASE_SECONDS"):
+        overrides["push_lease_seconds"] = _positive_seconds("KUMPUL_PUSH_LEASE_SECONDS", lease)
     for name, key in (
         ("KUMPUL_SOURCE_TIMEOUT_SECONDS", "source_timeout_seconds"),
         ("KUMPUL_SOURCE_RETRY_SECONDS", "source_retry_seconds"),
@@ -109,6 +114,17 @@ def settings_from_env(db: str | os.PathLike[str] | None = None, database_url: st
     if total := os.environ.get("KUMPUL_LIVE_MAX_TOTAL"):
         overrides["live_max_total"] = _positive_count("KUMPUL_LIVE_MAX_TOTAL", total)
     return msgspec.structs.replace(Settings(db_path=db_path_from_env(db)), **overrides)
+
+
+def _positive_seconds(name: str, value: str) -> float:
+    """An environment variable that is a number of seconds above zero."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0 or seconds == float("inf"):
+        raise ValueError(f"{name} must be a number of seconds above zero, not {value!r}")
+    return seconds
 
 
 def _positive_int(name: str, value: str) -> int:

@@ -16,6 +16,7 @@ from server.push.crypto import PayloadCipher
 from server.push.outbox import OutboxWorker, iso
 from server.push.sender import PushSender
 from server.push.vapid import VapidSigner, load_or_create_keys
+from server.settings import settings_from_env
 from server.storage import push as store
 from server.storage.db import Database, SqliteDatabase, _statements, migration_files
 from tests.push_service import PushService
@@ -159,3 +160,13 @@ async def test_messages_left_in_flight_before_claims_had_leases_go_again(tmp_pat
     async with SqliteDatabase(path) as db, db.write() as migrated:
         claimed = await store.claim_due(migrated, iso(datetime.now(UTC)), 10, "a-new-worker", 30.0)
     assert [(row.ref, row.attempts) for row in claimed] == [("a1", 2)]
+
+
+def test_the_lease_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert settings_from_env().push_lease_seconds == 30.0
+    monkeypatch.setenv("KUMPUL_PUSH_LEASE_SECONDS", "7.5")
+    assert settings_from_env().push_lease_seconds == 7.5
+    for wrong in ("0", "-3", "soon", "inf", "nan"):
+        monkeypatch.setenv("KUMPUL_PUSH_LEASE_SECONDS", wrong)
+        with pytest.raises(ValueError, match="KUMPUL_PUSH_LEASE_SECONDS must be a number of seconds above zero"):
+            settings_from_env()
