@@ -154,7 +154,8 @@ class PrivateSyncService:
             except CursorError as error:
                 raise Invalid(str(error), field="cursor") from None
             merged = await asyncio.to_thread(_merge_all, stored, request.docs) if request.docs else []
-            async with self.db.write() as conn:
+            # Only this attendee's rows are written and read: the syncs of other attendees may commit meanwhile.
+            async with self.db.write(key=attendee.id) as conn:
                 committed = await self._commit(conn, attendee, stored, merged, request.logs)
             if committed is not None:
                 break

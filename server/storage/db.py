@@ -220,9 +220,16 @@ class Database(ABC):
         await self.close()
 
     @abstractmethod
-    def write(self) -> AbstractAsyncContextManager[Connection]:
+    def write(self, key: str | None = None) -> AbstractAsyncContextManager[Connection]:
         """A write transaction, serialised with every other write (of every process and node): committed when the
-        block ends, rolled back if it raises."""
+        block ends, rolled back if it raises.
+
+        Args:
+            key: Set by a write that touches only what belongs to ``key`` (one attendee's private documents) and
+                reads nothing another key's writes change: it need only be serialised with the writes of the same
+                key and with every write without one. An engine may run writes of different keys at once
+                (PostgreSQL does); SQLite has one writer, and ignores it.
+        """
 
     @abstractmethod
     def read(self) -> AbstractAsyncContextManager[Connection]:
@@ -306,8 +313,9 @@ class SqliteDatabase(Database):
         return str(self.path)
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction: committed when the block ends, rolled back if it raises."""
+    async def write(self, key: str | None = None) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction: committed when the block ends, rolled back if it raises (one at a time, whatever
+        its ``key``: SQLite has one writer)."""
         if self._writer is None:
             raise RuntimeError("database is not open")
         async with self._write_lock:

@@ -39,8 +39,11 @@ log = logging.getLogger(__name__)
 
 #: The channel write transactions notify, and each node listens on.
 COMMIT_CHANNEL = "kumpul_commit"
-#: The advisory lock every write transaction holds: one writer at a time across all nodes, as on SQLite.
+#: The advisory lock every write transaction holds: one writer at a time across all nodes, as on SQLite. A write
+#: with a key (one attendee's private documents) holds it shared, and the lock of its key alone.
 WRITE_LOCK = 0x4B554D50  # "KUMP"
+#: The class of the keyed writes' locks (the two-number form, which never meets the one-number ``WRITE_LOCK``).
+KEYED_LOCK = 0x4B4B4559  # "KKEY"
 #: The advisory lock migrations hold, so two nodes starting at once do not both apply one.
 MIGRATION_LOCK = 0x4B4D4947  # "KMIG"
 #: How long a statement may wait for a lock before it fails as busy (503 with Retry-After), as SQLite's busy timeout.
@@ -272,10 +275,22 @@ class PostgresDatabase(Database):
         return self._pool
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[PgConnection]:
+    async def write(self, key: str | None = None) -> AsyncIterator[PgConnection]:
+        """A write transaction. Without a key it holds ``WRITE_LOCK`` alone, as the only writer of every node; with
+        one it holds ``WRITE_LOCK`` shared and the lock of its key, so the writes of different keys (the private
+        syncs of different attendees) go at once, never beside a write without a key nor one of the same key."""
         pool = self._open_pool()
-        async with self._write_lock, pool.connection() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        if key is None:
+            async with self._write_lock, pool.connection() as conn, conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                yield PgConnection(conn)
+                await conn.execute("SELECT pg_notify(%s, %s)", (COMMIT_CHANNEL, self._origin))
+            return
+        async with pool.connection() as conn, conn.transaction():
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock_shared(%s), pg_advisory_xact_lock(%s, hashtext(%s))",
+                (WRITE_LOCK, KEYED_LOCK, key),
+            )
             yield PgConnection(conn)
             await conn.execute("SELECT pg_notify(%s, %s)", (COMMIT_CHANNEL, self._origin))
 
