@@ -6,8 +6,11 @@ PostgreSQL cluster the session starts (tests/postgres.py); ``make pytest`` runs 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
+import shutil
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +22,7 @@ from server.demo import demo_programme
 from server.services.auth import AuthService, Role
 from server.services.programme import ProgrammeService
 from server.settings import Settings
-from server.storage.db import Database, open_database
+from server.storage.db import Database, SqliteDatabase, open_database
 from tests.asgi import AppClient, app_client
 from tests.postgres import Cluster, NewDatabase, cluster
 
@@ -78,12 +81,39 @@ def new_database(request: pytest.FixtureRequest) -> NewDatabase:
     return new
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file holding the migrated schema and nothing else, made once per session."""
+    path = tmp_path_factory.mktemp("template") / "kumpul.db"
+
+    async def migrate() -> None:
+        async with SqliteDatabase(path):
+            pass
+
+    asyncio.run(migrate())
+    return path
+
+
+def migrated_file(template: Path, path: Path) -> None:
+    """``path``, a copy of the migrated ``template`` with an epoch of its own, unless it exists: each test's
+    database starts as a fresh one would, without applying every migration again (as PostgreSQL's test databases
+    are copies of a migrated template)."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, path)
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("UPDATE feed_state SET epoch = lower(hex(randomblob(6)))")
+
+
 @pytest.fixture
-def make_database(tmp_path: Path, database_url: str | None) -> Callable[..., Database]:
+def make_database(tmp_path: Path, database_url: str | None, sqlite_template: Path) -> Callable[..., Database]:
     """Makes the test's database, not yet opened: the SQLite file ``tmp_path/kumpul.db``, or on PostgreSQL the
     test's own database (each call, the same one)."""
 
     def make(readers: int = 4) -> Database:
+        if database_url is None:
+            migrated_file(sqlite_template, tmp_path / "kumpul.db")
         return open_database(tmp_path / "kumpul.db", database_url, readers=readers)
 
     return make
@@ -100,7 +130,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str | None) -> Settings:
+def settings(tmp_path: Path, database_url: str | None, sqlite_template: Path) -> Settings:
+    if database_url is None:
+        migrated_file(sqlite_template, tmp_path / "kumpul.db")
     return Settings(db_path=tmp_path / "kumpul.db", database_url=database_url, change_poll_seconds=0.05)
 
 

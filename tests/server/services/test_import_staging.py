@@ -57,8 +57,8 @@ async def write_holds(db: Database) -> AsyncIterator[list[tuple[float, int]]]:
     original = db.write
 
     @asynccontextmanager
-    async def timed() -> AsyncIterator[Any]:
-        async with original() as conn:
+    async def timed(key: str | None = None) -> AsyncIterator[Any]:
+        async with original(key=key) as conn:
             before = await last_history_line(conn)
             started = time.perf_counter()
             yield conn
