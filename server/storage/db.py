@@ -388,10 +388,16 @@ class SqliteDatabase(Database):
                 await conn.execute("COMMIT")
 
     async def data_version(self) -> int:
-        """SQLite's ``data_version`` as seen by the writer: it moves when another connection commits."""
+        """SQLite's ``data_version`` as seen by the writer: it moves when another connection commits.
+
+        Read between write transactions, never inside one: the statement holds a read snapshot on the writer until
+        it is closed, and a ``BEGIN IMMEDIATE`` queued on the connection meanwhile would find that snapshot stale
+        once another process had committed, and fail at once as busy (SQLite cannot wait for a lock it would need
+        to give up its own snapshot for).
+        """
         if self._writer is None:
             raise RuntimeError("database is not open")
-        async with self._writer.execute("PRAGMA data_version") as cur:
+        async with self._write_lock, self._writer.execute("PRAGMA data_version") as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
