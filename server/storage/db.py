@@ -9,6 +9,7 @@ cluster that several Kumpul nodes share. Storage modules write SQL once, in SQLi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -320,7 +321,7 @@ class SqliteDatabase(Database):
             raise RuntimeError("database is not open")
         async with self._write_lock:
             conn = self._writer
-            await conn.execute("BEGIN IMMEDIATE")
+            await _begin_immediate(conn)
             try:
                 yield conn
                 if not conn.in_transaction:
@@ -427,6 +428,31 @@ class SqliteDatabase(Database):
             except BaseException:
                 await _rollback(conn)
                 raise
+
+
+async def _begin_immediate(conn: aiosqlite.Connection) -> None:
+    """``BEGIN IMMEDIATE``, and when the caller is cancelled meanwhile (it may wait out a lock another process holds),
+    the transaction it began rolled back before the cancellation goes on.
+
+    The statement runs on the connection's thread whatever becomes of the coroutine awaiting it: left to itself, a
+    transaction begun after its caller was cancelled stays open, holding the database's write lock, and every later
+    write of the worker fails ("cannot start a transaction within a transaction").
+    """
+    begin = asyncio.ensure_future(conn.execute("BEGIN IMMEDIATE"))
+    try:
+        await asyncio.shield(begin)
+    except asyncio.CancelledError:
+        cleanup = asyncio.ensure_future(_end_begun(begin, conn))
+        while not cleanup.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(cleanup)
+        raise
+
+
+async def _end_begun(begin: asyncio.Future[Any], conn: aiosqlite.Connection) -> None:
+    with contextlib.suppress(Exception):
+        await begin
+    await _rollback(conn)
 
 
 async def _rollback(conn: aiosqlite.Connection) -> None:

@@ -78,3 +78,28 @@ async def test_two_processes_worth_of_writers_wait_instead_of_failing(tmp_path: 
         await asyncio.gather(bump(first), bump(second))
         async with first.read() as conn, conn.execute("SELECT seq FROM feed_state") as cur:
             assert (await cur.fetchone())[0] == 40
+
+
+async def test_a_write_cancelled_while_it_waits_for_the_lock_leaves_no_transaction_open(tmp_path: Path) -> None:
+    """A write that waits out another process's lock and is cancelled meanwhile (a stopping scheduler, a client gone)
+    leaves the connection free: the BEGIN that ran after the cancellation is rolled back."""
+    import sqlite3
+
+    async with SqliteDatabase(tmp_path / "k.db") as db:
+        other = sqlite3.connect(tmp_path / "k.db", isolation_level=None, check_same_thread=False)
+        await asyncio.to_thread(other.execute, "BEGIN IMMEDIATE")
+
+        async def write() -> None:
+            async with db.write() as conn:
+                await conn.execute("UPDATE feed_state SET seq = seq + 1")
+
+        waiting = asyncio.create_task(write())
+        await asyncio.sleep(0.3)  # its BEGIN IMMEDIATE waits in SQLite's busy handler
+        waiting.cancel()
+        await asyncio.sleep(0.1)
+        other.rollback()  # the BEGIN now goes through, after its caller was cancelled
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        other.close()
+        async with db.write() as conn:  # the next write begins as usual
+            await conn.execute("UPDATE feed_state SET seq = seq + 1")
