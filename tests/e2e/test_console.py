@@ -133,7 +133,10 @@ def test_the_first_sign_in_asks_for_an_own_password_which_then_signs_in(
     page.get_by_role("button", name="Sign in").click()
     expect(h1(page, "Sessions")).to_be_visible()
     expect(h1(page, "Set your own password")).to_have_count(0)
-    page.reload()
+    # The console's last read after loading is the translation counts of its navigation: waited for, so that the
+    # click below makes the first request without the cookie (any request would lead to the sign-in).
+    with page.expect_response(lambda response: "/api/admin/translations" in response.url):
+        page.reload()
     expect(h1(page, "Sessions")).to_be_visible()
 
     # When the session ends (here: the cookie is gone), the next request leads back to the sign-in.
