@@ -73,36 +73,16 @@ ifneq ($(wildcard pwa/package.json),)
 	cd pwa && npm run typecheck && npm test
 endif
 
-# Three streams run at once, so that two cores are kept busy: the tests drive Chromium and server subprocesses and
-# spend much of their time waiting on them.
-# - the browser tests (tests/e2e, less the server tests below), the longest stream;
-# - the tests of what is stored (storage, routes, push, sync, privacy, purges, rate limits) again on PostgreSQL, in a
-#   private cluster the tests start (tests/postgres.py), then the end-to-end tests of servers without a browser
-#   (several processes and nodes, kill -9, faults, backups, push);
-# - every other test, on SQLite, whose report comes first.
+# The whole suite runs on both storage engines, in four streams three at a time so that two cores stay busy
+# (tests/streams.py): the browser tests; every other test on PostgreSQL, in a private cluster the tests start
+# (tests/postgres.py); the same tests on SQLite; then the end-to-end tests of servers without a browser.
 # `KUMPUL_TEST_DATABASE=postgresql` runs any test on PostgreSQL. `make pytest PYTEST_ARGS="tests/server -x"` runs one
 # pytest with those arguments.
-POSTGRESQL_TESTS := tests/server/storage tests/server/routes tests/server/push tests/sync \
-	tests/server/services/test_live.py tests/server/test_rate_limits.py tests/server/test_purge.py \
-	tests/server/test_attendee_erasure.py tests/server/test_sticky_privacy.py tests/server/test_privacy_properties.py
-E2E_SERVER_TESTS := $(addprefix tests/e2e/,test_backup.py test_confclerk.py test_disk_full.py test_durability.py \
-	test_faults.py test_follow.py test_live.py test_live_limits.py test_nodes.py test_push.py test_restore.py \
-	test_serve.py test_workers.py)
 pytest: $(STAMP) pwa
 ifdef PYTEST_ARGS
 	$(BIN)/pytest $(PYTEST_ARGS)
 else
-	@log=$$(mktemp); pglog=$$(mktemp); serverlog=$$(mktemp); \
-	$(BIN)/pytest tests/e2e $(E2E_SERVER_TESTS:%=--ignore=%) > $$log 2>&1 & browser=$$!; \
-	( KUMPUL_TEST_DATABASE=postgresql $(BIN)/pytest $(POSTGRESQL_TESTS) > $$pglog 2>&1; onpostgresql=$$?; \
-	  $(BIN)/pytest $(E2E_SERVER_TESTS) > $$serverlog 2>&1 && exit $$onpostgresql ) & second=$$!; \
-	$(BIN)/pytest --ignore=tests/e2e; others=$$?; \
-	wait $$second; seconds=$$?; \
-	echo "--- the tests of what is stored, on PostgreSQL:"; cat $$pglog; rm -f $$pglog; \
-	echo "--- the end-to-end tests of servers (tests/e2e):"; cat $$serverlog; rm -f $$serverlog; \
-	wait $$browser; browsers=$$?; \
-	echo "--- the browser tests (tests/e2e):"; cat $$log; rm -f $$log; \
-	test $$others = 0 && test $$seconds = 0 && test $$browsers = 0
+	$(BIN)/python -m tests.streams
 endif
 
 # Every benchmark writes bench/out/NAME.json; one that fails is reported as n/a and makes `make bench` fail

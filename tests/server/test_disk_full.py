@@ -1,9 +1,12 @@
 """A full disk: writes that need room answer a retryable 507 and change nothing, reads go on, and once there is room
 again everything works without a restart, background work included.
 
-The server's own write connection is limited to the pages its file already has (``PRAGMA max_page_count``, set
-through the server's writer, so SQLite itself answers ``SQLITE_FULL`` "database or disk is full" exactly where a
-full disk would). ``tests/e2e/test_disk_full.py`` fills a real filesystem under the real server.
+On SQLite the server's own write connection is limited to the pages its file already has (``PRAGMA
+max_page_count``, set through the server's writer, so SQLite itself answers ``SQLITE_FULL`` "database or disk is full"
+exactly where a full disk would). On PostgreSQL every table gets a trigger that raises PostgreSQL's ``disk_full``
+(SQLSTATE 53100, what the server raises when it cannot extend a file) on any row written, so the server rolls the
+transaction back with the error a full disk gives. ``tests/e2e/test_disk_full.py`` fills a real filesystem under the
+real server.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import msgspec
 import pytest
 from pycrdt import Doc, Text
 
-from server.storage.db import FULL_RETRY_AFTER, SqliteDatabase, storage_full
+from server.storage.db import FULL_RETRY_AFTER, Database, SqliteDatabase, postgres, storage_full
 from tests.asgi import AppClient
 from tests.conftest import Tokens
 from tests.sync_devices import Device, Notebook, b64, seal
@@ -33,9 +36,28 @@ from tests.sync_devices import Device, Notebook, b64, seal
 SUBSCRIPTIONS = 3000
 
 
-async def limit_to_current_size(db: SqliteDatabase) -> int:
-    """Let the server's writer use no page beyond what the file has now; returns the limit to restore later."""
+_PG_FULL = """CREATE FUNCTION kumpul_test_disk_full() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+    RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full';
+END $body$"""
+
+
+async def _tables(conn: Any) -> list[str]:
+    rows = await conn.execute_fetchall("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+    return [str(row[0]) for row in rows]
+
+
+async def limit_to_current_size(db: Database) -> int:
+    """Let the server write nothing that needs more room than the database has now; returns what to restore later."""
     async with db.write() as conn:
+        if postgres(conn):
+            await conn.execute(_PG_FULL)
+            for table in await _tables(conn):
+                await conn.execute(
+                    f'CREATE TRIGGER kumpul_test_disk_full BEFORE INSERT OR UPDATE ON "{table}" '
+                    "FOR EACH ROW EXECUTE FUNCTION kumpul_test_disk_full()"
+                )
+            return 0
         async with conn.execute("PRAGMA max_page_count") as cur:
             before = int((await cur.fetchone())[0])  # type: ignore[index]
         async with conn.execute("PRAGMA page_count") as cur:
@@ -44,9 +66,12 @@ async def limit_to_current_size(db: SqliteDatabase) -> int:
     return before
 
 
-async def give_room(db: SqliteDatabase, limit: int) -> None:
+async def give_room(db: Database, limit: int) -> None:
     async with db.write() as conn:
-        await conn.execute(f"PRAGMA max_page_count = {limit}")
+        if postgres(conn):
+            await conn.execute("DROP FUNCTION kumpul_test_disk_full() CASCADE")
+        else:
+            await conn.execute(f"PRAGMA max_page_count = {limit}")
 
 
 def assert_storage_full(response: httpx.Response) -> None:
@@ -57,7 +82,7 @@ def assert_storage_full(response: httpx.Response) -> None:
     assert "nothing was changed" in detail
 
 
-async def subscribe_many(db: SqliteDatabase, count: int) -> None:
+async def subscribe_many(db: Database, count: int) -> None:
     """Push subscriptions to endpoints the sender refuses at once (plain http), so nothing leaves the machine."""
     now = datetime.now(UTC).isoformat()
     async with db.write() as conn:
@@ -99,7 +124,7 @@ async def eventually(check: Callable[[], Awaitable[bool] | bool], what: str, sec
 
 
 async def test_multi_row_writes_are_refused_whole_while_reads_go_on(client: AppClient, tokens: Tokens) -> None:
-    db: SqliteDatabase = client.app.state.db
+    db: Database = client.app.state.db
     await subscribe_many(db, SUBSCRIPTIONS)
     attendee = (await client.post("/api/attendees")).json()
     device = Device(attendee["token"])
@@ -165,6 +190,7 @@ async def test_multi_row_writes_are_refused_whole_while_reads_go_on(client: AppC
     assert report.json()["targeted"] == SUBSCRIPTIONS
 
 
+@pytest.mark.sqlite_only  # SQLite's own rollback on SQLITE_FULL; PostgreSQL never ends a transaction by itself
 async def test_a_transaction_sqlite_rolled_back_by_itself_leaves_the_writer_usable(client: AppClient) -> None:
     """On SQLITE_FULL SQLite may roll the whole transaction back by itself: the error must surface as it is (a second
     ROLLBACK used to replace it with "no transaction is active", a 500), and the next write must start cleanly."""
@@ -203,7 +229,7 @@ async def test_a_transaction_sqlite_rolled_back_by_itself_leaves_the_writer_usab
 async def test_background_work_survives_a_full_disk_and_catches_up_without_a_restart(
     client: AppClient, tokens: Tokens, caplog: pytest.LogCaptureFixture
 ) -> None:
-    db: SqliteDatabase = client.app.state.db
+    db: Database = client.app.state.db
     await subscribe_many(db, SUBSCRIPTIONS)
     send_at = datetime.now(UTC) + timedelta(seconds=1)
     scheduled = await client.post(
