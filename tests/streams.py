@@ -77,6 +77,7 @@ class Outcome:
 
 
 def run(stream: Stream, extra: Sequence[str]) -> Outcome:
+    print(f"--- started: {stream.name}", flush=True)
     started = time.monotonic()
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as log:
         completed = subprocess.run(
