@@ -77,7 +77,8 @@ class Outcome:
 
 
 def run(stream: Stream, extra: Sequence[str]) -> Outcome:
-    print(f"--- started: {stream.name}", flush=True)
+    sys.stdout.write(f"--- started: {stream.name}\n")  # one write: the streams start from several threads
+    sys.stdout.flush()
     started = time.monotonic()
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as log:
         completed = subprocess.run(

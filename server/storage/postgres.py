@@ -279,18 +279,16 @@ class PostgresDatabase(Database):
         """A write transaction. Without a key it holds ``WRITE_LOCK`` alone, as the only writer of every node; with
         one it holds ``WRITE_LOCK`` shared and the lock of its key, so the writes of different keys (the private
         syncs of different attendees) go at once, never beside a write without a key nor one of the same key."""
-        pool = self._open_pool()
-        if key is None:
-            async with self._write_lock, pool.connection() as conn, conn.transaction():
+        # Unkeyed writes also queue on this node's own lock first, so that they wait here, not holding a connection.
+        in_turn = self._write_lock if key is None else contextlib.nullcontext()
+        async with in_turn, self._open_pool().connection() as conn, conn.transaction():
+            if key is None:
                 await conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-                yield PgConnection(conn)
-                await conn.execute("SELECT pg_notify(%s, %s)", (COMMIT_CHANNEL, self._origin))
-            return
-        async with pool.connection() as conn, conn.transaction():
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock_shared(%s), pg_advisory_xact_lock(%s, hashtext(%s))",
-                (WRITE_LOCK, KEYED_LOCK, key),
-            )
+            else:
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock_shared(%s), pg_advisory_xact_lock(%s, hashtext(%s))",
+                    (WRITE_LOCK, KEYED_LOCK, key),
+                )
             yield PgConnection(conn)
             await conn.execute("SELECT pg_notify(%s, %s)", (COMMIT_CHANNEL, self._origin))
 
