@@ -32,6 +32,7 @@ from server.storage.db import FULL_RETRY_AFTER, Database, SqliteDatabase, postgr
 from tests.asgi import AppClient
 from tests.conftest import Tokens
 from tests.sync_devices import Device, Notebook, b64, seal
+from tests.tables import table_names
 
 SUBSCRIPTIONS = 3000
 
@@ -42,17 +43,12 @@ BEGIN
 END $body$"""
 
 
-async def _tables(conn: Any) -> list[str]:
-    rows = await conn.execute_fetchall("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
-    return [str(row[0]) for row in rows]
-
-
 async def limit_to_current_size(db: Database) -> int:
     """Let the server write nothing that needs more room than the database has now; returns what to restore later."""
     async with db.write() as conn:
         if postgres(conn):
             await conn.execute(_PG_FULL)
-            for table in await _tables(conn):
+            for table in await table_names(conn):
                 await conn.execute(
                     f'CREATE TRIGGER kumpul_test_disk_full BEFORE INSERT OR UPDATE ON "{table}" '
                     "FOR EACH ROW EXECUTE FUNCTION kumpul_test_disk_full()"

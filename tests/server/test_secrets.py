@@ -25,12 +25,13 @@ from pycrdt import Doc, Map
 
 from server.services.auth import hash_token
 from server.settings import Settings
-from server.storage.db import Database, postgres
+from server.storage.db import Database
 from tests.asgi import AppClient
 from tests.conftest import Tokens
 from tests.push_service import PushService
 from tests.server.routes.test_console import browser, sign_in
 from tests.sync_devices import b64
+from tests.tables import table_names
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTE_TEXT = "Met Ibu Sari at the north gate; her testimony stays off the record 7731"
@@ -110,13 +111,7 @@ async def stored_values(db: Database) -> list[tuple[str, object]]:
     """``("table.column", value)`` for every value of every column of every table."""
     values: list[tuple[str, object]] = []
     async with db.read() as conn:
-        tables = await conn.execute_fetchall(
-            "SELECT table_name FROM information_schema.tables"
-            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
-            if postgres(conn)
-            else "SELECT name FROM sqlite_master WHERE type = 'table'"
-        )
-        for (table,) in tables:
+        for table in await table_names(conn):
             for row in await conn.execute_fetchall(f'SELECT * FROM "{table}"'):  # noqa: S608 -- names from the schema
                 columns = [f"{table}.{column}" for column in list(row.keys())]
                 values.extend(zip(columns, row, strict=True))
